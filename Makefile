@@ -1,0 +1,33 @@
+# Every target is idempotent: run it twice, the second run only checks.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install test lint demo bench clean
+
+install: $(STAMP)
+	@scripts/ensure-system-deps.sh
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+lint: install
+	$(BIN)/ruff check agent builders portal tests benchmarks
+	$(BIN)/ruff format --check agent builders portal tests benchmarks
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest
+
+demo: install
+	$(BIN)/python scripts/demo.py
+
+bench: install
+	$(BIN)/python benchmarks/build.py --records 150000
+
+clean:
+	rm -rf $(VENV) demo-run bench-out .mypy_cache .ruff_cache .pytest_cache

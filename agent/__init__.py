@@ -1,0 +1,1 @@
+"""The accrochage agent service: config, store, state machine, scheduler and CLI."""

@@ -1,0 +1,71 @@
+"""``accrochage``: the one command-line entry point.
+
+Each command parses its input, loads the config, calls one function and renders the result.
+Domain errors become ``Error: ...`` lines and exit code 1; tracebacks only with --verbose.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from agent.config import ConfigError
+from agent.context import AppContext
+from builders.errors import BuildError
+from portal.errors import PortalError
+
+_DOMAIN_ERRORS: tuple[type[Exception], ...] = (BuildError, ConfigError, PortalError)
+
+
+class AppGroup(click.Group):
+    """A group that turns domain errors into clean CLI errors."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _DOMAIN_ERRORS as exc:
+            app = ctx.find_object(AppContext)
+            if app is not None and app.verbose:
+                raise
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=AppGroup)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Config file (default: $ACCROCHAGE_CONFIG, else ./accrochage.toml, else built-in).",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Debug logging and full tracebacks.")
+@click.version_option(package_name="accrochage-agent")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
+    """Declare awarded certificates to the Caisse des Dépôts (accrochage certificateur)."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = AppContext(config_option=config_path, verbose=verbose)
+
+
+def _register() -> None:
+    from agent import cli_build, cli_portal, cli_report, cli_sandbox, cli_service
+
+    for module in (cli_build, cli_report, cli_portal, cli_sandbox, cli_service):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point. Files written by the agent are owner-only."""
+    os.umask(0o077)
+    cli(prog_name="accrochage")

@@ -1,0 +1,106 @@
+"""The configuration file: a strict pydantic model loaded from TOML.
+
+Unknown keys are errors naming the key and the file. Relative paths are relative to the
+config file's folder. Secrets are never here: the portal password lives in the keyring.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from builders.settings import BuildSettings, Declarant
+from portal.settings import PortalSettings
+
+ENV_CONFIG = "ACCROCHAGE_CONFIG"
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "accrochage-agent"
+
+
+class AgentSettings(BaseModel):
+    """``[agent]``: where the agent keeps its state and finds new exports."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    inbox_dir: Path | None = Field(
+        default=None, description="Folder watched for new CSV/XLSX exports; default data_dir/inbox."
+    )
+    timezone: str = "Europe/Paris"
+
+    @property
+    def inbox(self) -> Path:
+        return self.inbox_dir or self.data_dir / "inbox"
+
+
+class Config(BaseModel):
+    """The whole configuration."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agent: AgentSettings = AgentSettings()
+    declarant: Declarant = Declarant()
+    build: BuildSettings = BuildSettings()
+    portal: PortalSettings = PortalSettings()
+
+
+class ConfigError(Exception):
+    """The config file is missing, unreadable or invalid; the message names file and keys."""
+
+
+def _format_validation_error(path: Path, error: ValidationError) -> str:
+    lines = [f"{path}: invalid configuration"]
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"])
+        message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        lines.append(f"  {where}: {message}")
+    return "\n".join(lines)
+
+
+def _resolve_paths(raw: dict[str, object], base: Path) -> None:
+    """Make relative paths in known path keys relative to the config file's folder."""
+    agent = raw.get("agent")
+    if isinstance(agent, dict):
+        for key in ("data_dir", "inbox_dir"):
+            value = agent.get(key)
+            if isinstance(value, str):
+                agent[key] = str((base / Path(value).expanduser()).resolve())
+
+
+def load_config(path: Path | None) -> Config:
+    """Load the config from ``path``; None gives the embedded defaults.
+
+    Raises:
+        ConfigError: the file cannot be read or parsed, or does not validate.
+    """
+    if path is None:
+        return Config()
+    try:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: config file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    _resolve_paths(raw, path.parent)
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(path, exc)) from exc
+
+
+def find_config(explicit: Path | None) -> Path | None:
+    """The config path: --config, else $ACCROCHAGE_CONFIG, else ./accrochage.toml if present."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get(ENV_CONFIG)
+    if env:
+        return Path(env)
+    local = Path("accrochage.toml")
+    return local if local.is_file() else None

@@ -1,0 +1,1 @@
+"""Certifier exports (CSV/XLSX) to validated CDC XML batches."""

@@ -1,0 +1,259 @@
+"""The CDC data model as pydantic models: the project's own rules (schemas 1.1.5 and 1.1.2).
+
+Field names are the XSD local names so that error messages name the CDC field. Every model is
+strict about its XSD facets (lengths, enumerations, ranges, patterns); cross-field business
+rules of the data dictionary live in model validators (see ``builders.rules``).
+
+Nil convention: for an element the dictionary marks "Obligatoire (sauf nil)", ``None`` means
+unknown and is written ``xsi:nil="true"``. For an optional ("Facultatif") element, ``None``
+means the element is omitted. ``NILLABLE_FIELDS`` lists the former.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# XSD date facet: years 1900-2099 only (pattern on every date of both schemas).
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2099, 12, 31)
+
+
+def _text(max_length: int, min_length: int = 1) -> object:
+    return StringConstraints(min_length=min_length, max_length=max_length)
+
+
+Str8 = Annotated[str, StringConstraints(min_length=8, max_length=8)]
+Str1 = Annotated[str, StringConstraints(min_length=1, max_length=1)]
+Str3 = Annotated[str, StringConstraints(min_length=3, max_length=3)]
+Str5 = Annotated[str, StringConstraints(min_length=5, max_length=5)]
+Str9 = Annotated[str, _text(9)]
+Str13 = Annotated[str, _text(13)]
+Str20 = Annotated[str, _text(20)]
+Str30 = Annotated[str, _text(30)]
+Str50 = Annotated[str, _text(50)]
+Str60 = Annotated[str, _text(60)]
+Str100 = Annotated[str, _text(100)]
+Str250 = Annotated[str, _text(250)]
+Str255 = Annotated[str, _text(255)]
+CdcDate = Annotated[dt.date, Field(ge=MIN_DATE, le=MAX_DATE)]
+# 13-character NIR without its key (XSD 1.1.5 pattern); department 2A/2B accepted.
+Nir = Annotated[str, StringConstraints(pattern=r"^[12][0-9]{4}(2[abAB]|[0-9]{2})[0-9]{6}$")]
+
+
+class NatureDeposant(StrEnum):
+    CERTIFICATEUR = "CERTIFICATEUR"
+    TIERS_CONFIANCE = "TIERS_CONFIANCE"
+
+
+class ObtentionCertification(StrEnum):
+    PAR_ADMISSION = "PAR_ADMISSION"
+    PAR_SCORING = "PAR_SCORING"
+
+
+class ModalitePassageExamen(StrEnum):
+    A_DISTANCE = "A_DISTANCE"
+    EN_PRESENTIEL = "EN_PRESENTIEL"
+    MIXTE = "MIXTE"
+
+
+class NiveauCECRL(StrEnum):
+    A1 = "A1"
+    A2 = "A2"
+    B1 = "B1"
+    B2 = "B2"
+    C1 = "C1"
+    C2 = "C2"
+    INSUFFISANT = "INSUFFISANT"
+
+
+class Mention(StrEnum):
+    SANS_MENTION = "SANS_MENTION"
+    MENTION_ASSEZ_BIEN = "MENTION_ASSEZ_BIEN"
+    MENTION_BIEN = "MENTION_BIEN"
+    MENTION_TRES_BIEN = "MENTION_TRES_BIEN"
+    MENTION_TRES_BIEN_AVEC_FELICITATIONS_DU_JURY = "MENTION_TRES_BIEN_AVEC_FELICITATIONS_DU_JURY"
+
+
+class ModaliteAcces(StrEnum):
+    FORMATION_INITIALE_HORS_APPRENTISSAGE = "FORMATION_INITIALE_HORS_APPRENTISSAGE"
+    FORMATION_INITIALE_APPRENTISSAGE = "FORMATION_INITIALE_APPRENTISSAGE"
+    FORMATION_CONTINUE_HORS_CONTRAT_DE_PROFESSIONNALISATION = (
+        "FORMATION_CONTINUE_HORS_CONTRAT_DE_PROFESSIONNALISATION"
+    )
+    FORMATION_CONTINUE_CONTRAT_DE_PROFESSIONNALISATION = (
+        "FORMATION_CONTINUE_CONTRAT_DE_PROFESSIONNALISATION"
+    )
+    VAE = "VAE"
+    EQUIVALENCE_DIPLOME_ETRANGER = "EQUIVALENCE_DIPLOME_ETRANGER"
+    CANDIDAT_LIBRE = "CANDIDAT_LIBRE"
+
+
+class VoieAccesVAE(StrEnum):
+    CONGES_VAE = "CONGES_VAE"
+    VAE_CLASSIQUE = "VAE_CLASSIQUE"
+
+
+class InitiativeInscription(StrEnum):
+    CERTIFIE = "CERTIFIE"
+    OF = "OF"
+    POLE_EMPLOI = "POLE_EMPLOI"
+    EMPLOYEUR = "EMPLOYEUR"
+    AUTRE = "AUTRE"
+
+
+class Sexe(StrEnum):
+    M = "M"
+    F = "F"
+
+
+class Action(StrEnum):
+    CREATION = "CREATION"
+    SUPPRESSION = "SUPPRESSION"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Resultat(_Model):
+    """One DIGCOMP competence result (bloc 6)."""
+
+    niveau: Annotated[int, Field(ge=1, le=8)] | None = None
+    domaineCompetenceId: Str1 | None = None  # noqa: N815 - CDC field name
+    competenceId: Str1 | None = None  # noqa: N815
+
+
+class NiveauNumeriqueEuropeen(_Model):
+    """DIGCOMP block (bloc 6), present iff presenceNiveauNumeriqueEuro."""
+
+    scoreGeneral: Annotated[int, Field(ge=1, le=1000)] | None = None  # noqa: N815
+    resultats: tuple[Resultat, ...] = ()
+
+
+class ModalitesInscription(_Model):
+    """Bloc 7. ``modaliteAcces`` None is written as nil."""
+
+    modaliteAcces: ModaliteAcces | None = None  # noqa: N815
+    voieAccessVAE: VoieAccesVAE | None = None  # noqa: N815 - the XSD's spelling
+    initiativeInscription: InitiativeInscription | None = None  # noqa: N815
+    dateInscription: CdcDate | None = None  # noqa: N815
+
+
+class Titulaire(_Model):
+    """Bloc 8: the holder's civil identity. Birth commune: INSEE code xor postal code."""
+
+    nomNaissance: Str60  # noqa: N815
+    nomUsage: Str60 | None = None  # noqa: N815 - nil when none
+    prenom1: Str60
+    prenom2: Str60 | None = None
+    prenom3: Str60 | None = None
+    anneeNaissance: Annotated[int, Field(ge=1900, le=2099)]  # noqa: N815
+    moisNaissance: Annotated[int, Field(ge=1, le=12)] | None = None  # noqa: N815 - nil
+    jourNaissance: Annotated[int, Field(ge=1, le=31)] | None = None  # noqa: N815 - nil
+    sexe: Sexe
+    codeInsee: Str5 | None = None  # noqa: N815 - codeCommuneNaissance/codeInseeNaissance
+    codePostal: Str9 | None = None  # noqa: N815 - codePostalNaissance, nil when no INSEE
+    libelleCommuneNaissance: Str60 | None = None  # noqa: N815
+    codePaysNaissance: Str3 | None = None  # noqa: N815
+    libellePaysNaissance: Str60 | None = None  # noqa: N815
+    commentairesMEN: Str250 | None = None  # noqa: N815
+
+
+class DossierFormation(_Model):
+    """Bloc 9: the holder's CPF training file."""
+
+    idDossier: Str13  # noqa: N815
+    nomTitulaire: Str30  # noqa: N815
+    prenom1Titulaire: Str20  # noqa: N815
+
+
+class IdentifiantNational(_Model):
+    """1.1.5 only: 13-character NIR (no key) and birth name."""
+
+    nir: Nir
+    nomNaissance: Str60  # noqa: N815
+
+
+class IdentificationTitulaire(_Model):
+    """Exactly one of the three branches (XSD choice)."""
+
+    titulaire: Titulaire | None = None
+    dossierFormation: DossierFormation | None = None  # noqa: N815
+    identifiantNational: IdentifiantNational | None = None  # noqa: N815
+
+
+class PassageCertification(_Model):
+    """Bloc 5: one certificate awarded to one holder."""
+
+    idTechnique: Str255  # noqa: N815
+    urlPreuve: Str255 | None = None  # noqa: N815
+    libelleOption: Str255 | None = None  # noqa: N815
+    obtentionCertification: ObtentionCertification  # noqa: N815
+    donneeCertifiee: bool  # noqa: N815
+    dateDebutExamen: CdcDate | None = None  # noqa: N815
+    dateFinExamen: CdcDate | None = None  # noqa: N815
+    modalitePassageExamen: ModalitePassageExamen | None = None  # noqa: N815
+    codePostalCentreExamen: Str9 | None = None  # noqa: N815
+    dateDebutValidite: CdcDate  # noqa: N815
+    dateFinValidite: CdcDate | None = None  # noqa: N815 - nil when unlimited
+    presenceNiveauLangueEuro: bool  # noqa: N815
+    niveauLangueEuropeen: NiveauCECRL | None = None  # noqa: N815
+    presenceNiveauNumeriqueEuro: bool  # noqa: N815
+    niveauNumeriqueEuropeen: NiveauNumeriqueEuropeen | None = None  # noqa: N815
+    scoring: Str255 | None = None  # nil when not held
+    mentionValidee: Mention | None = None  # noqa: N815 - nil when unknown
+    modalitesInscription: ModalitesInscription = ModalitesInscription()  # noqa: N815
+    identificationTitulaire: IdentificationTitulaire  # noqa: N815
+    verbatim: Str255 | None = None
+
+
+class Certification(_Model):
+    """Bloc 4: the certification (France compétences code) the passage belongs to."""
+
+    type: Str255
+    code: Str100
+    natureDeposant: NatureDeposant | None = None  # noqa: N815
+
+
+class Declaration(_Model):
+    """Blocs 2-3: who declares (emitter BCR) for which certifier and contract."""
+
+    idClientEmetteur: Str8  # noqa: N815
+    idClientCertificateur: Str8  # noqa: N815
+    idContrat: Str20  # noqa: N815
+
+
+class PassageRecord(_Model):
+    """One imported row: everything needed to place one passage in a flux file."""
+
+    declaration: Declaration
+    certification: Certification
+    passage: PassageCertification
+
+
+class SuppressionRecord(_Model):
+    """A passage to delete (1.1.5 SUPPRESSION flux): idTechnique and the holder only."""
+
+    declaration: Declaration
+    certification: Certification
+    idTechnique: Str255  # noqa: N815
+    identificationTitulaire: IdentificationTitulaire  # noqa: N815
+
+
+#: Elements written ``xsi:nil="true"`` when unknown ("Obligatoire (sauf nil)").
+NILLABLE_FIELDS = frozenset(
+    {
+        "dateFinValidite",
+        "scoring",
+        "mentionValidee",
+        "modaliteAcces",
+        "nomUsage",
+        "moisNaissance",
+        "jourNaissance",
+        "codePostal",
+    }
+)

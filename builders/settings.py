@@ -1,0 +1,47 @@
+"""Settings of the builders: declarant defaults, target schema, file limits, header mapping."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SchemaVersion = Literal["1.1.5", "1.1.2"]
+
+#: The CDC refuses files above 200 MB (official general guide V5, section 4.4.2).
+PORTAL_MAX_FILE_BYTES = 200_000_000
+
+
+class Declarant(BaseModel):
+    """Defaults for the four declarant columns when a row leaves them empty."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id_client_emetteur: str | None = Field(
+        default=None, description="BCR (matricule, 8 characters) of the emitter."
+    )
+    id_client_certificateur: str | None = Field(
+        default=None, description="BCR of the certifier; usually the same as the emitter."
+    )
+    id_contrat: str | None = Field(default=None, description="Contract number, e.g. MCFCER000123.")
+    nature_deposant: Literal["CERTIFICATEUR", "TIERS_CONFIANCE"] | None = None
+
+
+class BuildSettings(BaseModel):
+    """How XML batches are built."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: SchemaVersion = "1.1.5"
+    max_passages_per_file: int = Field(default=50_000, ge=1, le=200_000)
+    max_file_bytes: int = Field(default=190_000_000, ge=10_000, le=PORTAL_MAX_FILE_BYTES)
+    file_prefix: str = Field(default="accrochage", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$")
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description='Header renames, e.g. "Nom de naissance" = "nomNaissance".',
+    )
+
+    @field_validator("columns")
+    @classmethod
+    def _strip_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        return {k.strip(): v.strip() for k, v in value.items()}

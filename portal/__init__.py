@@ -1,0 +1,1 @@
+"""Everything about the CDC certifiers' portal: client, report parser, local replica."""

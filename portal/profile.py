@@ -1,0 +1,66 @@
+"""The portal profile: everything the client knows about the portal's pages, in one place.
+
+Shipped defaults match the labels the CDC documents publicly (`shared/docs/portal.md` §1.4,
+§1.6) and the local replica. Any field can be overridden in the config under
+``[portal.profile]`` (and ``[portal.profile.status_labels]``) without a code change; run
+``accrochage portal probe`` to see which entries match the real portal.
+
+Selectors are Playwright selectors; labels are visible texts, matched exactly after
+whitespace normalisation unless a field says otherwise.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from portal.base import DepositState
+
+DEFAULT_STATUS_LABELS: dict[str, DepositState] = {
+    # Labels named by the official general guide V5 (cdc-format.md §1).
+    "En cours de traitement": DepositState.PROCESSING,
+    "Traitement en cours": DepositState.PROCESSING,
+    "Traité avec succès": DepositState.PROCESSED,
+    "Traité avec erreurs": DepositState.PROCESSED_WITH_ERRORS,
+    "Traitement avec erreurs": DepositState.PROCESSED_WITH_ERRORS,
+    # "Comment corriger mes fichiers rejetés": a rejected outcome exists (portal.md §1.6).
+    "Rejeté": DepositState.REJECTED,
+}
+
+
+class PortalProfile(BaseModel):
+    """Page structure of the deposit portal."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Paths, relative to portal.base_url.
+    login_path: str = "/espace-prive"
+    # Login form (portal.md §1.3: an identifiant e-mailed at account creation + mot de passe).
+    username_label: str = "Identifiant"
+    password_label: str = "Mot de passe"  # noqa: S105 - a visible label, not a secret
+    login_button_label: str = "Se connecter"
+    otp_label: str = "Code de vérification"
+    otp_button_label: str = "Valider"
+    logout_label: str = "Se déconnecter"
+    # Navigation (portal.md §1.4).
+    deposit_tab_label: str = "Transmettre des données"
+    deposit_link_label: str = "Déposer un fichier XML"
+    file_input_selector: str = "input[type=file]"
+    upload_button_label: str = "Déposer le fichier"
+    history_link_label: str = "Historique des fichiers déposés"
+    # History table (portal.md §1.6): located by its column headers.
+    history_table_selector: str = "table"
+    column_file_name: str = "Nom du fichier"
+    column_deposited_at: str = "Date de dépôt"
+    column_status: str = "Statut"
+    receipt_link_label: str = "Accusé de réception"
+    report_link_label: str = "Accusé de traitement"
+    # Messages.
+    error_message_selector: str = "[role=alert]"
+    maintenance_texts: tuple[str, ...] = ("maintenance", "indisponible")
+    status_labels: dict[str, DepositState] = Field(
+        default_factory=lambda: dict(DEFAULT_STATUS_LABELS)
+    )
+
+    def state_of(self, label: str) -> DepositState | None:
+        """The state a status label maps to, or None when the profile does not know it."""
+        return self.status_labels.get(" ".join(label.split()))

@@ -1,0 +1,1 @@
+"""A local replica of the CDC certifiers' deposit portal (`accrochage sandbox`)."""
