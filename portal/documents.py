@@ -1,0 +1,107 @@
+"""Saving receipts and reports: owner-only files with their SHA-256, written atomically.
+
+Shared by every ``Portal`` implementation so the fake and the browser client name and hash
+documents the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+from portal.base import DocumentKind, SavedDocument
+
+_CHUNK = 1 << 16
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) if needed and make it owner-only (0700)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+    return path
+
+
+def document_name(file_name: str, kind: DocumentKind, suffix: str) -> str:
+    """The saved name of a document: ``<deposited stem>.<kind><suffix>``.
+
+    Deterministic, so fetching the same document twice overwrites instead of piling up.
+
+    Args:
+        file_name: The deposited file's name, as shown in the portal's history.
+        kind: Receipt or report.
+        suffix: Extension including the dot (``.xml``, ``.pdf``), or empty.
+    """
+    stem = PurePosixPath(file_name.replace("\\", "/")).name
+    if stem.lower().endswith(".xml"):
+        stem = stem[:-4]
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem).lstrip(".") or "file"
+    return f"{safe}.{kind.value}{suffix}"
+
+
+def suffix_from(name: str | None, content_type: str | None = None) -> str:
+    """A safe file extension from a suggested file name, else from a content type."""
+    if name:
+        suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower()
+        if suffix and suffix[1:].isalnum() and len(suffix) <= 6:
+            return suffix
+    media = (content_type or "").split(";")[0].strip().lower()
+    known = {
+        "application/xml": ".xml",
+        "text/xml": ".xml",
+        "application/pdf": ".pdf",
+        "text/plain": ".txt",
+        "text/html": ".html",
+    }
+    return known.get(media, ".bin")
+
+
+def save_document(
+    chunks: Iterable[bytes], *, kind: DocumentKind, file_name: str, dest_dir: Path, suffix: str
+) -> SavedDocument:
+    """Write ``chunks`` to ``dest_dir`` owner-only and atomically; return it with its SHA-256.
+
+    Args:
+        chunks: The document's bytes, in pieces (streamed; never held whole).
+        kind: Receipt or report.
+        file_name: The deposited file the document belongs to.
+        dest_dir: Target folder, created owner-only if missing.
+        suffix: Extension of the saved file.
+    """
+    ensure_private_dir(dest_dir)
+    target = dest_dir / document_name(file_name, kind, suffix)
+    digest = hashlib.sha256()
+    size = 0
+    fd, tmp_name = tempfile.mkstemp(dir=dest_dir, prefix=".part-")
+    tmp = Path(tmp_name)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return SavedDocument(
+        kind=kind, file_name=file_name, path=target, sha256=digest.hexdigest(), size=size
+    )
+
+
+def save_file(
+    source: Path, *, kind: DocumentKind, file_name: str, dest_dir: Path, suffix: str
+) -> SavedDocument:
+    """Copy ``source`` (e.g. a finished browser download) into ``dest_dir`` with its hash."""
+
+    def read() -> Iterable[bytes]:
+        with source.open("rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                yield chunk
+
+    return save_document(read(), kind=kind, file_name=file_name, dest_dir=dest_dir, suffix=suffix)
