@@ -102,12 +102,20 @@ def parse_report(source: Path | bytes, *, max_bytes: int = 50_000_000) -> Proces
         with _open(source, label, max_bytes) as stream:
             return _parse_stream(stream, label)
     except etree.XMLSyntaxError as exc:
-        line, column = exc.position if exc.position else (exc.lineno, None)
-        raise ReportRefused(
-            f"{label}: not well-formed XML (line {line}, column {column}): {exc.msg}"
-        ) from exc
+        raise ReportRefused(f"{label}: not well-formed XML {_where(exc)}") from exc
     except OSError as exc:
         raise ReportRefused(f"{label}: cannot read the report: {exc.strerror or exc}") from exc
+
+
+def _where(exc: etree.XMLSyntaxError) -> str:
+    """Position and text of the first fatal libxml2 error (the exception's own can be vaguer)."""
+    error_log: Any = exc.error_log  # lxml-stubs declare _ErrorLog without its methods
+    fatals = error_log.filter_from_fatals()
+    if len(fatals):
+        first = fatals[0]
+        return f"(line {first.line}, column {first.column}): {first.message}"
+    line, column = exc.position
+    return f"(line {line}, column {column}): {exc.msg}"
 
 
 def _open(source: Path | bytes, label: str, max_bytes: int) -> IO[bytes]:
@@ -116,7 +124,13 @@ def _open(source: Path | bytes, label: str, max_bytes: int) -> IO[bytes]:
         raise ReportRefused(f"{label}: {size} bytes, over the {max_bytes}-byte limit for a report")
     if size == 0:
         raise ReportRefused(f"{label}: empty file, not an XML report")
-    return source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
+    stream = source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
+    head = stream.read(1024).removeprefix(b"\xef\xbb\xbf").lstrip()
+    if head and not head.startswith(b"<"):
+        stream.close()
+        raise ReportRefused(f"{label}: not an XML document (it does not start with '<')")
+    stream.seek(0)
+    return stream
 
 
 def _parse_stream(stream: IO[bytes], label: str) -> ProcessingReport:
