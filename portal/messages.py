@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import StrEnum
+from functools import lru_cache
 
 DUPLICATE_TEMPLATE = (
     "Le passage certification avec le bcr émetteur {bcr} et l'id technique partenaire "
@@ -133,6 +134,7 @@ def normalise(message: str) -> str:
     return _SPACES.sub(" ", bare.casefold()).strip()
 
 
+@lru_cache(maxsize=1024)  # reports repeat a handful of texts thousands of times
 def classify(message: str | None) -> KoClass:
     """Tell which kind of CDC error a ``messageErreur`` is.
 
