@@ -1,0 +1,319 @@
+"""Reconciliation with the portal: uploads in doubt, receipts, reports, held passages.
+
+- :func:`reconcile_uploading`: a batch left in ``uploading`` (a crash, or an upload whose
+  confirmation was lost) is settled by the portal's own history before anything is re-sent.
+- :func:`collect_reports`: for every uploaded batch, read its history row; once processed,
+  download the accusé de traitement and apply it.
+- :func:`apply_report`: one report -> passage and batch statuses, in one transaction
+  (also used by ``accrochage report import`` for a report downloaded by hand).
+- :func:`release_held`: passages held by a file-level failure go back to pending once the
+  cause is fixed (see :data:`FILE_HINT`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.lifecycle import BatchStatus, PassageStatus, batch_outcome
+from agent.rows import Batch
+from agent.store import Store
+from agent.testhooks import crash_point
+from portal.base import DepositState, DocumentKind, Portal
+from portal.errors import PortalError
+from portal.messages import KoClass
+from portal.reports import ProcessingReport, parse_report
+
+log = logging.getLogger(__name__)
+
+#: ``cdc_class`` of passages held because their whole file failed (not a CDC passage class).
+FILE_CLASS = "file"
+FILE_HINT = (
+    "the whole file was refused, so none of its passages reached the CDC. They are held and "
+    "go back to pending automatically once the cause is fixed: a new XSD imported "
+    "(accrochage schema import) or a new version of accrochage-agent (new build rules); "
+    "re-importing corrected rows also releases them"
+)
+
+Progress = Callable[[str], None]
+
+
+class CollectError(Exception):
+    """A report cannot be applied (unknown file name, batch never deposited)."""
+
+
+@dataclass
+class CollectSummary:
+    """What one collection pass did."""
+
+    processed: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+    accepted: int = 0
+    rejected: int = 0
+
+
+def _mark_uploaded(store: Store, batch: Batch, message: str) -> None:
+    """uploading -> uploaded, its passages batched -> deposited, in one transaction."""
+    with store.transaction():
+        store.set_batch_status(batch.id, BatchStatus.UPLOADED, message=message)
+        for passage in store.passages(batch_id=batch.id, status=PassageStatus.BATCHED):
+            store.set_passage_status(passage.id, PassageStatus.DEPOSITED)
+        store.add_event("uploaded", f"{batch.name}: {message}", batch_id=batch.id)
+
+
+def confirm_upload(store: Store, batch: Batch, message: str) -> None:
+    """Record that the portal history shows ``batch`` (committed before anything else)."""
+    _mark_uploaded(store, batch, message)
+
+
+def reconcile_uploading(store: Store, portal: Portal, progress: Progress) -> int:
+    """Settle every batch left in ``uploading`` from the portal history.
+
+    Found in the history: the upload got through, the batch becomes ``uploaded``. Absent: it
+    never arrived, the batch goes back to ``built`` and the same file is sent again later.
+
+    Returns:
+        The number of batches settled.
+    """
+    settled = 0
+    for batch in store.batches(BatchStatus.UPLOADING):
+        attempt = store.start_attempt("reconcile", batch_id=batch.id)
+        try:
+            entry = portal.find_deposit(batch.name)
+        except PortalError as exc:
+            store.finish_attempt(attempt, "unavailable", message=exc.message, evidence=exc.evidence)
+            raise
+        if entry is None:
+            with store.transaction():
+                store.set_batch_status(batch.id, BatchStatus.BUILT, message="not in the history")
+                store.add_event(
+                    "reconciled",
+                    f"{batch.name}: left in uploading, absent from the portal history: "
+                    "it will be sent again",
+                    level="warning",
+                    batch_id=batch.id,
+                )
+            store.finish_attempt(attempt, "absent")
+            progress(f"{batch.name}: interrupted upload never arrived; will send again")
+        else:
+            _mark_uploaded(store, batch, f"found in the portal history ({entry.status_label})")
+            store.finish_attempt(attempt, "present", message=entry.status_label)
+            progress(f"{batch.name}: interrupted upload had arrived ({entry.status_label})")
+        settled += 1
+    return settled
+
+
+def apply_report(store: Store, batch: Batch, report: ProcessingReport) -> BatchStatus:
+    """Apply one accusé de traitement to ``batch`` and its passages, in one transaction.
+
+    Idempotent: applying the same report twice gives the same statuses. A passage the report
+    names but that has since moved to another batch (re-imported) is left alone.
+
+    Raises:
+        CollectError: the batch was never deposited by the agent.
+    """
+    if batch.status in (BatchStatus.BUILT, BatchStatus.INVALID):
+        raise CollectError(f"{batch.name}: this file was never deposited by the agent")
+    with store.transaction():
+        if batch.status is BatchStatus.UPLOADING:
+            _mark_uploaded(store, batch, "confirmed by its accusé de traitement")
+        if report.file_rejected:
+            return _apply_file_rejected(store, batch, report)
+        mine = {p.id_technique: p for p in store.passages(batch_id=batch.id)}
+        accepted = rejected = 0
+        for outcome in report.passages:
+            passage = mine.get(outcome.id_technique)
+            if passage is None or passage.status not in (
+                PassageStatus.DEPOSITED,
+                PassageStatus.ACCEPTED,
+                PassageStatus.REJECTED,
+            ):
+                store.add_event(
+                    "report_unmatched",
+                    f"{batch.name}: report names idTechnique {outcome.id_technique}, "
+                    "which is not awaiting a report in this batch; ignored",
+                    level="warning",
+                    batch_id=batch.id,
+                )
+                continue
+            duplicate_of_ours = outcome.klass is KoClass.DUPLICATE and store.was_uploaded_before(
+                passage.id, batch.id
+            )
+            if outcome.ok or duplicate_of_ours:
+                store.set_passage_status(
+                    passage.id, PassageStatus.ACCEPTED, message=outcome.message
+                )
+                accepted += 1
+            else:
+                store.set_passage_status(
+                    passage.id,
+                    PassageStatus.REJECTED,
+                    message=outcome.message,
+                    klass=str(outcome.klass) if outcome.klass else None,
+                    hint=outcome.hint,
+                )
+                rejected += 1
+        named = {o.id_technique for o in report.passages}
+        missing = [
+            p
+            for p in mine.values()
+            if p.status is PassageStatus.DEPOSITED and p.id_technique not in named
+        ]
+        if missing:
+            store.add_event(
+                "report_incomplete",
+                f"{batch.name}: {len(missing)} passage(s) absent from the report stay deposited: "
+                + ", ".join(p.id_technique for p in missing[:10]),
+                level="warning",
+                batch_id=batch.id,
+            )
+        status = batch_outcome(rejected, file_rejected=False)
+        store.set_batch_status(batch.id, status, accepted=accepted, rejected=rejected)
+        store.add_event(
+            "processed",
+            f"{batch.name}: {accepted} accepted, {rejected} rejected "
+            f"(idTraitement {report.id_traitement or '?'})",
+            level="warning" if rejected else "info",
+            batch_id=batch.id,
+        )
+    return status
+
+
+def _apply_file_rejected(store: Store, batch: Batch, report: ProcessingReport) -> BatchStatus:
+    first = report.errors[0]
+    where = f"line {first.line}, column {first.column}" if first.line else "no position"
+    more = f" (+{len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
+    message = f"file rejected by the CDC: {first.type} at {where}: {first.message}{more}"
+    return hold_batch(store, batch, BatchStatus.FILE_REJECTED, message)
+
+
+def hold_batch(store: Store, batch: Batch, status: BatchStatus, message: str) -> BatchStatus:
+    """A file-level failure: the batch ends in ``status``, its passages are held.
+
+    Passages not yet at the CDC become rejected (or invalid for a file that failed our own
+    validation) with class ``file`` and :data:`FILE_HINT`; :func:`release_held` frees them.
+    """
+    to = PassageStatus.INVALID if status is BatchStatus.INVALID else PassageStatus.REJECTED
+    with store.transaction():
+        held = 0
+        for passage in store.passages(batch_id=batch.id):
+            if passage.status in (PassageStatus.BATCHED, PassageStatus.DEPOSITED):
+                store.set_passage_status(
+                    passage.id,
+                    to,
+                    message=message,
+                    klass=FILE_CLASS,
+                    hint=FILE_HINT,
+                    reasons=[message] if to is PassageStatus.INVALID else None,
+                )
+                held += 1
+        store.set_batch_status(batch.id, status, message=message, accepted=0, rejected=held)
+        store.add_event(
+            "file_rejected" if status is BatchStatus.FILE_REJECTED else "batch_invalid",
+            f"{batch.name}: {message}. {held} passage(s) held: {FILE_HINT}",
+            level="error",
+            batch_id=batch.id,
+        )
+    return status
+
+
+def release_held(store: Store, fingerprint: str, progress: Progress) -> int:
+    """Send passages held by a file-level failure back to pending once the cause is fixed.
+
+    The cause counts as fixed when the build fingerprint (agent version, schema version,
+    imported XSD) differs from the one the failed file was built with.
+
+    Returns:
+        The number of passages released.
+    """
+    released = 0
+    for batch in store.batches(BatchStatus.FILE_REJECTED, BatchStatus.INVALID):
+        if batch.released_at is not None or batch.fingerprint == fingerprint:
+            continue
+        with store.transaction():
+            count = 0
+            for passage in store.passages(batch_id=batch.id):
+                held = passage.cdc_class == FILE_CLASS and passage.status in (
+                    PassageStatus.REJECTED,
+                    PassageStatus.INVALID,
+                )
+                if held:
+                    store.set_passage_status(passage.id, PassageStatus.PENDING, reasons=[])
+                    count += 1
+            store.mark_released(batch.id)
+            store.add_event(
+                "released",
+                f"{batch.name}: build rules or XSD changed since this file failed; "
+                f"{count} held passage(s) back to pending",
+                batch_id=batch.id,
+            )
+        if count:
+            progress(f"{batch.name}: {count} held passage(s) back to pending (cause fixed)")
+        released += count
+    return released
+
+
+def collect_reports(
+    store: Store, portal: Portal, documents_dir: Path, progress: Progress
+) -> CollectSummary:
+    """Fetch receipts and reports of uploaded batches and apply the reports.
+
+    Raises:
+        PortalError: the portal failed; what was applied before stays applied.
+    """
+    summary = CollectSummary()
+    for batch in store.batches(BatchStatus.UPLOADED):
+        entry = portal.find_deposit(batch.name)
+        if entry is None:
+            store.add_event(
+                "history_missing",
+                f"{batch.name}: uploaded but absent from the portal history",
+                level="error",
+                batch_id=batch.id,
+            )
+            summary.waiting.append(batch.name)
+            continue
+        dest = documents_dir / batch.name.removesuffix(".xml")
+        if entry.receipt_available and not _has_document(store, batch, DocumentKind.RECEIPT):
+            _fetch(store, portal, batch, DocumentKind.RECEIPT, dest)
+        if entry.state is DepositState.PROCESSING or not entry.report_available:
+            if entry.state is DepositState.REJECTED:
+                hold_batch(
+                    store,
+                    batch,
+                    BatchStatus.FILE_REJECTED,
+                    f"the portal shows the file as {entry.status_label!r} with no report",
+                )
+                summary.processed.append(batch.name)
+                continue
+            summary.waiting.append(batch.name)
+            continue
+        saved = _fetch(store, portal, batch, DocumentKind.REPORT, dest)
+        crash_point("during_report")
+        report = parse_report(saved)
+        status = apply_report(store, store.batch(batch.id), report)
+        done = store.batch(batch.id)
+        summary.processed.append(batch.name)
+        summary.accepted += done.accepted
+        summary.rejected += done.rejected
+        progress(f"{batch.name}: {status} ({done.accepted} accepted, {done.rejected} rejected)")
+    return summary
+
+
+def _has_document(store: Store, batch: Batch, kind: DocumentKind) -> bool:
+    return any(doc.kind == kind.value for doc in store.documents(batch.id))
+
+
+def _fetch(store: Store, portal: Portal, batch: Batch, kind: DocumentKind, dest: Path) -> Path:
+    attempt = store.start_attempt(f"fetch_{kind.value}", batch_id=batch.id)
+    try:
+        saved = portal.fetch_document(batch.name, kind, dest)
+    except PortalError as exc:
+        store.finish_attempt(attempt, "unavailable", message=exc.message, evidence=exc.evidence)
+        raise
+    with store.transaction():
+        store.add_document(batch.id, kind.value, saved.path, saved.sha256, saved.size)
+        store.finish_attempt(attempt, "saved", message=saved.path.name)
+    return saved.path

@@ -1,0 +1,126 @@
+"""Values the store returns: frozen dataclasses, no SQL, no database types."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from agent.lifecycle import BatchStatus, PassageStatus
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An imported export file, known by its SHA-256."""
+
+    id: int
+    sha256: str
+    name: str
+    imported_at: str
+    rows: int
+    valid: int
+    invalid: int
+    skipped: int
+    error_report: str | None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One passage as tracked by the agent (no holder identity beyond ``holder``)."""
+
+    id: int
+    emitter: str
+    id_technique: str
+    certification_type: str
+    certification_code: str
+    holder: str  # initials and birth year only
+    delivery_date: dt.date
+    deadline: dt.date
+    status: PassageStatus
+    reasons: tuple[str, ...]
+    batch_id: int | None
+    cdc_message: str | None
+    cdc_class: str | None
+    hint: str | None
+    record_sha256: str | None
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One built XML file and where it stands."""
+
+    id: int
+    name: str
+    path: str
+    sha256: str
+    size: int
+    schema_version: str
+    id_flux: str
+    passages: int
+    status: BatchStatus
+    fingerprint: str
+    accepted: int
+    rejected: int
+    message: str | None
+    created_at: str
+    updated_at: str
+    released_at: str | None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One portal attempt (deposit, reconcile, collect) with its evidence files."""
+
+    id: int
+    batch_id: int | None
+    kind: str
+    started_at: str
+    ended_at: str | None
+    outcome: str | None
+    message: str | None
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A receipt or report saved under the data directory."""
+
+    id: int
+    batch_id: int
+    kind: str
+    path: str
+    sha256: str
+    size: int
+    fetched_at: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the append-only event log."""
+
+    id: int
+    at: str
+    level: str
+    kind: str
+    batch_id: int | None
+    passage_id: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class NewPassage:
+    """What the inbox gives the store for a valid row."""
+
+    emitter: str
+    id_technique: str
+    certificateur: str
+    contrat: str
+    certification_type: str
+    certification_code: str
+    holder: str
+    delivery_date: dt.date
+    deadline: dt.date
+    record_json: str
+    record_sha256: str
+    source_file_id: int | None
+    source_row: int

@@ -1,0 +1,123 @@
+"""The store's numbered migrations: DDL text only, applied by :mod:`agent.store`.
+
+Each migration is a tuple of statements run in one transaction together with the row that
+records it in ``schema_migrations``. Never edit a released migration: add a new one.
+
+Personal data: ``passages.record_json`` holds the validated record (the holder's identity),
+needed to build the XML later; the database file is therefore owner-only (0600). The
+``holder`` column is a minimal summary (initials and birth year) for display.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "initial",
+        (
+            """CREATE TABLE source_files (
+                id INTEGER PRIMARY KEY,
+                sha256 TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                imported_at TEXT NOT NULL,
+                rows INTEGER NOT NULL,
+                valid INTEGER NOT NULL,
+                invalid INTEGER NOT NULL,
+                skipped INTEGER NOT NULL,
+                error_report TEXT
+            )""",
+            """CREATE TABLE batches (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                path TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                schema_version TEXT NOT NULL,
+                id_flux TEXT NOT NULL,
+                passages INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                accepted INTEGER NOT NULL DEFAULT 0,
+                rejected INTEGER NOT NULL DEFAULT 0,
+                message TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                released_at TEXT
+            )""",
+            """CREATE TABLE passages (
+                id INTEGER PRIMARY KEY,
+                emitter TEXT NOT NULL,
+                id_technique TEXT NOT NULL,
+                certificateur TEXT NOT NULL,
+                contrat TEXT NOT NULL,
+                certification_type TEXT NOT NULL,
+                certification_code TEXT NOT NULL,
+                holder TEXT NOT NULL,
+                delivery_date TEXT NOT NULL,
+                deadline TEXT NOT NULL,
+                status TEXT NOT NULL,
+                reasons TEXT,
+                record_json TEXT,
+                record_sha256 TEXT,
+                batch_id INTEGER REFERENCES batches(id),
+                cdc_message TEXT,
+                cdc_class TEXT,
+                hint TEXT,
+                source_file_id INTEGER REFERENCES source_files(id),
+                source_row INTEGER,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                UNIQUE (emitter, id_technique)
+            )""",
+            "CREATE INDEX passages_status ON passages(status, deadline)",
+            "CREATE INDEX passages_batch ON passages(batch_id)",
+            """CREATE TABLE passage_batches (
+                passage_id INTEGER NOT NULL REFERENCES passages(id),
+                batch_id INTEGER NOT NULL REFERENCES batches(id),
+                PRIMARY KEY (passage_id, batch_id)
+            )""",
+            """CREATE TABLE row_errors (
+                id INTEGER PRIMARY KEY,
+                source_file_id INTEGER NOT NULL REFERENCES source_files(id),
+                row INTEGER NOT NULL,
+                field TEXT NOT NULL,
+                value TEXT,
+                message TEXT NOT NULL
+            )""",
+            """CREATE TABLE attempts (
+                id INTEGER PRIMARY KEY,
+                batch_id INTEGER REFERENCES batches(id),
+                kind TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                ended_at TEXT,
+                outcome TEXT,
+                message TEXT,
+                evidence TEXT NOT NULL DEFAULT '[]'
+            )""",
+            """CREATE TABLE documents (
+                id INTEGER PRIMARY KEY,
+                batch_id INTEGER NOT NULL REFERENCES batches(id),
+                kind TEXT NOT NULL,
+                path TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                fetched_at TEXT NOT NULL,
+                UNIQUE (batch_id, kind, sha256)
+            )""",
+            """CREATE TABLE events (
+                id INTEGER PRIMARY KEY,
+                at TEXT NOT NULL,
+                level TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                batch_id INTEGER,
+                passage_id INTEGER,
+                message TEXT NOT NULL
+            )""",
+            "CREATE INDEX events_batch ON events(batch_id)",
+            # The event log is append-only: the database itself refuses edits.
+            """CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+               BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END""",
+            """CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+               BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END""",
+        ),
+    ),
+)

@@ -1,0 +1,183 @@
+"""The SQLite store: migrations, permissions, append-only log, checked status changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from agent.lifecycle import BatchStatus, PassageStatus, TransitionError
+from agent.store import DB_NAME, Store, StoreError
+from agent.store_schema import MIGRATIONS
+from tests.agent.conftest import NOW, new_passage
+
+
+def _batch(store: Store, ids: list[int], name: str = "a.xml") -> int:
+    return store.add_batch(
+        name=name,
+        path=f"/x/{name}",
+        sha256="f" * 64,
+        size=10,
+        schema_version="1.1.5",
+        id_flux="uuid",
+        fingerprint="fp1",
+        passage_ids=ids,
+    )
+
+
+def test_store_open_migrates_once_and_is_owner_only(tmp_path: Path) -> None:
+    """Opening applies every migration once, records it, and leaves the file 0600 in WAL."""
+    path = tmp_path / "d" / DB_NAME
+    with Store.open(path) as store:
+        assert store.migrations() == [(1, "initial")]
+    with Store.open(path) as store:
+        assert len(store.migrations()) == len(MIGRATIONS)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_store_open_refuses_garbage(tmp_path: Path) -> None:
+    """A file that is not a database gives a StoreError naming it."""
+    path = tmp_path / DB_NAME
+    path.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(StoreError, match="cannot open the store"):
+        Store.open(path)
+
+
+def test_store_event_log_is_append_only(store: Store, tmp_path: Path) -> None:
+    """Events can be added and read back, never updated or deleted."""
+    store.add_event("hello", "first")
+    store.add_event("hello", "second", level="warning", batch_id=None)
+    assert [e.message for e in store.events()] == ["first", "second"]
+    conn = sqlite3.connect(tmp_path / "data" / DB_NAME)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("UPDATE events SET message = 'x'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM events")
+    conn.close()
+
+
+def test_store_put_passage_insert_then_checked_update(store: Store) -> None:
+    """A passage is inserted once per (emitter, idTechnique); updates respect the lifecycle."""
+    pid = store.put_passage(new_passage("A1"), status=PassageStatus.PENDING)
+    again = store.put_passage(new_passage("A1", holder="K.L. 1991"), status=PassageStatus.PENDING)
+    assert again == pid
+    assert store.passage("12ABC345", "A1").holder == "K.L. 1991"  # type: ignore[union-attr]
+    other = store.put_passage(new_passage("A1", emitter="99ZZZ999"), status=PassageStatus.PENDING)
+    assert other != pid
+    store.set_passage_status(pid, PassageStatus.BATCHED)
+    store.set_passage_status(pid, PassageStatus.DEPOSITED)
+    store.set_passage_status(pid, PassageStatus.ACCEPTED, message=None)
+    with pytest.raises(TransitionError, match="A1"):
+        store.put_passage(new_passage("A1"), status=PassageStatus.PENDING)
+    assert store.passage_by_id(pid).status is PassageStatus.ACCEPTED
+
+
+def test_store_transaction_rolls_back_on_error(store: Store) -> None:
+    """A failing transaction leaves nothing behind."""
+    pid = store.put_passage(new_passage("A1"), status=PassageStatus.PENDING)
+    with pytest.raises(TransitionError), store.transaction():
+        store.add_event("x", "inside")
+        store.set_passage_status(pid, PassageStatus.ACCEPTED)
+    assert store.events() == []
+    assert store.passage_by_id(pid).status is PassageStatus.PENDING
+
+
+def test_store_add_batch_moves_passages_atomically(store: Store) -> None:
+    """add_batch records the batch and batches its passages, or does nothing at all."""
+    a = store.put_passage(new_passage("A1"), status=PassageStatus.PENDING)
+    b = store.put_passage(new_passage("B2"), status=PassageStatus.INVALID, reasons=["bad"])
+    with pytest.raises(TransitionError):
+        _batch(store, [a, b])
+    assert store.batches() == []
+    assert store.passage_by_id(a).status is PassageStatus.PENDING
+    batch_id = _batch(store, [a])
+    batch = store.batch(batch_id)
+    assert (batch.status, batch.passages, batch.name) == (BatchStatus.BUILT, 1, "a.xml")
+    assert store.passage_by_id(a).batch_id == batch_id
+    assert store.passage_counts(batch_id=batch_id) == {"batched": 1}
+    assert store.batch_by_name("a.xml") == batch
+    assert store.batch_by_name("zz.xml") is None
+
+
+def test_store_batch_status_checked(store: Store) -> None:
+    """Batch moves go through the lifecycle; counts and message are kept."""
+    batch_id = _batch(store, [])
+    with pytest.raises(TransitionError):
+        store.set_batch_status(batch_id, BatchStatus.ACCEPTED)
+    store.set_batch_status(batch_id, BatchStatus.UPLOADING)
+    store.set_batch_status(batch_id, BatchStatus.UPLOADED, message="ok")
+    store.set_batch_status(batch_id, BatchStatus.PARTLY_REJECTED, accepted=2, rejected=1)
+    batch = store.batch(batch_id)
+    assert (batch.status, batch.accepted, batch.rejected, batch.message) == (
+        BatchStatus.PARTLY_REJECTED,
+        2,
+        1,
+        "ok",
+    )
+    assert store.batches(BatchStatus.UPLOADED) == []
+    with pytest.raises(StoreError):
+        store.batch(999)
+
+
+def test_store_iter_pending_in_group_order(store: Store) -> None:
+    """Pending records come grouped by emitter, certifier, contract and certification."""
+    store.put_passage(new_passage("A1", certification_code="RS9"), status=PassageStatus.PENDING)
+    store.put_passage(new_passage("B2", certification_code="RS1"), status=PassageStatus.PENDING)
+    store.put_passage(new_passage("C3", certification_code="RS9"), status=PassageStatus.PENDING)
+    store.put_passage(new_passage("D4"), status=PassageStatus.INVALID, reasons=["x"])
+    assert [idt for _, idt, _ in store.iter_pending()] == ["B2", "A1", "C3"]
+
+
+def test_store_deadlines_and_prior_uploads(store: Store) -> None:
+    """Open passages due by a date are listed; prior uploads are detected per batch."""
+    early = store.put_passage(
+        new_passage("A1", deadline=dt.date(2026, 3, 10)), status=PassageStatus.PENDING
+    )
+    store.put_passage(new_passage("B2", deadline=dt.date(2026, 6, 1)), status=PassageStatus.PENDING)
+    assert [p.id for p in store.open_passages_due(dt.date(2026, 3, 17))] == [early]
+    assert store.pending_due_count(dt.date(2026, 3, 17)) == 1
+    first = _batch(store, [early], "one.xml")
+    store.set_batch_status(first, BatchStatus.UPLOADING)
+    assert not store.was_uploaded_before(early, 999)
+    store.set_batch_status(first, BatchStatus.UPLOADED)
+    assert store.was_uploaded_before(early, 999)
+    assert not store.was_uploaded_before(early, first)
+
+
+def test_store_attempts_and_documents(store: Store, tmp_path: Path) -> None:
+    """Attempts keep outcome and evidence; the same document content is recorded once."""
+    batch_id = _batch(store, [])
+    attempt = store.start_attempt("deposit", batch_id=batch_id)
+    store.finish_attempt(attempt, "unavailable", message="HTTP 500", evidence=[tmp_path / "s.png"])
+    [row] = store.attempts(batch_id=batch_id)
+    assert (row.outcome, row.message, row.evidence) == (
+        "unavailable",
+        "HTTP 500",
+        (str(tmp_path / "s.png"),),
+    )
+    assert row.started_at == NOW.isoformat(timespec="seconds")
+    assert store.add_document(batch_id, "accuse_reception", tmp_path / "r", "a" * 64, 3)
+    assert not store.add_document(batch_id, "accuse_reception", tmp_path / "r", "a" * 64, 3)
+    assert [d.kind for d in store.documents(batch_id)] == ["accuse_reception"]
+
+
+def test_store_source_files_by_hash(store: Store) -> None:
+    """A source file is found again by its SHA-256 with its counts."""
+    assert store.source_by_sha("e" * 64) is None
+    source = store.add_source("e" * 64, "export.csv")
+    store.finish_source(source, rows=3, valid=2, invalid=1, skipped=0, report="/r.csv")
+    store.add_row_error(source, 3, "sexe", "X", "not M or F")
+    found = store.source_by_sha("e" * 64)
+    assert found is not None
+    assert (found.name, found.valid, found.invalid, found.error_report) == (
+        "export.csv",
+        2,
+        1,
+        "/r.csv",
+    )
