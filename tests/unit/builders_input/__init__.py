@@ -1,0 +1,1 @@
+"""Tests of the builders input side: readers, normalisation, rules, importer."""
