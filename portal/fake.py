@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import Self
 
 from portal.base import DepositResult, DepositState, DocumentKind, HistoryEntry, SavedDocument
-from portal.documents import save_document
+from portal.documents import DocumentNotAvailable, save_document
 from portal.errors import (
     DepositRefused,
     LoginFailed,
@@ -203,10 +203,10 @@ class FakePortal:
         self._ensure_session()
         row = self._rows.get(file_name)
         if row is None:
-            raise PortalUnavailable(f"{file_name}: not in the portal history")
+            raise DocumentNotAvailable(f"{file_name}: not in the portal history")
         data = row.receipt if kind is DocumentKind.RECEIPT else row.report
         if data is None:
-            raise PortalUnavailable(f"{file_name}: no {kind.value} available yet")
+            raise DocumentNotAvailable(f"{file_name}: no {kind.value} available yet")
         suffix = ".txt" if kind is DocumentKind.RECEIPT else ".xml"
         return save_document(
             [data], kind=kind, file_name=file_name, dest_dir=dest_dir, suffix=suffix

@@ -11,7 +11,9 @@ whitespace normalisation unless a field says otherwise.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from portal.base import DepositState
 
@@ -52,14 +54,34 @@ class PortalProfile(BaseModel):
     column_file_name: str = "Nom du fichier"
     column_deposited_at: str = "Date de dépôt"
     column_status: str = "Statut"
+    history_empty_text: str = "Aucun fichier déposé pour le moment."
     receipt_link_label: str = "Accusé de réception"
     report_link_label: str = "Accusé de traitement"
     # Messages.
     error_message_selector: str = "[role=alert]"
     maintenance_texts: tuple[str, ...] = ("maintenance", "indisponible")
     status_labels: dict[str, DepositState] = Field(
-        default_factory=lambda: dict(DEFAULT_STATUS_LABELS)
+        default_factory=lambda: dict(DEFAULT_STATUS_LABELS),
+        description="Status label -> state. Configured labels are added to the defaults.",
     )
+    keep_default_status_labels: bool = Field(
+        default=True,
+        description="False: use only the configured status_labels, without the defaults.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_status_labels(cls, data: Any) -> Any:
+        """Add configured labels to the defaults (unless told not to); normalise spaces."""
+        if not isinstance(data, dict) or "status_labels" not in data:
+            return data
+        given = data["status_labels"]
+        if not isinstance(given, dict):
+            return data  # let field validation report the wrong type
+        keep = data.get("keep_default_status_labels", True)
+        merged: dict[str, Any] = dict(DEFAULT_STATUS_LABELS) if keep is not False else {}
+        merged.update({" ".join(str(label).split()): state for label, state in given.items()})
+        return {**data, "status_labels": merged}
 
     def state_of(self, label: str) -> DepositState | None:
         """The state a status label maps to, or None when the profile does not know it."""

@@ -25,6 +25,18 @@ class PortalSettings(BaseModel):
     headless: bool = True
     action_timeout_s: float = Field(default=30.0, gt=0)
     upload_timeout_s: float = Field(default=900.0, gt=0)
+    confirm_timeout_s: float = Field(
+        default=120.0, gt=0, description="How long to poll the history for a new deposit's row."
+    )
+    download_start_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Wait this long for a download to start before fetching the link inline.",
+    )
     retry_attempts: int = Field(default=4, ge=1, le=20)
     retry_total_s: float = Field(default=1800.0, gt=0)
+    retry_base_delay_s: float = Field(
+        default=10.0, ge=0, description="First wait between attempts; doubles each time."
+    )
+    retry_max_delay_s: float = Field(default=300.0, ge=0, description="Longest wait.")
     profile: PortalProfile = PortalProfile()
