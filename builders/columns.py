@@ -1,0 +1,178 @@
+"""The canonical columns of an export and how headers are matched to them.
+
+Canonical column names are the XSD local names, so a file whose header row uses the CDC element
+names imports with no configuration. Extra columns:
+
+- ``type``, ``code``, ``natureDeposant``: the certification (bloc 4);
+- ``idClientEmetteur``, ``idClientCertificateur``, ``idContrat``: the declarant (blocs 2-3),
+  defaulting to the ``[declarant]`` section of the config when a cell is empty;
+- ``nir``: the ``identifiantNational`` NIR (1.1.5); its ``nomNaissance`` is the shared
+  ``nomNaissance`` column;
+- ``codeInsee`` / ``codePostal``: the birth commune (``codeInseeNaissance/codeInsee`` or
+  ``codePostalNaissance/codePostal``);
+- ``scoreGeneral`` and ``resultats``: the DIGCOMP block; ``resultats`` holds
+  ``domaine.competence=niveau`` items separated by ``|``, e.g. ``1.1=3|2.4=5``;
+- convenience: ``dateNaissance`` (``DD/MM/YYYY``, ``YYYY-MM-DD``, ``MM/YYYY`` or ``YYYY``;
+  split into anneeNaissance/moisNaissance/jourNaissance) and ``admis`` (a false value skips
+  the row: only admitted candidates are declared).
+
+Headers match a canonical name case-insensitively (surrounding spaces ignored), or through the
+config mapping ``[build.columns]`` (``"Nom de naissance" = "nomNaissance"``), also matched
+case-insensitively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Final
+
+from builders import models, normalize
+from builders.errors import BuildError
+
+Converter = Callable[[str], object]
+
+DECLARATION: Final = ("idClientEmetteur", "idClientCertificateur", "idContrat")
+CERTIFICATION: Final = ("type", "code", "natureDeposant")
+PASSAGE: Final = (
+    "idTechnique",
+    "urlPreuve",
+    "libelleOption",
+    "obtentionCertification",
+    "donneeCertifiee",
+    "dateDebutExamen",
+    "dateFinExamen",
+    "modalitePassageExamen",
+    "codePostalCentreExamen",
+    "dateDebutValidite",
+    "dateFinValidite",
+    "presenceNiveauLangueEuro",
+    "niveauLangueEuropeen",
+    "presenceNiveauNumeriqueEuro",
+    "scoring",
+    "mentionValidee",
+    "verbatim",
+)
+DIGCOMP: Final = ("scoreGeneral", "resultats")
+MODALITES: Final = ("modaliteAcces", "voieAccessVAE", "initiativeInscription", "dateInscription")
+TITULAIRE: Final = (
+    "nomNaissance",
+    "nomUsage",
+    "prenom1",
+    "prenom2",
+    "prenom3",
+    "anneeNaissance",
+    "moisNaissance",
+    "jourNaissance",
+    "sexe",
+    "codeInsee",
+    "codePostal",
+    "libelleCommuneNaissance",
+    "codePaysNaissance",
+    "libellePaysNaissance",
+    "commentairesMEN",
+)
+DOSSIER: Final = ("idDossier", "nomTitulaire", "prenom1Titulaire")
+NATIONAL: Final = ("nir",)
+CONVENIENCE: Final = ("dateNaissance", "admis")
+
+#: Every canonical column, in template order.
+CANONICAL: Final = (
+    DECLARATION
+    + CERTIFICATION
+    + PASSAGE
+    + DIGCOMP
+    + MODALITES
+    + TITULAIRE
+    + DOSSIER
+    + NATIONAL
+    + CONVENIENCE
+)
+
+_DATE: Final = normalize.parse_date
+_BOOL: Final = normalize.parse_bool
+_INT: Final = normalize.parse_int
+
+#: Converter per column; columns not listed are free text.
+CONVERTERS: Final[Mapping[str, Converter]] = {
+    "natureDeposant": normalize.enum_converter(models.NatureDeposant),
+    "type": normalize.parse_certification_type,
+    "code": normalize.parse_certification_code,
+    "obtentionCertification": normalize.enum_converter(models.ObtentionCertification),
+    "donneeCertifiee": _BOOL,
+    "dateDebutExamen": _DATE,
+    "dateFinExamen": _DATE,
+    "modalitePassageExamen": normalize.enum_converter(models.ModalitePassageExamen),
+    "dateDebutValidite": _DATE,
+    "dateFinValidite": _DATE,
+    "presenceNiveauLangueEuro": _BOOL,
+    "niveauLangueEuropeen": normalize.enum_converter(models.NiveauCECRL),
+    "presenceNiveauNumeriqueEuro": _BOOL,
+    "mentionValidee": normalize.enum_converter(models.Mention),
+    "scoreGeneral": _INT,
+    "resultats": normalize.parse_resultats,
+    "modaliteAcces": normalize.enum_converter(models.ModaliteAcces),
+    "voieAccessVAE": normalize.enum_converter(models.VoieAccesVAE),
+    "initiativeInscription": normalize.enum_converter(models.InitiativeInscription),
+    "dateInscription": _DATE,
+    "anneeNaissance": _INT,
+    "moisNaissance": _INT,
+    "jourNaissance": _INT,
+    "sexe": normalize.enum_converter(models.Sexe),
+    "codeInsee": normalize.parse_commune_code,
+    "codePostal": normalize.parse_commune_code,
+    "nir": normalize.parse_nir,
+    "dateNaissance": normalize.parse_birth_date,
+    "admis": _BOOL,
+}
+
+_BY_FOLDED: Final = {name.casefold(): name for name in CANONICAL}
+
+
+def resolve_headers(
+    headers: Sequence[str], mapping: Mapping[str, str], source: str
+) -> dict[str, str]:
+    """Match a file's headers to canonical columns.
+
+    Args:
+        headers: the header row as read (blank headers are ignored).
+        mapping: ``[build.columns]``: header -> canonical name.
+        source: the file name, for messages.
+
+    Returns:
+        canonical column -> header as it appears in the file; unknown headers are left out.
+
+    Raises:
+        BuildError: a header appears twice, two headers give the same column, the mapping
+            targets an unknown column, or no header is a known column.
+    """
+    renames: dict[str, str] = {}
+    for header, target in mapping.items():
+        if target.casefold() not in _BY_FOLDED:
+            raise BuildError(
+                f"{source}: [build.columns] maps {header!r} to {target!r}, which is not a "
+                "known column (see `accrochage template`)"
+            )
+        renames[header.strip().casefold()] = _BY_FOLDED[target.casefold()]
+    seen: set[str] = set()
+    found: dict[str, str] = {}
+    for header in headers:
+        key = header.strip().casefold()
+        if not key:
+            continue
+        if key in seen:
+            raise BuildError(f"{source}: the header {header.strip()!r} appears twice")
+        seen.add(key)
+        column = renames.get(key) or _BY_FOLDED.get(key)
+        if column is None:
+            continue
+        if column in found:
+            raise BuildError(
+                f"{source}: headers {found[column]!r} and {header!r} both give column {column}"
+            )
+        found[column] = header
+    if not found:
+        raise BuildError(
+            f"{source}: no header matches a known column (expected CDC names such as "
+            "idTechnique, nomNaissance, dateDebutValidite, or a [build.columns] mapping)"
+        )
+    return found

@@ -1,0 +1,285 @@
+"""Cell values as certifiers write them, turned into the values the models expect.
+
+Every converter takes a non-empty, trimmed cell and returns a Python value, or raises
+:class:`CellError` with a plain-English message of what was expected. Empty cells never reach a
+converter: the row mapper treats them as unknown (see ``builders.rows``).
+
+Accepted forms:
+- dates: ``DD/MM/YYYY`` (also ``D/M/YYYY``) or ISO ``YYYY-MM-DD`` (an ISO date-time keeps its
+  date when the time is midnight, as spreadsheets write dates); real calendar dates only,
+  years 1900-2099 (the XSD's date pattern);
+- booleans: true/false, oui/non, vrai/faux, yes/no, 1/0, o/n (any case);
+- integers: digits only (``12``; spreadsheets' ``12.0`` is turned into ``12`` by the reader);
+- enumerations: the XSD value in any case, with spaces, hyphens or apostrophes for underscores
+  and accents ignored, plus the obvious French labels listed in ``ENUM_LABELS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from enum import StrEnum
+from typing import Final
+
+from builders import models, nir, rules
+
+
+class CellError(ValueError):
+    """A cell cannot be read as the value its column needs; the message says what was expected."""
+
+
+_DMY: Final = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_ISO: Final = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]00:00(?::00(?:\.0+)?)?)?")
+_INT: Final = re.compile(r"[0-9]+")
+_LABEL_JUNK: Final = re.compile(r"[\s'’\-_.()/]+")
+DATE_EXPECTED: Final = "expected a date as DD/MM/YYYY or YYYY-MM-DD"
+
+
+def fold(label: str) -> str:
+    """Upper case, accents removed, runs of spaces/hyphens/apostrophes/dots as one ``_``."""
+    decomposed = unicodedata.normalize("NFKD", label)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return _LABEL_JUNK.sub("_", bare.upper()).strip("_")
+
+
+def _real_date(year: int, month: int, day: int) -> dt.date:
+    if not 1900 <= year <= 2099:
+        raise CellError("expected a year from 1900 to 2099")
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise CellError(f"{year:04d}-{month:02d}-{day:02d} is not a real calendar date") from None
+
+
+def parse_date(raw: str) -> dt.date:
+    """A date written DD/MM/YYYY or YYYY-MM-DD."""
+    match = _DMY.fullmatch(raw)
+    if match is not None:
+        day, month, year = match.groups()
+        return _real_date(int(year), int(month), int(day))
+    match = _ISO.fullmatch(raw)
+    if match is not None:
+        year, month, day = match.groups()
+        return _real_date(int(year), int(month), int(day))
+    raise CellError(DATE_EXPECTED)
+
+
+_PARTIAL_DATE: Final = (
+    re.compile(r"(?P<y>[0-9]{4})"),
+    re.compile(r"(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})"),
+    re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})"),
+)
+
+
+def parse_birth_date(raw: str) -> tuple[int, int | None, int | None]:
+    """A birth date, possibly partial: DD/MM/YYYY, MM/YYYY, YYYY, or ISO (YYYY-MM[-DD]).
+
+    Returns:
+        (year, month or None, day or None).
+    """
+    for pattern in _PARTIAL_DATE:
+        match = pattern.fullmatch(raw)
+        if match is not None:
+            year, month = int(match["y"]), match.groupdict().get("m")
+            if not 1900 <= year <= 2099:
+                raise CellError("expected a year from 1900 to 2099")
+            if month is not None and not 1 <= int(month) <= 12:
+                raise CellError("expected a month from 1 to 12")
+            return year, None if month is None else int(month), None
+    try:
+        date = parse_date(raw)
+    except CellError:
+        raise CellError(
+            "expected a birth date as DD/MM/YYYY, YYYY-MM-DD, MM/YYYY or YYYY"
+        ) from None
+    return date.year, date.month, date.day
+
+
+_BOOLEANS: Final = {
+    **dict.fromkeys(("TRUE", "VRAI", "OUI", "YES", "1", "O", "Y"), True),
+    **dict.fromkeys(("FALSE", "FAUX", "NON", "NO", "0", "N"), False),
+}
+
+
+def parse_bool(raw: str) -> bool:
+    """true/false, oui/non, vrai/faux, yes/no, 1/0 in any case."""
+    value = _BOOLEANS.get(raw.upper())
+    if value is None:
+        raise CellError("expected true/false (or oui/non, vrai/faux, 1/0)")
+    return value
+
+
+def parse_int(raw: str) -> int:
+    """A whole number written with digits only."""
+    if not _INT.fullmatch(raw):
+        raise CellError("expected a whole number (digits only)")
+    return int(raw)
+
+
+#: French (and other obvious) labels per enumeration, keys already folded (see ``fold``).
+ENUM_LABELS: Final[dict[type[StrEnum], dict[str, str]]] = {
+    models.Sexe: {
+        "H": "M",
+        "HOMME": "M",
+        "MASCULIN": "M",
+        "MALE": "M",
+        "FEMME": "F",
+        "FEMININ": "F",
+        "FEMALE": "F",
+    },
+    models.Mention: {
+        "SANS": "SANS_MENTION",
+        "AUCUNE": "SANS_MENTION",
+        "ASSEZ_BIEN": "MENTION_ASSEZ_BIEN",
+        "AB": "MENTION_ASSEZ_BIEN",
+        "BIEN": "MENTION_BIEN",
+        "B": "MENTION_BIEN",
+        "TRES_BIEN": "MENTION_TRES_BIEN",
+        "TB": "MENTION_TRES_BIEN",
+        "TRES_BIEN_AVEC_FELICITATIONS_DU_JURY": "MENTION_TRES_BIEN_AVEC_FELICITATIONS_DU_JURY",
+        "FELICITATIONS_DU_JURY": "MENTION_TRES_BIEN_AVEC_FELICITATIONS_DU_JURY",
+        "TB_FELICITATIONS": "MENTION_TRES_BIEN_AVEC_FELICITATIONS_DU_JURY",
+    },
+    models.ModalitePassageExamen: {
+        "PRESENTIEL": "EN_PRESENTIEL",
+        "DISTANCE": "A_DISTANCE",
+        "DISTANCIEL": "A_DISTANCE",
+        "EN_DISTANCIEL": "A_DISTANCE",
+        "HYBRIDE": "MIXTE",
+    },
+    models.ObtentionCertification: {
+        "ADMISSION": "PAR_ADMISSION",
+        "SCORING": "PAR_SCORING",
+        "SCORE": "PAR_SCORING",
+        "PAR_SCORE": "PAR_SCORING",
+    },
+    models.ModaliteAcces: {
+        "FORMATION_INITIALE": "FORMATION_INITIALE_HORS_APPRENTISSAGE",
+        "APPRENTISSAGE": "FORMATION_INITIALE_APPRENTISSAGE",
+        "FORMATION_CONTINUE": "FORMATION_CONTINUE_HORS_CONTRAT_DE_PROFESSIONNALISATION",
+        "CONTRAT_DE_PROFESSIONNALISATION": "FORMATION_CONTINUE_CONTRAT_DE_PROFESSIONNALISATION",
+        "CONTRAT_PRO": "FORMATION_CONTINUE_CONTRAT_DE_PROFESSIONNALISATION",
+        "VALIDATION_DES_ACQUIS_DE_L_EXPERIENCE": "VAE",
+        "EQUIVALENCE": "EQUIVALENCE_DIPLOME_ETRANGER",
+        "EQUIVALENCE_DIPLOME": "EQUIVALENCE_DIPLOME_ETRANGER",
+        "EQUIVALENCE_DE_DIPLOME_ETRANGER": "EQUIVALENCE_DIPLOME_ETRANGER",
+        "LIBRE": "CANDIDAT_LIBRE",
+    },
+    models.VoieAccesVAE: {
+        "CONGES_VAE": "CONGES_VAE",
+        "CONGE_VAE": "CONGES_VAE",
+        "CONGE": "CONGES_VAE",
+        "CLASSIQUE": "VAE_CLASSIQUE",
+    },
+    models.InitiativeInscription: {
+        "CERTIFIE": "CERTIFIE",
+        "CANDIDAT": "CERTIFIE",
+        "TITULAIRE": "CERTIFIE",
+        "ORGANISME_DE_FORMATION": "OF",
+        "FRANCE_TRAVAIL": "POLE_EMPLOI",
+    },
+    models.NatureDeposant: {
+        "TIERS_DE_CONFIANCE": "TIERS_CONFIANCE",
+        "TIERS": "TIERS_CONFIANCE",
+    },
+    models.NiveauCECRL: {},
+}
+
+
+def _enum_table(enum: type[StrEnum]) -> dict[str, str]:
+    table = {fold(member.value): member.value for member in enum}
+    table.update(ENUM_LABELS.get(enum, {}))
+    return table
+
+
+def enum_converter(enum: type[StrEnum]) -> Callable[[str], str]:
+    """A converter reading ``enum``'s values and labels; errors list the XSD values."""
+    table = _enum_table(enum)
+    expected = "expected one of: " + ", ".join(member.value for member in enum)
+
+    def convert(raw: str) -> str:
+        value = table.get(raw.upper()) or table.get(fold(raw))
+        if value is None:
+            raise CellError(expected)
+        return value
+
+    return convert
+
+
+_TYPES: Final = {fold(name): name for name in rules.CERTIFICATION_TYPES} | {
+    "DIPLOME_D_ETABLISSEMENT": "Diplôme d'Etablissement",
+    "DE": "Diplôme d'Etablissement",
+    "DU": "Diplôme Universitaire",
+    "REPERTOIRE_SPECIFIQUE": "RS",
+}
+
+
+def parse_certification_type(raw: str) -> str:
+    """A certification type of the V22 dictionary, in its canonical spelling."""
+    value = _TYPES.get(fold(raw))
+    if value is None:
+        raise CellError("expected one of: " + ", ".join(rules.CERTIFICATION_TYPES))
+    return value
+
+
+_CODE: Final = re.compile(r"(RNCP|RS)\s*([0-9]+)", re.IGNORECASE)
+
+
+def parse_certification_code(raw: str) -> str:
+    """A France compétences code; ``rncp 12345`` becomes ``RNCP12345``, others are kept."""
+    match = _CODE.fullmatch(raw)
+    if match is None:
+        return raw
+    return match.group(1).upper() + match.group(2)
+
+
+def parse_nir(raw: str) -> str:
+    """A NIR reduced to its 13 characters (see ``builders.nir``)."""
+    try:
+        return nir.normalize_nir(raw)
+    except ValueError as exc:
+        raise CellError(str(exc)) from None
+
+
+def parse_commune_code(raw: str) -> str:
+    """An INSEE or postal code; a 4-digit one regains the leading zero spreadsheets drop."""
+    if len(raw) == 4 and raw.isdigit():
+        return "0" + raw
+    return raw.upper()
+
+
+_RESULT: Final = re.compile(r"([0-9])\.([0-9])\s*=\s*([0-9]+)")
+_RESULT_SPLIT: Final = re.compile(r"[|\s]+")
+RESULTATS_EXPECTED: Final = (
+    "expected DIGCOMP results as domaine.competence=niveau separated by '|', e.g. 1.1=3|2.4=5"
+)
+
+
+def parse_resultats(raw: str) -> list[dict[str, object]]:
+    """DIGCOMP results written ``1.1=3|2.4=5`` (domaine.competence=niveau)."""
+    items: list[dict[str, object]] = []
+    for part in _RESULT_SPLIT.split(raw.replace(" =", "=").replace("= ", "=")):
+        if not part:
+            continue
+        match = _RESULT.fullmatch(part)
+        if match is None:
+            raise CellError(f"{RESULTATS_EXPECTED}; cannot read {part!r}")
+        domain, competence, level = match.groups()
+        items.append(
+            {"domaineCompetenceId": domain, "competenceId": competence, "niveau": int(level)}
+        )
+    return items
+
+
+def format_resultats(resultats: Iterable[models.Resultat]) -> str:
+    """The cell text of DIGCOMP results (inverse of ``parse_resultats``)."""
+    return "|".join(
+        f"{item.domaineCompetenceId}.{item.competenceId}={item.niveau}" for item in resultats
+    )
+
+
+def text(raw: str) -> str:
+    """Free text, kept as written (already trimmed)."""
+    return raw

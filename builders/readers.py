@@ -1,0 +1,216 @@
+"""Stream the rows of a certifier's export (CSV or XLSX), never loading it whole.
+
+Rows come as ``(row number, {header: cell text})`` with row numbers as a spreadsheet shows them
+(the header is row 1, or the row it sits on when blank rows precede it). Blank rows are skipped
+but counted. Cells are strings: an empty cell is ``""``.
+
+CSV: the delimiter (``;`` or ``,``) is the one found most in the header line. Encoding: a UTF-8
+BOM means UTF-8; otherwise the first 64 KiB must decode as strict UTF-8, else the file is read
+as Windows-1252 (what Excel writes for "CSV (séparateur: point-virgule)"). In a UTF-8 file, a
+later byte that is not UTF-8 is read as Windows-1252 too, so an export whose first accented
+letter comes after 64 KiB still reads right.
+
+XLSX: the first sheet, read with openpyxl in read-only mode. A date cell gives an ISO date
+(``2024-03-15``; a date-time keeps its time unless it is midnight), an integer-valued number
+gives ``12`` (not ``12.0``), a boolean ``true``/``false``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, TextIO
+
+from builders.errors import BuildError
+
+_PROBE_BYTES: Final = 65536
+_FALLBACK: Final = "accrochage-cp1252-fallback"
+CSV_SUFFIXES: Final = (".csv", ".txt")
+XLSX_SUFFIXES: Final = (".xlsx", ".xlsm")
+
+Row = tuple[int, dict[str, str]]
+
+
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    # A non-UTF-8 byte in an otherwise UTF-8 file: read that byte as Windows-1252 (latin-1
+    # for the 5 bytes cp1252 leaves undefined), as Excel would have written it.
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    chunk = error.object[error.start : error.start + 1]
+    return bytes(chunk).decode("cp1252", errors="replace").replace("\ufffd", chr(chunk[0])), (
+        error.start + 1
+    )
+
+
+codecs.register_error(_FALLBACK, _cp1252_fallback)
+
+
+@dataclass
+class Sheet:
+    """An open export: its header row and an iterator over its data rows."""
+
+    source: str
+    headers: tuple[str, ...]
+    header_row: int
+    rows: Iterator[Row]
+
+
+def detect_encoding(path: Path) -> str:
+    """The encoding to read ``path`` with: ``utf-8-sig``, ``utf-8`` or ``cp1252``."""
+    with path.open("rb") as handle:
+        probe = handle.read(_PROBE_BYTES)
+    if probe.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(probe, final=False)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def _delimiter(header_line: str) -> str:
+    return "," if header_line.count(",") > header_line.count(";") else ";"
+
+
+def _csv_sheet(path: Path, handle: TextIO) -> Sheet:
+    source = str(path)
+    number = 0
+    while True:
+        position = handle.tell()
+        line = handle.readline()
+        if not line:
+            raise BuildError(f"{source}: the file is empty (no header row)")
+        number += 1
+        if line.strip(" \t\r\n;,"):
+            break
+    handle.seek(position)
+    reader = csv.reader(handle, delimiter=_delimiter(line))
+    headers = tuple(cell.strip() for cell in next(reader))
+    return Sheet(source, headers, number, _csv_rows(reader, headers, number, source))
+
+
+def _csv_rows(
+    reader: Iterator[list[str]], headers: tuple[str, ...], first: int, source: str
+) -> Iterator[Row]:
+    number = first
+    try:
+        for cells in reader:
+            number += 1
+            if any(cells):
+                yield number, dict(zip(headers, cells, strict=False))
+    except csv.Error as exc:
+        raise BuildError(f"{source}: row {number + 1}: unreadable CSV ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise BuildError(
+            f"{source}: after row {number}: bytes that are neither UTF-8 nor Windows-1252"
+        ) from exc
+
+
+def cell_text(value: object) -> str:
+    """A spreadsheet cell's value as the text a CSV export would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_rows(
+    rows: Iterator[tuple[object, ...]], headers: tuple[str, ...], first: int
+) -> Iterator[Row]:
+    for number, values in enumerate(rows, start=first + 1):
+        cells = [cell_text(value) for value in values]
+        if any(cells):
+            yield number, dict(zip(headers, cells, strict=False))
+
+
+@contextmanager
+def _open_xlsx(path: Path) -> Iterator[Sheet]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    source = str(path)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise BuildError(f"{source}: not a readable XLSX workbook ({exc})") from exc
+    try:
+        if not workbook.worksheets:
+            raise BuildError(f"{source}: the workbook has no sheet")
+        rows = workbook.worksheets[0].iter_rows(min_row=1, values_only=True)
+        for number, values in enumerate(rows, start=1):
+            headers = tuple(cell_text(value).strip() for value in values)
+            if any(headers):
+                yield Sheet(source, headers, number, _xlsx_rows(rows, headers, number))
+                return
+        raise BuildError(f"{source}: the first sheet is empty (no header row)")
+    finally:
+        workbook.close()
+
+
+@contextmanager
+def open_sheet(path: Path) -> Iterator[Sheet]:
+    """Open an export for streaming.
+
+    Args:
+        path: a ``.csv`` (or ``.txt``) or ``.xlsx`` file.
+
+    Yields:
+        The sheet; its ``rows`` iterator is valid inside the ``with`` block only.
+
+    Raises:
+        BuildError: missing or unreadable file, unknown extension, empty file or sheet,
+            duplicated header (see ``builders.columns`` for header matching).
+    """
+    source = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
+        raise BuildError(f"{source}: unknown file type {suffix!r}; expected .csv or .xlsx")
+    if not path.is_file():
+        raise BuildError(f"{source}: file not found")
+    if suffix in XLSX_SUFFIXES:
+        with _open_xlsx(path) as sheet:
+            _check_headers(sheet)
+            yield sheet
+        return
+    encoding = detect_encoding(path)
+    errors = _FALLBACK if encoding.startswith("utf-8") else "strict"
+    with path.open(encoding=encoding, errors=errors, newline="") as handle:
+        sheet = _csv_sheet(path, handle)
+        _check_headers(sheet)
+        yield sheet
+
+
+def _check_headers(sheet: Sheet) -> None:
+    seen: set[str] = set()
+    for header in sheet.headers:
+        key = header.casefold()
+        if key and key in seen:
+            raise BuildError(f"{sheet.source}: the header {header!r} appears twice")
+        seen.add(key)
+
+
+def read_rows(path: Path) -> Iterator[Row]:
+    """Every non-blank data row of ``path`` as ``(row number, {header: cell})``.
+
+    Raises:
+        BuildError: see ``open_sheet``.
+    """
+    with open_sheet(path) as sheet:
+        yield from sheet.rows
