@@ -1,0 +1,276 @@
+"""Split a stream of rendered passages into flux files: one certificateur per file.
+
+A new file starts when the declaration (emitter, certifier, contract) changes, when the file
+holds ``max_passages_per_file`` passages, or when the next passage would push the file past
+``max_file_bytes`` (the size is checked *before* writing, counting the closing tags). Files are
+written owner-only (0600) under a temporary dot-name and only renamed to their final name by
+``PendingFile.publish`` once the caller has validated them.
+
+File names are ASCII without spaces:
+``<prefix>-<idClientCertificateur>-<YYYYMMDD-HHMMSS>-<NNN>.xml``
+(Europe/Paris time of the file's ``horodatage``; NNN counts files within one build and
+skips names already present in the output folder).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+from zoneinfo import ZoneInfo
+
+from builders.errors import BuildError
+from builders.render import (
+    CERTIFICATION_CLOSE,
+    FILE_TAIL,
+    render_certification_open,
+    render_head,
+)
+from builders.settings import SchemaVersion
+
+PARIS = ZoneInfo("Europe/Paris")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_BUFFER = 1 << 20
+
+Clock = Callable[[], dt.datetime]
+IdFactory = Callable[[], str]
+PassageCallback = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class FileKey:
+    """What must be identical for passages to share a file (the XSD allows one certificateur)."""
+
+    id_client_emetteur: str
+    id_client_certificateur: str
+    id_contrat: str
+
+
+@dataclass(frozen=True)
+class CertKey:
+    """One ``certification`` element inside a file."""
+
+    type: str
+    code: str
+    nature_deposant: str | None
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """One rendered ``passageCertification`` and where it belongs."""
+
+    file_key: FileKey
+    cert_key: CertKey
+    id_technique: str
+    xml: bytes
+
+
+@dataclass(frozen=True)
+class BuiltFile:
+    """A complete flux file on disk."""
+
+    path: Path
+    name: str
+    id_flux: str
+    schema_version: SchemaVersion
+    passages: int
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Limits:
+    """When to start a new file."""
+
+    max_passages: int
+    max_bytes: int
+
+
+def horodatage(moment: dt.datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SS+01:00`` (or +02:00): Europe/Paris, numeric offset, no millis.
+
+    Raises:
+        ValueError: ``moment`` is naive (no time zone).
+    """
+    if moment.tzinfo is None:
+        raise ValueError("the clock must return an aware datetime")
+    return moment.astimezone(PARIS).replace(microsecond=0).isoformat()
+
+
+def safe_name_part(text: str) -> str:
+    """``text`` reduced to ASCII letters, digits, ``_`` and ``-`` (others become ``_``)."""
+    return _UNSAFE.sub("_", text) or "x"
+
+
+def _open_private(path: Path) -> BinaryIO:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    return os.fdopen(fd, "wb", buffering=_BUFFER)
+
+
+@dataclass
+class PendingFile:
+    """A finished file under its temporary name, waiting for validation."""
+
+    temp_path: Path
+    built: BuiltFile
+
+    def publish(self) -> BuiltFile:
+        """Rename to the final, deposit-ready name (atomic within the folder)."""
+        self.temp_path.replace(self.built.path)
+        return self.built
+
+    def reject(self) -> Path:
+        """Move the file aside (``<name>.invalid``) so it is never taken as deposit-ready."""
+        aside = self.built.path.with_name(self.built.name + ".invalid")
+        self.temp_path.replace(aside)
+        return aside
+
+
+class _OpenFile:
+    """The file being written: counts bytes and passages, hashes as it goes."""
+
+    def __init__(self, path: Path, temp_path: Path, head: bytes) -> None:
+        self.path = path
+        self.temp_path = temp_path
+        self.handle = _open_private(temp_path)
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.passages = 0
+        self.cert: CertKey | None = None
+        self.write(head)
+
+    def write(self, data: bytes) -> None:
+        self.handle.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+
+
+class BatchWriter:
+    """Writes fragments (already ordered by file key, then certification) into flux files."""
+
+    def __init__(
+        self,
+        out_dir: Path,
+        *,
+        prefix: str,
+        schema_version: SchemaVersion,
+        action: str | None,
+        limits: Limits,
+        now: Clock,
+        new_id: IdFactory,
+        on_passage: PassageCallback | None = None,
+        on_file: Callable[[PendingFile], None],
+    ) -> None:
+        self._out = out_dir
+        self._prefix = safe_name_part(prefix)
+        self._version: SchemaVersion = schema_version
+        self._action = action
+        self._limits = limits
+        self._now = now
+        self._new_id = new_id
+        self._on_passage = on_passage
+        self._on_file = on_file
+        self._sequence = 0
+        self._file: _OpenFile | None = None
+        self._file_key: FileKey | None = None
+        self._id_flux = ""
+
+    def add(self, fragment: Fragment) -> None:
+        """Append one passage, starting a new file first when a limit or the key requires it."""
+        current = self._file
+        if (
+            current is None
+            or fragment.file_key != self._file_key
+            or current.passages >= self._limits.max_passages
+            or not self._fits(current, fragment)
+        ):
+            current = self._start(fragment.file_key)
+        if not self._fits(current, fragment):
+            raise BuildError(
+                f"passage {fragment.id_technique!r} ({len(fragment.xml)} bytes) cannot fit "
+                f"in a file of at most {self._limits.max_bytes} bytes"
+            )
+        if current.cert != fragment.cert_key:
+            if current.cert is not None:
+                current.write(CERTIFICATION_CLOSE)
+            key = fragment.cert_key
+            current.write(render_certification_open(key.type, key.code, key.nature_deposant))
+            current.cert = key
+        current.write(fragment.xml)
+        current.passages += 1
+        if self._on_passage is not None:
+            self._on_passage(current.path.name, fragment.id_technique)
+
+    def close(self) -> None:
+        """Finish the last file."""
+        self._finish()
+
+    def discard(self) -> None:
+        """Abandon the file being written (after an error): close and delete it."""
+        current, self._file = self._file, None
+        if current is not None:
+            current.handle.close()
+            current.temp_path.unlink(missing_ok=True)
+
+    def _fits(self, current: _OpenFile, fragment: Fragment) -> bool:
+        needed = len(fragment.xml) + len(CERTIFICATION_CLOSE) + len(FILE_TAIL)
+        if current.cert != fragment.cert_key:
+            key = fragment.cert_key
+            needed += len(render_certification_open(key.type, key.code, key.nature_deposant))
+            if current.cert is not None:
+                needed += len(CERTIFICATION_CLOSE)
+        return current.size + needed <= self._limits.max_bytes
+
+    def _next_path(self, moment: dt.datetime, key: FileKey) -> Path:
+        stamp = moment.astimezone(PARIS).strftime("%Y%m%d-%H%M%S")
+        certifier = safe_name_part(key.id_client_certificateur)
+        while True:
+            self._sequence += 1
+            name = f"{self._prefix}-{certifier}-{stamp}-{self._sequence:03d}.xml"
+            path = self._out / name
+            if not path.exists() and not path.with_name(f".{name}.part").exists():
+                return path
+
+    def _start(self, key: FileKey) -> _OpenFile:
+        self._finish()
+        moment = self._now()
+        stamp = horodatage(moment)
+        path = self._next_path(moment, key)
+        self._id_flux = self._new_id()
+        head = render_head(
+            id_flux=self._id_flux,
+            horodatage=stamp,
+            action=self._action,
+            id_client_emetteur=key.id_client_emetteur,
+            id_client_certificateur=key.id_client_certificateur,
+            id_contrat=key.id_contrat,
+        )
+        self._file = _OpenFile(path, path.with_name(f".{path.name}.part"), head)
+        self._file_key = key
+        return self._file
+
+    def _finish(self) -> None:
+        current = self._file
+        if current is None:
+            return
+        self._file = None
+        current.write(CERTIFICATION_CLOSE)
+        current.write(FILE_TAIL)
+        current.handle.flush()
+        os.fsync(current.handle.fileno())
+        current.handle.close()
+        built = BuiltFile(
+            path=current.path,
+            name=current.path.name,
+            id_flux=self._id_flux,
+            schema_version=self._version,
+            passages=current.passages,
+            size=current.size,
+            sha256=current.digest.hexdigest(),
+        )
+        self._on_file(PendingFile(temp_path=current.temp_path, built=built))

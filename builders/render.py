@@ -1,0 +1,263 @@
+"""Render validated records as CDC XML fragments (UTF-8 bytes), elements in XSD order.
+
+Rendering is hand-written string building with explicit escaping: it is several times faster
+than building lxml elements and keeps memory flat, because each passage becomes one small
+``bytes`` fragment that the batch writer copies to disk (see ``builders.batching``).
+
+Nil rules: a ``None`` in a field of ``builders.models.NILLABLE_FIELDS`` is written
+``xsi:nil="true"``; any other ``None`` is omitted. ``modalitesInscription`` is always written
+(``modaliteAcces`` nil when unknown). Schema 1.1.2 has no ``identifiantNational`` branch:
+rendering one for 1.1.2 raises ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from enum import Enum
+
+from builders.models import (
+    NILLABLE_FIELDS,
+    IdentificationTitulaire,
+    ModalitesInscription,
+    NiveauNumeriqueEuropeen,
+    PassageCertification,
+    Titulaire,
+)
+from builders.settings import SchemaVersion
+
+NAMESPACE = "urn:cdc:cpf:pc5:schema:1.0.0"
+XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
+
+#: Indentation (tabs, as in the official 1.1.5 sample) of a passageCertification element.
+PASSAGE_DEPTH = 7
+
+_PASSAGE_HEAD = (
+    "urlPreuve",
+    "libelleOption",
+    "obtentionCertification",
+    "donneeCertifiee",
+    "dateDebutExamen",
+    "dateFinExamen",
+    "modalitePassageExamen",
+    "codePostalCentreExamen",
+    "dateDebutValidite",
+    "dateFinValidite",
+    "presenceNiveauLangueEuro",
+    "niveauLangueEuropeen",
+    "presenceNiveauNumeriqueEuro",
+)
+_PASSAGE_MIDDLE = ("scoring", "mentionValidee")
+_INSCRIPTION = ("voieAccessVAE", "initiativeInscription", "dateInscription")
+_TITULAIRE_HEAD = (
+    "nomNaissance",
+    "nomUsage",
+    "prenom1",
+    "prenom2",
+    "prenom3",
+    "anneeNaissance",
+    "moisNaissance",
+    "jourNaissance",
+    "sexe",
+)
+_TITULAIRE_TAIL = (
+    "libelleCommuneNaissance",
+    "codePaysNaissance",
+    "libellePaysNaissance",
+    "commentairesMEN",
+)
+_RESULTAT = ("niveau", "domaineCompetenceId", "competenceId")
+_DOSSIER = ("idDossier", "nomTitulaire", "prenom1Titulaire")
+
+
+def escape(text: str) -> str:
+    """Escape character data for an XML 1.0 text node (``&``, ``<``, ``>`` and CR)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
+
+
+def lexical(value: object) -> str:
+    """The XSD lexical form of a model value (boolean, int, date, enum or string)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return escape(str(value))
+
+
+def _element(parts: list[str], pad: str, name: str, value: object) -> None:
+    if value is None:
+        if name in NILLABLE_FIELDS:
+            parts.append(f'{pad}<cpf:{name} xsi:nil="true"/>\n')
+        return
+    parts.append(f"{pad}<cpf:{name}>{lexical(value)}</cpf:{name}>\n")
+
+
+def _elements(parts: list[str], pad: str, model: object, names: Sequence[str]) -> None:
+    for name in names:
+        _element(parts, pad, name, getattr(model, name))
+
+
+def _numerique(parts: list[str], pad: str, block: NiveauNumeriqueEuropeen) -> None:
+    parts.append(f"{pad}<cpf:niveauNumeriqueEuropeen>\n")
+    inner = pad + "\t"
+    _element(parts, inner, "scoreGeneral", block.scoreGeneral)
+    if block.resultats:
+        parts.append(f"{inner}<cpf:resultats>\n")
+        for resultat in block.resultats:
+            parts.append(f"{inner}\t<cpf:resultat>\n")
+            _elements(parts, inner + "\t\t", resultat, _RESULTAT)
+            parts.append(f"{inner}\t</cpf:resultat>\n")
+        parts.append(f"{inner}</cpf:resultats>\n")
+    parts.append(f"{pad}</cpf:niveauNumeriqueEuropeen>\n")
+
+
+def _inscription(parts: list[str], pad: str, block: ModalitesInscription) -> None:
+    parts.append(f"{pad}<cpf:modalitesInscription>\n")
+    _element(parts, pad + "\t", "modaliteAcces", block.modaliteAcces)
+    _elements(parts, pad + "\t", block, _INSCRIPTION)
+    parts.append(f"{pad}</cpf:modalitesInscription>\n")
+
+
+def _titulaire(parts: list[str], pad: str, holder: Titulaire) -> None:
+    inner = pad + "\t"
+    parts.append(f"{pad}<cpf:titulaire>\n")
+    _elements(parts, inner, holder, _TITULAIRE_HEAD)
+    parts.append(f"{inner}<cpf:codeCommuneNaissance>\n")
+    if holder.codeInsee is not None:
+        parts.append(
+            f"{inner}\t<cpf:codeInseeNaissance>\n"
+            f"{inner}\t\t<cpf:codeInsee>{escape(holder.codeInsee)}</cpf:codeInsee>\n"
+            f"{inner}\t</cpf:codeInseeNaissance>\n"
+        )
+    else:
+        parts.append(f"{inner}\t<cpf:codePostalNaissance>\n")
+        _element(parts, inner + "\t\t", "codePostal", holder.codePostal)
+        parts.append(f"{inner}\t</cpf:codePostalNaissance>\n")
+    parts.append(f"{inner}</cpf:codeCommuneNaissance>\n")
+    _elements(parts, inner, holder, _TITULAIRE_TAIL)
+    parts.append(f"{pad}</cpf:titulaire>\n")
+
+
+def _identification(
+    parts: list[str], pad: str, ident: IdentificationTitulaire, version: SchemaVersion
+) -> None:
+    inner = pad + "\t"
+    parts.append(f"{pad}<cpf:identificationTitulaire>\n")
+    if ident.titulaire is not None:
+        _titulaire(parts, inner, ident.titulaire)
+    elif ident.dossierFormation is not None:
+        parts.append(f"{inner}<cpf:dossierFormation>\n")
+        _elements(parts, inner + "\t", ident.dossierFormation, _DOSSIER)
+        parts.append(f"{inner}</cpf:dossierFormation>\n")
+    elif ident.identifiantNational is not None:
+        if version == "1.1.2":
+            raise ValueError("identifiantNational requires schema 1.1.5 (not in 1.1.2)")
+        national = ident.identifiantNational
+        parts.append(
+            f"{inner}<cpf:identifiantNational>\n"
+            f"{inner}\t<cpf:nir>{escape(national.nir)}</cpf:nir>\n"
+            f"{inner}\t<cpf:nomNaissance>{escape(national.nomNaissance)}</cpf:nomNaissance>\n"
+            f"{inner}</cpf:identifiantNational>\n"
+        )
+    else:
+        raise ValueError("identificationTitulaire has no branch")
+    parts.append(f"{pad}</cpf:identificationTitulaire>\n")
+
+
+def render_passage(passage: PassageCertification, version: SchemaVersion) -> bytes:
+    """One ``passageCertification`` element (CREATION), indented, as UTF-8 bytes.
+
+    Raises:
+        ValueError: the record cannot be expressed in ``version`` (identifiantNational
+            under 1.1.2).
+    """
+    pad = "\t" * PASSAGE_DEPTH
+    inner = pad + "\t"
+    parts = [
+        f"{pad}<cpf:passageCertification>\n",
+        f"{inner}<cpf:idTechnique>{escape(passage.idTechnique)}</cpf:idTechnique>\n",
+    ]
+    _elements(parts, inner, passage, _PASSAGE_HEAD)
+    if passage.niveauNumeriqueEuropeen is not None:
+        _numerique(parts, inner, passage.niveauNumeriqueEuropeen)
+    _elements(parts, inner, passage, _PASSAGE_MIDDLE)
+    _inscription(parts, inner, passage.modalitesInscription)
+    _identification(parts, inner, passage.identificationTitulaire, version)
+    _element(parts, inner, "verbatim", passage.verbatim)
+    parts.append(f"{pad}</cpf:passageCertification>\n")
+    return "".join(parts).encode("utf-8")
+
+
+def render_suppression(id_technique: str, ident: IdentificationTitulaire) -> bytes:
+    """One SUPPRESSION ``passageCertification``: ``idTechnique`` and the holder only."""
+    pad = "\t" * PASSAGE_DEPTH
+    inner = pad + "\t"
+    parts = [
+        f"{pad}<cpf:passageCertification>\n",
+        f"{inner}<cpf:idTechnique>{escape(id_technique)}</cpf:idTechnique>\n",
+    ]
+    _identification(parts, inner, ident, "1.1.5")
+    parts.append(f"{pad}</cpf:passageCertification>\n")
+    return "".join(parts).encode("utf-8")
+
+
+def render_head(
+    *,
+    id_flux: str,
+    horodatage: str,
+    action: str | None,
+    id_client_emetteur: str,
+    id_client_certificateur: str,
+    id_contrat: str,
+) -> bytes:
+    """Everything from the XML declaration down to ``<cpf:certifications>``."""
+    action_line = f"\t<cpf:action>{action}</cpf:action>\n" if action else ""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<cpf:flux xmlns:cpf="{NAMESPACE}" xmlns:xsi="{XSI_NAMESPACE}">\n'
+        f"\t<cpf:idFlux>{escape(id_flux)}</cpf:idFlux>\n"
+        f"\t<cpf:horodatage>{horodatage}</cpf:horodatage>\n"
+        f"{action_line}"
+        "\t<cpf:emetteur>\n"
+        f"\t\t<cpf:idClient>{escape(id_client_emetteur)}</cpf:idClient>\n"
+        "\t\t<cpf:certificateurs>\n"
+        "\t\t\t<cpf:certificateur>\n"
+        f"\t\t\t\t<cpf:idClient>{escape(id_client_certificateur)}</cpf:idClient>\n"
+        f"\t\t\t\t<cpf:idContrat>{escape(id_contrat)}</cpf:idContrat>\n"
+        "\t\t\t\t<cpf:certifications>\n"
+    ).encode()
+
+
+def render_certification_open(type_: str, code: str, nature_deposant: str | None) -> bytes:
+    """``<cpf:certification>`` with type, code, natureDeposant, down to passageCertifications."""
+    nature = (
+        f"\t\t\t\t\t\t<cpf:natureDeposant>{nature_deposant}</cpf:natureDeposant>\n"
+        if nature_deposant
+        else ""
+    )
+    return (
+        "\t\t\t\t\t<cpf:certification>\n"
+        f"\t\t\t\t\t\t<cpf:type>{escape(type_)}</cpf:type>\n"
+        f"\t\t\t\t\t\t<cpf:code>{escape(code)}</cpf:code>\n"
+        f"{nature}"
+        "\t\t\t\t\t\t<cpf:passageCertifications>\n"
+    ).encode()
+
+
+CERTIFICATION_CLOSE = b"\t\t\t\t\t\t</cpf:passageCertifications>\n\t\t\t\t\t</cpf:certification>\n"
+FILE_TAIL = (
+    b"\t\t\t\t</cpf:certifications>\n\t\t\t</cpf:certificateur>\n\t\t</cpf:certificateurs>\n"
+    b"\t</cpf:emetteur>\n</cpf:flux>\n"
+)

@@ -1,0 +1,59 @@
+"""SUPPRESSION flux files (schema 1.1.5): delete passages the CDC already holds.
+
+Each passage carries only ``idTechnique`` and the holder identification (the shape of the
+official ``SUPPRESSION.xml``), grouped and split like CREATION files. ``suppression_of`` turns a
+record that was deposited into the matching deletion request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from builders.batching import BuiltFile, Clock, Fragment, IdFactory, PassageCallback
+from builders.models import PassageRecord, SuppressionRecord
+from builders.settings import BuildSettings
+from builders.writer import suppression_fragment, utc_now, uuid4_str, write_fragments
+
+
+def suppression_of(record: PassageRecord) -> SuppressionRecord:
+    """The SUPPRESSION request for a passage previously declared with ``record``."""
+    return SuppressionRecord(
+        declaration=record.declaration,
+        certification=record.certification,
+        idTechnique=record.passage.idTechnique,
+        identificationTitulaire=record.passage.identificationTitulaire,
+    )
+
+
+def write_suppression_files(
+    records: Iterable[SuppressionRecord],
+    out_dir: Path,
+    *,
+    settings: BuildSettings,
+    now: Clock = utc_now,
+    new_id: IdFactory = uuid4_str,
+    on_passage: PassageCallback | None = None,
+    xsd: Path | None = None,
+) -> list[BuiltFile]:
+    """Write SUPPRESSION files (always schema 1.1.5) for ``records``, ordered by group.
+
+    Raises:
+        FluxValidationError: some files failed ``xsd``.
+    """
+
+    def fragments() -> Iterator[Fragment]:
+        for record in records:
+            yield suppression_fragment(record)
+
+    return write_fragments(
+        fragments(),
+        out_dir,
+        settings=settings,
+        schema_version="1.1.5",
+        action="SUPPRESSION",
+        now=now,
+        new_id=new_id,
+        on_passage=on_passage,
+        xsd=xsd,
+    )

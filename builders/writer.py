@@ -1,0 +1,191 @@
+"""Streaming writer: validated records to flux files the official XSD accepts.
+
+Public API (also used by the agent, which keeps records in its own store)::
+
+    write_flux_files(
+        records,            # Iterable[PassageRecord], already ordered by group (see below)
+        out_dir,            # folder; created 0700 if missing
+        *,
+        settings,           # BuildSettings: limits, file prefix, default schema version
+        schema_version=None,  # "1.1.5" (writes action CREATION) or "1.1.2"; default settings'
+        now=utc_now,        # clock returning an aware datetime -> horodatage, file names
+        new_id=uuid4_str,   # idFlux factory
+        on_passage=None,    # callback(file_name, idTechnique) as each passage is written
+        xsd=None,           # imported XSD (``builders.schemas.get_schema``); None = no check
+    ) -> list[BuiltFile]    # BuiltFile(path, name, id_flux, schema_version, passages, size, sha256)
+
+Ordering: records should come grouped by declaration (idClientEmetteur, idClientCertificateur,
+idContrat) then by certification (type, code, natureDeposant). Each change of declaration starts
+a new file (the XSD allows one certificateur per file); each change of certification starts a
+new ``certification`` element. Unordered input still yields valid files, only more of them.
+
+Files are written owner-only under a temporary dot-name, validated against ``xsd`` (streaming,
+in a second process while the next file is written) and only then renamed to their final
+name. A file failing the XSD is moved aside as ``<name>.invalid`` and
+``FluxValidationError`` (a ``BuildError``) is raised after all files were processed; its
+``built`` attribute lists the files that passed. ``on_passage`` is called while writing, before
+validation: the file names it reports are final only once this function returns normally.
+
+Memory stays flat: each passage is rendered to a small bytes fragment and written at once.
+``write_fragments`` is the same writer for already-rendered fragments (the build spool).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from builders.batching import (
+    BatchWriter,
+    BuiltFile,
+    CertKey,
+    Clock,
+    FileKey,
+    Fragment,
+    IdFactory,
+    Limits,
+    PassageCallback,
+    PendingFile,
+)
+from builders.models import PassageRecord, SuppressionRecord
+from builders.render import render_passage, render_suppression
+from builders.settings import BuildSettings, SchemaVersion
+from builders.validate import FileValidator, FluxValidationError
+
+logger = logging.getLogger(__name__)
+
+
+def utc_now() -> dt.datetime:
+    """The default clock."""
+    return dt.datetime.now(dt.UTC)
+
+
+def uuid4_str() -> str:
+    """The default idFlux factory: a random UUID."""
+    return str(uuid.uuid4())
+
+
+def keys_of(record: PassageRecord | SuppressionRecord) -> tuple[FileKey, CertKey]:
+    """The file and certification a record belongs to."""
+    declaration, certification = record.declaration, record.certification
+    nature = certification.natureDeposant
+    return (
+        FileKey(
+            declaration.idClientEmetteur,
+            declaration.idClientCertificateur,
+            declaration.idContrat,
+        ),
+        CertKey(certification.type, certification.code, nature.value if nature else None),
+    )
+
+
+def fragment_for(record: PassageRecord, schema_version: SchemaVersion) -> Fragment:
+    """Render one CREATION record.
+
+    Raises:
+        ValueError: the record cannot be written in ``schema_version``.
+    """
+    file_key, cert_key = keys_of(record)
+    xml = render_passage(record.passage, schema_version)
+    return Fragment(file_key, cert_key, record.passage.idTechnique, xml)
+
+
+def suppression_fragment(record: SuppressionRecord) -> Fragment:
+    """Render one SUPPRESSION record (schema 1.1.5)."""
+    file_key, cert_key = keys_of(record)
+    xml = render_suppression(record.idTechnique, record.identificationTitulaire)
+    return Fragment(file_key, cert_key, record.idTechnique, xml)
+
+
+def write_fragments(
+    fragments: Iterable[Fragment],
+    out_dir: Path,
+    *,
+    settings: BuildSettings,
+    schema_version: SchemaVersion,
+    action: str | None,
+    now: Clock = utc_now,
+    new_id: IdFactory = uuid4_str,
+    on_passage: PassageCallback | None = None,
+    xsd: Path | None = None,
+) -> list[BuiltFile]:
+    """Write rendered fragments into validated flux files; see the module docstring.
+
+    Raises:
+        FluxValidationError: some files failed ``xsd`` (moved aside; others are published).
+        BuildError: a single passage is larger than ``max_file_bytes``.
+    """
+    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    validator = FileValidator(xsd)
+    pending: list[Path] = []
+
+    def on_file(file: PendingFile) -> None:
+        pending.append(file.temp_path)
+        validator.submit(file)
+
+    writer = BatchWriter(
+        out_dir,
+        prefix=settings.file_prefix,
+        schema_version=schema_version,
+        action=action,
+        limits=Limits(settings.max_passages_per_file, settings.max_file_bytes),
+        now=now,
+        new_id=new_id,
+        on_passage=on_passage,
+        on_file=on_file,
+    )
+    try:
+        for fragment in fragments:
+            writer.add(fragment)
+        writer.close()
+    except BaseException:
+        validator.abort()
+        writer.discard()
+        for part in pending:
+            part.unlink(missing_ok=True)
+        raise
+    built, failures = validator.finish()
+    if failures:
+        raise FluxValidationError(failures, built)
+    return built
+
+
+def write_flux_files(
+    records: Iterable[PassageRecord],
+    out_dir: Path,
+    *,
+    settings: BuildSettings,
+    schema_version: SchemaVersion | None = None,
+    now: Clock = utc_now,
+    new_id: IdFactory = uuid4_str,
+    on_passage: PassageCallback | None = None,
+    xsd: Path | None = None,
+) -> list[BuiltFile]:
+    """CREATION flux files for ``records``; see the module docstring.
+
+    Raises:
+        ValueError: a record cannot be written in the schema version (identifiantNational
+            under 1.1.2); nothing is published in that case.
+        FluxValidationError: some files failed ``xsd``.
+    """
+    version: SchemaVersion = schema_version or settings.schema_version
+    action = "CREATION" if version == "1.1.5" else None
+
+    def fragments() -> Iterator[Fragment]:
+        for record in records:
+            yield fragment_for(record, version)
+
+    return write_fragments(
+        fragments(),
+        out_dir,
+        settings=settings,
+        schema_version=version,
+        action=action,
+        now=now,
+        new_id=new_id,
+        on_passage=on_passage,
+        xsd=xsd,
+    )

@@ -1,0 +1,93 @@
+"""Fixtures for the output side: official XSDs (the oracle), a fixed clock, sample records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from builders.models import (
+    Certification,
+    Declaration,
+    IdentificationTitulaire,
+    PassageCertification,
+    PassageRecord,
+    Titulaire,
+)
+
+WINTER = dt.datetime(2026, 1, 15, 9, 30, 5, 123456, tzinfo=dt.UTC)
+SUMMER = dt.datetime(2026, 7, 15, 9, 30, 5, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="session")
+def xsd115(shared_cdc: Path) -> Path:
+    """The official 1.1.5 XSD."""
+    return shared_cdc / "cdc-certifications-1.1.5.xsd"
+
+
+@pytest.fixture(scope="session")
+def xsd112(shared_cdc: Path) -> Path:
+    """The official 1.1.2 XSD."""
+    return shared_cdc / "cdc-certifications-1.1.2.xsd"
+
+
+@pytest.fixture(scope="session")
+def oracle(xsd115: Path, xsd112: Path) -> dict[str, etree.XMLSchema]:
+    """Compiled official schemas, by version."""
+    return {
+        "1.1.5": etree.XMLSchema(etree.parse(str(xsd115))),
+        "1.1.2": etree.XMLSchema(etree.parse(str(xsd112))),
+    }
+
+
+def fixed_clock(moment: dt.datetime = WINTER) -> Callable[[], dt.datetime]:
+    """A clock that always returns ``moment``."""
+    return lambda: moment
+
+
+def counter_ids() -> Callable[[], str]:
+    """Deterministic idFlux factory."""
+    numbers = itertools.count(1)
+    return lambda: f"00000000-0000-4000-8000-{next(numbers):012d}"
+
+
+def make_record(
+    id_technique: str = "T1",
+    *,
+    code: str = "RNCP12345",
+    type_: str = "RNCP",
+    certificateur: str = "AB123CDE",
+    emetteur: str = "AB123CDE",
+    contrat: str = "MCFCER000123",
+    nom: str = "Dupont",
+) -> PassageRecord:
+    """A small valid record."""
+    return PassageRecord(
+        declaration=Declaration(
+            idClientEmetteur=emetteur, idClientCertificateur=certificateur, idContrat=contrat
+        ),
+        certification=Certification(type=type_, code=code, natureDeposant="CERTIFICATEUR"),
+        passage=PassageCertification(
+            idTechnique=id_technique,
+            obtentionCertification="PAR_ADMISSION",
+            donneeCertifiee=True,
+            dateDebutValidite=dt.date(2025, 6, 30),
+            presenceNiveauLangueEuro=False,
+            presenceNiveauNumeriqueEuro=False,
+            identificationTitulaire=IdentificationTitulaire(
+                titulaire=Titulaire(
+                    nomNaissance=nom,
+                    prenom1="Élodie",
+                    anneeNaissance=1990,
+                    moisNaissance=3,
+                    jourNaissance=14,
+                    sexe="F",
+                    codeInsee="75115",
+                )
+            ),
+        ),
+    )
