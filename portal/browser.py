@@ -184,7 +184,8 @@ class PlaywrightPortal:
         """Upload ``path`` unless its name is in the history; confirm from the history row."""
         if not path.is_file():
             raise FileNotFoundError(f"nothing to deposit: {path} does not exist")
-        return self._run("deposit", lambda: self._deposit_attempt(path))
+        sent: list[str] = []  # set once this call has submitted the form
+        return self._run("deposit", lambda: self._deposit_attempt(path, sent))
 
     def fetch_document(self, file_name: str, kind: DocumentKind, dest_dir: Path) -> SavedDocument:
         """Save the receipt or report of ``file_name`` into ``dest_dir`` with its SHA-256."""
@@ -195,21 +196,24 @@ class PlaywrightPortal:
 
     # -- steps ------------------------------------------------------------------------------
 
-    def _deposit_attempt(self, path: Path) -> DepositResult:
+    def _deposit_attempt(self, path: Path, sent: list[str]) -> DepositResult:
         name = path.name
         existing = _find(self.navigator.read_history(), name)
         if existing is not None:
-            if name not in self._submitted:
+            if not sent:
                 log.info("deposit: %s is already in the portal history, not uploading", name)
-            return DepositResult(existing, uploaded=name in self._submitted)
+            return DepositResult(existing, uploaded=bool(sent))
         if name in self._submitted:
             raise PortalUnavailable(
                 f"{name} was submitted in this run but is not in the portal history; "
                 "not sending it twice in one run: check the history again later"
             )
-        entry = upload_and_confirm(
-            self.navigator, path, on_submit=lambda: self._submitted.add(name), sleep=self._sleep
-        )
+
+        def submitting() -> None:
+            self._submitted.add(name)
+            sent.append(name)
+
+        entry = upload_and_confirm(self.navigator, path, on_submit=submitting, sleep=self._sleep)
         return DepositResult(entry, uploaded=True)
 
     def _run(self, step: str, body: Callable[[], T]) -> T:
