@@ -1,7 +1,313 @@
-"""CLI commands (being written)."""
+"""The service commands: ``run``, ``deposit now``, ``status``, ``rejects``, ``log``,
+``report import``. Each parses its options, loads the config, calls one function, renders.
+
+Exit codes: 0 done; 1 a failure (portal error, time-out, unknown batch...); 3 another run
+holds the lock (``AlreadyRunning``).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from agent.cli_report import report_group
+from agent.collect import CollectError, apply_report
+from agent.context import AppContext, pass_app
+from agent.deposit import RunOptions, RunSummary, run_deposit
+from agent.lifecycle import TransitionError
+from agent.lock import SCHEDULER, WORK, AlreadyRunning, instance_lock
+from agent.paths import AgentPaths, private_dir
+from agent.portals import default_portal_factory
+from agent.store import Store, StoreError
+from agent.views import batch_view, find_batch, rejects_view, status_view, write_rejects_csv
+from portal.reports import parse_report
+
+EXIT_LOCKED = 3
+
+
+def _dump(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+class Locked(click.ClickException):
+    """Another run holds the lock."""
+
+    exit_code = EXIT_LOCKED
+
+
+def _locked(exc: AlreadyRunning) -> click.ClickException:
+    return Locked(str(exc))
+
+
+def _open_store(app: AppContext) -> Store:
+    try:
+        return Store.open(AgentPaths.from_config(app.config).db)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command(name="run")
+@pass_app
+def run(app: AppContext) -> None:
+    """Run the agent as a service: the scheduled jobs of [schedule], until SIGTERM."""
+    from agent.schedule import run_service
+
+    config = app.config
+    try:
+        with instance_lock(config.agent.data_dir, SCHEDULER):
+            run_service(config, portal_factory=default_portal_factory(config))
+    except AlreadyRunning as exc:
+        raise _locked(exc) from exc
+
+
+@click.group(name="deposit")
+def deposit_group() -> None:
+    """Deposit now, outside the schedule."""
+
+
+@deposit_group.command(name="now")
+@click.option("--wait", is_flag=True, help="Poll until every batch is processed (or --timeout).")
+@click.option("--timeout", "timeout_s", type=float, default=None, help="Seconds (with --wait).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_app
+def deposit_now(app: AppContext, wait: bool, timeout_s: float | None, as_json: bool) -> None:
+    """Import the inbox, build, deposit and collect, once (what the nightly job does)."""
+    config = app.config
+    options = RunOptions(
+        wait=wait,
+        timeout_s=timeout_s if timeout_s is not None else config.schedule.wait_timeout_s,
+        poll_interval_s=config.schedule.poll_interval_s,
+    )
+
+    def progress(line: str) -> None:
+        stamp = dt.datetime.now().astimezone().strftime("%H:%M:%S")
+        click.echo(f"[{stamp}] {line}", err=as_json)
+
+    try:
+        with instance_lock(config.agent.data_dir, WORK):
+            summary = run_deposit(
+                config,
+                portal_factory=default_portal_factory(config),
+                options=options,
+                progress=progress,
+            )
+    except AlreadyRunning as exc:
+        raise _locked(exc) from exc
+    if as_json:
+        _dump(summary.to_json())
+    else:
+        for line in _summary_lines(summary):
+            click.echo(line)
+    if not summary.ok:
+        sys.exit(1)
+
+
+def _summary_lines(summary: RunSummary) -> list[str]:
+    lines = ["Summary:"]
+    for result in summary.imported:
+        detail = result.failure or (
+            f"duplicate of {result.duplicate_of}"
+            if result.duplicate_of
+            else f"{result.valid} valid, {result.invalid} invalid, {result.skipped} skipped"
+        )
+        lines.append(f"  imported {result.file}: {detail}")
+        if result.error_report:
+            lines.append(f"    row errors: {result.error_report}")
+    lines.append(
+        f"  built: {len(summary.built)}  uploaded: {len(summary.uploaded)}  "
+        f"processed: {len(summary.processed)}  waiting: {len(summary.waiting)}"
+    )
+    for name in summary.invalid + summary.refused:
+        lines.append(f"  NOT deposited: {name} (see `accrochage status {name}`)")
+    for error in summary.errors:
+        lines.append(f"  ERROR {error}")
+    if summary.timed_out:
+        lines.append("  time limit reached: run `accrochage deposit now --wait` again later")
+    return lines
+
+
+@click.command(name="status")
+@click.argument("batch", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_app
+def status(app: AppContext, batch: str | None, as_json: bool) -> None:
+    """Where every batch and passage stands; with BATCH, one batch in detail."""
+    days = app.config.schedule.deadline_days
+    with _open_store(app) as store:
+        if batch is not None:
+            try:
+                data = batch_view(store, find_batch(store, batch))
+            except StoreError as exc:
+                raise click.ClickException(str(exc)) from exc
+        else:
+            data = status_view(store, today=dt.date.today(), within_days=days)  # noqa: DTZ011 - the operator's day
+    if as_json:
+        _dump(data)
+    elif batch is not None:
+        _render_batch(data)
+    else:
+        _render_status(data)
+
+
+def _render_status(data: dict[str, Any]) -> None:
+    counts = data["passages"]
+    click.echo("Passages: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
+    click.echo("Batches:")
+    for b in data["batches"]:
+        c = b["counts"]
+        click.echo(
+            f"  {b['name']}  {b['status']}  {b['passages']} passages "
+            f"(accepted {c.get('accepted', 0)}, rejected {c.get('rejected', 0)}, "
+            f"waiting {c.get('batched', 0) + c.get('deposited', 0)})"
+        )
+        if b["status"] in ("file_rejected", "invalid") and b["message"]:
+            click.echo(f"      {b['message']}")
+    if not data["batches"]:
+        click.echo("  none yet")
+    dl = data["deadlines"]
+    click.echo(f"Deadlines (3 months after delivery; today {dl['today']}):")
+    click.echo(
+        f"  overdue: {len(dl['overdue'])}   due within {dl['within_days']} days: {len(dl['due'])}"
+    )
+    for p in (dl["overdue"] + dl["due"])[:20]:
+        click.echo(f"    {p['deadline']}  {p['id_technique']}  {p['holder']}  {p['status']}")
+    click.echo("Last events:")
+    for e in data["events"]:
+        click.echo(f"  {e['at']} {e['level']:7} {e['message']}")
+
+
+def _render_batch(data: dict[str, Any]) -> None:
+    click.echo(
+        f"{data['name']}: {data['status']}  ({data['passages']} passages, "
+        f"schema {data['schema_version']}, sha256 {data['sha256'][:12]}...)"
+    )
+    if data["message"]:
+        click.echo(f"  {data['message']}")
+    click.echo("  passages: " + ", ".join(f"{k} {v}" for k, v in sorted(data["counts"].items())))
+    click.echo("Attempts:")
+    for a in data["attempts"]:
+        click.echo(
+            f"  {a['started_at']} {a['kind']}: {a['outcome'] or 'unfinished'}"
+            + (f" ({a['message']})" if a["message"] else "")
+        )
+        for path in a["evidence"]:
+            click.echo(f"      evidence: {path}")
+    click.echo("Documents:")
+    for d in data["documents"]:
+        click.echo(f"  {d['kind']}: {d['path']} (sha256 {d['sha256'][:12]}...)")
+    click.echo("Events:")
+    for e in data["events"]:
+        click.echo(f"  {e['at']} {e['level']:7} {e['message']}")
+
+
+@click.command(name="rejects")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write them as a CSV to correct and re-import (drop it in the inbox).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_app
+def rejects(app: AppContext, csv_path: Path | None, as_json: bool) -> None:
+    """Passages the CDC rejected, with its message, the class and what to do."""
+    with _open_store(app) as store:
+        data = rejects_view(store)
+        written = write_rejects_csv(store, csv_path) if csv_path else None
+    if as_json:
+        _dump({"rejects": data, "csv": str(csv_path) if csv_path else None})
+        return
+    if not data:
+        click.echo("No rejected passage.")
+    for p in data:
+        click.echo(
+            f"{p['id_technique']}  {p['holder']}  {p['certification_code']}  [{p['cdc_class']}]"
+        )
+        click.echo(f"    CDC: {p['cdc_message']}")
+        click.echo(f"    what to do: {p['hint']}")
+    if csv_path:
+        click.echo(
+            f"{written} row(s) written to {csv_path}: correct them and put the file in the inbox"
+        )
+
+
+@click.command(name="log")
+@click.option("--limit", default=50, show_default=True, help="How many events.")
+@click.option("--batch", "batch_ref", default=None, help="Only this batch's events.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_app
+def log_command(app: AppContext, limit: int, batch_ref: str | None, as_json: bool) -> None:
+    """The event log (append-only), oldest first."""
+    with _open_store(app) as store:
+        try:
+            batch_id = find_batch(store, batch_ref).id if batch_ref else None
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from exc
+        events = store.events(limit=limit, batch_id=batch_id)
+    if as_json:
+        _dump([e.__dict__ for e in events])
+        return
+    for e in events:
+        click.echo(f"{e.at} {e.level:7} {e.kind:16} {e.message}")
+
+
+@click.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@pass_app
+def report_import(app: AppContext, file: Path, as_json: bool) -> None:
+    """Apply an accusé de traitement downloaded by hand (matched by its nomFichier)."""
+    report = parse_report(file)
+    if not report.nom_fichier:
+        raise click.ClickException(f"{file}: the report has no nomFichier; cannot match a batch")
+    paths = AgentPaths.from_config(app.config)
+    with _open_store(app) as store:
+        batch = store.batch_by_name(report.nom_fichier)
+        if batch is None:
+            raise click.ClickException(
+                f"{file}: no batch named {report.nom_fichier!r} was built by this agent"
+            )
+        dest = private_dir(paths.documents / batch.name.removesuffix(".xml")) / file.name
+        shutil.copyfile(file, dest)
+        from agent.build import file_sha256
+
+        try:
+            with store.transaction():
+                store.add_document(
+                    batch.id, "accuse_traitement", dest, file_sha256(dest), dest.stat().st_size
+                )
+                store.add_event(
+                    "report_imported",
+                    f"{batch.name}: report imported by hand from {file}",
+                    batch_id=batch.id,
+                )
+                outcome = apply_report(store, batch, report)
+        except (CollectError, TransitionError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        done = store.batch(batch.id)
+    if as_json:
+        _dump(
+            {
+                "batch": done.name,
+                "status": str(outcome),
+                "accepted": done.accepted,
+                "rejected": done.rejected,
+                "saved_as": str(dest),
+            }
+        )
+    else:
+        click.echo(
+            f"{done.name}: {outcome} ({done.accepted} accepted, {done.rejected} rejected);"
+            f" report kept as {dest}"
+        )
+
+
+report_group.add_command(report_import)
+
+COMMANDS: list[click.Command] = [run, deposit_group, status, rejects, log_command]

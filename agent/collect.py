@@ -219,6 +219,29 @@ def hold_batch(store: Store, batch: Batch, status: BatchStatus, message: str) ->
     return status
 
 
+def retire_batch(store: Store, batch: Batch, message: str) -> int:
+    """A built batch that must not be sent as is: ``invalid``, its passages pending again.
+
+    Used when the file is missing or changed on disk, or was built under other rules or
+    another XSD: its passages are simply rebuilt.
+
+    Returns:
+        The number of passages sent back to pending.
+    """
+    with store.transaction():
+        hold_batch(store, batch, BatchStatus.INVALID, message)
+        count = 0
+        for passage in store.passages(batch_id=batch.id, status=PassageStatus.INVALID):
+            if passage.cdc_class == FILE_CLASS:
+                store.set_passage_status(passage.id, PassageStatus.PENDING, reasons=[])
+                count += 1
+        store.mark_released(batch.id)
+        store.add_event(
+            "released", f"{batch.name}: {count} passage(s) back to pending", batch_id=batch.id
+        )
+    return count
+
+
 def release_held(store: Store, fingerprint: str, progress: Progress) -> int:
     """Send passages held by a file-level failure back to pending once the cause is fixed.
 

@@ -10,7 +10,8 @@ import os
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from builders.settings import BuildSettings, Declarant
 from portal.settings import PortalSettings
@@ -39,12 +40,53 @@ class AgentSettings(BaseModel):
         return self.inbox_dir or self.data_dir / "inbox"
 
 
+class ScheduleSettings(BaseModel):
+    """``[schedule]``: when ``accrochage run`` works. Cron expressions in agent.timezone."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    deposit: str = Field(
+        default="0 2 * * *", description="Import, build and deposit (default nightly at 02:00)."
+    )
+    collect: str = Field(
+        default="30 */2 * * *", description="Collect receipts and reports (every two hours)."
+    )
+    deadline_check: str = Field(
+        default="15 * * * *",
+        description="Hourly check: a pending passage near its deadline triggers a deposit.",
+    )
+    deadline_days: int = Field(
+        default=15, ge=1, le=90, description="'Near its deadline' = within this many days."
+    )
+    misfire_grace_hours: float = Field(
+        default=6.0, gt=0, le=72, description="A run missed (agent down) still runs this late."
+    )
+    poll_interval_s: float = Field(
+        default=30.0, ge=0.1, le=3600, description="deposit now --wait: history poll interval."
+    )
+    wait_timeout_s: float = Field(
+        default=3600.0, gt=0, description="deposit now --wait: default time limit."
+    )
+
+    @field_validator("deposit", "collect", "deadline_check")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(
+                f"not a cron expression (minute hour day month weekday): {exc}"
+            ) from exc
+        return value
+
+
 class Config(BaseModel):
     """The whole configuration."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     agent: AgentSettings = AgentSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
     declarant: Declarant = Declarant()
     build: BuildSettings = BuildSettings()
     portal: PortalSettings = PortalSettings()

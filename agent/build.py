@@ -1,0 +1,179 @@
+"""The build step: pending passages in the store -> validated XML batches on disk.
+
+Files are written by :func:`builders.writer.write_flux_files` straight into the batches
+folder, validated against the imported XSD when there is one (the project's own rules were
+applied at import), and recorded with their passages in one transaction per file. A file
+the XSD rejects is recorded as an ``invalid`` batch (never uploaded) and its passages are
+held until the cause is fixed (:func:`agent.collect.release_held`).
+
+The build *fingerprint* names what decides whether a file is valid: the agent's version, the
+target schema version and the imported XSD. A failed file whose fingerprint differs from the
+current one has had its cause fixed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections import deque
+from collections.abc import Callable, Iterator
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from agent.collect import hold_batch
+from agent.config import Config
+from agent.lifecycle import BatchStatus
+from agent.paths import AgentPaths, private_dir
+from agent.store import Store
+from builders.models import PassageRecord
+from builders.schemas import get_schema
+from builders.validate import FluxValidationError, load_schema
+from builders.writer import write_flux_files
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+def agent_version() -> str:
+    """The installed accrochage-agent version ("dev" when not installed)."""
+    try:
+        return version("accrochage-agent")
+    except PackageNotFoundError:
+        return "dev"
+
+
+def imported_xsd(config: Config) -> Path | None:
+    """The XSD imported for the target schema version, if any."""
+    return get_schema(config.agent.data_dir, config.build.schema_version)
+
+
+def fingerprint(config: Config) -> str:
+    """What decides a built file's validity: agent version, schema version, imported XSD."""
+    xsd = imported_xsd(config)
+    xsd_hash = hashlib.sha256(xsd.read_bytes()).hexdigest() if xsd else "built-in-rules-only"
+    text = f"{agent_version()}|{config.build.schema_version}|{xsd_hash}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, streamed."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def remove_orphans(store: Store, folder: Path) -> int:
+    """Delete files in the batches folder the store does not know (a crash mid-build).
+
+    Such files were never recorded, so never uploaded; they hold personal data.
+    """
+    known = {Path(b.path).name for b in store.batches()}
+    removed = 0
+    for path in folder.iterdir() if folder.is_dir() else ():
+        if path.is_file() and path.name not in known:
+            path.unlink()
+            removed += 1
+    if removed:
+        log.info(
+            "removed %d unrecorded file(s) left in %s by an interrupted build", removed, folder
+        )
+    return removed
+
+
+def _unique_aside(store: Store, moved_to: Path) -> Path:
+    """A name for a failed file that no earlier batch uses."""
+    target, number = moved_to, 1
+    while store.batch_by_name(target.name) is not None:
+        number += 1
+        target = moved_to.with_name(f"{moved_to.name}.{number}")
+    if target != moved_to:
+        moved_to.replace(target)
+    return target
+
+
+def build_pending(
+    store: Store,
+    config: Config,
+    *,
+    now: Callable[[], dt.datetime],
+    fingerprint_value: str,
+    progress: Progress,
+) -> tuple[list[str], list[str]]:
+    """Build every pending passage into batches and record them.
+
+    Returns:
+        (names of deposit-ready batches, names of batches that failed validation).
+    """
+    paths = AgentPaths.from_config(config)
+    out_dir = private_dir(paths.batches)
+    remove_orphans(store, out_dir)
+    ids: dict[str, deque[int]] = {}
+    per_file: dict[str, list[int]] = {}
+
+    def records() -> Iterator[PassageRecord]:
+        for passage_id, id_technique, record_json in store.iter_pending():
+            ids.setdefault(id_technique, deque()).append(passage_id)
+            yield PassageRecord.model_validate_json(record_json)
+
+    def on_passage(file_name: str, id_technique: str) -> None:
+        # Records come out in the order they went in, so the first unassigned id is it.
+        per_file.setdefault(file_name, []).append(ids[id_technique].popleft())
+
+    # The compiled XSD is cached by path; an XSD re-imported at the same path must be re-read.
+    load_schema.cache_clear()
+    failures = []
+    try:
+        built = write_flux_files(
+            records(),
+            out_dir,
+            settings=config.build,
+            schema_version=config.build.schema_version,
+            now=now,
+            on_passage=on_passage,
+            xsd=imported_xsd(config),
+        )
+    except FluxValidationError as exc:
+        built, failures = exc.built, exc.failures
+    ready: list[str] = []
+    for file in built:
+        store.add_batch(
+            name=file.name,
+            path=str(file.path),
+            sha256=file.sha256,
+            size=file.size,
+            schema_version=file.schema_version,
+            id_flux=file.id_flux,
+            fingerprint=fingerprint_value,
+            passage_ids=per_file.get(file.name, []),
+        )
+        store.add_event("built", f"{file.name}: {file.passages} passage(s), {file.size} bytes")
+        progress(f"built {file.name} ({file.passages} passages)")
+        ready.append(file.name)
+    invalid: list[str] = []
+    for failure in failures:
+        aside = _unique_aside(store, failure.moved_to)
+        batch_id = store.add_batch(
+            name=aside.name,  # "<name>.invalid[.N]": the deposit name stays free for a rebuild
+            path=str(aside),
+            sha256=file_sha256(aside),
+            size=aside.stat().st_size,
+            schema_version=config.build.schema_version,
+            id_flux="",
+            fingerprint=fingerprint_value,
+            passage_ids=per_file.get(failure.name, []),
+        )
+        first = failure.errors[0] if failure.errors else None
+        hold_batch(
+            store,
+            store.batch(batch_id),
+            BatchStatus.INVALID,
+            f"the built file fails the imported XSD ({len(failure.errors)} error(s); "
+            f"first: {first})",
+        )
+        progress(f"NOT deposited: {failure.name} fails the imported XSD ({first})")
+        invalid.append(failure.name)
+    return ready, invalid

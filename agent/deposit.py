@@ -1,0 +1,328 @@
+"""The deposit workflow: the one function the scheduler and ``accrochage deposit now`` share.
+
+One run, under the ``work`` lock held by the caller:
+
+1. release passages held by a file-level failure whose cause is fixed;
+2. import the inbox; build pending passages into validated batches;
+3. open the portal (only if there is something to send or collect) and reconcile batches
+   left in ``uploading`` against its history *before* anything is sent;
+4. deposit each built batch: ``uploading`` is committed before the upload, ``uploaded``
+   right after the portal history confirms it;
+5. collect receipts and reports and apply them; with ``wait``, poll until every batch is
+   processed or the time limit.
+
+Every transition is committed before the next side effect, so a crash at any step is
+settled by the next run. Portal failures end the run with an error in the summary (the
+client already retried transient ones); the next run picks up where this one stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.build import build_pending, file_sha256, fingerprint
+from agent.collect import (
+    collect_reports,
+    confirm_upload,
+    hold_batch,
+    reconcile_uploading,
+    release_held,
+    retire_batch,
+)
+from agent.config import Config
+from agent.inbox import ImportResult, import_inbox
+from agent.lifecycle import BatchStatus
+from agent.paths import AgentPaths, private_dir
+from agent.rows import Batch
+from agent.store import Store
+from agent.testhooks import crash_point
+from portal.base import DocumentKind, Portal
+from portal.errors import DepositRefused, PortalError
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+PortalFactory = Callable[[], AbstractContextManager[Portal]]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class RunSummary:
+    """What one run did; ``errors`` non-empty or ``timed_out`` means exit code 1."""
+
+    imported: list[ImportResult] = field(default_factory=list)
+    released: int = 0
+    built: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+    reconciled: int = 0
+    uploaded: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    processed: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """No error and no time-out."""
+        return not self.errors and not self.timed_out
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        data = asdict(self)
+        data["ok"] = self.ok
+        return data
+
+    def line(self) -> str:
+        """One line for the event log."""
+        rows = sum(r.valid for r in self.imported)
+        return (
+            f"imported {len(self.imported)} file(s) ({rows} valid rows), built {len(self.built)}, "
+            f"uploaded {len(self.uploaded)}, processed {len(self.processed)}, "
+            f"waiting {len(self.waiting)}, errors {len(self.errors)}"
+            + (", timed out" if self.timed_out else "")
+        )
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run behaves; defaults suit the nightly job."""
+
+    collect_only: bool = False  # the collect job: no import, build or deposit
+    wait: bool = False
+    timeout_s: float = 3600.0
+    poll_interval_s: float = 30.0
+
+
+def run_deposit(
+    config: Config,
+    *,
+    portal_factory: PortalFactory,
+    options: RunOptions = RunOptions(),
+    now: Callable[[], dt.datetime] = _utcnow,
+    progress: Progress = log.info,
+    should_stop: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> RunSummary:
+    """Run the workflow once (see the module docstring). The caller holds the work lock.
+
+    Args:
+        config: the loaded configuration.
+        portal_factory: returns a fresh Portal context manager (created in this thread).
+        options: collect only, wait for reports, time limit, poll interval.
+        now: the clock (aware datetimes).
+        progress: receives one human line per step.
+        should_stop: polled between batches; True ends the run early (SIGTERM).
+        sleep: waits between polls (injectable for tests).
+        monotonic: measures the time limit.
+
+    Returns:
+        The summary; failures are in ``errors``, never raised (except programming errors).
+    """
+    paths = AgentPaths.from_config(config)
+    private_dir(paths.data_dir)
+    summary = RunSummary()
+    control = _Control(progress, should_stop, sleep, monotonic)
+    with Store.open(paths.db, now=now) as store:
+        store.add_event("run_started", "collect" if options.collect_only else "deposit run")
+        if not options.collect_only:
+            _prepare(store, config, summary, now=now, progress=progress)
+        if _portal_needed(store):
+            try:
+                with portal_factory() as portal:
+                    _with_portal(store, portal, config, summary, options, control)
+            except PortalError as exc:
+                _portal_failed(store, summary, exc, progress)
+        summary.waiting = [
+            b.name for b in store.batches(BatchStatus.UPLOADED, BatchStatus.UPLOADING)
+        ]
+        store.add_event("run_finished", summary.line(), level="info" if summary.ok else "error")
+    progress(f"done: {summary.line()}")
+    return summary
+
+
+def _prepare(
+    store: Store,
+    config: Config,
+    summary: RunSummary,
+    *,
+    now: Callable[[], dt.datetime],
+    progress: Progress,
+) -> None:
+    current = fingerprint(config)
+    summary.released = release_held(store, current, progress)
+    for batch in store.batches(BatchStatus.BUILT):
+        problem = unsafe_to_send(batch, current)
+        if problem:
+            summary.released += retire_batch(store, batch, f"not sent: {problem}")
+            progress(f"{batch.name}: not sent ({problem}); its passages will be rebuilt")
+    summary.imported = import_inbox(store, config, now=now, progress=progress)
+    crash_point("after_import")
+    try:
+        summary.built, summary.invalid = build_pending(
+            store, config, now=now, fingerprint_value=current, progress=progress
+        )
+    except ValueError as exc:
+        # A record that cannot be written in the target schema version: nothing was built.
+        message = f"build failed, nothing built: {exc}"
+        store.add_event("build_failed", message, level="error")
+        summary.errors.append(message)
+        progress(message)
+    crash_point("after_build")
+
+
+def _portal_needed(store: Store) -> bool:
+    return bool(store.batches(BatchStatus.BUILT, BatchStatus.UPLOADING, BatchStatus.UPLOADED))
+
+
+@dataclass(frozen=True)
+class _Control:
+    progress: Progress
+    should_stop: Callable[[], bool]
+    sleep: Callable[[float], None]
+    monotonic: Callable[[], float]
+
+
+def _with_portal(
+    store: Store,
+    portal: Portal,
+    config: Config,
+    summary: RunSummary,
+    options: RunOptions,
+    control: _Control,
+) -> None:
+    paths = AgentPaths.from_config(config)
+    progress, should_stop = control.progress, control.should_stop
+    portal.login()  # a refused login stops here, before any batch changes state
+    summary.reconciled = reconcile_uploading(store, portal, progress)
+    if not options.collect_only:
+        current = fingerprint(config)
+        for batch in store.batches(BatchStatus.BUILT):
+            if should_stop():
+                progress("stop requested: remaining batches wait for the next run")
+                return
+            deposit_batch(store, portal, batch, paths, current, summary, progress)
+    deadline = control.monotonic() + options.timeout_s
+    while True:
+        collected = collect_reports(store, portal, paths.documents, progress)
+        summary.processed.extend(collected.processed)
+        if not options.wait or not collected.waiting or should_stop():
+            return
+        if control.monotonic() >= deadline:
+            summary.timed_out = True
+            progress(f"time limit reached; still waiting for: {', '.join(collected.waiting)}")
+            return
+        progress(f"waiting for the CDC's reports: {', '.join(collected.waiting)}")
+        control.sleep(options.poll_interval_s)
+
+
+def deposit_batch(
+    store: Store,
+    portal: Portal,
+    batch: Batch,
+    paths: AgentPaths,
+    current_fingerprint: str,
+    summary: RunSummary,
+    progress: Progress,
+) -> None:
+    """Upload one built batch, committing ``uploading`` first and ``uploaded`` once confirmed.
+
+    Raises:
+        PortalError: any portal failure except a refusal (the batch stays ``uploading`` and
+            the next run reconciles it from the history).
+    """
+    path = Path(batch.path)
+    problem = unsafe_to_send(batch, current_fingerprint)
+    if problem:
+        retire_batch(store, batch, f"not sent: {problem}")
+        summary.invalid.append(batch.name)
+        progress(f"NOT deposited: {batch.name}: {problem}; its passages will be rebuilt")
+        return
+    with store.transaction():
+        store.set_batch_status(batch.id, BatchStatus.UPLOADING)
+        store.add_event("uploading", f"{batch.name}: upload starting", batch_id=batch.id)
+    crash_point("during_upload")
+    progress(f"uploading {batch.name} ({batch.passages} passages)")
+    attempt = store.start_attempt("deposit", batch_id=batch.id)
+    try:
+        result = portal.deposit(path)
+    except DepositRefused as exc:
+        store.finish_attempt(attempt, "refused", message=exc.message, evidence=exc.evidence)
+        hold_batch(
+            store,
+            store.batch(batch.id),
+            BatchStatus.FILE_REJECTED,
+            f"the portal refused the file: {exc.message}",
+        )
+        summary.refused.append(batch.name)
+        progress(f"REFUSED by the portal: {batch.name}: {exc.message}")
+        return
+    except PortalError as exc:
+        store.finish_attempt(
+            attempt, type(exc).__name__, message=exc.message, evidence=exc.evidence
+        )
+        raise
+    crash_point("after_upload")
+    how = "uploaded" if result.uploaded else "already in the history (not sent again)"
+    with store.transaction():
+        store.finish_attempt(attempt, "uploaded" if result.uploaded else "already_present")
+        confirm_upload(
+            store, store.batch(batch.id), f"{how}; portal status {result.entry.status_label!r}"
+        )
+    summary.uploaded.append(batch.name)
+    progress(f"{batch.name}: {how}")
+    if result.entry.receipt_available:
+        _fetch_receipt(store, portal, store.batch(batch.id), paths, progress)
+
+
+def unsafe_to_send(batch: Batch, current_fingerprint: str) -> str | None:
+    """Why a built file must not be uploaded as it is, or None."""
+    path = Path(batch.path)
+    if not path.is_file():
+        return f"the built file {path} is missing"
+    if file_sha256(path) != batch.sha256:
+        return f"the built file {path} changed since it was built and validated"
+    if batch.fingerprint != current_fingerprint:
+        # Built under other rules or another XSD: rebuilt from its passages instead.
+        return "built under other build rules or another XSD"
+    return None
+
+
+def _fetch_receipt(
+    store: Store, portal: Portal, batch: Batch, paths: AgentPaths, progress: Progress
+) -> None:
+    dest = paths.documents / batch.name.removesuffix(".xml")
+    attempt = store.start_attempt("fetch_accuse_reception", batch_id=batch.id)
+    try:
+        saved = portal.fetch_document(batch.name, DocumentKind.RECEIPT, dest)
+    except PortalError as exc:
+        # The upload is confirmed; the receipt is fetched again by the next collection.
+        store.finish_attempt(
+            attempt, type(exc).__name__, message=exc.message, evidence=exc.evidence
+        )
+        progress(f"{batch.name}: receipt not fetched yet ({exc.message})")
+        return
+    with store.transaction():
+        store.add_document(batch.id, saved.kind.value, saved.path, saved.sha256, saved.size)
+        store.finish_attempt(attempt, "saved", message=saved.path.name)
+    progress(f"{batch.name}: accusé de réception saved")
+
+
+def _portal_failed(store: Store, summary: RunSummary, exc: PortalError, progress: Progress) -> None:
+    kind = type(exc).__name__
+    evidence = f" (evidence: {', '.join(str(p) for p in exc.evidence)})" if exc.evidence else ""
+    message = f"portal: {kind}: {exc.message}{evidence}"
+    store.add_event("portal_error", message, level="error")
+    summary.errors.append(message)
+    progress(message)

@@ -1,0 +1,322 @@
+"""The inbox: new CSV/XLSX exports are imported into the store, then moved aside.
+
+Each file in the inbox folder (``[agent] inbox_dir``, default ``<data_dir>/inbox``) is read
+row by row with :func:`builders.importer.import_file`. Valid rows become pending passages
+(or refresh one, see :func:`put_record`); invalid rows are kept with their reasons. The file
+is then moved to ``inbox/imported/`` with ``<name>.errors.csv`` beside it listing every bad
+row (source, row, field, value, message) and every row that could not change its passage.
+Nothing is deleted. A file whose content (SHA-256) was already imported is only moved.
+
+One file is imported in one transaction: a crash leaves it either fully imported (and then
+only moved on the next run) or not at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import IO
+
+from agent.build import file_sha256
+from agent.config import Config
+from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
+from agent.paths import AgentPaths, private_dir
+from agent.rows import NewPassage
+from agent.store import Store
+from builders.errors import BuildError
+from builders.importer import import_file
+from builders.models import IdentificationTitulaire, PassageRecord
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = frozenset({".csv", ".xlsx"})
+REPORT_COLUMNS = ("source", "row", "field", "value", "message")
+
+Progress = Callable[[str], None]
+
+
+class Outcome(StrEnum):
+    """What importing one valid row did to its passage."""
+
+    NEW = "new"
+    UPDATED = "updated"  # a pending passage got newer data
+    REOPENED = "reopened"  # an invalid/rejected passage is pending again
+    UNCHANGED = "unchanged"
+    KEPT = "kept"  # batched, deposited, accepted or withdrawn: never touched
+
+
+@dataclass
+class ImportResult:
+    """What importing one file did."""
+
+    file: str
+    moved_to: str
+    duplicate_of: str | None = None
+    rows: int = 0
+    valid: int = 0
+    invalid: int = 0
+    skipped: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    error_report: str | None = None
+    failure: str | None = None
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus calendar months, clamped to the month's last day (31 Jan + 1 = 28 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, candidate)
+        except ValueError:
+            continue
+    raise ValueError(f"cannot add {months} months to {day}")  # pragma: no cover - unreachable
+
+
+def _initials(*names: str | None) -> str:
+    return "".join(f"{n.strip()[0].upper()}." for n in names if n and n.strip())
+
+
+def holder_summary(identification: IdentificationTitulaire) -> str:
+    """Initials and birth year: enough to recognise a row, not an identity."""
+    if identification.titulaire is not None:
+        holder = identification.titulaire
+        return f"{_initials(holder.prenom1, holder.nomNaissance)} {holder.anneeNaissance}"
+    if identification.dossierFormation is not None:
+        dossier = identification.dossierFormation
+        return f"{_initials(dossier.prenom1Titulaire, dossier.nomTitulaire)} (dossier CPF)"
+    if identification.identifiantNational is not None:
+        return f"{_initials(identification.identifiantNational.nomNaissance)} (NIR)"
+    return "?"
+
+
+def new_passage(record: PassageRecord, source_id: int, row: int) -> NewPassage:
+    """The store's view of a validated record."""
+    record_json = record.model_dump_json()
+    delivery = record.passage.dateDebutValidite
+    return NewPassage(
+        emitter=record.declaration.idClientEmetteur,
+        id_technique=record.passage.idTechnique,
+        certificateur=record.declaration.idClientCertificateur,
+        contrat=record.declaration.idContrat,
+        certification_type=record.certification.type,
+        certification_code=record.certification.code,
+        holder=holder_summary(record.passage.identificationTitulaire),
+        delivery_date=delivery,
+        deadline=add_months(delivery, 3),
+        record_json=record_json,
+        record_sha256=hashlib.sha256(record_json.encode()).hexdigest(),
+        source_file_id=source_id,
+        source_row=row,
+    )
+
+
+def put_record(store: Store, new: NewPassage) -> tuple[Outcome, PassageStatus | None]:
+    """Insert or refresh one passage from a valid row; returns (outcome, previous status).
+
+    A corrected row puts an invalid or rejected passage back to pending (the same data again
+    does not: it would be rejected again). A passage that is batched, deposited, accepted or
+    withdrawn is never touched: the CDC keeps accepted data, and re-sending it is a duplicate.
+    """
+    old = store.passage(new.emitter, new.id_technique)
+    if old is None:
+        store.put_passage(new, status=PassageStatus.PENDING)
+        return Outcome.NEW, None
+    if old.record_sha256 == new.record_sha256 and old.status is not PassageStatus.INVALID:
+        return Outcome.UNCHANGED, old.status
+    if old.status is PassageStatus.PENDING:
+        store.put_passage(new, status=PassageStatus.PENDING)
+        return Outcome.UPDATED, old.status
+    if old.status in PASSAGE_REOPENABLE:
+        store.put_passage(new, status=PassageStatus.PENDING)
+        store.add_event(
+            "reopened",
+            f"{new.id_technique}: corrected row re-imported, {old.status} -> pending",
+            passage_id=old.id,
+        )
+        return Outcome.REOPENED, old.status
+    return Outcome.KEPT, old.status
+
+
+class _Report:
+    """The error report beside an imported file, created at the first line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: IO[str] | None = None
+        self._writer: csv.DictWriter[str] | None = None
+
+    def write(self, **row: object) -> None:
+        if self._writer is None:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self._handle = open(fd, "w", encoding="utf-8", newline="")  # noqa: PTH123, SIM115 - fd
+            self._writer = csv.DictWriter(self._handle, fieldnames=REPORT_COLUMNS)
+            self._writer.writeheader()
+        self._writer.writerow(row)
+
+    @property
+    def written(self) -> bool:
+        """Whether at least one line was written."""
+        return self._writer is not None
+
+    def close(self) -> str | None:
+        if self._handle is None:
+            return None
+        self._handle.close()
+        return str(self.path)
+
+
+def _destination(folder: Path, name: str, stamp: str) -> Path:
+    target = folder / name
+    if not target.exists():
+        return target
+    path = Path(name)
+    return folder / f"{path.stem}.{stamp}{path.suffix}"
+
+
+def import_one(
+    store: Store, config: Config, path: Path, *, now: Callable[[], dt.datetime]
+) -> ImportResult:
+    """Import one export file and move it to ``imported/`` (see the module docstring)."""
+    paths = AgentPaths.from_config(config)
+    imported = private_dir(paths.imported)
+    sha = file_sha256(path)
+    stamp = now().strftime("%Y%m%dT%H%M%S")
+    target = _destination(imported, path.name, stamp)
+    result = ImportResult(file=path.name, moved_to=str(target))
+    known = store.source_by_sha(sha)
+    if known is not None:
+        result.duplicate_of = f"{known.name} (imported {known.imported_at})"
+        path.replace(target)
+        store.add_event(
+            "import_duplicate",
+            f"{path.name}: same content as {result.duplicate_of}; moved aside, not imported",
+            level="warning",
+        )
+        return result
+    report = _Report(imported / f"{target.name}.errors.csv")
+    try:
+        with store.transaction():
+            source_id = store.add_source(sha, path.name)
+            _import_rows(store, config, path, source_id, result, report)
+            store.finish_source(
+                source_id,
+                rows=result.rows,
+                valid=result.valid,
+                invalid=result.invalid,
+                skipped=result.skipped,
+                report=str(report.path) if report.written else "",
+            )
+    except BuildError as exc:
+        # Unusable file: nothing of it was kept (rolled back); it is recorded as failed.
+        result.failure = str(exc)
+        report.write(source=path.name, row=0, field="", value="", message=str(exc))
+        with store.transaction():
+            source_id = store.add_source(sha, path.name)
+            store.finish_source(
+                source_id, rows=0, valid=0, invalid=0, skipped=0, report=str(report.path)
+            )
+            store.add_event("import_failed", f"{path.name}: {exc}", level="error")
+    result.error_report = report.close()
+    path.replace(target)
+    if result.failure is None:
+        store.add_event(
+            "imported",
+            f"{path.name}: {result.valid} valid, {result.invalid} invalid, "
+            f"{result.skipped} skipped; "
+            + ", ".join(f"{k} {v}" for k, v in result.outcomes.items()),
+            level="warning" if result.invalid else "info",
+        )
+    return result
+
+
+def _import_rows(
+    store: Store,
+    config: Config,
+    path: Path,
+    source_id: int,
+    result: ImportResult,
+    report: _Report,
+) -> None:
+    rows = import_file(
+        path,
+        declarant=config.declarant,
+        settings=config.build,
+        schema_version=config.build.schema_version,
+    )
+    for row in rows:
+        result.rows += 1
+        if row.skipped:
+            result.skipped += 1
+            continue
+        if row.record is None:
+            result.invalid += 1
+            for error in row.errors:
+                value = None if error.value is None else str(error.value)
+                store.add_row_error(source_id, error.row, error.field, value, error.message)
+                report.write(
+                    source=path.name,
+                    row=error.row,
+                    field=error.field,
+                    value=value or "",
+                    message=error.message,
+                )
+            continue
+        result.valid += 1
+        outcome, previous = put_record(store, new_passage(row.record, source_id, row.row))
+        result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
+        if outcome is Outcome.KEPT or (
+            outcome is Outcome.UNCHANGED and previous in PASSAGE_REOPENABLE
+        ):
+            report.write(
+                source=path.name,
+                row=row.row,
+                field="idTechnique",
+                value=row.record.passage.idTechnique,
+                message=_kept_message(previous),
+            )
+
+
+def _kept_message(previous: PassageStatus | None) -> str:
+    if previous is PassageStatus.REJECTED:
+        return "same data as the passage the CDC rejected: correct the row, then re-import it"
+    if previous is PassageStatus.ACCEPTED:
+        return "already accepted by the CDC: not sent again (the row was ignored)"
+    return f"this passage is already {previous}: the row was ignored"
+
+
+def import_inbox(
+    store: Store, config: Config, *, now: Callable[[], dt.datetime], progress: Progress
+) -> list[ImportResult]:
+    """Import every new export in the inbox, oldest name first."""
+    inbox = config.agent.inbox
+    if not inbox.is_dir():
+        private_dir(inbox)
+        return []
+    files = sorted(
+        p
+        for p in inbox.iterdir()
+        if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith((".", "~$"))
+    )
+    results = []
+    for path in files:
+        result = import_one(store, config, path, now=now)
+        if result.duplicate_of:
+            progress(f"{path.name}: already imported ({result.duplicate_of}); moved aside")
+        elif result.failure:
+            progress(f"{path.name}: NOT imported: {result.failure}")
+        else:
+            progress(
+                f"imported {path.name}: {result.valid} valid, {result.invalid} invalid, "
+                f"{result.skipped} skipped"
+                + (f" (errors: {result.error_report})" if result.error_report else "")
+            )
+        results.append(result)
+    return results

@@ -1,0 +1,64 @@
+"""Where the agent keeps things under its data directory (all owner-only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.config import Config
+from agent.store import DB_NAME
+
+
+@dataclass(frozen=True)
+class AgentPaths:
+    """The data directory's layout."""
+
+    data_dir: Path
+    inbox: Path
+
+    @classmethod
+    def from_config(cls, config: Config) -> AgentPaths:
+        """The layout for a loaded config."""
+        return cls(data_dir=config.agent.data_dir, inbox=config.agent.inbox)
+
+    @property
+    def db(self) -> Path:
+        """The SQLite store."""
+        return self.data_dir / DB_NAME
+
+    @property
+    def imported(self) -> Path:
+        """Where imported exports are moved, with their error reports."""
+        return self.inbox / "imported"
+
+    @property
+    def batches(self) -> Path:
+        """Built XML files, kept after deposit."""
+        return self.data_dir / "batches"
+
+    @property
+    def staging(self) -> Path:
+        """Files being built; anything left here after a crash was never recorded."""
+        return self.data_dir / "staging"
+
+    @property
+    def documents(self) -> Path:
+        """Receipts and reports, one folder per deposited file."""
+        return self.data_dir / "documents"
+
+    @property
+    def evidence(self) -> Path:
+        """Screenshots and traces of failed portal attempts."""
+        return self.data_dir / "evidence"
+
+    @property
+    def portal_work(self) -> Path:
+        """The portal client's working files (session state, downloads)."""
+        return self.data_dir / "portal"
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` owner-only (0700) if needed and return it."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+    return path

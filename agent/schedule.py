@@ -1,0 +1,156 @@
+"""``accrochage run``: APScheduler 3 wiring only; the jobs call :mod:`agent.deposit`.
+
+One ``BlockingScheduler`` with a memory job store (nothing persistent, so nothing to share
+between processes) and three cron jobs from ``[schedule]``:
+
+- ``deposit``: import, build, deposit, collect (nightly by default);
+- ``collect``: collect receipts and reports (every two hours by default);
+- ``deadline-check``: hourly; when a pending passage is within ``deadline_days`` of its
+  three-month deadline, it runs the deposit at once instead of waiting for the night.
+
+Every job has an explicit id, ``replace_existing=True``, ``coalesce=True``,
+``max_instances=1`` and a misfire grace time in hours. Job bodies take the ``work`` lock
+(shared with ``deposit now``) and create the Playwright portal inside the job thread.
+Listeners write ``EVENT_JOB_ERROR`` and ``EVENT_JOB_MISSED`` to the event log. SIGTERM and
+SIGINT ask the running job to stop between batches and shut the scheduler down.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import (  # type: ignore[import-untyped]
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+)
+from apscheduler.schedulers.blocking import BlockingScheduler  # type: ignore[import-untyped]
+from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+
+from agent.config import Config
+from agent.deposit import PortalFactory, RunOptions, run_deposit
+from agent.lock import WORK, AlreadyRunning, instance_lock
+from agent.paths import AgentPaths
+from agent.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Jobs:
+    """The job bodies, bound to one config and portal factory."""
+
+    config: Config
+    portal_factory: PortalFactory
+    stop: threading.Event
+    now: Callable[[], dt.datetime] = _utcnow
+
+    def _locked_run(self, options: RunOptions, what: str) -> None:
+        paths = AgentPaths.from_config(self.config)
+        try:
+            with instance_lock(paths.data_dir, WORK):
+                run_deposit(
+                    self.config,
+                    portal_factory=self.portal_factory,
+                    options=options,
+                    now=self.now,
+                    should_stop=self.stop.is_set,
+                )
+        except AlreadyRunning as exc:
+            self.event("job_skipped", f"{what} skipped: {exc}", level="warning")
+
+    def deposit(self) -> None:
+        """Import, build, deposit and collect once."""
+        self._locked_run(RunOptions(), "deposit")
+
+    def collect(self) -> None:
+        """Collect receipts and reports only."""
+        self._locked_run(RunOptions(collect_only=True), "collect")
+
+    def deadline_check(self) -> None:
+        """Deposit now if a pending passage is within ``deadline_days`` of its deadline."""
+        days = self.config.schedule.deadline_days
+        horizon = self.now().date() + dt.timedelta(days=days)
+        with Store.open(AgentPaths.from_config(self.config).db, now=self.now) as store:
+            due = store.pending_due_count(horizon)
+        if due:
+            self.event(
+                "deadline_deposit",
+                f"{due} pending passage(s) due within {days} days: depositing now",
+                level="warning",
+            )
+            self.deposit()
+
+    def event(self, kind: str, message: str, *, level: str = "info") -> None:
+        log.log(logging.WARNING if level != "info" else logging.INFO, "%s", message)
+        with Store.open(AgentPaths.from_config(self.config).db, now=self.now) as store:
+            store.add_event(kind, message, level=level)
+
+    def listener(self, event: JobExecutionEvent) -> None:
+        """Write job errors and missed runs to the event log."""
+        if event.code == EVENT_JOB_ERROR:
+            self.event(
+                "job_error", f"job {event.job_id} failed: {event.exception!r}", level="error"
+            )
+        elif event.code == EVENT_JOB_MISSED:
+            self.event(
+                "job_missed",
+                f"job {event.job_id} missed its run at {event.scheduled_run_time}",
+                level="warning",
+            )
+
+
+def build_scheduler(jobs: Jobs) -> BlockingScheduler:
+    """The scheduler with the three jobs of ``[schedule]`` and the event listeners."""
+    settings = jobs.config.schedule
+    tz = ZoneInfo(jobs.config.agent.timezone)
+    scheduler = BlockingScheduler(timezone=tz)
+    common: dict[str, Any] = {
+        "replace_existing": True,
+        "coalesce": True,
+        "max_instances": 1,
+        "misfire_grace_time": int(settings.misfire_grace_hours * 3600),
+    }
+    for job_id, func, cron in (
+        ("deposit", jobs.deposit, settings.deposit),
+        ("collect", jobs.collect, settings.collect),
+        ("deadline-check", jobs.deadline_check, settings.deadline_check),
+    ):
+        trigger = CronTrigger.from_crontab(cron, timezone=tz)
+        scheduler.add_job(func, trigger, id=job_id, name=job_id, **common)
+    scheduler.add_listener(jobs.listener, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+    return scheduler
+
+
+def run_service(config: Config, *, portal_factory: PortalFactory) -> None:
+    """Run the scheduler in the foreground until SIGTERM/SIGINT (the caller holds the lock)."""
+    stop = threading.Event()
+    jobs = Jobs(config, portal_factory, stop)
+    scheduler = build_scheduler(jobs)
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: stopping after the current step", signal.Signals(signum).name)
+        stop.set()
+        # wait=False: the handler runs in the main thread, which must return to the loop;
+        # a running job finishes its current step (every step is committed) and then ends.
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    jobs.event("service_started", "accrochage run: scheduler started")
+    for job in scheduler.get_jobs():
+        log.info("job %s: %s", job.id, job.trigger)
+    scheduler.start()
+    jobs.event("service_stopped", "accrochage run: scheduler stopped")
