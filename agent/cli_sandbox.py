@@ -150,7 +150,7 @@ def sandbox(app: AppContext, /, **options: Any) -> None:
         base = load_settings_file(options["settings_file"]) if options["settings_file"] else {}
         if "data_dir" not in base and options["data_dir"] is None:
             base["data_dir"] = data_dir_for(app.config.agent.data_dir)
-        base.setdefault("schemas_dir", app.config.agent.data_dir / "schemas")
+        base.setdefault("agent_data_dir", app.config.agent.data_dir)
         max_mb = options["max_upload_mb"]
         settings = build_settings(
             base,

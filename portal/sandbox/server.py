@@ -52,7 +52,7 @@ class SandboxServer:
         self.admin_token = token or secrets.token_urlsafe(24)
         write_private(data_dir / ADMIN_TOKEN_FILE, (self.admin_token + "\n").encode())
         processor = Processor(
-            self.store, data_dir, lambda: find_xsd(settings.xsd, settings.schemas_dir)
+            self.store, data_dir, lambda: find_xsd(settings.xsd, settings.agent_data_dir)
         )
         self.worker = Worker(self.store, processor, lambda: self.faults.processing_delay_s)
         deposits = DepositService(

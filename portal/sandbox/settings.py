@@ -86,8 +86,8 @@ class SandboxSettings(BaseModel):
     lockout_minutes: float = Field(default=15.0, gt=0)
     session_idle_s: float = Field(default=1800.0, gt=0)
     xsd: Path | None = Field(default=None, description="Official XSD for the control stage.")
-    schemas_dir: Path | None = Field(
-        default=None, description="Folder of imported XSDs (<agent data_dir>/schemas)."
+    agent_data_dir: Path | None = Field(
+        default=None, description="Agent data folder whose imported XSDs are used (newest)."
     )
     admin_token: SecretStr | None = Field(
         default=None, description="Token of the admin endpoint; generated when absent."
@@ -119,7 +119,7 @@ def load_settings_file(path: Path) -> dict[str, Any]:
     table = raw.get("sandbox", {})
     if not isinstance(table, dict):
         raise SandboxSettingsError(f"{path}: [sandbox] must be a table")
-    for key in ("data_dir", "xsd", "schemas_dir"):
+    for key in ("data_dir", "xsd", "agent_data_dir"):
         value = table.get(key)
         if isinstance(value, str):
             table[key] = str((path.parent / Path(value).expanduser()).resolve())
