@@ -91,33 +91,35 @@ CANONICAL: Final = (
 _DATE: Final = normalize.parse_date
 _BOOL: Final = normalize.parse_bool
 _INT: Final = normalize.parse_int
+_enum: Final = normalize.enum_converter
+
 
 #: Converter per column; columns not listed are free text.
 CONVERTERS: Final[Mapping[str, Converter]] = {
-    "natureDeposant": normalize.enum_converter(models.NatureDeposant),
+    "natureDeposant": _enum(models.NatureDeposant),
     "type": normalize.parse_certification_type,
     "code": normalize.parse_certification_code,
-    "obtentionCertification": normalize.enum_converter(models.ObtentionCertification),
+    "obtentionCertification": _enum(models.ObtentionCertification),
     "donneeCertifiee": _BOOL,
     "dateDebutExamen": _DATE,
     "dateFinExamen": _DATE,
-    "modalitePassageExamen": normalize.enum_converter(models.ModalitePassageExamen),
+    "modalitePassageExamen": _enum(models.ModalitePassageExamen),
     "dateDebutValidite": _DATE,
     "dateFinValidite": _DATE,
     "presenceNiveauLangueEuro": _BOOL,
-    "niveauLangueEuropeen": normalize.enum_converter(models.NiveauCECRL),
+    "niveauLangueEuropeen": _enum(models.NiveauCECRL),
     "presenceNiveauNumeriqueEuro": _BOOL,
-    "mentionValidee": normalize.enum_converter(models.Mention),
+    "mentionValidee": _enum(models.Mention),
     "scoreGeneral": _INT,
     "resultats": normalize.parse_resultats,
-    "modaliteAcces": normalize.enum_converter(models.ModaliteAcces),
-    "voieAccessVAE": normalize.enum_converter(models.VoieAccesVAE),
-    "initiativeInscription": normalize.enum_converter(models.InitiativeInscription),
+    "modaliteAcces": _enum(models.ModaliteAcces),
+    "voieAccessVAE": _enum(models.VoieAccesVAE),
+    "initiativeInscription": _enum(models.InitiativeInscription),
     "dateInscription": _DATE,
     "anneeNaissance": _INT,
     "moisNaissance": _INT,
     "jourNaissance": _INT,
-    "sexe": normalize.enum_converter(models.Sexe),
+    "sexe": _enum(models.Sexe),
     "codeInsee": normalize.parse_commune_code,
     "codePostal": normalize.parse_commune_code,
     "nir": normalize.parse_nir,

@@ -45,6 +45,7 @@ def import_file(
     with open_sheet(path) as sheet:
         mapper = RowMapper(
             source=sheet.source,
+            headers=sheet.headers,
             columns=resolve_headers(sheet.headers, settings.columns, sheet.source),
             declarant=declarant,
             schema_version=schema_version or settings.schema_version,

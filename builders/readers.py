@@ -35,6 +35,8 @@ CSV_SUFFIXES: Final = (".csv", ".txt")
 XLSX_SUFFIXES: Final = (".xlsx", ".xlsm")
 
 Row = tuple[int, dict[str, str]]
+#: A data row as the sheet streams it: row number and cells in header order.
+RawRow = tuple[int, list[str]]
 
 
 def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
@@ -53,12 +55,16 @@ codecs.register_error(_FALLBACK, _cp1252_fallback)
 
 @dataclass
 class Sheet:
-    """An open export: its header row and an iterator over its data rows."""
+    """An open export: its header row and an iterator over its data rows.
+
+    ``rows`` yields each non-blank row's cells in header order (a row may be shorter or
+    longer than the header; missing cells are empty).
+    """
 
     source: str
     headers: tuple[str, ...]
     header_row: int
-    rows: Iterator[Row]
+    rows: Iterator[RawRow]
 
 
 def detect_encoding(path: Path) -> str:
@@ -92,18 +98,16 @@ def _csv_sheet(path: Path, handle: TextIO) -> Sheet:
     handle.seek(position)
     reader = csv.reader(handle, delimiter=_delimiter(line))
     headers = tuple(cell.strip() for cell in next(reader))
-    return Sheet(source, headers, number, _csv_rows(reader, headers, number, source))
+    return Sheet(source, headers, number, _csv_rows(reader, number, source))
 
 
-def _csv_rows(
-    reader: Iterator[list[str]], headers: tuple[str, ...], first: int, source: str
-) -> Iterator[Row]:
+def _csv_rows(reader: Iterator[list[str]], first: int, source: str) -> Iterator[RawRow]:
     number = first
     try:
         for cells in reader:
             number += 1
             if any(cells):
-                yield number, dict(zip(headers, cells, strict=False))
+                yield number, cells
     except csv.Error as exc:
         raise BuildError(f"{source}: row {number + 1}: unreadable CSV ({exc})") from exc
     except UnicodeDecodeError as exc:
@@ -131,13 +135,11 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
-def _xlsx_rows(
-    rows: Iterator[tuple[object, ...]], headers: tuple[str, ...], first: int
-) -> Iterator[Row]:
+def _xlsx_rows(rows: Iterator[tuple[object, ...]], first: int) -> Iterator[RawRow]:
     for number, values in enumerate(rows, start=first + 1):
         cells = [cell_text(value) for value in values]
         if any(cells):
-            yield number, dict(zip(headers, cells, strict=False))
+            yield number, cells
 
 
 @contextmanager
@@ -157,7 +159,7 @@ def _open_xlsx(path: Path) -> Iterator[Sheet]:
         for number, values in enumerate(rows, start=1):
             headers = tuple(cell_text(value).strip() for value in values)
             if any(headers):
-                yield Sheet(source, headers, number, _xlsx_rows(rows, headers, number))
+                yield Sheet(source, headers, number, _xlsx_rows(rows, number))
                 return
         raise BuildError(f"{source}: the first sheet is empty (no header row)")
     finally:
@@ -213,4 +215,5 @@ def read_rows(path: Path) -> Iterator[Row]:
         BuildError: see ``open_sheet``.
     """
     with open_sheet(path) as sheet:
-        yield from sheet.rows
+        for number, cells in sheet.rows:
+            yield number, dict(zip(sheet.headers, cells, strict=False))

@@ -27,7 +27,8 @@ Decisions documented here (the dictionary is silent on them):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -71,7 +72,13 @@ _DECLARANT_KEYS: Final = {
 }
 _TITULAIRE_OWN: Final = frozenset(cols.TITULAIRE) - {"nomNaissance"} | {"dateNaissance"}
 _BIRTH: Final = ("anneeNaissance", "moisNaissance", "jourNaissance")
+_NATIONAL_NEEDS: Final = frozenset({"nir", "nomNaissance"})
+_DOSSIER_NEEDS: Final = frozenset(cols.DOSSIER)
+_TITULAIRE_NEEDS: Final = frozenset({"nomNaissance", "prenom1", "sexe"})
+_BIRTH_YEAR: Final = frozenset({"anneeNaissance", "dateNaissance"})
 _DIGCOMP_ITEM: Final = frozenset({"niveau", "domaineCompetenceId", "competenceId"})
+#: Distinct cell texts remembered per converted column (dates, labels repeat a lot).
+_CACHE_SIZE: Final = 4096
 
 
 class RowMapper:
@@ -81,6 +88,7 @@ class RowMapper:
         self,
         *,
         source: str,
+        headers: Sequence[str],
         columns: Mapping[str, str],
         declarant: Declarant,
         schema_version: SchemaVersion,
@@ -89,64 +97,87 @@ class RowMapper:
 
         Args:
             source: the file name, for errors.
+            headers: the header row, in file order.
             columns: canonical column -> header in the file (``columns.resolve_headers``).
             declarant: defaults for the declarant columns.
             schema_version: the schema the records target.
         """
         self.source = source
-        self._columns = tuple(
-            (name, header, cols.CONVERTERS.get(name)) for name, header in columns.items()
+        position = {header: index for index, header in reversed(list(enumerate(headers)))}
+        self._index = {name: position[header] for name, header in columns.items()}
+        self._text = tuple(
+            (name, index) for name, index in self._index.items() if name not in cols.CONVERTERS
         )
-        self._present = frozenset(columns)
+        self._converted: tuple[tuple[str, int, cols.Converter, dict[str, Any]], ...] = tuple(
+            (name, index, cols.CONVERTERS[name], {})
+            for name, index in self._index.items()
+            if name in cols.CONVERTERS
+        )
+        self._width = len(headers)
         self._derive_id = "idTechnique" not in columns
         self._defaults = {
             name: getattr(declarant, key)
             for name, key in _DECLARANT_KEYS.items()
             if getattr(declarant, key) is not None
         }
-        self._version = schema_version
+        self._order = (
+            ("identifiantNational", "dossierFormation", "titulaire")
+            if schema_version == "1.1.5"
+            else ("dossierFormation", "titulaire", "identifiantNational")
+        )
         self._context = {rules.SCHEMA_VERSION_KEY: schema_version, XML_CHARS_CHECKED: True}
         self._seen: set[int] = set()
 
-    def map_row(self, number: int, cells: Mapping[str, str]) -> RowResult:
+    def map_row(self, number: int, cells: Sequence[str]) -> RowResult:
         """Validate one row.
 
         Args:
             number: the spreadsheet row number.
-            cells: header -> cell text, as the reader gives it.
+            cells: the cells in header order (``readers.Sheet.rows``).
 
         Returns:
             The row's result: a record, or every error found, or skipped.
         """
-        raw: dict[str, str] = {}
-        values: dict[str, Any] = {}
+        if len(cells) < self._width:
+            cells = [*cells, *[""] * (self._width - len(cells))]
+        values: dict[str, Any] = {
+            name: cell for name, index in self._text if (cell := cells[index].strip())
+        }
         errors: list[RowError] = []
-        # One regex over the whole row; cells are looked at one by one only when it fires.
-        suspect = rules.bad_xml_char("".join(cells.values())) is not None
-        for name, header, convert in self._columns:
-            cell = cells.get(header)
-            if not cell or not (cell := cell.strip()):
+        failed: set[str] = set()
+        for name, index, convert, cache in self._converted:
+            cell = cells[index]
+            if not cell:
                 continue
-            raw[name] = cell
-            if suspect and (bad := rules.bad_xml_char(cell)) is not None:
-                errors.append(self._error(number, name, cell, bad))
-            elif convert is None:
-                values[name] = cell
-            else:
+            value = cache.get(cell)
+            if value is None:
+                if not (stripped := cell.strip()):
+                    continue
                 try:
-                    values[name] = convert(cell)
+                    value = convert(stripped)
                 except CellError as exc:
-                    errors.append(self._error(number, name, cell, str(exc)))
+                    errors.append(self._error(number, name, stripped, str(exc)))
+                    failed.add(name)
+                    continue
+                if len(cache) < _CACHE_SIZE:
+                    cache[cell] = value
+            values[name] = value
+        # One regex over the whole row; cells are looked at one by one only when it fires.
+        if rules.bad_xml_char("".join(cells)) is not None:
+            self._xml_errors(number, cells, values, errors, failed)
         if values.get("admis") is False:
             return RowResult(self.source, number, None, (), skipped=True)
-        if "admis" in self._present and "admis" not in raw:
+        if "admis" in self._index and "admis" not in values and "admis" not in failed:
             errors.append(self._error(number, "admis", "", "empty: write oui (admitted) or non"))
-        self._complete(number, raw, values, errors)
-        failed = {error.field for error in errors}
+        present = values.keys() | failed
+        self._complete(number, cells, values, errors)
+        failed.update(error.field for error in errors)
         try:
-            record = PassageRecord.model_validate(self._build(raw, values), context=self._context)
+            record = PassageRecord.model_validate(
+                self._build(present, values), context=self._context
+            )
         except ValidationError as exc:
-            errors.extend(self._model_errors(number, exc, raw, failed))
+            errors.extend(self._model_errors(number, exc, cells, present, failed))
             return RowResult(self.source, number, None, tuple(errors), skipped=False)
         if errors:
             return RowResult(self.source, number, None, tuple(errors), skipped=False)
@@ -157,16 +188,37 @@ class RowMapper:
                 if self._derive_id
                 else "an earlier row of this file has the same idTechnique"
             )
-            error = self._error(number, "idTechnique", raw.get("idTechnique", ""), why)
+            value = self._raw(cells, "idTechnique")
+            error = self._error(number, "idTechnique", value, why)
             return RowResult(self.source, number, None, (error,), skipped=False)
         self._seen.add(key)
         return RowResult(self.source, number, record, (), skipped=False)
 
+    def _raw(self, cells: Sequence[str], name: str) -> str:
+        index = self._index.get(name)
+        return "" if index is None else cells[index].strip()
+
     def _error(self, number: int, field: str, value: str, message: str) -> RowError:
         return RowError(self.source, number, field, value, message)
 
+    def _xml_errors(
+        self,
+        number: int,
+        cells: Sequence[str],
+        values: dict[str, Any],
+        errors: list[RowError],
+        failed: set[str],
+    ) -> None:
+        for name in self._index:
+            cell = self._raw(cells, name)
+            bad = rules.bad_xml_char(cell)
+            if bad is not None and name not in failed:
+                errors.append(self._error(number, name, cell, bad))
+                failed.add(name)
+                values.pop(name, None)
+
     def _complete(
-        self, number: int, raw: dict[str, str], values: dict[str, Any], errors: list[RowError]
+        self, number: int, cells: Sequence[str], values: dict[str, Any], errors: list[RowError]
     ) -> None:
         """Fill what the row implies: birth date parts, country code, defaults, idTechnique."""
         birth = values.get("dateNaissance")
@@ -177,40 +229,40 @@ class RowMapper:
                         values[name] = part
                 elif values[name] != part:
                     message = f"disagrees with {name} {values[name]}"
-                    errors.append(
-                        self._error(number, "dateNaissance", raw["dateNaissance"], message)
-                    )
+                    value = self._raw(cells, "dateNaissance")
+                    errors.append(self._error(number, "dateNaissance", value, message))
         insee = values.get("codeInsee")
-        if isinstance(insee, str) and insee.startswith("99") and "codePaysNaissance" not in raw:
+        if (
+            isinstance(insee, str)
+            and insee.startswith("99")
+            and not self._raw(cells, "codePaysNaissance")
+        ):
             values["codePaysNaissance"] = insee[2:]
         for name, default in self._defaults.items():
-            if name not in raw:
+            if not self._raw(cells, name):
                 values[name] = default
         if self._derive_id:
             values["idTechnique"] = idtech.derive_id_technique(values)
 
-    def _branch(self, raw: Mapping[str, str]) -> str:
+    def _branch(self, present: AbstractSet[str]) -> str:
+        """The identification branch to declare (see the module docstring)."""
         complete = {
-            "identifiantNational": "nir" in raw and "nomNaissance" in raw,
-            "dossierFormation": all(name in raw for name in cols.DOSSIER),
-            "titulaire": all(name in raw for name in ("nomNaissance", "prenom1", "sexe"))
-            and ("anneeNaissance" in raw or "dateNaissance" in raw),
+            "identifiantNational": present >= _NATIONAL_NEEDS,
+            "dossierFormation": present >= _DOSSIER_NEEDS,
+            "titulaire": present >= _TITULAIRE_NEEDS and not _BIRTH_YEAR.isdisjoint(present),
         }
         touched = {
-            "identifiantNational": "nir" in raw,
-            "dossierFormation": any(name in raw for name in cols.DOSSIER),
-            "titulaire": any(name in raw for name in _TITULAIRE_OWN),
+            "identifiantNational": "nir" in present,
+            "dossierFormation": not _DOSSIER_NEEDS.isdisjoint(present),
+            "titulaire": not _TITULAIRE_OWN.isdisjoint(present),
         }
-        order = ["dossierFormation", "titulaire", "identifiantNational"]
-        if self._version == "1.1.5":
-            order = ["identifiantNational", "dossierFormation", "titulaire"]
         for table in (complete, touched):
-            for branch in order:
+            for branch in self._order:
                 if table[branch]:
                     return branch
         return "titulaire"
 
-    def _build(self, raw: Mapping[str, str], values: Mapping[str, Any]) -> dict[str, Any]:
+    def _build(self, present: AbstractSet[str], values: Mapping[str, Any]) -> dict[str, Any]:
         def pick(names: tuple[str, ...]) -> dict[str, Any]:
             return {name: values[name] for name in names if name in values}
 
@@ -221,7 +273,7 @@ class RowMapper:
         modalites = pick(cols.MODALITES)
         if modalites:
             passage["modalitesInscription"] = modalites
-        branch = self._branch(raw)
+        branch = self._branch(present)
         if branch == "titulaire":
             identity = pick(cols.TITULAIRE)
         elif branch == "dossierFormation":
@@ -236,7 +288,12 @@ class RowMapper:
         }
 
     def _model_errors(
-        self, number: int, exc: ValidationError, raw: Mapping[str, str], failed: set[str]
+        self,
+        number: int,
+        exc: ValidationError,
+        cells: Sequence[str],
+        present: AbstractSet[str],
+        failed: set[str],
     ) -> list[RowError]:
         found: list[RowError] = []
         for detail in exc.errors(include_url=False):
@@ -244,8 +301,8 @@ class RowMapper:
             if field in failed:
                 continue
             failed.add(field)
-            column = _column_of(field, raw)
-            value = raw.get(column, "")
+            column = _column_of(field, present)
+            value = self._raw(cells, column)
             found.append(self._error(number, field, value, self._message(detail, field, column)))
         return found
 
@@ -258,7 +315,7 @@ class RowMapper:
                     f"required: the cell is empty and there is no default; set "
                     f"{_DECLARANT_KEYS[field]} in the [declarant] section of the config"
                 )
-            if field not in self._present and column not in self._present:
+            if field not in self._index and column not in self._index:
                 also = " (or dateNaissance)" if field in _BIRTH else ""
                 return f"required, but the file has no {field}{also} column"
             if field == "idTechnique":
@@ -284,7 +341,7 @@ def _leaf(detail: ErrorDetails) -> str:
     return "passageCertification"
 
 
-def _column_of(field: str, raw: Mapping[str, str]) -> str:
+def _column_of(field: str, raw: AbstractSet[str]) -> str:
     """The column whose cell holds ``field``'s value."""
     if field in _BIRTH and field not in raw:
         return "dateNaissance"
