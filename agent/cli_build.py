@@ -1,7 +1,237 @@
-"""CLI commands (being written)."""
+"""``accrochage build``, ``check``, ``template`` and ``schema import``: the builders' commands.
+
+``build`` exit codes: 0 every row valid, 1 some rows rejected (good rows still written) or a
+built file failed the imported XSD, 2 unusable input. ``check``: 0 clean, 1 findings.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from agent.context import AppContext, pass_app
+from builders.batching import BuiltFile
+from builders.errors import BuildError
+from builders.settings import SchemaVersion
+
+_VERSIONS = click.Choice(["1.1.5", "1.1.2"])
+EXIT_REJECTED = 1
+EXIT_UNUSABLE = 2
+
+
+def _size(size: int) -> str:
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} kB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def _file_json(built: BuiltFile) -> dict[str, Any]:
+    return {
+        "name": built.name,
+        "path": str(built.path),
+        "id_flux": built.id_flux,
+        "schema_version": built.schema_version,
+        "passages": built.passages,
+        "size": built.size,
+        "sha256": built.sha256,
+    }
+
+
+def _no_xsd_warning(version: str) -> None:
+    click.echo(
+        f"warning: no imported XSD for schema {version}: only the built-in rules were applied"
+        " (run `accrochage schema import <official kit .zip or .xsd>`)",
+        err=True,
+    )
+
+
+@click.command(name="build")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the XML files (created 0700 if missing).",
+)
+@click.option("--schema-version", type=_VERSIONS, default=None, help="Default: from the config.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@pass_app
+def build_command(
+    app: AppContext,
+    files: tuple[Path, ...],
+    out_dir: Path,
+    schema_version: str | None,
+    as_json: bool,
+) -> None:
+    """Turn certifier exports (CSV/XLSX) into CDC XML files, ready to deposit.
+
+    Every bad row is listed (file:row: field: message); good rows are always written.
+    Exit code 0 when every row was valid, 1 when some were rejected, 2 on unusable input.
+    """
+    from builders.build import build
+    from builders.validate import FluxValidationError
+
+    config = app.config
+    version: SchemaVersion | None = schema_version  # type: ignore[assignment]
+    try:
+        result = build(
+            list(files),
+            out_dir,
+            settings=config.build,
+            declarant=config.declarant,
+            data_dir=config.agent.data_dir,
+            schema_version=version,
+        )
+    except FluxValidationError as exc:
+        _fail(str(exc), as_json, EXIT_REJECTED, built=exc.built)
+        return
+    except (BuildError, OSError) as exc:
+        _fail(str(exc), as_json, EXIT_UNUSABLE, built=[])
+        return
+    if result.xsd is None:
+        _no_xsd_warning(result.schema_version)
+    if as_json:
+        document = {
+            "schema_version": result.schema_version,
+            "xsd": str(result.xsd) if result.xsd else None,
+            "files": [_file_json(built) for built in result.files],
+            "errors": [
+                {
+                    "source": e.source,
+                    "row": e.row,
+                    "field": e.field,
+                    "value": e.value,
+                    "message": e.message,
+                }
+                for e in result.errors
+            ],
+            "counts": {
+                "valid": result.valid,
+                "rejected": result.rejected,
+                "skipped": result.skipped,
+                "passages": result.passages,
+            },
+        }
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        for built in result.files:
+            click.echo(f"wrote {built.name}: {built.passages} passages, {_size(built.size)}")
+        for e in result.errors:
+            click.echo(f"{e.source}:{e.row}: {e.field}: {e.message} (value {e.value!r})")
+        click.echo(
+            f"{result.valid} valid, {result.rejected} rejected, "
+            f"{result.skipped} skipped as not admitted"
+        )
+    if result.rejected:
+        sys.exit(EXIT_REJECTED)
+
+
+def _fail(message: str, as_json: bool, code: int, *, built: list[BuiltFile]) -> None:
+    if as_json:
+        document = {"error": message, "files": [_file_json(b) for b in built], "errors": []}
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        for b in built:
+            click.echo(f"wrote {b.name}: {b.passages} passages, {_size(b.size)}")
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.command(name="check")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--schema-version",
+    type=_VERSIONS,
+    default=None,
+    help="Which imported XSD to use (default: from the config).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@pass_app
+def check_command(app: AppContext, file: Path, schema_version: str | None, as_json: bool) -> None:
+    """Lint a flux XML file: well-formedness, the imported XSD, the built-in rules.
+
+    Each finding carries its line number. Exit code 0 when clean, 1 with findings.
+    """
+    from builders.check import check_flux
+    from builders.schemas import get_schema
+
+    config = app.config
+    version = schema_version or config.build.schema_version
+    xsd = get_schema(config.agent.data_dir, version)
+    if xsd is None:
+        _no_xsd_warning(version)
+    findings = check_flux(file, xsd=xsd)
+    if as_json:
+        document = {
+            "file": str(file),
+            "xsd": str(xsd) if xsd else None,
+            "clean": not findings,
+            "findings": [finding.as_dict() for finding in findings],
+        }
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        for finding in findings:
+            click.echo(f"{file}:{finding}")
+        click.echo(f"{file}: {len(findings)} finding{'s' if len(findings) != 1 else ''}")
+    if findings:
+        sys.exit(1)
+
+
+@click.command(name="template")
+@click.argument(
+    "path",
+    required=False,
+    default=Path("modele-accrochage.csv"),
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def template_command(path: Path, force: bool) -> None:
+    """Write a CSV template with every canonical column and an example row."""
+    from builders.template import write_template
+
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists (use --force to overwrite)")
+    write_template(path)
+    click.echo(f"wrote {path}")
+
+
+@click.group(name="schema")
+def schema_group() -> None:
+    """Manage the official CDC XSDs every built file is validated against."""
+
+
+@schema_group.command(name="import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_app
+def schema_import(app: AppContext, path: Path) -> None:
+    """Import the official XSD (.xsd, or the official kit .zip holding it)."""
+    from builders.schemas import import_schema
+
+    imported = import_schema(path, app.config.agent.data_dir)
+    verb = "replaced" if imported.replaced else "imported"
+    click.echo(
+        f"{verb} XSD version {imported.version} (sha256 {imported.sha256}) as {imported.path}"
+    )
+
+
+@schema_group.command(name="list")
+@pass_app
+def schema_list(app: AppContext) -> None:
+    """List the imported XSDs."""
+    from builders.schemas import list_schemas
+
+    found = list_schemas(app.config.agent.data_dir)
+    for schema in found:
+        click.echo(f"{schema.version}  sha256 {schema.sha256}  {schema.path}")
+    if not found:
+        click.echo("no XSD imported yet (run `accrochage schema import <kit .zip or .xsd>`)")
+
+
+COMMANDS: list[click.Command] = [build_command, check_command, template_command, schema_group]

@@ -13,8 +13,9 @@ rendering one for 1.1.2 raises ``ValueError``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
+from typing import Any
 
 from builders.models import (
     NILLABLE_FIELDS,
@@ -96,28 +97,94 @@ def lexical(value: object) -> str:
     return escape(str(value))
 
 
-def _element(parts: list[str], pad: str, name: str, value: object) -> None:
-    if value is None:
-        if name in NILLABLE_FIELDS:
-            parts.append(f'{pad}<cpf:{name} xsi:nil="true"/>\n')
-        return
-    parts.append(f"{pad}<cpf:{name}>{lexical(value)}</cpf:{name}>\n")
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
 
 
-def _elements(parts: list[str], pad: str, model: object, names: Sequence[str]) -> None:
-    for name in names:
-        _element(parts, pad, name, getattr(model, name))
+def _enum(value: Enum) -> str:
+    return str(value.value)
+
+
+_DATE: Callable[[dt.date], str] = dt.date.isoformat
+_FORMATS: dict[str, Callable[[Any], str]] = {
+    **dict.fromkeys(("donneeCertifiee", "presenceNiveauLangueEuro"), _bool),
+    "presenceNiveauNumeriqueEuro": _bool,
+    **dict.fromkeys(
+        (
+            "dateDebutExamen",
+            "dateFinExamen",
+            "dateDebutValidite",
+            "dateFinValidite",
+            "dateInscription",
+        ),
+        _DATE,
+    ),
+    **dict.fromkeys(
+        (
+            "obtentionCertification",
+            "modalitePassageExamen",
+            "niveauLangueEuropeen",
+            "mentionValidee",
+            "modaliteAcces",
+            "voieAccessVAE",
+            "initiativeInscription",
+            "sexe",
+        ),
+        _enum,
+    ),
+    **dict.fromkeys(
+        ("anneeNaissance", "moisNaissance", "jourNaissance", "scoreGeneral", "niveau"), str
+    ),
+}
+# (field, "<pad><cpf:field>", "</cpf:field>\n", nil element or "", formatter)
+_Spec = tuple[str, str, str, str, Callable[[Any], str]]
+
+
+def _specs(depth: int, names: Sequence[str]) -> tuple[_Spec, ...]:
+    pad = "\t" * depth
+    return tuple(
+        (
+            name,
+            f"{pad}<cpf:{name}>",
+            f"</cpf:{name}>\n",
+            f'{pad}<cpf:{name} xsi:nil="true"/>\n' if name in NILLABLE_FIELDS else "",
+            _FORMATS.get(name, escape),
+        )
+        for name in names
+    )
+
+
+def _emit(parts: list[str], model: object, specs: tuple[_Spec, ...]) -> None:
+    for name, open_tag, close_tag, nil, form in specs:
+        value = getattr(model, name)
+        if value is not None:
+            parts.append(open_tag + form(value) + close_tag)
+        elif nil:
+            parts.append(nil)
+
+
+_D = PASSAGE_DEPTH
+_HEAD_SPECS = _specs(_D + 1, _PASSAGE_HEAD)
+_MIDDLE_SPECS = _specs(_D + 1, _PASSAGE_MIDDLE)
+_VERBATIM_SPECS = _specs(_D + 1, ("verbatim",))
+_SCORE_SPECS = _specs(_D + 2, ("scoreGeneral",))
+_RESULTAT_SPECS = _specs(_D + 4, _RESULTAT)
+_INSCRIPTION_SPECS = _specs(_D + 2, ("modaliteAcces", *_INSCRIPTION))
+_TITULAIRE_HEAD_SPECS = _specs(_D + 3, _TITULAIRE_HEAD)
+_TITULAIRE_TAIL_SPECS = _specs(_D + 3, _TITULAIRE_TAIL)
+_CODE_POSTAL_SPECS = _specs(_D + 5, ("codePostal",))
+_DOSSIER_SPECS = _specs(_D + 3, _DOSSIER)
 
 
 def _numerique(parts: list[str], pad: str, block: NiveauNumeriqueEuropeen) -> None:
     parts.append(f"{pad}<cpf:niveauNumeriqueEuropeen>\n")
     inner = pad + "\t"
-    _element(parts, inner, "scoreGeneral", block.scoreGeneral)
+    _emit(parts, block, _SCORE_SPECS)
     if block.resultats:
         parts.append(f"{inner}<cpf:resultats>\n")
         for resultat in block.resultats:
             parts.append(f"{inner}\t<cpf:resultat>\n")
-            _elements(parts, inner + "\t\t", resultat, _RESULTAT)
+            _emit(parts, resultat, _RESULTAT_SPECS)
             parts.append(f"{inner}\t</cpf:resultat>\n")
         parts.append(f"{inner}</cpf:resultats>\n")
     parts.append(f"{pad}</cpf:niveauNumeriqueEuropeen>\n")
@@ -125,15 +192,14 @@ def _numerique(parts: list[str], pad: str, block: NiveauNumeriqueEuropeen) -> No
 
 def _inscription(parts: list[str], pad: str, block: ModalitesInscription) -> None:
     parts.append(f"{pad}<cpf:modalitesInscription>\n")
-    _element(parts, pad + "\t", "modaliteAcces", block.modaliteAcces)
-    _elements(parts, pad + "\t", block, _INSCRIPTION)
+    _emit(parts, block, _INSCRIPTION_SPECS)
     parts.append(f"{pad}</cpf:modalitesInscription>\n")
 
 
 def _titulaire(parts: list[str], pad: str, holder: Titulaire) -> None:
     inner = pad + "\t"
     parts.append(f"{pad}<cpf:titulaire>\n")
-    _elements(parts, inner, holder, _TITULAIRE_HEAD)
+    _emit(parts, holder, _TITULAIRE_HEAD_SPECS)
     parts.append(f"{inner}<cpf:codeCommuneNaissance>\n")
     if holder.codeInsee is not None:
         parts.append(
@@ -143,10 +209,10 @@ def _titulaire(parts: list[str], pad: str, holder: Titulaire) -> None:
         )
     else:
         parts.append(f"{inner}\t<cpf:codePostalNaissance>\n")
-        _element(parts, inner + "\t\t", "codePostal", holder.codePostal)
+        _emit(parts, holder, _CODE_POSTAL_SPECS)
         parts.append(f"{inner}\t</cpf:codePostalNaissance>\n")
     parts.append(f"{inner}</cpf:codeCommuneNaissance>\n")
-    _elements(parts, inner, holder, _TITULAIRE_TAIL)
+    _emit(parts, holder, _TITULAIRE_TAIL_SPECS)
     parts.append(f"{pad}</cpf:titulaire>\n")
 
 
@@ -159,7 +225,7 @@ def _identification(
         _titulaire(parts, inner, ident.titulaire)
     elif ident.dossierFormation is not None:
         parts.append(f"{inner}<cpf:dossierFormation>\n")
-        _elements(parts, inner + "\t", ident.dossierFormation, _DOSSIER)
+        _emit(parts, ident.dossierFormation, _DOSSIER_SPECS)
         parts.append(f"{inner}</cpf:dossierFormation>\n")
     elif ident.identifiantNational is not None:
         if version == "1.1.2":
@@ -189,13 +255,13 @@ def render_passage(passage: PassageCertification, version: SchemaVersion) -> byt
         f"{pad}<cpf:passageCertification>\n",
         f"{inner}<cpf:idTechnique>{escape(passage.idTechnique)}</cpf:idTechnique>\n",
     ]
-    _elements(parts, inner, passage, _PASSAGE_HEAD)
+    _emit(parts, passage, _HEAD_SPECS)
     if passage.niveauNumeriqueEuropeen is not None:
         _numerique(parts, inner, passage.niveauNumeriqueEuropeen)
-    _elements(parts, inner, passage, _PASSAGE_MIDDLE)
+    _emit(parts, passage, _MIDDLE_SPECS)
     _inscription(parts, inner, passage.modalitesInscription)
     _identification(parts, inner, passage.identificationTitulaire, version)
-    _element(parts, inner, "verbatim", passage.verbatim)
+    _emit(parts, passage, _VERBATIM_SPECS)
     parts.append(f"{pad}</cpf:passageCertification>\n")
     return "".join(parts).encode("utf-8")
 

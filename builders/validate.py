@@ -11,16 +11,19 @@ so "the skeleton and every passage are valid" is exactly "the file is valid". Me
 ~1.7 s per 50,000 passages, flat memory; lxml's ``iterparse(schema=...)`` takes as long and
 reports line 0 for every error.
 
-``FileValidator`` runs that on finished files, in a second process while the next file is
-being written (once a build has more than one file), then publishes valid files under their
-final name and moves failing ones aside (``<name>.invalid``).
+``FileValidator`` runs that on finished files: small ones at once, large ones in up to two
+background processes (``python -m builders.validate XSD``, one path per line) while the next
+file is being written; then it publishes valid files under their final name and moves failing
+ones aside (``<name>.invalid``).
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing
-from dataclasses import dataclass
+import json
+import os
+import subprocess
+import sys
+from dataclasses import astuple, dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +34,10 @@ from builders.errors import BuildError
 from builders.render import NAMESPACE, XSI_NAMESPACE
 
 BATCH = 1000
+#: Files at least this large are validated in a background process.
+BACKGROUND_BYTES = 8_000_000
+#: At most this many errors per file come back from a worker.
+MAX_REPORTED = 1000
 _PASSAGE = f"{{{NAMESPACE}}}passageCertification"
 _PASSAGES = f"{{{NAMESPACE}}}passageCertifications"
 _ENVELOPE = (
@@ -112,10 +119,6 @@ def xsd_errors(path: Path, xsd: Path) -> list[XsdError]:
     return sorted(errors, key=lambda e: e.line)
 
 
-def _worker_check(path: str, xsd: str) -> list[XsdError]:
-    return xsd_errors(Path(path), Path(xsd))
-
-
 @dataclass(frozen=True)
 class FileFailure:
     """A built file the imported XSD rejected; it was moved aside to ``moved_to``."""
@@ -142,42 +145,87 @@ class FluxValidationError(BuildError):
         self.built = built
 
 
-class FileValidator:
-    """Validates finished files (in a worker process once there is more than one)."""
+class _Worker:
+    """A ``python -m builders.validate XSD`` child: one path per line in, one JSON line out."""
 
-    def __init__(self, xsd: Path | None, *, workers: int = 2) -> None:
+    def __init__(self, xsd: Path) -> None:
+        package_root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "builders.validate", str(xsd)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self.pending = 0
+
+    def submit(self, path: Path) -> None:
+        assert self.process.stdin is not None  # noqa: S101 - created with PIPE
+        self.process.stdin.write(f"{path}\n")
+        self.process.stdin.flush()
+        self.pending += 1
+
+    def result(self) -> list[XsdError]:
+        assert self.process.stdout is not None  # noqa: S101 - created with PIPE
+        line = self.process.stdout.readline()
+        self.pending -= 1
+        if not line:
+            raise BuildError(f"the XSD validation process died (exit {self.process.poll()})")
+        return [XsdError(*item) for item in json.loads(line)]
+
+    def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+class FileValidator:
+    """Validates finished files: small ones at once, large ones in background processes."""
+
+    def __init__(
+        self, xsd: Path | None, *, workers: int = 2, background_bytes: int = BACKGROUND_BYTES
+    ) -> None:
         self._xsd = xsd
-        self._workers = workers
-        self._pool: cf.ProcessPoolExecutor | None = None
-        self._queue: list[tuple[PendingFile, cf.Future[list[XsdError]] | None]] = []
+        self._max_workers = workers
+        self._background_bytes = background_bytes
+        self._workers: list[_Worker] = []
+        self._queue: list[tuple[PendingFile, list[XsdError] | _Worker]] = []
 
     def submit(self, pending: PendingFile) -> None:
-        """Take a finished file; validation may start at once in the background."""
-        self._queue.append((pending, None))
-        if self._xsd is not None and len(self._queue) > 1:
-            self._start_background()
+        """Take a finished file; a large one is validated in the background from now on."""
+        if self._xsd is None:
+            self._queue.append((pending, []))
+        elif pending.built.size < self._background_bytes:
+            self._queue.append((pending, xsd_errors(pending.temp_path, self._xsd)))
+        else:
+            worker = self._worker(self._xsd)
+            worker.submit(pending.temp_path)
+            self._queue.append((pending, worker))
 
-    def _start_background(self) -> None:
-        if self._pool is None:
-            context = multiprocessing.get_context("spawn")
-            self._pool = cf.ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
-        for index, (pending, future) in enumerate(self._queue):
-            if future is None:
-                job = self._pool.submit(_worker_check, str(pending.temp_path), str(self._xsd))
-                self._queue[index] = (pending, job)
+    def _worker(self, xsd: Path) -> _Worker:
+        if len(self._workers) < self._max_workers:
+            idle = [w for w in self._workers if w.pending == 0]
+            if idle:
+                return idle[0]
+            self._workers.append(_Worker(xsd))
+            return self._workers[-1]
+        return min(self._workers, key=lambda w: w.pending)
 
     def finish(self) -> tuple[list[BuiltFile], list[FileFailure]]:
         """Wait for every validation; publish valid files, move failing ones aside."""
         built: list[BuiltFile] = []
         failures: list[FileFailure] = []
         try:
-            for pending, future in self._queue:
-                if self._xsd is None:
-                    errors: list[XsdError] = []
-                elif future is None:
-                    errors = xsd_errors(pending.temp_path, self._xsd)
-                else:
-                    errors = future.result()
+            for pending, outcome in self._queue:
+                errors = outcome.result() if isinstance(outcome, _Worker) else outcome
                 if errors:
                     moved = pending.reject()
                     failures.append(FileFailure(pending.built.name, moved, tuple(errors)))
@@ -188,8 +236,20 @@ class FileValidator:
         return built, failures
 
     def abort(self) -> None:
-        """Stop the worker process, if any (files not yet published stay as temp parts)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        """Stop the worker processes (files not yet published stay as temp parts)."""
+        for worker in self._workers:
+            worker.stop()
+        self._workers = []
         self._queue = []
+
+
+def _serve(xsd: Path) -> None:
+    """Worker loop: validate each path read on stdin, answer one JSON line per path."""
+    for line in sys.stdin:
+        errors = xsd_errors(Path(line.rstrip("\n")), xsd)[:MAX_REPORTED]
+        sys.stdout.write(json.dumps([list(astuple(e)) for e in errors]) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    _serve(Path(sys.argv[1]))

@@ -1,0 +1,249 @@
+"""Benchmark: import + build + XSD validation of N realistic records, against xmllint.
+
+Usage: ``python benchmarks/build.py --records 150000 [--out DIR] [--keep] [--seed 1]``
+
+1. Generates N rows as a CSV export (French names, mixed options, some nils, DIGCOMP on some,
+   INSEE and postal-code births, births abroad, a few dossierFormation rows).
+2. Imports the official 1.1.5 XSD from ``../shared/cdc/`` into a temporary data dir, so the
+   build validates every file against it.
+3. Runs ``builders.build.build`` in a child process (``--child``), so its peak RSS is read
+   alone through ``getrusage(RUSAGE_CHILDREN)`` before anything else runs as a child.
+4. Runs ``xmllint --stream --noout --schema XSD`` on every output file.
+
+The last line printed is exactly:
+``bench: records=N build_s=... xmllint_s=... ratio=... peak_rss_mb=... out_mb=...``
+Targets (issue 2) at 150,000 records: ratio <= 2.0, peak RSS <= 200 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_XSD = ROOT.parent / "shared" / "cdc" / "cdc-certifications-1.1.5.xsd"
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """Space-separated words; ``_`` stands for a space inside a name."""
+    return tuple(word.replace("_", " ") for word in text.split())
+
+
+NOMS = _words(
+    "Martin Bernard Thomas Petit Robert Richard Durand Dubois Moreau Laurent Simon Michel "
+    "Lefèvre Leroy Roux David Bertrand Morel Fournier Girard Bonnet Dupont Lambert Fontaine "
+    "Rousseau Vincent Müller Lefebvre Faure André Mercier Blanc Guérin Boyer Garnier Chevalier "
+    "François Legrand Gauthier Garcia Perrin Robin Clément Morin Nicolas Henry Roussel Mathieu "
+    "Gautier Masson Marchand Duval Denis Dumont Marie Lemaire Noël Meyer Dufour Meunier Brun "
+    "Blanchard Giraud Joly Rivière Lucas Brunet Gaillard Barbier Arnaud Martinez Gérard Roche "
+    "Renard Schmitt Roy Leroux Colin Vidal Caron Picard Roger Fabre Aubert Lemoine Renaud Dumas "
+    "Lacroix Olivier Philippe Bourgeois Pierre Benoît Rey Leclerc Payet Rolland Leclercq Guillaume "
+    "Lecomte López Jean Dupuy Guillot Hubert Berger Carpentier Sánchez Dupuis Moulin Louis "
+    "N'Diaye D'Almeida Le_Gall De_La_Fontaine"
+)
+PRENOMS_F = _words(
+    "Élodie Camille Léa Manon Chloé Inès Jade Louise Zoé Lina Anaïs Clémence Maëlle Océane "
+    "Sarah Emma Juliette Margaux Agathe Noémie Héloïse Salomé Aïcha Fatoumata Marie-Claire"
+)
+PRENOMS_M = _words(
+    "Lucas Hugo Louis Gabriel Arthur Jules Raphaël Adam Nathan Théo Mathis Noé Maël Enzo Léo "
+    "Timéo Baptiste Clément Jérôme Mohamed Yanis Bastien François Jean-Baptiste Gaëtan"
+)
+COMMUNES = (
+    ("75115", "Paris"),
+    ("69123", "Lyon"),
+    ("13055", "Marseille"),
+    ("31555", "Toulouse"),
+    ("33063", "Bordeaux"),
+    ("59350", "Lille"),
+    ("44109", "Nantes"),
+    ("67482", "Strasbourg"),
+    ("2A004", "Ajaccio"),
+    ("97411", "Saint-Denis"),
+)
+ABROAD = (("99350", "350", "Maroc"), ("99352", "352", "Algérie"), ("99109", "109", "Allemagne"))
+CERTIFICATIONS = (
+    ("RNCP", "RNCP34567", "CERTIFICATEUR"),
+    ("RNCP", "RNCP35123", "CERTIFICATEUR"),
+    ("RS", "RS5875", "CERTIFICATEUR"),
+    ("RS", "RS6201", ""),
+)
+ACCES = (
+    "FORMATION_CONTINUE_HORS_CONTRAT_DE_PROFESSIONNALISATION",
+    "FORMATION_INITIALE_APPRENTISSAGE",
+    "CANDIDAT_LIBRE",
+    "VAE",
+    "",
+)
+HEADER = _words(
+    "idClientEmetteur idClientCertificateur idContrat type code natureDeposant idTechnique "
+    "obtentionCertification donneeCertifiee dateDebutExamen dateFinExamen modalitePassageExamen "
+    "codePostalCentreExamen dateDebutValidite dateFinValidite presenceNiveauLangueEuro "
+    "niveauLangueEuropeen presenceNiveauNumeriqueEuro scoreGeneral resultats scoring "
+    "mentionValidee modaliteAcces voieAccessVAE initiativeInscription nomNaissance nomUsage "
+    "prenom1 prenom2 dateNaissance sexe codeInsee codePostal libelleCommuneNaissance "
+    "codePaysNaissance libellePaysNaissance idDossier nomTitulaire prenom1Titulaire admis"
+)
+
+
+def _row(index: int, rng: random.Random) -> list[str]:
+    type_, code, nature = CERTIFICATIONS[index % len(CERTIFICATIONS)]
+    sexe = rng.choice("MF")
+    prenom = rng.choice(PRENOMS_F if sexe == "F" else PRENOMS_M)
+    nom = rng.choice(NOMS)
+    year, month, day = rng.randint(1955, 2005), rng.randint(1, 12), rng.randint(1, 28)
+    birth = f"{day:02d}/{month:02d}/{year}" if rng.random() > 0.05 else str(year)
+    language = type_ == "RS" and rng.random() < 0.3
+    digital = code == "RS5875"
+    acces = rng.choice(ACCES)
+    insee, commune, pays, libelle_pays, postal = "", "", "", "", ""
+    draw = rng.random()
+    if draw < 0.8:
+        insee, commune = rng.choice(COMMUNES)
+    elif draw < 0.9:
+        insee, pays, libelle_pays = rng.choice(ABROAD)
+    elif draw < 0.97:
+        postal = f"{rng.randint(1000, 95999):05d}"
+    dossier = rng.random() < 0.02
+    return [
+        "12ABC345",
+        "12ABC345",
+        "MCFCER000123",
+        type_,
+        code,
+        nature,
+        f"BENCH-{index:08d}",
+        "PAR_SCORING" if digital else "PAR_ADMISSION",
+        rng.choice(("oui", "true", "1")),
+        "03/06/2024",
+        "05/06/2024",
+        rng.choice(("EN_PRESENTIEL", "A_DISTANCE", "Présentiel", "")),
+        rng.choice(("69003", "75011", "")),
+        f"{rng.randint(1, 28):02d}/0{rng.randint(1, 9)}/2024",
+        "31/12/2027" if language else "",
+        "oui" if language else "non",
+        rng.choice(("B1", "B2", "C1")) if language else "",
+        "oui" if digital else "non",
+        str(rng.randint(100, 1000)) if digital else "",
+        "1.1=3|2.4=5|5.2=4" if digital else "",
+        str(rng.randint(10, 20)) if rng.random() < 0.5 else "",
+        rng.choice(("Assez bien", "SANS_MENTION", "MENTION_BIEN", "")),
+        acces,
+        rng.choice(("CONGES_VAE", "VAE_CLASSIQUE")) if acces == "VAE" else "",
+        rng.choice(("CERTIFIE", "OF", "EMPLOYEUR", "")),
+        "" if dossier else nom,
+        rng.choice(("", "", "", nom)) if not dossier else "",
+        "" if dossier else prenom,
+        rng.choice(("", "", "", "Marie", "Jean")) if not dossier else "",
+        "" if dossier else birth,
+        "" if dossier else sexe,
+        "" if dossier else insee,
+        "" if dossier else postal,
+        "" if dossier else commune,
+        "" if dossier else pays,
+        "" if dossier else libelle_pays,
+        f"{rng.randint(10**8, 10**9 - 1)}" if dossier else "",
+        nom[:30] if dossier else "",
+        prenom[:20] if dossier else "",
+        "oui",
+    ]
+
+
+def generate(path: Path, records: int, seed: int) -> None:
+    """Write ``records`` rows to ``path`` (UTF-8 with BOM, ``;``, as Excel writes)."""
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(HEADER)
+        for index in range(records):
+            writer.writerow(_row(index, rng))
+
+
+def child(csv_path: Path, out_dir: Path, data_dir: Path) -> None:
+    """Run the build in this (child) process and print its result as JSON."""
+    sys.path.insert(0, str(ROOT))
+    from builders.build import build
+    from builders.settings import BuildSettings, Declarant
+
+    started = time.perf_counter()
+    result = build(
+        [csv_path], out_dir, settings=BuildSettings(), declarant=Declarant(), data_dir=data_dir
+    )
+    elapsed = time.perf_counter() - started
+    summary = {
+        "build_s": elapsed,
+        "files": [str(f.path) for f in result.files],
+        "valid": result.valid,
+        "rejected": result.rejected,
+        "first_errors": [f"{e.row}: {e.field}: {e.message}" for e in result.errors[:5]],
+        "xsd": str(result.xsd),
+    }
+    print(json.dumps(summary))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=150_000)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the CSV and XML files")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--child", nargs=3, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    if shutil.which("xmllint") is None:
+        sys.exit("bench: xmllint is required (apt-get install libxml2-utils)")
+    work = Path(tempfile.mkdtemp(prefix="accrochage-bench-"))
+    out_dir = args.out or work / "out"
+    try:
+        csv_path, data_dir = work / "export.csv", work / "data"
+        sys.path.insert(0, str(ROOT))
+        from builders.schemas import import_schema
+
+        xsd = import_schema(SHARED_XSD, data_dir).path
+        started = time.perf_counter()
+        generate(csv_path, args.records, args.seed)
+        print(f"generated {args.records} rows in {time.perf_counter() - started:.1f}s")
+        command = [sys.executable, __file__, "--child", str(csv_path), str(out_dir), str(data_dir)]
+        done = subprocess.run(command, check=True, capture_output=True, text=True)
+        peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        summary = json.loads(done.stdout.strip().splitlines()[-1])
+        print(
+            f"build: {summary['valid']} valid, {summary['rejected']} rejected, "
+            f"{len(summary['files'])} files, validated with {summary['xsd']}"
+        )
+        for line in summary["first_errors"]:
+            print(f"  rejected row {line}")
+        started = time.perf_counter()
+        for file in summary["files"]:
+            subprocess.run(
+                ["xmllint", "--stream", "--noout", "--schema", str(xsd), file],
+                check=True,
+                capture_output=True,
+            )
+        xmllint_s = time.perf_counter() - started
+        out_mb = sum(Path(f).stat().st_size for f in summary["files"]) / 1e6
+        build_s = summary["build_s"]
+        print(
+            f"bench: records={args.records} build_s={build_s:.2f} xmllint_s={xmllint_s:.2f} "
+            f"ratio={build_s / xmllint_s:.2f} peak_rss_mb={peak_rss_mb:.0f} out_mb={out_mb:.0f}"
+        )
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)  # an --out folder is the caller's: kept
+        else:
+            print(f"kept {work}")
+
+
+if __name__ == "__main__":
+    main()
