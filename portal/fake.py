@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -115,6 +115,21 @@ class FakePortal:
     def set_status_label(self, file_name: str, label: str) -> None:
         """Show ``label`` as the status of ``file_name`` (e.g. one the profile lacks)."""
         self._rows[file_name].status_label = label
+
+    def client(
+        self,
+        *,
+        profile: PortalProfile | None = None,
+        password_provider: Callable[[], str] | None = None,
+    ) -> FakePortal:
+        """Another client of the same portal (shared deposits, calls and queued failures)."""
+        return replace(
+            self,
+            profile=profile or self.profile,
+            password_provider=password_provider or self.password_provider,
+            _logged_in=False,
+            _entered=False,
+        )
 
     def uploaded_content(self, file_name: str) -> bytes:
         """The bytes the portal received for ``file_name``."""

@@ -184,16 +184,19 @@ class Navigator:
         self.wait_for({"home": pages.logout_control(self.page, self.profile)}, "the private area")
 
     def follow(self, label: str) -> None:
-        """Click the link named ``label``, through the deposit tab if it is not shown yet."""
+        """Click the link named ``label``: from the current page when it shows the link or the
+        deposit tab, else from the private area's first page."""
         target = pages.clickable(self.page, label)
         if not target.is_visible():
-            self.click(pages.clickable(self.page, self.profile.deposit_tab_label))
+            tab = pages.clickable(self.page, self.profile.deposit_tab_label)
+            if not tab.is_visible():
+                self.open_home()
+            self.click(tab)
             self.wait_for({"target": target}, f"the link {label!r}")
         self.click(target)
 
     def open_deposit_form(self) -> None:
         """The deposit form, with its file input."""
-        self.open_home()
         self.follow(self.profile.deposit_link_label)
         button = pages.upload_button(self.page, self.profile)
         self.wait_for({"form": button}, f"the button {self.profile.upload_button_label!r}")
@@ -204,7 +207,6 @@ class Navigator:
 
     def open_history(self) -> None:
         """The history of deposited files."""
-        self.open_home()
         self.follow(self.profile.history_link_label)
         self.wait_history()
 
