@@ -31,6 +31,11 @@ def _size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
+def _wrote(built: BuiltFile) -> str:
+    plural = "s" if built.passages != 1 else ""
+    return f"wrote {built.name}: {built.passages} passage{plural}, {_size(built.size)}"
+
+
 def _file_json(built: BuiltFile) -> dict[str, Any]:
     return {
         "name": built.name,
@@ -122,7 +127,7 @@ def build_command(
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
     else:
         for built in result.files:
-            click.echo(f"wrote {built.name}: {built.passages} passages, {_size(built.size)}")
+            click.echo(_wrote(built))
         for e in result.errors:
             click.echo(f"{e.source}:{e.row}: {e.field}: {e.message} (value {e.value!r})")
         click.echo(
@@ -139,7 +144,7 @@ def _fail(message: str, as_json: bool, code: int, *, built: list[BuiltFile]) -> 
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
     else:
         for b in built:
-            click.echo(f"wrote {b.name}: {b.passages} passages, {_size(b.size)}")
+            click.echo(_wrote(b))
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
 
@@ -178,7 +183,9 @@ def check_command(app: AppContext, file: Path, schema_version: str | None, as_js
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
     else:
         for finding in findings:
-            click.echo(f"{file}:{finding}")
+            field = f"{finding.field}: " if finding.field else ""
+            value = f" (value {finding.value!r})" if finding.value else ""
+            click.echo(f"{file}:{finding.line}: [{finding.source}] {field}{finding.message}{value}")
         click.echo(f"{file}: {len(findings)} finding{'s' if len(findings) != 1 else ''}")
     if findings:
         sys.exit(1)

@@ -191,11 +191,11 @@ class FileValidator:
     """Validates finished files: small ones at once, large ones in background processes."""
 
     def __init__(
-        self, xsd: Path | None, *, workers: int = 2, background_bytes: int = BACKGROUND_BYTES
+        self, xsd: Path | None, *, workers: int = 2, background_bytes: int | None = None
     ) -> None:
         self._xsd = xsd
         self._max_workers = workers
-        self._background_bytes = background_bytes
+        self._background_bytes = BACKGROUND_BYTES if background_bytes is None else background_bytes
         self._workers: list[_Worker] = []
         self._queue: list[tuple[PendingFile, list[XsdError] | _Worker]] = []
 

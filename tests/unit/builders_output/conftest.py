@@ -91,3 +91,31 @@ def make_record(
             ),
         ),
     )
+
+
+def write_flux(records: list[PassageRecord], folder: Path, **options: object) -> list:
+    """Write ``records`` with the default settings, a fixed clock and counter ids."""
+    from builders.settings import BuildSettings
+    from builders.writer import write_flux_files
+
+    settings = options.pop("settings", BuildSettings())
+    return write_flux_files(
+        records,
+        folder,
+        settings=settings,  # type: ignore[arg-type]
+        now=options.pop("now", fixed_clock()),  # type: ignore[arg-type]
+        new_id=options.pop("new_id", counter_ids()),  # type: ignore[arg-type]
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def strict_xsd(xsd115: Path, folder: Path, max_nom: int = 3) -> Path:
+    """A copy (in a temp folder) of the official 1.1.5 XSD with nomNaissance limited to
+    ``max_nom`` characters, to make the writer produce files an imported XSD rejects."""
+    text = xsd115.read_text(encoding="utf-8")
+    marker = '<xsd:element name="nomNaissance">'
+    head, tail = text.rsplit(marker, 1)
+    tail = tail.replace('<xsd:maxLength value="60"/>', f'<xsd:maxLength value="{max_nom}"/>', 1)
+    path = folder / "strict.xsd"
+    path.write_text(head + marker + tail, encoding="utf-8")
+    return path

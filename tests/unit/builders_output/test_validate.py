@@ -1,0 +1,113 @@
+"""Streaming XSD validation: every error with its real line; failing files never published."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from builders.settings import BuildSettings
+from builders.validate import FluxValidationError, xsd_errors
+from tests.unit.builders_output.conftest import make_record, strict_xsd, write_flux
+
+SAMPLES = (
+    "cdc-example-1.1.2-Fichier-XML-v2.0.0.xml",
+    "cdc-example-1.1.5-CREATION.xml",
+    "cdc-example-1.1.5-SUPPRESSION.xml",
+    "pix-deposit-sample-RS-1.1.2.xml",
+)
+
+
+def _line_of(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def _oracle_lines(path: Path, xsd: Path) -> list[int]:
+    schema = etree.XMLSchema(etree.parse(str(xsd)))
+    schema.validate(etree.parse(str(path)))
+    return sorted(error.line for error in schema.error_log)
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_xsd_errors_none_for_official_samples(shared_cdc, xsd115, name):
+    """Every official sample is valid against the official 1.1.5 XSD."""
+    assert xsd_errors(shared_cdc / name, xsd115) == []
+
+
+def test_xsd_errors_reports_every_error_at_its_line(shared_cdc, xsd115, tmp_path):
+    """Errors in the header, in a kept passage and in a moved passage all carry their line."""
+    text = (shared_cdc / "cdc-example-1.1.5-CREATION.xml").read_text(encoding="utf-8")
+    text = text.replace("<cpf:code>RNCP11556</cpf:code>", "<cpf:code></cpf:code>")
+    text = text.replace("<cpf:sexe>F</cpf:sexe>", "<cpf:sexe>X</cpf:sexe>")
+    text = text.replace("<cpf:verbatim>Commentaire02</cpf:verbatim>", "<cpf:foo>1</cpf:foo>", 1)
+    bad = tmp_path / "bad.xml"
+    bad.write_text(text, encoding="utf-8")
+    errors = xsd_errors(bad, xsd115)
+    expected = [
+        _line_of(text, "<cpf:code></cpf:code>"),
+        _line_of(text, "<cpf:sexe>X"),
+        _line_of(text, "<cpf:foo>"),
+    ]
+    assert [e.line for e in errors] == expected == _oracle_lines(bad, xsd115)
+    assert "sexe" in errors[1].message and "foo" in errors[2].message
+
+
+def test_xsd_errors_lines_exact_across_batches(tmp_path, xsd115):
+    """In a file of 2,500 passages an error in passage 2,100 is reported at its own line."""
+    records = [make_record(f"T{i:05d}") for i in range(2500)]
+    built = write_flux(records, tmp_path / "out")
+    text = built[0].path.read_text(encoding="utf-8")
+    target = "<cpf:idTechnique>T02100</cpf:idTechnique>"
+    broken = text.replace(target, "<cpf:idTechnique></cpf:idTechnique>")
+    path = tmp_path / "broken.xml"
+    path.write_text(broken, encoding="utf-8")
+    errors = xsd_errors(path, xsd115)
+    assert [e.line for e in errors] == [_line_of(text, target)]
+
+
+def test_xsd_errors_syntax_error_has_line_and_column(tmp_path, xsd115):
+    """A file that is not well-formed gives one syntax error with its position."""
+    path = tmp_path / "broken.xml"
+    path.write_text('<?xml version="1.0"?>\n<a>\n  <b></a>\n', encoding="utf-8")
+    errors = xsd_errors(path, xsd115)
+    assert len(errors) == 1
+    assert errors[0].syntax and errors[0].line == 3 and errors[0].column > 0
+
+
+def test_writer_moves_aside_a_file_the_imported_xsd_rejects(tmp_path, xsd115):
+    """A built file failing the imported XSD is never left with its deposit-ready name."""
+    xsd = strict_xsd(xsd115, tmp_path)
+    out = tmp_path / "out"
+    with pytest.raises(FluxValidationError) as caught:
+        write_flux([make_record(nom="Dupont")], out, xsd=xsd)
+    failure = caught.value.failures[0]
+    assert caught.value.built == []
+    assert list(out.glob("*.xml")) == []
+    assert failure.moved_to.exists() and failure.moved_to.name.endswith(".xml.invalid")
+    assert "nomNaissance" in failure.errors[0].message
+    assert f"line {failure.errors[0].line}" in str(caught.value)
+
+
+def test_writer_background_validation_publishes_good_files_only(tmp_path, xsd115, monkeypatch):
+    """With worker processes, valid files are published and the invalid one moved aside."""
+    monkeypatch.setattr("builders.validate.BACKGROUND_BYTES", 0)
+    xsd = strict_xsd(xsd115, tmp_path)
+    records = [
+        make_record("T1", nom="Abc"),
+        make_record("T2", nom="Dupont"),
+        make_record("T3", nom="Xy"),
+    ]
+    out = tmp_path / "out"
+    with pytest.raises(FluxValidationError) as caught:
+        write_flux(records, out, xsd=xsd, settings=BuildSettings(max_passages_per_file=1))
+    assert [b.passages for b in caught.value.built] == [1, 1]
+    assert sorted(p.name for p in out.glob("*.xml")) == sorted(b.name for b in caught.value.built)
+    assert [f.name for f in caught.value.failures] == [sorted(out.glob("*.invalid"))[0].name[:-8]]
+
+
+def test_writer_with_official_xsd_publishes_valid_files(tmp_path, xsd115):
+    """With the official XSD imported, valid records are published normally."""
+    built = write_flux([make_record("T1"), make_record("T2")], tmp_path, xsd=xsd115)
+    assert [b.passages for b in built] == [2]
+    assert built[0].path.exists()
