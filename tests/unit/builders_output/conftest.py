@@ -119,3 +119,37 @@ def strict_xsd(xsd115: Path, folder: Path, max_nom: int = 3) -> Path:
     path = folder / "strict.xsd"
     path.write_text(head + marker + tail, encoding="utf-8")
     return path
+
+
+#: A valid export row with canonical (CDC) column names.
+GOOD_ROW = {
+    "idClientEmetteur": "12ABC345",
+    "idClientCertificateur": "12ABC345",
+    "idContrat": "MCFCER000123",
+    "type": "RNCP",
+    "code": "RNCP34567",
+    "idTechnique": "ROW-1",
+    "obtentionCertification": "PAR_ADMISSION",
+    "donneeCertifiee": "oui",
+    "dateDebutValidite": "28/06/2024",
+    "presenceNiveauLangueEuro": "non",
+    "presenceNiveauNumeriqueEuro": "non",
+    "nomNaissance": "Martin",
+    "prenom1": "Élodie",
+    "dateNaissance": "17/04/1990",
+    "sexe": "F",
+    "codeInsee": "69123",
+    "admis": "oui",
+}
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    """Write an export as Excel would (UTF-8 with BOM, ``;``) with GOOD_ROW's columns."""
+    import csv
+
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(GOOD_ROW), delimiter=";")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**GOOD_ROW, **row})
+    return path

@@ -1,0 +1,77 @@
+"""build(): exports to validated files, bad and reused rows reported, good rows written."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from builders.build import build
+from builders.fluxread import iter_flux
+from builders.schemas import import_schema
+from builders.settings import BuildSettings, Declarant
+from tests.unit.builders_output.conftest import counter_ids, fixed_clock, write_csv
+
+
+def _build(paths, tmp_path, **options):
+    return build(
+        paths,
+        tmp_path / "out",
+        settings=options.pop("settings", BuildSettings()),
+        declarant=Declarant(),
+        data_dir=tmp_path / "data",
+        now=fixed_clock(),
+        new_id=counter_ids(),
+        **options,
+    )
+
+
+def test_build_writes_good_rows_and_reports_bad_and_reused(tmp_path, oracle):
+    """A bad row and a reused idTechnique are reported; the good rows are written."""
+    export = write_csv(
+        tmp_path / "export.csv",
+        [
+            {"idTechnique": "R1"},
+            {"idTechnique": "R2", "sexe": "X"},
+            {"idTechnique": "R1", "nomNaissance": "Durand"},
+            {"idTechnique": "R3", "admis": "non"},
+            {"idTechnique": "R4", "code": "RNCP99999"},
+        ],
+    )
+    result = _build([export], tmp_path)
+    assert (result.valid, result.rejected, result.skipped) == (2, 2, 1)
+    assert [(e.row, e.field) for e in result.errors] == [(3, "sexe"), (4, "idTechnique")]
+    assert result.errors[1].value == "R1"
+    assert len(result.files) == 1 and result.files[0].passages == 2
+    assert result.xsd is None
+    document = etree.parse(str(result.files[0].path))
+    assert oracle["1.1.5"].validate(document)
+    _, passages = iter_flux(result.files[0].path)
+    assert [p.id_technique for p in passages] == ["R1", "R4"]
+
+
+def test_build_validates_with_imported_xsd(tmp_path, xsd112):
+    """With an imported XSD for the target version, the result says it was used."""
+    import_schema(xsd112, tmp_path / "data")
+    export = write_csv(tmp_path / "export.csv", [{"idTechnique": "R1"}])
+    result = _build([export], tmp_path, schema_version="1.1.2")
+    assert result.xsd == tmp_path / "data" / "schemas" / "1.1.2" / "certifications-cdc.xsd"
+    assert b"<cpf:action>" not in result.files[0].path.read_bytes()
+
+
+def test_build_reuse_across_files_names_first_file(tmp_path):
+    """idTechnique uniqueness spans all input files of a build."""
+    first = write_csv(tmp_path / "janvier.csv", [{"idTechnique": "R1"}])
+    second = write_csv(tmp_path / "fevrier.csv", [{"idTechnique": "R1"}, {"idTechnique": "R2"}])
+    result = _build([first, second], tmp_path)
+    assert [(e.source, e.row, e.field) for e in result.errors] == [(str(second), 2, "idTechnique")]
+    assert result.errors[0].message == (
+        f"idTechnique already used in {first} row 2 (unique per emitter)"
+    )
+    assert result.passages == 2
+
+
+def test_build_nothing_valid_writes_no_file(tmp_path):
+    """When no row is valid, no file is written and every row is reported."""
+    export = write_csv(tmp_path / "export.csv", [{"sexe": "?"}])
+    result = _build([export], tmp_path)
+    assert result.files == [] and result.rejected == 1
+    assert list((tmp_path / "out").iterdir()) == []

@@ -1,0 +1,59 @@
+"""The disk spool: grouping order and idTechnique reuse."""
+
+from __future__ import annotations
+
+from builders.spool import Spool
+from builders.writer import fragment_for
+from tests.unit.builders_output.conftest import make_record
+
+
+def test_spool_rejects_reused_id_technique_naming_first_row():
+    """The later row with a used idTechnique is refused with the first file and row."""
+    with Spool() as spool:
+        assert spool.add(fragment_for(make_record("T1"), "1.1.5"), source="a.csv", row=2) is None
+        message = spool.add(fragment_for(make_record("T1"), "1.1.5"), source="b.csv", row=7)
+        assert message == "idTechnique already used in a.csv row 2 (unique per emitter)"
+        assert spool.count == 1
+
+
+def test_spool_id_technique_unique_per_emitter_only():
+    """The same idTechnique under another emitter is accepted."""
+    with Spool() as spool:
+        spool.add(fragment_for(make_record("T1"), "1.1.5"), source="a.csv", row=2)
+        other = make_record("T1", emetteur="ZZ999ZZZ")
+        assert spool.add(fragment_for(other, "1.1.5"), source="a.csv", row=3) is None
+        assert spool.count == 2
+
+
+def test_spool_streams_grouped_by_file_then_certification_in_input_order():
+    """Groups come in first-seen order of file, then certification; rows keep input order."""
+    rows = [
+        make_record("A1", code="RNCP1"),
+        make_record("B1", certificateur="BBBBBBBB"),
+        make_record("A2", code="RNCP2"),
+        make_record("A3", code="RNCP1"),
+        make_record("B2", certificateur="BBBBBBBB"),
+    ]
+    with Spool() as spool:
+        for number, record in enumerate(rows, start=2):
+            spool.add(fragment_for(record, "1.1.5"), source="x.csv", row=number)
+        order = [
+            (f.file_key.id_client_certificateur, f.cert_key.code, f.id_technique)
+            for f in spool.fragments()
+        ]
+    assert order == [
+        ("AB123CDE", "RNCP1", "A1"),
+        ("AB123CDE", "RNCP1", "A3"),
+        ("AB123CDE", "RNCP2", "A2"),
+        ("BBBBBBBB", "RNCP12345", "B1"),
+        ("BBBBBBBB", "RNCP12345", "B2"),
+    ]
+
+
+def test_spool_close_deletes_its_database(tmp_path):
+    """Closing the spool removes its temporary folder (personal data never lingers)."""
+    spool = Spool(tmp_path)
+    spool.add(fragment_for(make_record("T1"), "1.1.5"), source="a.csv", row=2)
+    assert len(list(tmp_path.iterdir())) == 1
+    spool.close()
+    assert list(tmp_path.iterdir()) == []
