@@ -4,10 +4,9 @@ Field names are the XSD local names so that error messages name the CDC field. E
 strict about its XSD facets (lengths, enumerations, ranges, patterns); cross-field business
 rules of the data dictionary live in model validators (see ``builders.rules``).
 
-Business rules (``builders.rules``) run as one "after" validator per model, which reports
-every violated rule of that model at the CDC field it concerns (e.g. a missing
-``voieAccessVAE`` when ``modaliteAcces`` is VAE has loc ``(..., "voieAccessVAE")``). A model's
-rules run once its own fields are valid. Pass ``context={"schema_version": "1.1.2"}``
+Business rules (``builders.rules``) run as field validators of the field they concern, so a
+violation is reported under that CDC field (e.g. a missing ``voieAccessVAE`` when
+``modaliteAcces`` is VAE names ``voieAccessVAE``). Pass ``context={"schema_version": "1.1.2"}``
 to ``model_validate`` to refuse ``identifiantNational`` (1.1.5 only); without a context both
 schemas' structures are accepted.
 
@@ -29,6 +28,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -136,6 +136,238 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+class Resultat(_Model):
+    """One DIGCOMP competence result (bloc 6): all three values are required by the rules."""
+
+    niveau: Annotated[int, Field(ge=1, le=8)] | None = Field(default=None, validate_default=True)
+    domaineCompetenceId: Str1 | None = Field(default=None, validate_default=True)  # noqa: N815
+    competenceId: Str1 | None = Field(default=None, validate_default=True)  # noqa: N815
+
+    @field_validator("niveau")
+    @classmethod
+    def _niveau(cls, value: int | None) -> int | None:
+        rules.check(rules.digcomp_level(value))
+        return value
+
+    @field_validator("domaineCompetenceId")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        rules.check(rules.digcomp_domain(value))
+        return value
+
+    @field_validator("competenceId")
+    @classmethod
+    def _competence(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if "domaineCompetenceId" in info.data:
+            rules.check(rules.digcomp_competence(info.data["domaineCompetenceId"], value))
+        return value
+
+
+class NiveauNumeriqueEuropeen(_Model):
+    """DIGCOMP block (bloc 6), present iff presenceNiveauNumeriqueEuro."""
+
+    scoreGeneral: Annotated[int, Field(ge=1, le=1000)] | None = Field(  # noqa: N815
+        default=None, validate_default=True
+    )
+    resultats: tuple[Resultat, ...] = ()
+
+    @field_validator("scoreGeneral")
+    @classmethod
+    def _score(cls, value: int | None) -> int | None:
+        rules.check(rules.score_general(value))
+        return value
+
+
+class ModalitesInscription(_Model):
+    """Bloc 7. ``modaliteAcces`` None is written as nil."""
+
+    modaliteAcces: ModaliteAcces | None = None  # noqa: N815
+    voieAccessVAE: VoieAccesVAE | None = Field(  # noqa: N815 - the XSD's spelling
+        default=None, validate_default=True
+    )
+    initiativeInscription: InitiativeInscription | None = None  # noqa: N815
+    dateInscription: CdcDate | None = None  # noqa: N815
+
+    @field_validator("voieAccessVAE")
+    @classmethod
+    def _vae(cls, value: VoieAccesVAE | None, info: ValidationInfo) -> VoieAccesVAE | None:
+        if "modaliteAcces" in info.data:
+            rules.check(rules.vae_route(info.data["modaliteAcces"], value))
+        return value
+
+
+class Titulaire(_Model):
+    """Bloc 8: the holder's civil identity. Birth commune: INSEE code xor postal code."""
+
+    nomNaissance: Str60  # noqa: N815
+    nomUsage: Str60 | None = None  # noqa: N815 - nil when none
+    prenom1: Str60
+    prenom2: Str60 | None = None
+    prenom3: Str60 | None = None
+    anneeNaissance: Annotated[int, Field(ge=1900, le=2099)]  # noqa: N815
+    moisNaissance: Annotated[int, Field(ge=1, le=12)] | None = None  # noqa: N815 - nil
+    jourNaissance: Annotated[int, Field(ge=1, le=31)] | None = None  # noqa: N815 - nil
+    sexe: Sexe
+    codeInsee: Str5 | None = None  # noqa: N815 - codeCommuneNaissance/codeInseeNaissance
+    codePostal: Str9 | None = None  # noqa: N815 - codePostalNaissance, nil when no INSEE
+    libelleCommuneNaissance: Str60 | None = None  # noqa: N815
+    codePaysNaissance: Str3 | None = Field(default=None, validate_default=True)  # noqa: N815
+    libellePaysNaissance: Str60 | None = None  # noqa: N815
+    commentairesMEN: Str250 | None = None  # noqa: N815
+
+    @field_validator("jourNaissance")
+    @classmethod
+    def _birth_date(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if "moisNaissance" in info.data:
+            year = info.data.get("anneeNaissance")
+            rules.check(rules.birth_date(year, info.data["moisNaissance"], value))
+        return value
+
+    @field_validator("codeInsee")
+    @classmethod
+    def _insee(cls, value: str | None) -> str | None:
+        rules.check(rules.insee_code(value))
+        return value
+
+    @field_validator("codePostal")
+    @classmethod
+    def _commune(cls, value: str | None, info: ValidationInfo) -> str | None:
+        rules.check(rules.birth_commune(info.data.get("codeInsee"), value))
+        return value
+
+    @field_validator("codePaysNaissance")
+    @classmethod
+    def _country(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if "codeInsee" in info.data:
+            rules.check(rules.birth_country(info.data["codeInsee"], value))
+        return value
+
+
+class DossierFormation(_Model):
+    """Bloc 9: the holder's CPF training file."""
+
+    idDossier: Str13  # noqa: N815
+    nomTitulaire: Str30  # noqa: N815
+    prenom1Titulaire: Str20  # noqa: N815
+
+
+class IdentifiantNational(_Model):
+    """1.1.5 only: 13-character NIR (no key) and birth name."""
+
+    nir: Nir
+    nomNaissance: Str60  # noqa: N815
+
+
+class IdentificationTitulaire(_Model):
+    """Exactly one of the three branches (XSD choice)."""
+
+    titulaire: Titulaire | None = None
+    dossierFormation: DossierFormation | None = None  # noqa: N815
+    identifiantNational: IdentifiantNational | None = None  # noqa: N815
+
+    @field_validator("identifiantNational")
+    @classmethod
+    def _schema(
+        cls, value: IdentifiantNational | None, info: ValidationInfo
+    ) -> IdentifiantNational | None:
+        version = (info.context or {}).get(rules.SCHEMA_VERSION_KEY)
+        rules.check(rules.national_id_schema(version, value))
+        return value
+
+    @model_validator(mode="after")
+    def _one_branch(self) -> IdentificationTitulaire:
+        branches = (self.titulaire, self.dossierFormation, self.identifiantNational)
+        rules.check(rules.one_branch(sum(branch is not None for branch in branches)))
+        return self
+
+
+class PassageCertification(_Model):
+    """Bloc 5: one certificate awarded to one holder."""
+
+    idTechnique: Str255  # noqa: N815
+    urlPreuve: Str255 | None = None  # noqa: N815
+    libelleOption: Str255 | None = None  # noqa: N815
+    obtentionCertification: ObtentionCertification  # noqa: N815
+    donneeCertifiee: bool  # noqa: N815
+    dateDebutExamen: CdcDate | None = None  # noqa: N815
+    dateFinExamen: CdcDate | None = None  # noqa: N815
+    modalitePassageExamen: ModalitePassageExamen | None = None  # noqa: N815
+    codePostalCentreExamen: Str9 | None = None  # noqa: N815
+    dateDebutValidite: CdcDate  # noqa: N815
+    dateFinValidite: CdcDate | None = None  # noqa: N815 - nil when unlimited
+    presenceNiveauLangueEuro: bool  # noqa: N815
+    niveauLangueEuropeen: NiveauCECRL | None = Field(  # noqa: N815
+        default=None, validate_default=True
+    )
+    presenceNiveauNumeriqueEuro: bool  # noqa: N815
+    niveauNumeriqueEuropeen: NiveauNumeriqueEuropeen | None = Field(  # noqa: N815
+        default=None, validate_default=True
+    )
+    scoring: Str255 | None = None  # nil when not held
+    mentionValidee: Mention | None = None  # noqa: N815 - nil when unknown
+    modalitesInscription: ModalitesInscription = ModalitesInscription()  # noqa: N815
+    identificationTitulaire: IdentificationTitulaire  # noqa: N815
+    verbatim: Str255 | None = None
+
+    @field_validator("dateFinExamen")
+    @classmethod
+    def _exam_dates(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("dateDebutExamen")
+        rules.check(rules.date_order(start, value, "dateDebutExamen"))
+        return value
+
+    @field_validator("dateFinValidite")
+    @classmethod
+    def _validity(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("dateDebutValidite")
+        rules.check(rules.date_order(start, value, "dateDebutValidite"))
+        return value
+
+    @field_validator("niveauLangueEuropeen")
+    @classmethod
+    def _language(cls, value: NiveauCECRL | None, info: ValidationInfo) -> NiveauCECRL | None:
+        if "presenceNiveauLangueEuro" in info.data:
+            rules.check(rules.language_level(info.data["presenceNiveauLangueEuro"], value))
+        return value
+
+    @field_validator("niveauNumeriqueEuropeen")
+    @classmethod
+    def _digital(
+        cls, value: NiveauNumeriqueEuropeen | None, info: ValidationInfo
+    ) -> NiveauNumeriqueEuropeen | None:
+        if "presenceNiveauNumeriqueEuro" in info.data:
+            rules.check(rules.digital_level(info.data["presenceNiveauNumeriqueEuro"], value))
+        return value
+
+
+class Certification(_Model):
+    """Bloc 4: the certification (France compétences code) the passage belongs to."""
+
+    type: Str255
+    code: Str100
+    natureDeposant: NatureDeposant | None = None  # noqa: N815
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, value: str) -> str:
+        rules.check(rules.certification_type(value))
+        return value
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str, info: ValidationInfo) -> str:
+        rules.check(rules.certification_code(info.data.get("type"), value))
+        return value
+
+
+class Declaration(_Model):
+    """Blocs 2-3: who declares (emitter BCR) for which certifier and contract."""
+
+    idClientEmetteur: Str8  # noqa: N815
+    idClientCertificateur: Str8  # noqa: N815
+    idContrat: Str20  # noqa: N815
+
+
 def _xml_text(model: BaseModel, info: ValidationInfo) -> None:
     """Refuse strings holding characters XML 1.0 forbids (skipped when the importer did it).
 
@@ -166,208 +398,6 @@ def _named(name: str, message: str | None) -> str | None:
 
 #: Context key: the caller already refused non-XML characters (the importer does, per line).
 XML_CHARS_CHECKED = "xml_chars_checked"
-
-
-class Resultat(_Model):
-    """One DIGCOMP competence result (bloc 6): all three values are required by the rules."""
-
-    niveau: Annotated[int, Field(ge=1, le=8)] | None = None
-    domaineCompetenceId: Str1 | None = None  # noqa: N815 - CDC field name
-    competenceId: Str1 | None = None  # noqa: N815
-
-    @model_validator(mode="after")
-    def _rules(self) -> Resultat:
-        domain = self.domaineCompetenceId
-        rules.report(
-            "resultat",
-            ("niveau", self.niveau, rules.digcomp_level(self.niveau)),
-            ("domaineCompetenceId", domain, rules.digcomp_domain(domain)),
-            (
-                "competenceId",
-                self.competenceId,
-                rules.digcomp_competence(domain, self.competenceId),
-            ),
-        )
-        return self
-
-
-class NiveauNumeriqueEuropeen(_Model):
-    """DIGCOMP block (bloc 6), present iff presenceNiveauNumeriqueEuro; scoreGeneral required."""
-
-    scoreGeneral: Annotated[int, Field(ge=1, le=1000)] | None = None  # noqa: N815
-    resultats: tuple[Resultat, ...] = ()
-
-    @model_validator(mode="after")
-    def _rules(self) -> NiveauNumeriqueEuropeen:
-        score = self.scoreGeneral
-        rules.report("niveauNumeriqueEuropeen", ("scoreGeneral", score, rules.score_general(score)))
-        return self
-
-
-class ModalitesInscription(_Model):
-    """Bloc 7. ``modaliteAcces`` None is written as nil; voieAccessVAE iff VAE."""
-
-    modaliteAcces: ModaliteAcces | None = None  # noqa: N815
-    voieAccessVAE: VoieAccesVAE | None = None  # noqa: N815 - the XSD's spelling
-    initiativeInscription: InitiativeInscription | None = None  # noqa: N815
-    dateInscription: CdcDate | None = None  # noqa: N815
-
-    @model_validator(mode="after")
-    def _rules(self) -> ModalitesInscription:
-        route = self.voieAccessVAE
-        rules.report(
-            "modalitesInscription",
-            ("voieAccessVAE", route, rules.vae_route(self.modaliteAcces, route)),
-        )
-        return self
-
-
-class Titulaire(_Model):
-    """Bloc 8: the holder's civil identity. Birth commune: INSEE code xor postal code."""
-
-    nomNaissance: Str60  # noqa: N815
-    nomUsage: Str60 | None = None  # noqa: N815 - nil when none
-    prenom1: Str60
-    prenom2: Str60 | None = None
-    prenom3: Str60 | None = None
-    anneeNaissance: Annotated[int, Field(ge=1900, le=2099)]  # noqa: N815
-    moisNaissance: Annotated[int, Field(ge=1, le=12)] | None = None  # noqa: N815 - nil
-    jourNaissance: Annotated[int, Field(ge=1, le=31)] | None = None  # noqa: N815 - nil
-    sexe: Sexe
-    codeInsee: Str5 | None = None  # noqa: N815 - codeCommuneNaissance/codeInseeNaissance
-    codePostal: Str9 | None = None  # noqa: N815 - codePostalNaissance, nil when no INSEE
-    libelleCommuneNaissance: Str60 | None = None  # noqa: N815
-    codePaysNaissance: Str3 | None = None  # noqa: N815
-    libellePaysNaissance: Str60 | None = None  # noqa: N815
-    commentairesMEN: Str250 | None = None  # noqa: N815
-
-    @model_validator(mode="after")
-    def _rules(self) -> Titulaire:
-        day, insee, country = self.jourNaissance, self.codeInsee, self.codePaysNaissance
-        rules.report(
-            "titulaire",
-            ("jourNaissance", day, rules.birth_date(self.anneeNaissance, self.moisNaissance, day)),
-            ("codeInsee", insee, rules.insee_code(insee)),
-            ("codePostal", self.codePostal, rules.birth_commune(insee, self.codePostal)),
-            ("codePaysNaissance", country, rules.birth_country(insee, country)),
-        )
-        return self
-
-
-class DossierFormation(_Model):
-    """Bloc 9: the holder's CPF training file."""
-
-    idDossier: Str13  # noqa: N815
-    nomTitulaire: Str30  # noqa: N815
-    prenom1Titulaire: Str20  # noqa: N815
-
-
-class IdentifiantNational(_Model):
-    """1.1.5 only: 13-character NIR (no key) and birth name."""
-
-    nir: Nir
-    nomNaissance: Str60  # noqa: N815
-
-
-class IdentificationTitulaire(_Model):
-    """Exactly one of the three branches (XSD choice); identifiantNational needs 1.1.5."""
-
-    titulaire: Titulaire | None = None
-    dossierFormation: DossierFormation | None = None  # noqa: N815
-    identifiantNational: IdentifiantNational | None = None  # noqa: N815
-
-    @model_validator(mode="after")
-    def _rules(self, info: ValidationInfo) -> IdentificationTitulaire:
-        national = self.identifiantNational
-        version = (info.context or {}).get(rules.SCHEMA_VERSION_KEY)
-        branches = sum(
-            item is not None for item in (self.titulaire, self.dossierFormation, national)
-        )
-        rules.report(
-            "identificationTitulaire",
-            ("identifiantNational", national, rules.national_id_schema(version, national)),
-            (None, None, rules.one_branch(branches)),
-        )
-        return self
-
-
-class PassageCertification(_Model):
-    """Bloc 5: one certificate awarded to one holder."""
-
-    idTechnique: Str255  # noqa: N815
-    urlPreuve: Str255 | None = None  # noqa: N815
-    libelleOption: Str255 | None = None  # noqa: N815
-    obtentionCertification: ObtentionCertification  # noqa: N815
-    donneeCertifiee: bool  # noqa: N815
-    dateDebutExamen: CdcDate | None = None  # noqa: N815
-    dateFinExamen: CdcDate | None = None  # noqa: N815
-    modalitePassageExamen: ModalitePassageExamen | None = None  # noqa: N815
-    codePostalCentreExamen: Str9 | None = None  # noqa: N815
-    dateDebutValidite: CdcDate  # noqa: N815
-    dateFinValidite: CdcDate | None = None  # noqa: N815 - nil when unlimited
-    presenceNiveauLangueEuro: bool  # noqa: N815
-    niveauLangueEuropeen: NiveauCECRL | None = None  # noqa: N815
-    presenceNiveauNumeriqueEuro: bool  # noqa: N815
-    niveauNumeriqueEuropeen: NiveauNumeriqueEuropeen | None = None  # noqa: N815
-    scoring: Str255 | None = None  # nil when not held
-    mentionValidee: Mention | None = None  # noqa: N815 - nil when unknown
-    modalitesInscription: ModalitesInscription = ModalitesInscription()  # noqa: N815
-    identificationTitulaire: IdentificationTitulaire  # noqa: N815
-    verbatim: Str255 | None = None
-
-    @model_validator(mode="after")
-    def _rules(self) -> PassageCertification:
-        exam_end, end = self.dateFinExamen, self.dateFinValidite
-        language, digital = self.niveauLangueEuropeen, self.niveauNumeriqueEuropeen
-        rules.report(
-            "passageCertification",
-            (
-                "dateFinExamen",
-                exam_end,
-                rules.date_order(self.dateDebutExamen, exam_end, "dateDebutExamen"),
-            ),
-            (
-                "dateFinValidite",
-                end,
-                rules.date_order(self.dateDebutValidite, end, "dateDebutValidite"),
-            ),
-            (
-                "niveauLangueEuropeen",
-                language,
-                rules.language_level(self.presenceNiveauLangueEuro, language),
-            ),
-            (
-                "niveauNumeriqueEuropeen",
-                digital,
-                rules.digital_level(self.presenceNiveauNumeriqueEuro, digital),
-            ),
-        )
-        return self
-
-
-class Certification(_Model):
-    """Bloc 4: the certification (France compétences code) the passage belongs to."""
-
-    type: Str255
-    code: Str100
-    natureDeposant: NatureDeposant | None = None  # noqa: N815
-
-    @model_validator(mode="after")
-    def _rules(self) -> Certification:
-        rules.report(
-            "certification",
-            ("type", self.type, rules.certification_type(self.type)),
-            ("code", self.code, rules.certification_code(self.type, self.code)),
-        )
-        return self
-
-
-class Declaration(_Model):
-    """Blocs 2-3: who declares (emitter BCR) for which certifier and contract."""
-
-    idClientEmetteur: Str8  # noqa: N815
-    idClientCertificateur: Str8  # noqa: N815
-    idContrat: Str20  # noqa: N815
 
 
 class PassageRecord(_Model):

@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from typing import Final
 
-from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+from pydantic_core import PydanticCustomError
 
 #: Characters allowed in an XML 1.0 document (XML 1.0 §2.2), as a regex character class body.
 XML_CHARS_CLASS: Final = "\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff"
@@ -47,32 +47,6 @@ def check(message: str | None) -> None:
     """
     if message is not None:
         raise PydanticCustomError("cdc_rule", "{reason}", {"reason": message})
-
-
-def report(title: str, *checks: tuple[str | None, object, str | None]) -> None:
-    """Raise every failed rule of a model at once, each at its field's location.
-
-    Args:
-        title: the model's name, for the error's title.
-        checks: (field name or None for the model itself, value, message or None).
-
-    Raises:
-        ValidationError: with one ``cdc_rule`` error per message.
-    """
-    failed = [check for check in checks if check[2] is not None]
-    if not failed:
-        return
-    raise ValidationError.from_exception_data(
-        title,
-        [
-            InitErrorDetails(
-                type=PydanticCustomError("cdc_rule", "{reason}", {"reason": message}),
-                loc=() if field is None else (field,),
-                input=value,
-            )
-            for field, value, message in failed
-        ],
-    )
 
 
 def bad_xml_char(value: str) -> str | None:

@@ -1,0 +1,76 @@
+"""Small helpers shared by the input-side tests: write exports, import them."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from builders.importer import RowResult, import_file
+from builders.settings import BuildSettings, Declarant, SchemaVersion
+from builders.template import EXAMPLE
+
+DECLARANT = Declarant(
+    id_client_emetteur="12ABC345",
+    id_client_certificateur="12ABC345",
+    id_contrat="MCFCER000123",
+    nature_deposant="CERTIFICATEUR",
+)
+
+
+def base_row(**changes: str) -> dict[str, str]:
+    """The template's valid example row with some cells changed ("" empties a cell)."""
+    row = dict(EXAMPLE)
+    row.update(changes)
+    return row
+
+
+def write_csv(
+    path: Path,
+    rows: Sequence[Mapping[str, str]],
+    *,
+    headers: Sequence[str] | None = None,
+    delimiter: str = ";",
+    encoding: str = "utf-8",
+) -> Path:
+    """Write ``rows`` as a CSV export with ``headers`` (default: the first row's keys)."""
+    names = list(headers if headers is not None else rows[0].keys())
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle, delimiter=delimiter, lineterminator="\r\n")
+        writer.writerow(names)
+        for row in rows:
+            writer.writerow([row.get(name, "") for name in names])
+    return path
+
+
+def import_rows(
+    tmp_path: Path,
+    rows: Sequence[Mapping[str, str]],
+    *,
+    headers: Sequence[str] | None = None,
+    declarant: Declarant = DECLARANT,
+    settings: BuildSettings | None = None,
+    schema_version: SchemaVersion | None = None,
+) -> list[RowResult]:
+    """Write ``rows`` to a CSV in ``tmp_path`` and import it."""
+    path = write_csv(tmp_path / "export.csv", rows, headers=headers)
+    return list(
+        import_file(
+            path,
+            declarant=declarant,
+            settings=settings or BuildSettings(),
+            schema_version=schema_version,
+        )
+    )
+
+
+def import_one(tmp_path: Path, row: Mapping[str, str], **kwargs: object) -> RowResult:
+    """Import a single-row export and return its result."""
+    results = import_rows(tmp_path, [row], **kwargs)  # type: ignore[arg-type]
+    assert len(results) == 1
+    return results[0]
+
+
+def error_fields(result: RowResult) -> set[str]:
+    """The CDC fields a row's errors name."""
+    return {error.field for error in result.errors}
