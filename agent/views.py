@@ -127,6 +127,7 @@ def record_row(record: PassageRecord) -> dict[str, str]:
         row.update(ident.dossierFormation.model_dump())
     if ident.identifiantNational is not None:
         row.update(ident.identifiantNational.model_dump())
+    row["admis"] = True  # only admitted candidates are ever declared
     return {column: _cell(row.get(column)) for column in CANONICAL}
 
 

@@ -1,0 +1,138 @@
+"""End-to-end fixtures: one real replica per module, agents run as real subprocesses.
+
+Each ``Agent`` has its own data directory, config (base_url = the replica) and encrypted-file
+keyring holding the replica's password; ``agent.run(...)`` runs ``accrochage`` in a
+subprocess, optionally killed at a workflow step (``ACCROCHAGE_TEST_CRASH_AT``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.agent.helpers import row, write_export
+from tests.sandbox_server import SandboxHandle, running_sandbox
+
+ACCROCHAGE = Path(sys.executable).with_name("accrochage")
+
+CONFIG = """\
+[agent]
+data_dir = "data"
+
+[declarant]
+id_client_emetteur = "12ABC345"
+id_client_certificateur = "12ABC345"
+id_contrat = "MCFCER000123"
+nature_deposant = "CERTIFICATEUR"
+
+[portal]
+base_url = "{url}"
+username = "{username}"
+action_timeout_s = 15
+confirm_timeout_s = 20
+retry_attempts = 6
+retry_total_s = 90
+retry_base_delay_s = 0.5
+retry_max_delay_s = 4
+
+[schedule]
+poll_interval_s = 0.5
+wait_timeout_s = 90
+"""
+
+
+@dataclass
+class Agent:
+    """One agent installation (config, data, keyring) driven through its CLI."""
+
+    root: Path
+    env: dict[str, str]
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    def run(
+        self, *args: str, crash_at: str | None = None, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``accrochage ARGS`` (bounded by a timeout)."""
+        env = dict(self.env)
+        if crash_at:
+            env["ACCROCHAGE_TEST_CRASH_AT"] = crash_at
+        return subprocess.run(
+            [str(ACCROCHAGE), *args],
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
+
+    def json(self, *args: str) -> Any:
+        """Run a ``--json`` command and parse its output."""
+        done = self.run(*args, "--json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    def drop(self, name: str, rows: Sequence[dict[str, str]]) -> Path:
+        """Put an export in the inbox."""
+        return write_export(self.data_dir / "inbox" / name, rows)
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
+    """One real replica for the module."""
+    with running_sandbox(tmp_path_factory.mktemp("replica"), processing_delay_s=0.5) as handle:
+        yield handle
+
+
+@pytest.fixture
+def agent(tmp_path: Path, sandbox: SandboxHandle) -> Agent:
+    """A configured agent whose keyring holds the replica's password."""
+    root = tmp_path / "agent"
+    root.mkdir(mode=0o700)
+    key = root / "keyring-key"
+    fd = os.open(key, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, secrets.token_urlsafe(16).encode())
+    os.close(fd)
+    (root / "accrochage.toml").write_text(
+        CONFIG.format(url=sandbox.url, username=sandbox.username), encoding="utf-8"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ACCROCHAGE_", "KEYRING_"))}
+    env.update(
+        PYTHON_KEYRING_BACKEND="portal.keyring_file.AgentCryptFileKeyring",
+        KEYRING_CRYPTFILE_PATH=str(root / "keyring.cfg"),
+        KEYRING_CRYPTFILE_PASSWORD_FILE=str(key),
+        ACCROCHAGE_CONFIG=str(root / "accrochage.toml"),
+    )
+    made = Agent(root, env)
+    done = made.run("credentials", "set", stdin=sandbox.password + "\n")
+    assert done.returncode == 0, done.stderr
+    return made
+
+
+def rows_for(prefix: str, count: int, **overrides: str) -> list[dict[str, str]]:
+    """``count`` valid rows with unique idTechnique (the replica keys duplicates on them)."""
+    return [row(f"{prefix}-{i:03d}", **overrides) for i in range(count)]
+
+
+_ID = re.compile(rb"<(?:cpf:)?idTechnique>([^<]+)</(?:cpf:)?idTechnique>")
+
+
+def uploaded_ids(sandbox: SandboxHandle) -> list[str]:
+    """Every idTechnique in every file the replica received (duplicates kept)."""
+    found: list[str] = []
+    for path in sorted((sandbox.data_dir / "deposits").glob("*.xml")):
+        found += [m.decode() for m in _ID.findall(path.read_bytes())]
+    return found

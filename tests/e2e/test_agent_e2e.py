@@ -1,0 +1,109 @@
+"""The agent end to end: real subprocesses, real Chromium, the real replica over HTTP."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+
+import pytest
+
+from agent.testhooks import EXIT_STATUS
+from tests.e2e.conftest import Agent, rows_for, uploaded_ids
+from tests.sandbox_server import SandboxHandle
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _ours(sandbox: SandboxHandle, prefix: str) -> Counter[str]:
+    return Counter(i for i in uploaded_ids(sandbox) if i.startswith(prefix))
+
+
+def test_e2e_full_loop_with_correction(agent: Agent, sandbox: SandboxHandle) -> None:
+    """Deposit, read the report, correct the rejected row from the rejects CSV, deposit again."""
+    rows = rows_for("LOOP", 3) + [rows_for("LOOP-BAD", 1, nomNaissance="Inconnu")[0]]
+    rows.append(rows_for("LOOP-INVALID", 1, sexe="Z")[0])
+    agent.drop("export.csv", rows)
+    first = agent.run("deposit", "now", "--wait")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "partly_rejected (3 accepted, 1 rejected)" in first.stdout
+    status = agent.json("status")
+    assert status["passages"] == {"accepted": 3, "rejected": 1}
+    [batch] = status["batches"]
+    assert batch["status"] == "partly_rejected"
+    detail = agent.json("status", batch["name"])
+    assert sorted(d["kind"] for d in detail["documents"]) == [
+        "accuse_reception",
+        "accuse_traitement",
+    ]
+    rejects_csv = agent.root / "rejects.csv"
+    rejects = agent.json("rejects", "--csv", str(rejects_csv))["rejects"]
+    assert [(r["id_technique"], r["cdc_class"]) for r in rejects] == [
+        ("LOOP-BAD-000", "holder_not_found")
+    ]
+    with rejects_csv.open(encoding="utf-8", newline="") as handle:
+        [fix] = list(csv.DictReader(handle, delimiter=";"))
+    fix["nomNaissance"] = "Connu"
+    agent.drop("corrected.csv", [fix])
+    second = agent.run("deposit", "now", "--wait")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert agent.json("status")["passages"] == {"accepted": 4}, second.stdout
+    assert _ours(sandbox, "LOOP") == {f"LOOP-{i:03d}": 1 for i in range(3)} | {"LOOP-BAD-000": 2}
+    log = agent.json("log")
+    assert any(e["kind"] == "reopened" for e in log)
+
+
+@pytest.mark.parametrize(
+    "crash_at", ["after_build", "during_upload", "after_upload", "during_report"]
+)
+def test_e2e_killed_and_restarted(agent: Agent, sandbox: SandboxHandle, crash_at: str) -> None:
+    """Killed at a step then restarted: every passage deposited exactly once, none lost."""
+    prefix = f"CRASH-{crash_at}"
+    agent.drop("export.csv", rows_for(prefix, 3))
+    crashed = agent.run("deposit", "now", "--wait", crash_at=crash_at)
+    assert crashed.returncode == EXIT_STATUS, crashed.stdout + crashed.stderr
+    again = agent.run("deposit", "now", "--wait")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert agent.json("status")["passages"] == {"accepted": 3}
+    assert _ours(sandbox, prefix) == {f"{prefix}-{i:03d}": 1 for i in range(3)}
+    [batch] = agent.json("status")["batches"]
+    names = [d["file_name"] for d in sandbox.deposits()]
+    assert names.count(batch["name"]) == 1
+
+
+def test_e2e_replica_faults_eventually_succeed(agent: Agent, sandbox: SandboxHandle) -> None:
+    """HTTP 500s, a maintenance window, expiring sessions and a lost confirmation: success."""
+    prefix = "FAULTS"
+    agent.drop("export.csv", rows_for(prefix, 2))
+    sandbox.set_faults(
+        error_rate=0.25,
+        error_seed=7,
+        session_max_age_s=4,
+        fail_upload_confirmation=True,
+        maintenance_for_s=3,
+    )
+    try:
+        outcomes = []
+        for _ in range(3):  # bounded: the lost confirmation may end one run
+            done = agent.run("deposit", "now", "--wait")
+            outcomes.append(done.returncode)
+            sandbox.set_faults(fail_upload_confirmation=False)
+            if done.returncode == 0:
+                break
+    finally:
+        sandbox.set_faults(error_rate=0.0, session_max_age_s=None, fail_upload_confirmation=False)
+    assert outcomes[-1] == 0, outcomes
+    assert agent.json("status")["passages"] == {"accepted": 2}
+    assert _ours(sandbox, prefix) == {f"{prefix}-{i:03d}": 1 for i in range(2)}
+    evidence = [p for p in (agent.data_dir / "evidence").rglob("*") if p.is_file()]
+    assert evidence, "failed attempts must leave evidence"
+    assert all(p.stat().st_mode & 0o077 == 0 for p in evidence)
+
+
+def test_e2e_second_deposit_run_refused(agent: Agent) -> None:
+    """While a deposit run holds the lock, another says so and exits non-zero."""
+    from agent.lock import WORK, instance_lock
+
+    with instance_lock(agent.data_dir, WORK):
+        done = agent.run("deposit", "now")
+    assert done.returncode == 3
+    assert "already running" in done.stderr
