@@ -20,7 +20,7 @@ def _ours(sandbox: SandboxHandle, prefix: str) -> Counter[str]:
 
 def test_e2e_full_loop_with_correction(agent: Agent, sandbox: SandboxHandle) -> None:
     """Deposit, read the report, correct the rejected row from the rejects CSV, deposit again."""
-    rows = rows_for("LOOP", 3) + [rows_for("LOOP-BAD", 1, nomNaissance="Inconnu")[0]]
+    rows = [*rows_for("LOOP", 3), rows_for("LOOP-BAD", 1, nomNaissance="Inconnu")[0]]
     rows.append(rows_for("LOOP-INVALID", 1, sexe="Z")[0])
     agent.drop("export.csv", rows)
     first = agent.run("deposit", "now", "--wait")
