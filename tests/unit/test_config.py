@@ -16,6 +16,16 @@ def test_config_example_validates() -> None:
     assert config.declarant.id_client_emetteur == "12ABC345"
     assert config.build.columns["Nom de naissance"] == "nomNaissance"
     assert config.agent.data_dir == (ROOT / "data").resolve()
+    assert config.schedule.deposit == "0 2 * * *"
+    assert config.schedule.deadline_days == 15
+
+
+def test_config_schedule_rejects_bad_cron(tmp_path: Path) -> None:
+    """A schedule that is not a cron expression names the key."""
+    path = tmp_path / "bad.toml"
+    path.write_text('[schedule]\ndeposit = "every night"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="schedule.deposit: .*not a cron expression"):
+        load_config(path)
 
 
 def test_config_unknown_key_names_key_and_file(tmp_path: Path) -> None:
