@@ -41,9 +41,9 @@ def test_lock_held_by_other_process_then_freed_by_its_death(tmp_path: Path) -> N
     )
     try:
         assert child.stdout is not None and child.stdout.readline().strip() == "held"
-        with pytest.raises(AlreadyRunning, match=rf"service \(accrochage run\).*pid {child.pid}"):
-            with instance_lock(tmp_path, SCHEDULER):
-                pass
+        expected = rf"service \(accrochage run\).*pid {child.pid}"
+        with pytest.raises(AlreadyRunning, match=expected), instance_lock(tmp_path, SCHEDULER):
+            pass
     finally:
         child.kill()
         child.wait(timeout=10)
