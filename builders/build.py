@@ -1,9 +1,12 @@
 """``accrochage build``: certifier exports to validated flux files, statelessly.
 
 Flow: every input file is imported row by row (``builders.importer``); each valid record is
-rendered and put in the disk spool (which also rejects a reused idTechnique); the spool then
-streams passages group by group into the batch writer; each finished file is validated against
-the imported XSD of its version (if any) before it gets its final name. Bad rows never stop the
+rendered and its idTechnique claimed in the disk spool (a reused one is a row error). Passages
+of the first group met (declaration + certification, usually the only one) go straight to the
+batch writer, so its files are written, and validated in a background process, while the import
+goes on; passages of other groups wait in the spool and are written after the import, group by
+group. Each finished file is validated against the imported XSD of its version (if any) before
+it gets its final name. Bad rows never stop the
 good ones: they come back as ``RowError``s in the result.
 """
 
@@ -14,12 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builders.batching import BuiltFile, Clock, IdFactory
+from builders.batching import BuiltFile, CertKey, Clock, FileKey, IdFactory
 from builders.importer import RowError, import_file
+from builders.models import PassageRecord
 from builders.schemas import get_schema
 from builders.settings import BuildSettings, Declarant, SchemaVersion
 from builders.spool import Spool
-from builders.writer import fragment_for, utc_now, uuid4_str, write_fragments
+from builders.writer import FluxWriter, fragment_for, utc_now, uuid4_str
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +45,42 @@ class BuildResult:
         return sum(built.passages for built in self.files)
 
 
+class _Router:
+    """Sends each claimed passage to the open writer (first group) or to the spool (others)."""
+
+    def __init__(self, spool: Spool, writer: FluxWriter, version: SchemaVersion) -> None:
+        self.spool = spool
+        self.writer = writer
+        self.version: SchemaVersion = version
+        self.direct: tuple[FileKey, CertKey] | None = None
+
+    def take(self, record: PassageRecord, source: str, row: int) -> str | None:
+        """Route one valid record; an error message if it cannot be declared."""
+        try:
+            fragment = fragment_for(record, self.version)
+        except ValueError as exc:
+            return str(exc)
+        message = self.spool.claim(fragment, source=source, row=row)
+        if message is not None:
+            return message
+        group = (fragment.file_key, fragment.cert_key)
+        if self.direct is None:
+            self.direct = group
+        if group == self.direct:
+            self.writer.add(fragment)
+        else:
+            self.spool.store(fragment)
+        return None
+
+    def drain(self) -> None:
+        """Write the spooled groups, the open file's declaration first."""
+        first = self.direct[0] if self.direct else None
+        for fragment in self.spool.fragments(first):
+            self.writer.add(fragment)
+
+
 def _import_into(
-    spool: Spool,
+    router: _Router,
     path: Path,
     result: BuildResult,
     *,
@@ -56,11 +94,7 @@ def _import_into(
             continue
         errors = list(row.errors)
         if row.record is not None and not errors:
-            try:
-                fragment = fragment_for(row.record, version)
-                message = spool.add(fragment, source=row.source, row=row.row)
-            except ValueError as exc:
-                message = str(exc)
+            message = router.take(row.record, row.source, row.row)
             if message is not None:
                 value = row.record.passage.idTechnique
                 errors.append(RowError(row.source, row.row, "idTechnique", value, message))
@@ -84,6 +118,9 @@ def build(
 ) -> BuildResult:
     """Import ``paths`` and write flux files into ``out_dir``.
 
+    Nothing is published unless every input file could be read: an unusable file deletes
+    whatever was already written.
+
     Raises:
         BuildError: an input file is unusable (missing, unreadable, no usable header).
         FluxValidationError: a built file failed the imported XSD (moved aside).
@@ -91,20 +128,23 @@ def build(
     version: SchemaVersion = schema_version or settings.schema_version
     xsd = get_schema(data_dir, version)
     result = BuildResult(schema_version=version, xsd=xsd)
-    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    action = "CREATION" if version == "1.1.5" else None
+    writer = FluxWriter(
+        out_dir,
+        settings=settings,
+        schema_version=version,
+        action="CREATION" if version == "1.1.5" else None,
+        now=now,
+        new_id=new_id,
+        xsd=xsd,
+    )
     with Spool() as spool:
-        for path in paths:
-            _import_into(spool, path, result, declarant=declarant, settings=settings)
-        if spool.count:
-            result.files = write_fragments(
-                spool.fragments(),
-                out_dir,
-                settings=settings,
-                schema_version=version,
-                action=action,
-                now=now,
-                new_id=new_id,
-                xsd=xsd,
-            )
+        router = _Router(spool, writer, version)
+        try:
+            for path in paths:
+                _import_into(router, path, result, declarant=declarant, settings=settings)
+            router.drain()
+        except BaseException:
+            writer.abort()
+            raise
+    result.files = writer.finish()
     return result

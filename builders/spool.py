@@ -2,9 +2,11 @@
 
 Rows arrive in file order; files must be grouped by declaration and certification. Each valid
 record is rendered once and stored, as its XML fragment, in a temporary SQLite database on
-disk with a UNIQUE (idClientEmetteur, idTechnique) constraint, so a reused idTechnique is
-caught whatever the number of rows and memory does not grow with them. ``fragments()`` then
-streams the passages group by group (groups in first-seen order, rows in input order).
+disk whose ``ids`` table has a UNIQUE (idClientEmetteur, idTechnique) key, so a reused
+idTechnique is caught whatever the number of rows and memory does not grow with them.
+``fragments()`` then streams the passages group by group (groups in first-seen order, rows in input order).
+``claim`` alone checks an idTechnique without storing the fragment (the build writes its first
+group straight to the output and spools only the others).
 """
 
 from __future__ import annotations
@@ -25,15 +27,18 @@ CREATE TABLE groups (
     emetteur TEXT NOT NULL, certificateur TEXT NOT NULL, contrat TEXT NOT NULL,
     type TEXT NOT NULL, code TEXT NOT NULL, nature TEXT
 );
-CREATE TABLE passages (
-    seq INTEGER PRIMARY KEY,
-    group_id INTEGER NOT NULL,
+CREATE TABLE ids (
     emetteur TEXT NOT NULL,
     id_technique TEXT NOT NULL,
     source TEXT NOT NULL,
     row INTEGER NOT NULL,
-    xml BLOB NOT NULL,
-    UNIQUE (emetteur, id_technique)
+    PRIMARY KEY (emetteur, id_technique)
+) WITHOUT ROWID;
+CREATE TABLE passages (
+    seq INTEGER PRIMARY KEY,
+    group_id INTEGER NOT NULL,
+    id_technique TEXT NOT NULL,
+    xml BLOB NOT NULL
 );
 """
 
@@ -52,6 +57,7 @@ class Spool:
         self._groups: dict[tuple[FileKey, CertKey], int] = {}
         self._file_ranks: dict[FileKey, int] = {}
         self.count = 0
+        self.claimed = 0
 
     def __enter__(self) -> Spool:
         return self
@@ -88,31 +94,51 @@ class Spool:
         self._groups[key] = group_id
         return group_id
 
-    def add(self, fragment: Fragment, *, source: str, row: int) -> str | None:
-        """Store one passage; return an error message if its idTechnique was already used."""
+    def claim(self, fragment: Fragment, *, source: str, row: int) -> str | None:
+        """Record the fragment's idTechnique; an error message if it was already used."""
         emetteur = fragment.file_key.id_client_emetteur
         cursor = self._db.execute(
-            "INSERT INTO passages (group_id, emetteur, id_technique, source, row, xml)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (emetteur, id_technique) DO NOTHING",
-            (self._group(fragment), emetteur, fragment.id_technique, source, row, fragment.xml),
+            "INSERT INTO ids (emetteur, id_technique, source, row) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (emetteur, id_technique) DO NOTHING",
+            (emetteur, fragment.id_technique, source, row),
         )
         if cursor.rowcount == 1:
-            self.count += 1
+            self.claimed += 1
             return None
         first = self._db.execute(
-            "SELECT source, row FROM passages WHERE emetteur = ? AND id_technique = ?",
+            "SELECT source, row FROM ids WHERE emetteur = ? AND id_technique = ?",
             (emetteur, fragment.id_technique),
         ).fetchone()
         return f"idTechnique already used in {first[0]} row {first[1]} (unique per emitter)"
 
-    def fragments(self) -> Iterator[Fragment]:
-        """Every stored passage, grouped by file then certification, in input order."""
+    def store(self, fragment: Fragment) -> None:
+        """Keep a claimed fragment for ``fragments()``."""
+        self._db.execute(
+            "INSERT INTO passages (group_id, id_technique, xml) VALUES (?, ?, ?)",
+            (self._group(fragment), fragment.id_technique, fragment.xml),
+        )
+        self.count += 1
+
+    def add(self, fragment: Fragment, *, source: str, row: int) -> str | None:
+        """``claim`` then ``store``: an error message if the idTechnique was already used."""
+        message = self.claim(fragment, source=source, row=row)
+        if message is None:
+            self.store(fragment)
+        return message
+
+    def fragments(self, first: FileKey | None = None) -> Iterator[Fragment]:
+        """Every stored passage, grouped by file then certification, in input order.
+
+        Args:
+            first: a file key whose groups come first (the file the caller has open).
+        """
         self._db.execute("COMMIT")
         self._db.execute("CREATE INDEX passages_by_group ON passages (group_id, seq)")
         groups = self._db.execute(
             "SELECT id, emetteur, certificateur, contrat, type, code, nature FROM groups"
             " ORDER BY file_rank, id"
         ).fetchall()
+        groups.sort(key=lambda group: FileKey(*group[1:4]) != first)  # stable
         for group_id, emetteur, certificateur, contrat, type_, code, nature in groups:
             file_key = FileKey(emetteur, certificateur, contrat)
             cert_key = CertKey(type_, code, nature)

@@ -27,7 +27,8 @@ name. A file failing the XSD is moved aside as ``<name>.invalid`` and
 validation: the file names it reports are final only once this function returns normally.
 
 Memory stays flat: each passage is rendered to a small bytes fragment and written at once.
-``write_fragments`` is the same writer for already-rendered fragments (the build spool).
+``write_fragments`` is the same writer for already-rendered fragments, and ``FluxWriter`` its
+incremental form (the build writes its first group while still importing).
 """
 
 from __future__ import annotations
@@ -100,6 +101,72 @@ def suppression_fragment(record: SuppressionRecord) -> Fragment:
     return Fragment(file_key, cert_key, record.idTechnique, xml)
 
 
+class FluxWriter:
+    """Incremental form of ``write_fragments``: ``add`` fragments, then ``finish`` or ``abort``.
+
+    Finished files are handed to the validator at once (large ones are validated in a background
+    process while later fragments are still being added).
+    """
+
+    def __init__(
+        self,
+        out_dir: Path,
+        *,
+        settings: BuildSettings,
+        schema_version: SchemaVersion,
+        action: str | None,
+        now: Clock = utc_now,
+        new_id: IdFactory = uuid4_str,
+        on_passage: PassageCallback | None = None,
+        xsd: Path | None = None,
+    ) -> None:
+        out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._validator = FileValidator(xsd)
+        self._parts: list[Path] = []
+        self._writer = BatchWriter(
+            out_dir,
+            prefix=settings.file_prefix,
+            schema_version=schema_version,
+            action=action,
+            limits=Limits(settings.max_passages_per_file, settings.max_file_bytes),
+            now=now,
+            new_id=new_id,
+            on_passage=on_passage,
+            on_file=self._on_file,
+        )
+
+    def _on_file(self, file: PendingFile) -> None:
+        self._parts.append(file.temp_path)
+        self._validator.submit(file)
+
+    def add(self, fragment: Fragment) -> None:
+        """Write one passage (see ``BatchWriter.add``)."""
+        self._writer.add(fragment)
+
+    def finish(self) -> list[BuiltFile]:
+        """Close the last file, wait for validation, publish the valid files.
+
+        Raises:
+            FluxValidationError: some files failed the XSD (moved aside; others published).
+        """
+        try:
+            self._writer.close()
+        except BaseException:
+            self.abort()
+            raise
+        built, failures = self._validator.finish()
+        if failures:
+            raise FluxValidationError(failures, built)
+        return built
+
+    def abort(self) -> None:
+        """Stop everything and delete every unpublished file."""
+        self._validator.abort()
+        self._writer.discard()
+        for part in self._parts:
+            part.unlink(missing_ok=True)
+
+
 def write_fragments(
     fragments: Iterable[Fragment],
     out_dir: Path,
@@ -118,39 +185,23 @@ def write_fragments(
         FluxValidationError: some files failed ``xsd`` (moved aside; others are published).
         BuildError: a single passage is larger than ``max_file_bytes``.
     """
-    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    validator = FileValidator(xsd)
-    pending: list[Path] = []
-
-    def on_file(file: PendingFile) -> None:
-        pending.append(file.temp_path)
-        validator.submit(file)
-
-    writer = BatchWriter(
+    writer = FluxWriter(
         out_dir,
-        prefix=settings.file_prefix,
+        settings=settings,
         schema_version=schema_version,
         action=action,
-        limits=Limits(settings.max_passages_per_file, settings.max_file_bytes),
         now=now,
         new_id=new_id,
         on_passage=on_passage,
-        on_file=on_file,
+        xsd=xsd,
     )
     try:
         for fragment in fragments:
             writer.add(fragment)
-        writer.close()
     except BaseException:
-        validator.abort()
-        writer.discard()
-        for part in pending:
-            part.unlink(missing_ok=True)
+        writer.abort()
         raise
-    built, failures = validator.finish()
-    if failures:
-        raise FluxValidationError(failures, built)
-    return built
+    return writer.finish()
 
 
 def write_flux_files(

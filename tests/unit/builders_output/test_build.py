@@ -75,3 +75,53 @@ def test_build_nothing_valid_writes_no_file(tmp_path):
     result = _build([export], tmp_path)
     assert result.files == [] and result.rejected == 1
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_build_groups_spooled_rows_after_direct_ones(tmp_path, oracle):
+    """Rows of other groups wait in the spool; the same certifier's join the open file."""
+    export = write_csv(
+        tmp_path / "export.csv",
+        [
+            {"idTechnique": "A1"},
+            {"idTechnique": "B1", "idClientCertificateur": "BBBBBBBB"},
+            {"idTechnique": "C1", "code": "RNCP11111"},
+            {"idTechnique": "A2"},
+        ],
+    )
+    result = _build([export], tmp_path)
+    assert [b.passages for b in result.files] == [3, 1]
+    first, second = (iter_flux(b.path) for b in result.files)
+    assert [(p.certification_code, p.id_technique) for p in first[1]] == [
+        ("RNCP34567", "A1"),
+        ("RNCP34567", "A2"),
+        ("RNCP11111", "C1"),
+    ]
+    assert second[0].id_client_certificateur == "BBBBBBBB"
+    for built in result.files:
+        assert oracle["1.1.5"].validate(etree.parse(str(built.path)))
+
+
+def test_build_unusable_later_file_publishes_nothing(tmp_path):
+    """If a later input is unusable, files already being written are deleted."""
+    import pytest
+
+    from builders.errors import BuildError
+
+    good = write_csv(tmp_path / "good.csv", [{"idTechnique": f"R{i}"} for i in range(3)])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("foo;bar\n1;2\n", encoding="utf-8")
+    with pytest.raises(BuildError):
+        _build([good, bad], tmp_path, settings=BuildSettings(max_passages_per_file=1))
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_build_validates_files_in_background_during_import(tmp_path, xsd115, monkeypatch):
+    """Files finished during the import go to validation workers; all end up published."""
+    monkeypatch.setattr("builders.validate.BACKGROUND_BYTES", 0)
+    import_schema(xsd115, tmp_path / "data")
+    export = write_csv(tmp_path / "export.csv", [{"idTechnique": f"R{i}"} for i in range(5)])
+    result = _build([export], tmp_path, settings=BuildSettings(max_passages_per_file=2))
+    assert [b.passages for b in result.files] == [2, 2, 1]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        b.name for b in result.files
+    )
