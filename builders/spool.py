@@ -4,7 +4,8 @@ Rows arrive in file order; files must be grouped by declaration and certificatio
 record is rendered once and stored, as its XML fragment, in a temporary SQLite database on
 disk whose ``ids`` table has a UNIQUE (idClientEmetteur, idTechnique) key, so a reused
 idTechnique is caught whatever the number of rows and memory does not grow with them.
-``fragments()`` then streams the passages group by group (groups in first-seen order, rows in input order).
+``fragments()`` then streams the passages group by group (groups in first-seen order, rows in
+input order).
 ``claim`` alone checks an idTechnique without storing the fragment (the build writes its first
 group straight to the output and spools only the others).
 """
