@@ -13,8 +13,9 @@ names imports with no configuration. Extra columns:
 - ``scoreGeneral`` and ``resultats``: the DIGCOMP block; ``resultats`` holds
   ``domaine.competence=niveau`` items separated by ``|``, e.g. ``1.1=3|2.4=5``;
 - convenience: ``dateNaissance`` (``DD/MM/YYYY``, ``YYYY-MM-DD``, ``MM/YYYY`` or ``YYYY``;
-  split into anneeNaissance/moisNaissance/jourNaissance) and ``admis`` (a false value skips
-  the row: only admitted candidates are declared).
+  split into anneeNaissance/moisNaissance/jourNaissance) and ``admis`` (a false value, or a
+  jury outcome such as "Ajourné", skips the row: only admitted candidates are declared).
+- ``type`` may be left out when every ``code`` reads ``RNCP…`` or ``RS…``: it is inferred.
 
 Headers match a canonical name case-insensitively (surrounding spaces ignored), or through the
 config mapping ``[build.columns]`` (``"Nom de naissance" = "nomNaissance"``), also matched
@@ -124,7 +125,7 @@ CONVERTERS: Final[Mapping[str, Converter]] = {
     "codePostal": normalize.parse_commune_code,
     "nir": normalize.parse_nir,
     "dateNaissance": normalize.parse_birth_date,
-    "admis": _BOOL,
+    "admis": normalize.parse_admis,
 }
 
 _BY_FOLDED: Final = {name.casefold(): name for name in CANONICAL}

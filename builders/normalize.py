@@ -111,6 +111,25 @@ def parse_bool(raw: str) -> bool:
     return value
 
 
+_ADMIS: Final = {
+    **dict.fromkeys(("ADMIS", "ADMISE", "RECU", "RECUE", "VALIDE", "VALIDEE", "ACQUIS"), True),
+    **dict.fromkeys(
+        ("NON_ADMIS", "AJOURNE", "AJOURNEE", "REFUSE", "REFUSEE", "ECHEC", "ABSENT", "ABSENTE"),
+        False,
+    ),
+}
+
+
+def parse_admis(raw: str) -> bool:
+    """A boolean, or a jury outcome: admis/reçu/validé, ajourné/refusé/échec/absent."""
+    value = _BOOLEANS.get(raw.upper())
+    if value is None:
+        value = _ADMIS.get(fold(raw))
+    if value is None:
+        raise CellError("expected oui/non (or admis, ajourné, refusé, absent)")
+    return value
+
+
 def parse_int(raw: str) -> int:
     """A whole number written with digits only."""
     if not _INT.fullmatch(raw):

@@ -1,10 +1,11 @@
 """Stream the rows of a certifier's export (CSV or XLSX), never loading it whole.
 
 Rows come as ``(row number, {header: cell text})`` with row numbers as a spreadsheet shows them
-(the header is row 1, or the row it sits on when blank rows precede it). Blank rows are skipped
-but counted. Cells are strings: an empty cell is ``""``.
+(the header is row 1, or the row it sits on when blank rows precede it). Blank rows (no cell
+with anything but spaces) are skipped but counted. Cells are strings: an empty cell is ``""``.
 
-CSV: the delimiter (``;`` or ``,``) is the one found most in the header line. Encoding: a UTF-8
+CSV: the delimiter (``;`` or ``,``) is the one found most in the header line, unless the file
+starts with Excel's ``sep=;`` hint line (not counted as a row). Encoding: a UTF-8
 BOM means UTF-8; otherwise the first 64 KiB must decode as strict UTF-8, else the file is read
 as Windows-1252 (what Excel writes for "CSV (séparateur: point-virgule)"). In a UTF-8 file, a
 later byte that is not UTF-8 is read as Windows-1252 too, so an export whose first accented
@@ -40,8 +41,8 @@ RawRow = tuple[int, list[str]]
 
 
 def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
-    # A non-UTF-8 byte in an otherwise UTF-8 file: read that byte as Windows-1252 (latin-1
-    # for the 5 bytes cp1252 leaves undefined), as Excel would have written it.
+    # A non-UTF-8 byte in an otherwise UTF-8 file: read that byte as Windows-1252, as Excel
+    # would have written it. The 5 bytes cp1252 leaves undefined read as latin-1.
     if not isinstance(error, UnicodeDecodeError):
         raise error
     chunk = error.object[error.start : error.start + 1]
@@ -87,16 +88,20 @@ def _delimiter(header_line: str) -> str:
 def _csv_sheet(path: Path, handle: TextIO) -> Sheet:
     source = str(path)
     number = 0
+    delimiter = None
     while True:
         position = handle.tell()
         line = handle.readline()
         if not line:
             raise BuildError(f"{source}: the file is empty (no header row)")
+        if number == 0 and delimiter is None and line[:4].lower() == "sep=" and len(line) > 4:
+            delimiter = line[4]  # Excel's delimiter hint line, not shown as a row
+            continue
         number += 1
         if line.strip(" \t\r\n;,"):
             break
     handle.seek(position)
-    reader = csv.reader(handle, delimiter=_delimiter(line))
+    reader = csv.reader(handle, delimiter=delimiter or _delimiter(line))
     headers = tuple(cell.strip() for cell in next(reader))
     return Sheet(source, headers, number, _csv_rows(reader, number, source))
 
@@ -106,14 +111,10 @@ def _csv_rows(reader: Iterator[list[str]], first: int, source: str) -> Iterator[
     try:
         for cells in reader:
             number += 1
-            if any(cells):
+            if "".join(cells).strip():
                 yield number, cells
     except csv.Error as exc:
         raise BuildError(f"{source}: row {number + 1}: unreadable CSV ({exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise BuildError(
-            f"{source}: after row {number}: bytes that are neither UTF-8 nor Windows-1252"
-        ) from exc
 
 
 def cell_text(value: object) -> str:
@@ -138,7 +139,7 @@ def cell_text(value: object) -> str:
 def _xlsx_rows(rows: Iterator[tuple[object, ...]], first: int) -> Iterator[RawRow]:
     for number, values in enumerate(rows, start=first + 1):
         cells = [cell_text(value) for value in values]
-        if any(cells):
+        if "".join(cells).strip():
             yield number, cells
 
 
@@ -192,8 +193,7 @@ def open_sheet(path: Path) -> Iterator[Sheet]:
             yield sheet
         return
     encoding = detect_encoding(path)
-    errors = _FALLBACK if encoding.startswith("utf-8") else "strict"
-    with path.open(encoding=encoding, errors=errors, newline="") as handle:
+    with path.open(encoding=encoding, errors=_FALLBACK, newline="") as handle:
         sheet = _csv_sheet(path, handle)
         _check_headers(sheet)
         yield sheet

@@ -23,10 +23,14 @@ Decisions documented here (the dictionary is silent on them):
 - ``admis`` false skips the row (counted, not an error); an empty ``admis`` cell is an error,
   since declaring a candidate who was not admitted must not happen by default.
 - The same idTechnique twice for one emitter in one file: the second row is rejected.
+- An empty ``type`` is inferred from a ``code`` reading ``RNCP`` or ``RS`` + digits.
+- An empty declarant cell takes its ``[declarant]`` default; a bad default is reported under
+  the field, with a message naming the config key.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -76,6 +80,9 @@ _NATIONAL_NEEDS: Final = frozenset({"nir", "nomNaissance"})
 _DOSSIER_NEEDS: Final = frozenset(cols.DOSSIER)
 _TITULAIRE_NEEDS: Final = frozenset({"nomNaissance", "prenom1", "sexe"})
 _BIRTH_YEAR: Final = frozenset({"anneeNaissance", "dateNaissance"})
+_BCR_FIELDS: Final = frozenset({"idClientEmetteur", "idClientCertificateur"})
+_CODE_TYPE: Final = re.compile(r"(RNCP|RS)[0-9]+$")
+_OTHER_BRANCHES: Final = _DOSSIER_NEEDS | {"nir"}
 _DIGCOMP_ITEM: Final = frozenset({"niveau", "domaineCompetenceId", "competenceId"})
 #: Distinct cell texts remembered per converted column (dates, labels repeat a lot).
 _CACHE_SIZE: Final = 4096
@@ -125,6 +132,8 @@ class RowMapper:
             if schema_version == "1.1.5"
             else ("dossierFormation", "titulaire", "identifiantNational")
         )
+        # Exports without NIR or dossier columns always declare a titulaire.
+        self._only_branch = "titulaire" if _OTHER_BRANCHES.isdisjoint(self._index) else None
         self._context = {rules.SCHEMA_VERSION_KEY: schema_version, XML_CHARS_CHECKED: True}
         self._seen: set[int] = set()
 
@@ -170,7 +179,7 @@ class RowMapper:
         if "admis" in self._index and "admis" not in values and "admis" not in failed:
             errors.append(self._error(number, "admis", "", "empty: write oui (admitted) or non"))
         present = values.keys() | failed
-        self._complete(number, cells, values, errors)
+        self._complete(number, cells, values, errors, present)
         failed.update(error.field for error in errors)
         try:
             record = PassageRecord.model_validate(
@@ -218,7 +227,12 @@ class RowMapper:
                 values.pop(name, None)
 
     def _complete(
-        self, number: int, cells: Sequence[str], values: dict[str, Any], errors: list[RowError]
+        self,
+        number: int,
+        cells: Sequence[str],
+        values: dict[str, Any],
+        errors: list[RowError],
+        present: AbstractSet[str],
     ) -> None:
         """Fill what the row implies: birth date parts, country code, defaults, idTechnique."""
         birth = values.get("dateNaissance")
@@ -232,15 +246,15 @@ class RowMapper:
                     value = self._raw(cells, "dateNaissance")
                     errors.append(self._error(number, "dateNaissance", value, message))
         insee = values.get("codeInsee")
-        if (
-            isinstance(insee, str)
-            and insee.startswith("99")
-            and not self._raw(cells, "codePaysNaissance")
-        ):
+        if isinstance(insee, str) and insee[:2] == "99" and "codePaysNaissance" not in present:
             values["codePaysNaissance"] = insee[2:]
         for name, default in self._defaults.items():
-            if not self._raw(cells, name):
+            if name not in present:
                 values[name] = default
+        if "type" not in present:
+            prefix = _CODE_TYPE.match(str(values.get("code", "")))
+            if prefix is not None:
+                values["type"] = prefix.group(1)
         if self._derive_id:
             values["idTechnique"] = idtech.derive_id_technique(values)
 
@@ -273,7 +287,7 @@ class RowMapper:
         modalites = pick(cols.MODALITES)
         if modalites:
             passage["modalitesInscription"] = modalites
-        branch = self._branch(present)
+        branch = self._only_branch or self._branch(present)
         if branch == "titulaire":
             identity = pick(cols.TITULAIRE)
         elif branch == "dossierFormation":
@@ -303,35 +317,42 @@ class RowMapper:
             failed.add(field)
             column = _column_of(field, present)
             value = self._raw(cells, column)
-            found.append(self._error(number, field, value, self._message(detail, field, column)))
+            message = self._message(detail, field, column, value)
+            found.append(self._error(number, field, value, message))
         return found
 
-    def _message(self, detail: ErrorDetails, field: str, column: str) -> str:
+    def _message(self, detail: ErrorDetails, field: str, column: str, value: str) -> str:
         kind = detail["type"]
-        message = detail["msg"]
         if kind == "missing":
-            if field in _DECLARANT_KEYS:
-                return (
-                    f"required: the cell is empty and there is no default; set "
-                    f"{_DECLARANT_KEYS[field]} in the [declarant] section of the config"
-                )
-            if field not in self._index and column not in self._index:
-                also = " (or dateNaissance)" if field in _BIRTH else ""
-                return f"required, but the file has no {field}{also} column"
-            if field == "idTechnique":
-                return (
-                    "required: fill it, or remove the idTechnique column to let accrochage "
-                    "derive stable ids"
-                )
-            return "required, but the cell is empty"
-        if kind == "string_too_long":
-            return f"at most {detail.get('ctx', {}).get('max_length')} characters"
-        if kind == "string_too_short" and field in ("idClientEmetteur", "idClientCertificateur"):
-            return "expected exactly 8 characters (the BCR)"
+            return self._missing(field, column)
         items = [part for part in detail["loc"] if isinstance(part, int)]
-        if field in _DIGCOMP_ITEM and items:
-            return f"resultats item {items[-1] + 1}: {message}"
+        if kind == "string_too_long":
+            message = f"at most {detail.get('ctx', {}).get('max_length')} characters"
+        elif kind.startswith("string_too") and field in _BCR_FIELDS:
+            message = "expected exactly 8 characters (a BCR)"
+        elif field in _DIGCOMP_ITEM and items:
+            message = f"resultats item {items[-1] + 1}: {detail['msg']}"
+        else:
+            message = detail["msg"]
+        if field in _DECLARANT_KEYS and not value:
+            message += f" (the [declarant] default {_DECLARANT_KEYS[field]})"
         return message
+
+    def _missing(self, field: str, column: str) -> str:
+        if field in _DECLARANT_KEYS:
+            return (
+                f"required: the cell is empty and there is no default; set "
+                f"{_DECLARANT_KEYS[field]} in the [declarant] section of the config"
+            )
+        if field not in self._index and column not in self._index:
+            also = " (or dateNaissance)" if field in _BIRTH else ""
+            return f"required, but the file has no {field}{also} column"
+        if field == "idTechnique":
+            return (
+                "required: fill it, or remove the idTechnique column to let accrochage "
+                "derive stable ids"
+            )
+        return "required, but the cell is empty"
 
 
 def _leaf(detail: ErrorDetails) -> str:

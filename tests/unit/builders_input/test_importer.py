@@ -385,3 +385,31 @@ def test_import_file_cp1252_comma_export(tmp_path: Path) -> None:
     holder = result.record.passage.identificationTitulaire.titulaire
     assert holder is not None
     assert holder.prenom1 == "Élodie"
+
+
+def test_import_file_type_inferred_from_code(tmp_path: Path) -> None:
+    """Without a type, an RNCP/RS code gives it; another code leaves it missing."""
+    rows = [base_row(type="", code="rs5875"), base_row(idTechnique="2", type="", code="HAB-1")]
+    first, second = import_rows(tmp_path, rows)
+    assert first.record is not None
+    assert (first.record.certification.type, first.record.certification.code) == ("RS", "RS5875")
+    assert error_fields(second) == {"type"}
+
+
+@pytest.mark.parametrize(("admis", "skipped"), [("Ajourné", True), ("Admise", False)])
+def test_import_file_admis_jury_outcomes(tmp_path: Path, admis: str, skipped: bool) -> None:
+    """Jury outcomes read as admitted or not."""
+    assert import_one(tmp_path, base_row(admis=admis)).skipped is skipped
+
+
+def test_import_file_bad_declarant_default_named(tmp_path: Path) -> None:
+    """A wrong [declarant] default is reported under its field, naming the config key."""
+    declarant = Declarant(id_client_emetteur="123", id_client_certificateur="12ABC345")
+    result = import_one(tmp_path, base_row(idClientEmetteur=""), declarant=declarant)
+    assert [(error.field, error.value, error.message) for error in result.errors] == [
+        (
+            "idClientEmetteur",
+            "",
+            "expected exactly 8 characters (a BCR) (the [declarant] default id_client_emetteur)",
+        )
+    ]

@@ -160,3 +160,25 @@ def test_read_rows_empty_xlsx(tmp_path: Path) -> None:
     Workbook().save(path)
     with pytest.raises(BuildError, match="empty"):
         list(read_rows(path))
+
+
+def test_read_rows_excel_sep_hint(tmp_path: Path) -> None:
+    """Excel's `sep=,` first line sets the delimiter and is not counted as a row."""
+    path = _write(tmp_path / "sep.csv", "sep=,\r\nidTechnique,nomNaissance\r\nA1,Martin;Dupont\r\n")
+    assert list(read_rows(path)) == [(2, {"idTechnique": "A1", "nomNaissance": "Martin;Dupont"})]
+
+
+def test_read_rows_whitespace_row_is_blank(tmp_path: Path) -> None:
+    """A row of spaces only is blank: skipped, numbering kept."""
+    path = _write(tmp_path / "ws.csv", HEADER + " ; ;  \r\nA2;Durand;Luc\r\n")
+    assert [number for number, _ in read_rows(path)] == [3]
+
+
+def test_read_rows_cp1252_undefined_byte(tmp_path: Path) -> None:
+    """A byte Windows-1252 leaves undefined does not stop the import."""
+    path = tmp_path / "odd.csv"
+    path.write_bytes(HEADER.encode() + b"A1;Lef\xe8vre\x81;Zo\xe9\r\n")
+    ((number, cells),) = read_rows(path)
+    assert number == 2
+    assert cells["nomNaissance"] == "Lefèvre\x81"
+    assert cells["prenom1"] == "Zoé"
