@@ -17,7 +17,8 @@ request is real HTTP. ``settings`` are :class:`portal.sandbox.settings.SandboxSe
 (e.g. ``processing_delay_s=0``, ``otp_enabled=True``, ``max_upload_bytes=10_000``,
 ``xsd=Path(...)``, ``lockout_attempts=3``, ``session_idle_s=2``) plus ``faults={...}``
 (:class:`FaultSettings` fields). Defaults here: data in ``tmp_path / "sandbox"``, user
-``certificateur``, a generated password, ``processing_delay_s=0.2``.
+``certificateur``, a generated password, ``processing_delay_s=0.2``. Pass ``password=None`` to
+keep the account's existing password (restart tests; ``handle.password`` is then ``""``).
 
 The handle:
 - ``url``: base URL (``http://127.0.0.1:PORT``); ``login_url``: ``url + "/espace-prive"``;
@@ -48,6 +49,7 @@ from portal.sandbox.labels import Status
 from portal.sandbox.server import SandboxServer
 from portal.sandbox.settings import SandboxSettings
 
+_GENERATE: Any = object()
 FINAL = (Status.PROCESSED.value, Status.PROCESSED_WITH_ERRORS.value, Status.REJECTED.value)
 
 
@@ -116,10 +118,11 @@ class SandboxHandle:
 @contextmanager
 def running_sandbox(tmp_path: Path, **settings: Any) -> Iterator[SandboxHandle]:
     """Run a real replica for the duration of the ``with`` block (see the module docstring)."""
+    password = settings.pop("password", _GENERATE)
     values: dict[str, Any] = {
         "data_dir": tmp_path / "sandbox",
         "port": 0,
-        "password": settings.pop("password", None) or secrets.token_urlsafe(12),
+        "password": secrets.token_urlsafe(12) if password is _GENERATE else password,
         "admin_token": secrets.token_urlsafe(16),
         "processing_delay_s": 0.2,
     }

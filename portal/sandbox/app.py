@@ -115,13 +115,16 @@ def _before() -> WebResponse | None:
         time.sleep(faults.latency_ms / 1000)
     is_asset = request.endpoint == "pages.css"
     if not is_asset and box.faults.in_maintenance():
-        return page(
+        response = page(
             "message.html",
             503,
             title=labels.MAINTENANCE_TITLE,
             text=labels.MAINTENANCE_TEXT,
             maintenance=True,
+            until=faults.maintenance_end.isoformat() if faults.maintenance_end else None,
         )
+        response.headers["Retry-After"] = "120"
+        return response
     if not is_asset and box.faults.draw_error():
         return page(
             "message.html", 500, title=labels.SERVER_ERROR_TITLE, text=labels.SERVER_ERROR_TEXT
@@ -146,9 +149,19 @@ def _after(response: Response) -> Response:
     return response
 
 
-def _too_large(_error: RequestEntityTooLarge) -> Response:
+def _too_large(_error: RequestEntityTooLarge) -> WebResponse:
+    current = g.get("session_state")
+    if current is None or current.username is None:
+        return redirect(login_url(), code=303)
     limit = labels.human_size(sandbox().settings.max_upload_bytes)
-    return page("deposit.html", 413, error=labels.TOO_LARGE.format(limit=limit))
+    return page(
+        "deposit.html",
+        413,
+        title=labels.DEPOSIT_LINK,
+        active="transmit",
+        sub="deposit",
+        error=labels.TOO_LARGE.format(limit=limit),
+    )
 
 
 def _http_error(error: HTTPException) -> Response:

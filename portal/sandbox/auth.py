@@ -115,6 +115,7 @@ class Auth:
         """A fresh anonymous session with its own CSRF token."""
         token = secrets.token_urlsafe(32)
         now = self.clock()
+        self.store.purge_sessions(now - self.settings.session_idle_s)
         self.store.create_session(token_hash(token), secrets.token_urlsafe(32), now)
         session = self.store.get_session(token_hash(token))
         assert session is not None  # noqa: S101 - just inserted

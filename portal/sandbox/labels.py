@@ -64,7 +64,6 @@ CSRF_REFUSED = "Formulaire expiré ou invalide. Rechargez la page et recommencez
 NO_FILE = "Aucun fichier sélectionné. Choisissez un fichier XML à déposer."
 NOT_XML = "Le fichier « {name} » n'a pas l'extension .xml : seuls les fichiers XML sont acceptés."
 TOO_LARGE = "Le fichier dépasse la taille maximale autorisée ({limit})."
-EMPTY_FILE = "Le fichier « {name} » est vide."
 MAINTENANCE_TITLE = "Portail en maintenance"
 MAINTENANCE_TEXT = (
     "Le portail est actuellement en maintenance et temporairement indisponible. "
@@ -100,10 +99,8 @@ def human_size(size: int) -> str:
     Returns:
         The size with a French unit.
     """
-    value = float(size)
-    for unit in ("octets", "Ko", "Mo"):
-        if value < 1024 or unit == "Mo":
-            text = f"{value:.0f}" if unit == "octets" else f"{value:.1f}".replace(".", ",")
-            return f"{text} {unit}"
-        value /= 1024
-    return f"{size} octets"  # pragma: no cover - loop always returns
+    if size < 1024:
+        return f"{size} octets"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} Ko".replace(".", ",")
+    return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",")
