@@ -9,6 +9,7 @@ type, empty, no or duplicated header, no known column) raises ``BuildError``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from builders.rows import RowError, RowMapper, RowResult
 from builders.settings import BuildSettings, Declarant, SchemaVersion
 
 __all__ = ["RowError", "RowResult", "import_file"]
+
+logger = logging.getLogger(__name__)
 
 
 def import_file(
@@ -43,10 +46,19 @@ def import_file(
         BuildError: the file cannot be used at all (raised on the first ``next``).
     """
     with open_sheet(path) as sheet:
+        columns = resolve_headers(sheet.headers, settings.columns, sheet.source)
+        ignored = [header for header in sheet.headers if header and header not in columns.values()]
+        if ignored:
+            # A misspelt optional header would otherwise leave its field empty without a word.
+            logger.warning(
+                "%s: columns ignored (not CDC names, not in [build.columns]): %s",
+                sheet.source,
+                ", ".join(ignored),
+            )
         mapper = RowMapper(
             source=sheet.source,
             headers=sheet.headers,
-            columns=resolve_headers(sheet.headers, settings.columns, sheet.source),
+            columns=columns,
             declarant=declarant,
             schema_version=schema_version or settings.schema_version,
         )

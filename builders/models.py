@@ -18,7 +18,6 @@ means the element is omitted. ``NILLABLE_FIELDS`` lists the former.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated
 
@@ -376,24 +375,32 @@ def _xml_text(model: BaseModel, info: ValidationInfo) -> None:
     """
     if (info.context or {}).get(XML_CHARS_CHECKED):
         return
-    for name, value in _strings(model):
-        rules.check(_named(name, rules.bad_xml_char(value)))
+    strings = _strings(model)
+    if rules.bad_xml_char("".join(value for _, value in strings)) is None:
+        return
+    for name, value in strings:
+        message = rules.bad_xml_char(value)
+        if message is not None:
+            rules.check(f"{name}: {message}")
 
 
-def _strings(model: BaseModel) -> Iterator[tuple[str, str]]:
-    for name, value in model.__dict__.items():
-        if isinstance(value, str):
-            yield name, value
-        elif isinstance(value, BaseModel):
-            yield from _strings(value)
-        elif isinstance(value, tuple):
-            for item in value:
-                if isinstance(item, BaseModel):
-                    yield from _strings(item)
-
-
-def _named(name: str, message: str | None) -> str | None:
-    return None if message is None else f"{name}: {message}"
+def _strings(model: BaseModel) -> list[tuple[str, str]]:
+    """Every (field name, string value) of ``model`` and its sub-models (enums left out)."""
+    # Exact type lookups, not isinstance: BaseModel's metaclass is an ABC and its instance
+    # checks cost more than the rest of the walk.
+    found: list[tuple[str, str]] = []
+    stack: list[object] = [model]
+    while stack:
+        current = stack.pop()
+        for name, value in current.__dict__.items():
+            kind = type(value)
+            if kind is str:
+                found.append((name, value))
+            elif kind is tuple:
+                stack.extend(value)
+            elif kind in _MODEL_CLASSES:
+                stack.append(value)
+    return found
 
 
 #: Context key: the caller already refused non-XML characters (the importer does, per line).
@@ -426,6 +433,21 @@ class SuppressionRecord(_Model):
         _xml_text(self, info)
         return self
 
+
+_MODEL_CLASSES: frozenset[type] = frozenset(
+    {
+        Resultat,
+        NiveauNumeriqueEuropeen,
+        ModalitesInscription,
+        Titulaire,
+        DossierFormation,
+        IdentifiantNational,
+        IdentificationTitulaire,
+        PassageCertification,
+        Certification,
+        Declaration,
+    }
+)
 
 #: Elements written ``xsi:nil="true"`` when unknown ("Obligatoire (sauf nil)").
 NILLABLE_FIELDS = frozenset(

@@ -413,3 +413,15 @@ def test_import_file_bad_declarant_default_named(tmp_path: Path) -> None:
             "expected exactly 8 characters (a BCR) (the [declarant] default id_client_emetteur)",
         )
     ]
+
+
+def test_import_file_warns_about_ignored_columns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Headers that match no column are named in a warning, and the row still imports."""
+    row = {**base_row(), "nomUsag": "Dupont", "Remarques": "x"}
+    with caplog.at_level("WARNING", logger="builders.importer"):
+        result = import_one(tmp_path, row)
+    assert result.record is not None
+    assert "columns ignored" in caplog.text
+    assert "nomUsag, Remarques" in caplog.text
