@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any
 
+from pydantic import BaseModel
+
 from builders.models import (
     NILLABLE_FIELDS,
     IdentificationTitulaire,
@@ -154,9 +156,10 @@ def _specs(depth: int, names: Sequence[str]) -> tuple[_Spec, ...]:
     )
 
 
-def _emit(parts: list[str], model: object, specs: tuple[_Spec, ...]) -> None:
+def _emit(parts: list[str], model: BaseModel, specs: tuple[_Spec, ...]) -> None:
+    fields = model.__dict__  # pydantic keeps field values there; a dict lookup is cheapest
     for name, open_tag, close_tag, nil, form in specs:
-        value = getattr(model, name)
+        value = fields[name]
         if value is not None:
             parts.append(open_tag + form(value) + close_tag)
         elif nil:
