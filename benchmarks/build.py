@@ -216,7 +216,9 @@ def main() -> None:
         print(f"generated {args.records} rows in {time.perf_counter() - started:.1f}s")
         command = [sys.executable, __file__, "--child", str(csv_path), str(out_dir), str(data_dir)]
         done = subprocess.run(command, check=True, capture_output=True, text=True)
-        peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak_rss_mb = usage.ru_maxrss / 1024
+        build_cpu = usage.ru_utime + usage.ru_stime
         summary = json.loads(done.stdout.strip().splitlines()[-1])
         print(
             f"build: {summary['valid']} valid, {summary['rejected']} rejected, "
@@ -232,6 +234,9 @@ def main() -> None:
                 capture_output=True,
             )
         xmllint_s = time.perf_counter() - started
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        xmllint_cpu = usage.ru_utime + usage.ru_stime - build_cpu
+        print(f"cpu: build_cpu_s={build_cpu:.2f} xmllint_cpu_s={xmllint_cpu:.2f} (all processes)")
         out_mb = sum(Path(f).stat().st_size for f in summary["files"]) / 1e6
         build_s = summary["build_s"]
         print(
