@@ -81,7 +81,6 @@ def build_command(
     Exit code 0 when every row was valid, 1 when some were rejected, 2 on unusable input.
     """
     from builders.build import build
-    from builders.validate import FluxValidationError
 
     config = app.config
     version: SchemaVersion | None = schema_version  # type: ignore[assignment]
@@ -94,11 +93,8 @@ def build_command(
             data_dir=config.agent.data_dir,
             schema_version=version,
         )
-    except FluxValidationError as exc:
-        _fail(str(exc), as_json, EXIT_REJECTED, built=exc.built)
-        return
     except (BuildError, OSError) as exc:
-        _fail(str(exc), as_json, EXIT_UNUSABLE, built=[])
+        _fail(str(exc), as_json, EXIT_UNUSABLE)
         return
     if result.xsd is None:
         _no_xsd_warning(result.schema_version)
@@ -117,6 +113,14 @@ def build_command(
                 }
                 for e in result.errors
             ],
+            "xsd_failures": [
+                {
+                    "name": failure.name,
+                    "moved_to": str(failure.moved_to),
+                    "errors": [{"line": e.line, "message": e.message} for e in failure.errors],
+                }
+                for failure in result.failures
+            ],
             "counts": {
                 "valid": result.valid,
                 "rejected": result.rejected,
@@ -134,17 +138,16 @@ def build_command(
             f"{result.valid} valid, {result.rejected} rejected, "
             f"{result.skipped} skipped as not admitted"
         )
-    if result.rejected:
+    for failure in result.failures:
+        click.echo(f"Error: {failure.describe()}", err=True)
+    if result.rejected or result.failures:
         sys.exit(EXIT_REJECTED)
 
 
-def _fail(message: str, as_json: bool, code: int, *, built: list[BuiltFile]) -> None:
+def _fail(message: str, as_json: bool, code: int) -> None:
     if as_json:
-        document = {"error": message, "files": [_file_json(b) for b in built], "errors": []}
+        document = {"error": message, "files": [], "errors": []}
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
-    else:
-        for b in built:
-            click.echo(_wrote(b))
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
 

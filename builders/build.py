@@ -23,6 +23,7 @@ from builders.models import PassageRecord
 from builders.schemas import get_schema
 from builders.settings import BuildSettings, Declarant, SchemaVersion
 from builders.spool import Spool
+from builders.validate import FileFailure, FluxValidationError
 from builders.writer import FluxWriter, fragment_for, utc_now, uuid4_str
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class BuildResult:
     xsd: Path | None
     files: list[BuiltFile] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    failures: list[FileFailure] = field(default_factory=list)
     valid: int = 0
     rejected: int = 0
     skipped: int = 0
@@ -123,7 +125,8 @@ def build(
 
     Raises:
         BuildError: an input file is unusable (missing, unreadable, no usable header).
-        FluxValidationError: a built file failed the imported XSD (moved aside).
+
+    A built file that fails the imported XSD is moved aside and listed in ``failures``.
     """
     version: SchemaVersion = schema_version or settings.schema_version
     xsd = get_schema(data_dir, version)
@@ -146,5 +149,8 @@ def build(
         except BaseException:
             writer.abort()
             raise
-    result.files = writer.finish()
+    try:
+        result.files = writer.finish()
+    except FluxValidationError as exc:
+        result.files, result.failures = exc.built, exc.failures
     return result

@@ -86,19 +86,6 @@ def escape(text: str) -> str:
     return text
 
 
-def lexical(value: object) -> str:
-    """The XSD lexical form of a model value (boolean, int, date, enum or string)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Enum):
-        return str(value.value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return escape(str(value))
-
-
 def _bool(value: bool) -> str:
     return "true" if value else "false"
 

@@ -148,3 +148,19 @@ def test_schema_import_cli_reports_version_and_refuses_non_xsd(config, tmp_path,
     assert listed.stdout.startswith("1.1.2  sha256 ")
     refused = _run(config, "schema", "import", str(shared_cdc / "cdc-example-1.1.5-CREATION.xml"))
     assert refused.exit_code == 1 and "not an XSD" in refused.stderr
+
+
+def test_build_cli_xsd_failure_exit_1_and_listed(config, tmp_path, xsd115):
+    """A file failing the imported XSD: exit 1, listed under xsd_failures with its lines."""
+    from tests.unit.builders_output.conftest import strict_xsd
+
+    assert _run(config, "schema", "import", str(strict_xsd(xsd115, tmp_path))).exit_code == 0
+    export = write_csv(tmp_path / "export.csv", [{"idTechnique": "R1"}])
+    result = _run(config, "build", str(export), "--out", str(tmp_path / "out"), "--json")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["files"] == [] and document["errors"] == []
+    (failure,) = document["xsd_failures"]
+    assert failure["moved_to"].endswith(".xml.invalid")
+    assert failure["errors"][0]["line"] > 0
+    assert "fails the imported XSD" in result.stderr

@@ -125,3 +125,16 @@ def test_build_validates_files_in_background_during_import(tmp_path, xsd115, mon
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         b.name for b in result.files
     )
+
+
+def test_build_reports_file_failing_imported_xsd(tmp_path, xsd115):
+    """A file the imported XSD rejects is listed in failures, moved aside, never published."""
+    from tests.unit.builders_output.conftest import strict_xsd
+
+    import_schema(strict_xsd(xsd115, tmp_path), tmp_path / "data")
+    export = write_csv(tmp_path / "export.csv", [{"idTechnique": "R1"}, {"sexe": "?"}])
+    result = _build([export], tmp_path)
+    assert result.files == [] and result.rejected == 1
+    (failure,) = result.failures
+    assert "nomNaissance" in failure.errors[0].message
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [failure.moved_to.name]
