@@ -98,6 +98,9 @@ def parse_report(source: Path | bytes, *, max_bytes: int = 50_000_000) -> Proces
         ReportRefused: The input is unreadable, too large, not XML, hostile or not a report.
     """
     label = str(source) if isinstance(source, Path) else "report"
+    # libxml2's error log is per thread and outlives a parse: clear it so the errors read
+    # in _where belong to this report, not to whatever this thread parsed before.
+    etree.clear_error_log()
     try:
         with _open(source, label, max_bytes) as stream:
             return _parse_stream(stream, label)
