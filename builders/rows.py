@@ -80,6 +80,20 @@ _NATIONAL_NEEDS: Final = frozenset({"nir", "nomNaissance"})
 _DOSSIER_NEEDS: Final = frozenset(cols.DOSSIER)
 _TITULAIRE_NEEDS: Final = frozenset({"nomNaissance", "prenom1", "sexe"})
 _BIRTH_YEAR: Final = frozenset({"anneeNaissance", "dateNaissance"})
+#: Fields the row mapper may fill in without a cell of their own.
+_FILLED: Final = frozenset(
+    {*cols.DECLARATION, "natureDeposant", "type", "idTechnique", *_BIRTH, "codePaysNaissance"}
+)
+_BLOCKS: Final = {
+    "declaration": cols.DECLARATION,
+    "certification": cols.CERTIFICATION,
+    "passage": cols.PASSAGE,
+    "digcomp": cols.DIGCOMP,
+    "modalites": cols.MODALITES,
+    "titulaire": cols.TITULAIRE,
+    "dossierFormation": cols.DOSSIER,
+    "identifiantNational": ("nir", "nomNaissance"),
+}
 _BCR_FIELDS: Final = frozenset({"idClientEmetteur", "idClientCertificateur"})
 _CODE_TYPE: Final = re.compile(r"(RNCP|RS)[0-9]+$")
 _OTHER_BRANCHES: Final = _DOSSIER_NEEDS | {"nir"}
@@ -132,6 +146,13 @@ class RowMapper:
             if schema_version == "1.1.5"
             else ("dossierFormation", "titulaire", "identifiantNational")
         )
+        # Per block, only the names a row of this file can hold (its columns, and the values
+        # _complete may fill in): building the nested input is then a few short loops.
+        possible = self._index.keys() | _FILLED
+        self._blocks = {
+            block: tuple(name for name in names if name in possible)
+            for block, names in _BLOCKS.items()
+        }
         # Exports without NIR or dossier columns always declare a titulaire.
         self._only_branch = "titulaire" if _OTHER_BRANCHES.isdisjoint(self._index) else None
         self._context = {rules.SCHEMA_VERSION_KEY: schema_version, XML_CHARS_CHECKED: True}
@@ -277,27 +298,24 @@ class RowMapper:
         return "titulaire"
 
     def _build(self, present: AbstractSet[str], values: Mapping[str, Any]) -> dict[str, Any]:
-        def pick(names: tuple[str, ...]) -> dict[str, Any]:
-            return {name: values[name] for name in names if name in values}
-
-        passage = pick(cols.PASSAGE)
-        digcomp = pick(cols.DIGCOMP)
+        """The nested input of ``PassageRecord`` from the row's flat values."""
+        blocks = self._blocks
+        passage = {name: values[name] for name in blocks["passage"] if name in values}
+        digcomp = {name: values[name] for name in blocks["digcomp"] if name in values}
         if digcomp:
             passage["niveauNumeriqueEuropeen"] = digcomp
-        modalites = pick(cols.MODALITES)
+        modalites = {name: values[name] for name in blocks["modalites"] if name in values}
         if modalites:
             passage["modalitesInscription"] = modalites
         branch = self._only_branch or self._branch(present)
-        if branch == "titulaire":
-            identity = pick(cols.TITULAIRE)
-        elif branch == "dossierFormation":
-            identity = pick(cols.DOSSIER)
-        else:
-            identity = pick(("nir", "nomNaissance"))
-        passage["identificationTitulaire"] = {branch: identity}
+        passage["identificationTitulaire"] = {
+            branch: {name: values[name] for name in blocks[branch] if name in values}
+        }
         return {
-            "declaration": pick(cols.DECLARATION),
-            "certification": pick(cols.CERTIFICATION),
+            "declaration": {name: values[name] for name in blocks["declaration"] if name in values},
+            "certification": {
+                name: values[name] for name in blocks["certification"] if name in values
+            },
             "passage": passage,
         }
 
