@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from portal.sandbox.rows import Session
 from portal.sandbox.settings import SandboxSettings
-from portal.sandbox.store import Session, Store
+from portal.sandbox.store import Store
 
 log = logging.getLogger(__name__)
 

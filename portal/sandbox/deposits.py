@@ -19,7 +19,8 @@ from portal.sandbox import labels
 from portal.sandbox.files import open_private, private_dir, write_private
 from portal.sandbox.labels import Status
 from portal.sandbox.receipts import check_file, receipt_xml
-from portal.sandbox.store import Deposit, Store
+from portal.sandbox.rows import Deposit
+from portal.sandbox.store import Store
 
 log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024

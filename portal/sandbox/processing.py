@@ -24,7 +24,8 @@ from portal.sandbox.fluxscan import Passage, iter_passages, read_header
 from portal.sandbox.labels import Status
 from portal.sandbox.rapport import PassagesReport, write_error_report
 from portal.sandbox.registry import Registry
-from portal.sandbox.store import Deposit, Store
+from portal.sandbox.rows import Deposit
+from portal.sandbox.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as WebResponse
 from portal.sandbox import labels
 from portal.sandbox.app import login_required, page, sandbox, state
 from portal.sandbox.deposits import UploadRefused
-from portal.sandbox.store import Deposit
+from portal.sandbox.rows import Deposit
 
 blueprint = Blueprint("pages", __name__)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.sandbox.conftest import PROFILE, login, open_history
+from tests.sandbox.conftest import PROFILE, login, open_deposit_form, open_history
 from tests.sandbox_server import SandboxHandle, running_sandbox
 
 pytestmark = pytest.mark.browser
@@ -176,3 +176,25 @@ def test_otp_step_uses_the_code_written_to_the_data_folder(page: Page, tmp_path:
         code_input.fill(code)
         page.get_by_role("button", name=PROFILE.otp_button_label, exact=True).click()
         expect(page.get_by_role("link", name=PROFILE.deposit_tab_label)).to_be_visible()
+
+
+def test_session_expiry_during_upload_stores_nothing(
+    page: Page, sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """An upload posted after the session expired lands on the login page; nothing stored."""
+    flux = tmp_path / "tardif.xml"
+    flux.write_text("<a/>", encoding="utf-8")
+    login(page, sandbox)
+    open_deposit_form(page)
+    page.locator(PROFILE.file_input_selector).set_input_files(flux)
+    before = len(sandbox.deposits())
+    sandbox.set_faults(session_max_age_s=0.01)
+    try:
+        deadline = time.monotonic() + 10
+        while not page.get_by_role("button", name=PROFILE.login_button_label).count():
+            assert time.monotonic() < deadline, "the session never expired"
+            page.get_by_role("button", name=PROFILE.upload_button_label).click()
+    finally:
+        sandbox.set_faults(session_max_age_s=None)
+    expect(page.get_by_role("status")).to_contain_text("Votre session a expiré")
+    assert len(sandbox.deposits()) == before

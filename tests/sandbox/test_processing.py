@@ -14,7 +14,8 @@ from portal.reports import parse_report
 from portal.sandbox.deposits import DepositService
 from portal.sandbox.labels import Status
 from portal.sandbox.processing import SUPPRESSION_UNKNOWN, Processor, Worker
-from portal.sandbox.store import Deposit, Store
+from portal.sandbox.rows import Deposit
+from portal.sandbox.store import Store
 from tests.sandbox.fluxgen import BCR, P, write_flux
 
 XSD_115 = "cdc-certifications-1.1.5.xsd"
