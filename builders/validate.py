@@ -19,6 +19,7 @@ ones aside (``<name>.invalid``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -175,9 +176,12 @@ class _Worker:
             raise BuildError(f"the XSD validation process died (exit {self.process.poll()})")
         return [XsdError(*item) for item in json.loads(line)]
 
-    def stop(self) -> None:
+    def stop(self, *, kill: bool) -> None:
+        if kill:
+            self.process.kill()
         if self.process.stdin is not None:
-            self.process.stdin.close()
+            with contextlib.suppress(BrokenPipeError):  # already gone: nothing to tell it
+                self.process.stdin.close()
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -212,9 +216,6 @@ class FileValidator:
 
     def _worker(self, xsd: Path) -> _Worker:
         if len(self._workers) < self._max_workers:
-            idle = [w for w in self._workers if w.pending == 0]
-            if idle:
-                return idle[0]
             self._workers.append(_Worker(xsd))
             return self._workers[-1]
         return min(self._workers, key=lambda w: w.pending)
@@ -232,13 +233,16 @@ class FileValidator:
                 else:
                     built.append(pending.publish())
         finally:
-            self.abort()
+            self._stop(kill=False)
         return built, failures
 
     def abort(self) -> None:
-        """Stop the worker processes (files not yet published stay as temp parts)."""
+        """Kill the worker processes (files not yet published stay as temp parts)."""
+        self._stop(kill=True)
+
+    def _stop(self, *, kill: bool) -> None:
         for worker in self._workers:
-            worker.stop()
+            worker.stop(kill=kill)
         self._workers = []
         self._queue = []
 
