@@ -36,12 +36,18 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Final
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from builders import columns as cols
 from builders import idtech, rules
-from builders.models import XML_CHARS_CHECKED, PassageRecord
+from builders.models import (
+    XML_CHARS_CHECKED,
+    Certification,
+    Declaration,
+    ModalitesInscription,
+    PassageRecord,
+)
 from builders.normalize import CellError
 from builders.settings import Declarant, SchemaVersion
 
@@ -152,6 +158,11 @@ class RowMapper:
         self._blocks = {
             block: tuple(name for name in names if name in possible)
             for block, names in _BLOCKS.items()
+        }
+        self._cache: dict[type[BaseModel], dict[tuple[tuple[str, Any], ...], BaseModel]] = {
+            Declaration: {},
+            Certification: {},
+            ModalitesInscription: {},
         }
         # Exports without NIR or dossier columns always declare a titulaire.
         self._only_branch = "titulaire" if _OTHER_BRANCHES.isdisjoint(self._index) else None
@@ -306,18 +317,37 @@ class RowMapper:
             passage["niveauNumeriqueEuropeen"] = digcomp
         modalites = {name: values[name] for name in blocks["modalites"] if name in values}
         if modalites:
-            passage["modalitesInscription"] = modalites
+            passage["modalitesInscription"] = self._shared(ModalitesInscription, modalites)
         branch = self._only_branch or self._branch(present)
         passage["identificationTitulaire"] = {
             branch: {name: values[name] for name in blocks[branch] if name in values}
         }
+        declaration = {name: values[name] for name in blocks["declaration"] if name in values}
+        certification = {name: values[name] for name in blocks["certification"] if name in values}
         return {
-            "declaration": {name: values[name] for name in blocks["declaration"] if name in values},
-            "certification": {
-                name: values[name] for name in blocks["certification"] if name in values
-            },
+            "declaration": self._shared(Declaration, declaration),
+            "certification": self._shared(Certification, certification),
             "passage": passage,
         }
+
+    def _shared(self, model: type[BaseModel], data: dict[str, Any]) -> object:
+        """A validated sub-model shared by the rows that repeat ``data``, else ``data`` itself.
+
+        An export repeats its declarant, certification and inscription terms on every row:
+        validating them once per distinct value saves time, and records share the instances.
+        Invalid data is returned as is, so the record's validation reports it at its place.
+        """
+        cache = self._cache[model]
+        key = tuple(data.items())
+        found = cache.get(key)
+        if found is None:
+            try:
+                found = model.model_validate(data)
+            except ValidationError:
+                return data
+            if len(cache) < _CACHE_SIZE:
+                cache[key] = found
+        return found
 
     def _model_errors(
         self,
