@@ -425,3 +425,17 @@ def test_import_file_warns_about_ignored_columns(
     assert result.record is not None
     assert "columns ignored" in caplog.text
     assert "nomUsag, Remarques" in caplog.text
+
+
+def test_import_file_shares_repeated_blocks(tmp_path: Path) -> None:
+    """Rows repeating the declarant and certification share one validated instance of each."""
+    first, second, third = import_rows(
+        tmp_path,
+        [base_row(), base_row(idTechnique="2"), base_row(idTechnique="3", code="RNCP1")],
+    )
+    assert first.record is not None
+    assert second.record is not None
+    assert third.record is not None
+    assert first.record.certification is second.record.certification
+    assert first.record.declaration is third.record.declaration
+    assert third.record.certification.code == "RNCP1"
