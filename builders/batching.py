@@ -25,6 +25,7 @@ from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from builders.errors import BuildError
+from builders.layout import Layout, LayoutRecorder
 from builders.render import (
     CERTIFICATION_CLOSE,
     FILE_TAIL,
@@ -118,6 +119,7 @@ class PendingFile:
 
     temp_path: Path
     built: BuiltFile
+    layout: Layout | None = None  # where the passages are, for chunked validation
 
     def publish(self) -> BuiltFile:
         """Rename to the final, deposit-ready name (atomic within the folder)."""
@@ -140,14 +142,17 @@ class _OpenFile:
         self.handle = _open_private(temp_path)
         self.digest = hashlib.sha256()
         self.size = 0
+        self.lines = 0
         self.passages = 0
         self.cert: CertKey | None = None
         self.write(head)
+        self.layout = LayoutRecorder(self.size, self.lines)
 
     def write(self, data: bytes) -> None:
         self.handle.write(data)
         self.digest.update(data)
         self.size += len(data)
+        self.lines += data.count(b"\n")
 
 
 class BatchWriter:
@@ -197,10 +202,14 @@ class BatchWriter:
             )
         if current.cert != fragment.cert_key:
             if current.cert is not None:
+                current.layout.end(current.size)
                 current.write(CERTIFICATION_CLOSE)
             key = fragment.cert_key
+            start, line = current.size, current.lines + 1
             current.write(render_certification_open(key.type, key.code, key.nature_deposant))
+            current.layout.certification(start, current.size, line)
             current.cert = key
+        current.layout.passage(current.size, current.lines + 1)
         current.write(fragment.xml)
         current.passages += 1
         if self._on_passage is not None:
@@ -259,6 +268,7 @@ class BatchWriter:
         if current is None:
             return
         self._file = None
+        current.layout.end(current.size)
         current.write(CERTIFICATION_CLOSE)
         current.write(FILE_TAIL)
         current.handle.flush()
@@ -273,4 +283,5 @@ class BatchWriter:
             size=current.size,
             sha256=current.digest.hexdigest(),
         )
-        self._on_file(PendingFile(temp_path=current.temp_path, built=built))
+        layout = current.layout.layout()
+        self._on_file(PendingFile(temp_path=current.temp_path, built=built, layout=layout))

@@ -54,7 +54,8 @@ from builders.batching import (
 from builders.models import PassageRecord, SuppressionRecord
 from builders.render import render_passage, render_suppression
 from builders.settings import BuildSettings, SchemaVersion
-from builders.validate import FileValidator, FluxValidationError
+from builders.validate import FluxValidationError
+from builders.workers import FileValidator
 
 logger = logging.getLogger(__name__)
 

@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from builders.batching import BatchWriter, Limits, PendingFile
 from builders.settings import BuildSettings
-from builders.validate import FluxValidationError, xsd_errors
-from tests.unit.builders_output.conftest import make_record, strict_xsd, write_flux
+from builders.validate import FluxValidationError, file_errors, layout_errors, xsd_errors
+from builders.writer import fragment_for
+from tests.unit.builders_output.conftest import fixed_clock, make_record, strict_xsd, write_flux
 
 SAMPLES = (
     "cdc-example-1.1.2-Fichier-XML-v2.0.0.xml",
@@ -91,7 +93,7 @@ def test_writer_moves_aside_a_file_the_imported_xsd_rejects(tmp_path, xsd115):
 
 def test_writer_background_validation_publishes_good_files_only(tmp_path, xsd115, monkeypatch):
     """With worker processes, valid files are published and the invalid one moved aside."""
-    monkeypatch.setattr("builders.validate.BACKGROUND_BYTES", 0)
+    monkeypatch.setattr("builders.workers.BACKGROUND_BYTES", 0)
     xsd = strict_xsd(xsd115, tmp_path)
     records = [
         make_record("T1", nom="Abc"),
@@ -111,3 +113,65 @@ def test_writer_with_official_xsd_publishes_valid_files(tmp_path, xsd115):
     built = write_flux([make_record("T1"), make_record("T2")], tmp_path, xsd=xsd115)
     assert [b.passages for b in built] == [2]
     assert built[0].path.exists()
+
+
+def _written(folder: Path, records: list) -> PendingFile:
+    """Write one file with the batch writer and return it unpublished, with its layout."""
+    files: list[PendingFile] = []
+    writer = BatchWriter(
+        folder,
+        prefix="t",
+        schema_version="1.1.5",
+        action="CREATION",
+        limits=Limits(50_000, 190_000_000),
+        now=fixed_clock(),
+        new_id=lambda: "id-1",
+        on_file=files.append,
+    )
+    for record in records:
+        writer.add(fragment_for(record, "1.1.5"))
+    writer.close()
+    return files[0]
+
+
+def _two_certifications(folder: Path) -> PendingFile:
+    records = [make_record(f"T{i:05d}") for i in range(2100)]
+    records += [make_record(f"S{i:05d}", type_="RS", code="RS5875") for i in range(1200)]
+    return _written(folder, records)
+
+
+def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def test_layout_errors_same_as_streaming_and_header_reported_once(tmp_path, xsd115):
+    """Run-by-run validation finds the streaming validator's errors, at the same lines, once."""
+    pending = _two_certifications(tmp_path)
+    assert pending.layout is not None and len(pending.layout.chunks) == 5
+    path = pending.temp_path
+    assert layout_errors(path, xsd115, pending.layout) == []
+    text = path.read_text(encoding="utf-8")
+    # same-length edits keep the layout valid: a header error (in every run), a passage in run 3
+    _edit(path, "<cpf:horodatage>2026-01", "<cpf:horodatage>2026-13")
+    late = text.index("<cpf:idTechnique>T02050<")
+    edited = path.read_text(encoding="utf-8")
+    cut = edited.index("<cpf:sexe>F<", late)
+    path.write_text(edited[:cut] + "<cpf:sexe>X<" + edited[cut + 12 :], encoding="utf-8")
+    streaming = xsd_errors(path, xsd115)
+    by_runs = layout_errors(path, xsd115, pending.layout)
+    assert by_runs is not None
+    assert [(e.line, e.message) for e in by_runs] == [(e.line, e.message) for e in streaming]
+    assert len(by_runs) == 2
+    assert by_runs[0].line == _line_of(text, "<cpf:horodatage>")
+
+
+def test_layout_errors_refuses_a_file_that_no_longer_matches(tmp_path, xsd115):
+    """A file edited after writing is not trusted to its layout: streaming takes over."""
+    pending = _two_certifications(tmp_path)
+    _edit(pending.temp_path, "<cpf:sexe>F</cpf:sexe>", "<cpf:sexe>FF</cpf:sexe>")
+    assert layout_errors(pending.temp_path, xsd115, pending.layout) is None
+    errors = file_errors(pending.temp_path, xsd115, pending.layout)
+    text = pending.temp_path.read_text(encoding="utf-8")
+    assert [e.line for e in errors] == [_line_of(text, "<cpf:sexe>FF")]
