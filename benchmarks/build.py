@@ -215,7 +215,9 @@ def main() -> None:
         generate(csv_path, args.records, args.seed)
         print(f"generated {args.records} rows in {time.perf_counter() - started:.1f}s")
         command = [sys.executable, __file__, "--child", str(csv_path), str(out_dir), str(data_dir)]
-        done = subprocess.run(command, check=True, capture_output=True, text=True)
+        done = subprocess.run(command, check=False, capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"bench: the build failed:\n{done.stderr}")
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         peak_rss_mb = usage.ru_maxrss / 1024
         build_cpu = usage.ru_utime + usage.ru_stime
