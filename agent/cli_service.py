@@ -99,6 +99,8 @@ def deposit_now(app: AppContext, wait: bool, timeout_s: float | None, as_json: b
             )
     except AlreadyRunning as exc:
         raise _locked(exc) from exc
+    except (StoreError, TransitionError) as exc:
+        raise click.ClickException(str(exc)) from exc
     if as_json:
         _dump(summary.to_json())
     else:

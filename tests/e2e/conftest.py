@@ -11,6 +11,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -97,15 +98,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]
         yield handle
 
 
-@pytest.fixture
-def agent(tmp_path: Path, sandbox: SandboxHandle) -> Agent:
-    """A configured agent whose keyring holds the replica's password."""
-    root = tmp_path / "agent"
-    root.mkdir(mode=0o700)
-    key = root / "keyring-key"
-    fd = os.open(key, os.O_WRONLY | os.O_CREAT, 0o600)
-    os.write(fd, secrets.token_urlsafe(16).encode())
-    os.close(fd)
+def _agent_at(root: Path, sandbox: SandboxHandle) -> Agent:
+    root.mkdir(mode=0o700, exist_ok=True)
     (root / "accrochage.toml").write_text(
         CONFIG.format(url=sandbox.url, username=sandbox.username), encoding="utf-8"
     )
@@ -113,12 +107,31 @@ def agent(tmp_path: Path, sandbox: SandboxHandle) -> Agent:
     env.update(
         PYTHON_KEYRING_BACKEND="portal.keyring_file.AgentCryptFileKeyring",
         KEYRING_CRYPTFILE_PATH=str(root / "keyring.cfg"),
-        KEYRING_CRYPTFILE_PASSWORD_FILE=str(key),
+        KEYRING_CRYPTFILE_PASSWORD_FILE=str(root / "keyring-key"),
         ACCROCHAGE_CONFIG=str(root / "accrochage.toml"),
     )
-    made = Agent(root, env)
-    done = made.run("credentials", "set", stdin=sandbox.password + "\n")
+    return Agent(root, env)
+
+
+@pytest.fixture(scope="module")
+def keyring_files(tmp_path_factory: pytest.TempPathFactory, sandbox: SandboxHandle) -> Path:
+    """An encrypted keyring holding the replica's password, stored once per module."""
+    root = tmp_path_factory.mktemp("keyring") / "agent"
+    root.mkdir(mode=0o700)
+    fd = os.open(root / "keyring-key", os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, secrets.token_urlsafe(16).encode())
+    os.close(fd)
+    done = _agent_at(root, sandbox).run("credentials", "set", stdin=sandbox.password + "\n")
     assert done.returncode == 0, done.stderr
+    return root
+
+
+@pytest.fixture
+def agent(tmp_path: Path, sandbox: SandboxHandle, keyring_files: Path) -> Agent:
+    """A configured agent (own data directory) whose keyring holds the replica's password."""
+    made = _agent_at(tmp_path / "agent", sandbox)
+    for name in ("keyring-key", "keyring.cfg"):
+        shutil.copy2(keyring_files / name, made.root / name)
     return made
 
 
