@@ -81,7 +81,7 @@ class EvidenceRecorder:
         if page is not None:
             shot = folder / SCREENSHOT_NAME
             try:
-                page.evaluate(_CLEAR_PASSWORDS_JS)
+                _clear_passwords(page)
                 page.screenshot(path=str(shot), full_page=True, timeout=_SCREENSHOT_TIMEOUT_MS)
             # A broken page or closed browser must not mask the failure we are documenting.
             except Exception as exc:  # noqa: BLE001
@@ -101,6 +101,19 @@ class EvidenceRecorder:
         if saved:
             log.info("%s: evidence saved in %s", step, folder)
         return tuple(saved)
+
+
+def _clear_passwords(page: Page) -> None:
+    """Empty every password field; if the page is mid-navigation, wait for it and try again.
+
+    Raises the last error when the fields could not be cleared: then no screenshot is taken.
+    """
+    try:
+        page.evaluate(_CLEAR_PASSWORDS_JS)
+    # Typically "execution context was destroyed": a navigation was still landing.
+    except Exception:  # noqa: BLE001
+        page.wait_for_load_state("domcontentloaded", timeout=_SCREENSHOT_TIMEOUT_MS)
+        page.evaluate(_CLEAR_PASSWORDS_JS)
 
 
 def _private(path: Path) -> Path:

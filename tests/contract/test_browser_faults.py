@@ -16,12 +16,18 @@ from typing import Any
 
 import pytest
 
-from portal.base import DepositState
-from portal.errors import DepositRefused, PortalError, PortalUnavailable, ProfileMismatch
+from portal.base import DepositState, DocumentKind
+from portal.errors import (
+    DepositRefused,
+    LoginFailed,
+    PortalError,
+    PortalUnavailable,
+    ProfileMismatch,
+)
 from portal.evidence import SCREENSHOT_NAME, TRACE_NAME
 from portal.profile import PortalProfile
 from tests.contract.helpers import browser_portal
-from tests.sandbox_server import SandboxHandle
+from tests.sandbox_server import SandboxHandle, running_sandbox
 
 pytestmark = pytest.mark.browser
 
@@ -227,3 +233,55 @@ def test_browser_unreachable_portal_is_transient(tmp_path: Path, replica: Sandbo
         portal.login()
     assert len(waits) == 1
     assert isinstance(info.value, PortalError)
+
+
+def test_browser_timeout_then_success(replica: SandboxHandle, tmp_path: Path) -> None:
+    """A page slower than the action timeout is a transient failure, retried."""
+    waits: list[float] = []
+    portal = browser_portal(
+        replica, tmp_path, sleep=_heal(replica, waits, latency_ms=0), action_timeout_s=1.0
+    )
+    with portal:
+        portal.login()
+        replica.set_faults(latency_ms=2500)
+        try:
+            history = portal.history()
+        finally:
+            replica.set_faults(latency_ms=0)
+    assert isinstance(history, list)
+    assert waits  # at least one attempt timed out (a late answer may spoil a second one)
+    assert list((tmp_path / "evidence").rglob(SCREENSHOT_NAME))
+
+
+def test_browser_second_factor_stops_login(tmp_path: Path) -> None:
+    """A one-time-code step after the password is a LoginFailed for the operator, not a retry."""
+    waits: list[float] = []
+    with running_sandbox(tmp_path / "otp-replica", otp_enabled=True) as otp_replica:
+        portal = browser_portal(otp_replica, tmp_path, sleep=waits.append)
+        with portal, pytest.raises(LoginFailed, match="second step") as info:
+            portal.login()
+    assert waits == []
+    assert [p.name for p in info.value.evidence] == [SCREENSHOT_NAME]  # no trace before login
+
+
+def test_browser_inline_document_fetched_with_cookies(
+    replica: SandboxHandle, tmp_path: Path, deposit_file: Callable[[], Path]
+) -> None:
+    """A receipt shown in the page instead of downloaded is fetched from its link."""
+    path = deposit_file()
+    portal = browser_portal(replica, tmp_path, download_start_timeout_s=1.0)
+    with portal:
+        portal.deposit(path)
+        portal.page.route(
+            "**/accuse-reception",
+            lambda route: route.fulfill(
+                status=200,
+                body="Accusé de réception affiché dans la page",
+                headers={"Content-Type": "text/plain; charset=utf-8"},
+            ),
+        )
+        saved = portal.fetch_document(path.name, DocumentKind.RECEIPT, tmp_path / "docs")
+    stored = next(d for d in replica.server.store.deposits() if d.file_name == path.name)
+    expected = (replica.data_dir / stored.receipt_path).read_bytes()
+    assert saved.path.read_bytes() == expected  # the server's bytes, fetched with our cookies
+    assert saved.path.suffix == ".xml"
