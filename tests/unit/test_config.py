@@ -24,7 +24,7 @@ def test_config_schedule_rejects_bad_cron(tmp_path: Path) -> None:
     """A schedule that is not a cron expression names the key."""
     path = tmp_path / "bad.toml"
     path.write_text('[schedule]\ndeposit = "every night"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match="schedule.deposit: .*not a cron expression"):
+    with pytest.raises(ConfigError, match=r"schedule\.deposit: .*not a cron expression"):
         load_config(path)
 
 
