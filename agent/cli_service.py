@@ -160,6 +160,12 @@ def status(app: AppContext, batch: str | None, as_json: bool) -> None:
 def _render_status(data: dict[str, Any]) -> None:
     counts = data["passages"]
     click.echo("Passages: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
+    for source in data["imports"]:
+        if source["invalid"]:
+            click.echo(
+                f"Invalid rows: {source['invalid']} in {source['name']} "
+                f"(imported {source['imported_at']}): see {source['error_report']}"
+            )
     click.echo("Batches:")
     for b in data["batches"]:
         c = b["counts"]

@@ -138,7 +138,7 @@ def run_deposit(
         store.add_event("run_started", "collect" if options.collect_only else "deposit run")
         if not options.collect_only:
             _prepare(store, config, summary, now=now, progress=progress)
-        if _portal_needed(store):
+        if _portal_needed(store, collect_only=options.collect_only):
             try:
                 with portal_factory() as portal:
                     _with_portal(store, portal, config, summary, options, control)
@@ -182,8 +182,12 @@ def _prepare(
     crash_point("after_build")
 
 
-def _portal_needed(store: Store) -> bool:
-    return bool(store.batches(BatchStatus.BUILT, BatchStatus.UPLOADING, BatchStatus.UPLOADED))
+def _portal_needed(store: Store, *, collect_only: bool) -> bool:
+    """Open the browser only when there is something to send, settle or collect."""
+    wanted = [BatchStatus.UPLOADING, BatchStatus.UPLOADED]
+    if not collect_only:
+        wanted.append(BatchStatus.BUILT)
+    return bool(store.batches(*wanted))
 
 
 @dataclass(frozen=True)

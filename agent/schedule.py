@@ -6,7 +6,9 @@ between processes) and three cron jobs from ``[schedule]``:
 - ``deposit``: import, build, deposit, collect (nightly by default);
 - ``collect``: collect receipts and reports (every two hours by default);
 - ``deadline-check``: hourly; when a pending passage is within ``deadline_days`` of its
-  three-month deadline, it runs the deposit at once instead of waiting for the night.
+  three-month deadline, it runs the deposit at once instead of waiting for the night;
+- ``startup-collect``: once at start, so uploads left in doubt by a crash are settled from the
+  portal history (and ready reports collected) before the next scheduled deposit.
 
 Every job has an explicit id, ``replace_existing=True``, ``coalesce=True``,
 ``max_instances=1`` and a misfire grace time in hours. Job bodies take the ``work`` lock
@@ -130,6 +132,8 @@ def build_scheduler(jobs: Jobs) -> BlockingScheduler:
     ):
         trigger = CronTrigger.from_crontab(cron, timezone=tz)
         scheduler.add_job(func, trigger, id=job_id, name=job_id, **common)
+    # On start, settle uploads left in doubt and collect what is ready, once, right away.
+    scheduler.add_job(jobs.collect, "date", id="startup-collect", name="startup-collect", **common)
     scheduler.add_listener(jobs.listener, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     return scheduler
 

@@ -201,6 +201,14 @@ class Store:
                 (rows, valid, invalid, skipped, report or None, source_id),
             )
 
+    def sources(self, *, limit: int = 20) -> list[SourceFile]:
+        """The latest imported files, oldest first."""
+        rows = self._all(
+            "SELECT * FROM (SELECT * FROM source_files ORDER BY id DESC LIMIT ?) ORDER BY id",
+            (limit,),
+        )
+        return [SourceFile(**dict(r)) for r in rows]
+
     def add_row_error(
         self, source_id: int, row: int, field: str, value: str | None, message: str
     ) -> None:

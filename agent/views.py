@@ -54,6 +54,7 @@ def status_view(
             batch_json(b) | {"counts": store.passage_counts(batch_id=b.id)} for b in store.batches()
         ],
         "passages": store.passage_counts(),
+        "imports": [asdict(source) for source in store.sources()],
         "deadlines": {
             "today": today.isoformat(),
             "within_days": within_days,

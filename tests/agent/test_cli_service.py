@@ -82,6 +82,7 @@ def test_cli_status_and_batch_detail(config_path: Path, fake: FakePortal) -> Non
     data = json.loads(out)
     assert code == 0
     assert data["passages"] == {"deposited": 2}
+    assert [(i["name"], i["valid"], i["invalid"]) for i in data["imports"]] == [("a.csv", 2, 0)]
     assert [b["name"] for b in data["batches"]] == [name]
     code, out = invoke(config_path, "status", name.removesuffix(".xml"), "--json")
     detail = json.loads(out)

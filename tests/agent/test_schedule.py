@@ -42,7 +42,7 @@ def test_schedule_jobs_have_explicit_options(tmp_path: Path) -> None:
     )
     scheduler = build_scheduler(_jobs(config, FakePortal()))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert sorted(jobs) == ["collect", "deadline-check", "deposit"]
+    assert sorted(jobs) == ["collect", "deadline-check", "deposit", "startup-collect"]
     for job in jobs.values():
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 7200)
     assert "day_of_week='1-5'" in str(jobs["deposit"].trigger)

@@ -181,3 +181,10 @@ def test_store_source_files_by_hash(store: Store) -> None:
         1,
         "/r.csv",
     )
+
+
+def test_store_sources_latest_first_window(store: Store) -> None:
+    """sources() returns the latest imports, oldest first."""
+    for index in range(3):
+        store.add_source(f"{index}" * 64, f"f{index}.csv")
+    assert [s.name for s in store.sources(limit=2)] == ["f1.csv", "f2.csv"]

@@ -1,0 +1,57 @@
+"""Inbox helpers: deadlines, the minimal holder summary, unusable files kept and reported."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from agent.inbox import add_months, holder_summary, import_inbox
+from agent.store import Store
+from builders.models import DossierFormation, IdentificationTitulaire, Titulaire
+from tests.agent.helpers import inbox, make_config
+
+NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (dt.date(2026, 1, 15), dt.date(2026, 4, 15)),
+        (dt.date(2025, 11, 30), dt.date(2026, 2, 28)),
+        (dt.date(2023, 11, 30), dt.date(2024, 2, 29)),
+        (dt.date(2026, 10, 31), dt.date(2027, 1, 31)),
+    ],
+)
+def test_inbox_deadline_is_three_calendar_months(day: dt.date, expected: dt.date) -> None:
+    """Deadline = delivery + 3 months, clamped to the month's last day."""
+    assert add_months(day, 3) == expected
+
+
+def test_inbox_holder_summary_is_minimal() -> None:
+    """Only initials and birth year (or the branch) are kept for display."""
+    titulaire = Titulaire(
+        nomNaissance="Martin", prenom1="Élodie", anneeNaissance=1990, sexe="F", codeInsee="69123"
+    )
+    assert holder_summary(IdentificationTitulaire(titulaire=titulaire)) == "É.M. 1990"
+    dossier = DossierFormation(
+        idDossier="1234567890123", nomTitulaire="Roux", prenom1Titulaire="Ana"
+    )
+    assert holder_summary(IdentificationTitulaire(dossierFormation=dossier)) == "A.R. (dossier CPF)"
+
+
+def test_inbox_unusable_file_moved_with_report(tmp_path: Path) -> None:
+    """A file that cannot be read at all is moved aside with a report naming the problem."""
+    config = make_config(tmp_path)
+    bad = inbox(config) / "broken.csv"
+    bad.write_text("nothing;useful\n1;2\n", encoding="utf-8")
+    (inbox(config) / "notes.txt").write_text("ignored", encoding="utf-8")
+    with Store.open(config.agent.data_dir / "agent.sqlite3") as store:
+        [result] = import_inbox(store, config, now=lambda: NOW, progress=lambda _l: None)
+        assert result.failure and "no header matches" in result.failure
+        assert [e.kind for e in store.events()] == ["import_failed"]
+    report = Path(result.error_report or "")
+    assert "no header matches" in report.read_text(encoding="utf-8")
+    assert not bad.exists() and (inbox(config) / "imported" / "broken.csv").exists()
+    assert (inbox(config) / "notes.txt").exists()
