@@ -262,11 +262,18 @@ def parse_nir(raw: str) -> str:
         raise CellError(str(exc)) from None
 
 
-def parse_commune_code(raw: str) -> str:
-    """An INSEE or postal code; a 4-digit one regains the leading zero spreadsheets drop."""
+def parse_insee(raw: str) -> str:
+    """An INSEE code; 4 digits regain the leading zero spreadsheets drop, 2a/2b go upper case."""
     if len(raw) == 4 and raw.isdigit():
         return "0" + raw
     return raw.upper()
+
+
+def parse_postal(raw: str) -> str:
+    """A postal code; 4 digits regain the leading zero spreadsheets drop."""
+    if len(raw) == 4 and raw.isdigit():
+        return "0" + raw
+    return raw
 
 
 _RESULT: Final = re.compile(r"([0-9])\.([0-9])\s*=\s*([0-9]+)")

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from builders.importer import RowResult, import_file
+from builders.models import PassageRecord
+from builders.normalize import format_resultats
 from builders.settings import BuildSettings, Declarant, SchemaVersion
 from builders.template import EXAMPLE
 
@@ -74,3 +79,33 @@ def import_one(tmp_path: Path, row: Mapping[str, str], **kwargs: object) -> RowR
 def error_fields(result: RowResult) -> set[str]:
     """The CDC fields a row's errors name."""
     return {error.field for error in result.errors}
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def record_to_row(record: PassageRecord) -> dict[str, str]:
+    """The export row a certifier would write for ``record`` (canonical columns)."""
+    passage = record.passage
+    row: dict[str, str] = {}
+    for model in (record.declaration, record.certification, passage.modalitesInscription):
+        row.update({name: _cell(value) for name, value in model})
+    for name, value in passage:
+        if not isinstance(value, BaseModel):
+            row[name] = _cell(value)
+    block = passage.niveauNumeriqueEuropeen
+    if block is not None:
+        row["scoreGeneral"] = _cell(block.scoreGeneral)
+        row["resultats"] = format_resultats(block.resultats)
+    identity = passage.identificationTitulaire
+    for branch in (identity.titulaire, identity.dossierFormation, identity.identifiantNational):
+        if branch is not None:
+            row.update({name: _cell(value) for name, value in branch})
+    return row

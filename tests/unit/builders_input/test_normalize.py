@@ -19,9 +19,10 @@ from builders.normalize import (
     parse_bool,
     parse_certification_code,
     parse_certification_type,
-    parse_commune_code,
     parse_date,
+    parse_insee,
     parse_int,
+    parse_postal,
     parse_resultats,
 )
 
@@ -207,11 +208,13 @@ def test_parse_certification_code_normalises_prefix() -> None:
     assert parse_certification_code("1710") == "1710"
 
 
-def test_parse_commune_code_restores_leading_zero() -> None:
+def test_parse_commune_codes_restore_leading_zero() -> None:
     """A 4-digit code lost its leading zero in a spreadsheet; Corsican codes go upper case."""
-    assert parse_commune_code("1053") == "01053"
-    assert parse_commune_code("2a004") == "2A004"
-    assert parse_commune_code("75056") == "75056"
+    assert parse_insee("1053") == "01053"
+    assert parse_insee("2a004") == "2A004"
+    assert parse_insee("75056") == "75056"
+    assert parse_postal("1000") == "01000"
+    assert parse_postal("sw1a") == "sw1a"
 
 
 def test_parse_resultats_round_trip() -> None:
