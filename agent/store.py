@@ -249,6 +249,13 @@ class Store:
         )
         return self._passage(row) if row else None
 
+    def passages_with_id_technique(self, id_technique: str) -> list[Passage]:
+        """Every passage with this idTechnique (one per emitter BCR)."""
+        rows = self._all(
+            "SELECT * FROM passages WHERE id_technique = ? ORDER BY id", (id_technique,)
+        )
+        return [self._passage(r) for r in rows]
+
     def passage_by_id(self, passage_id: int) -> Passage:
         """The passage with this row id.
 

@@ -131,3 +131,24 @@ def test_cli_report_import_unknown_file(
     report.write_bytes(report_xml("other.xml", ok=["A1"]))
     code, out = invoke(config_path, "report", "import", str(report))
     assert code == 1 and "no batch named 'other.xml'" in out
+
+
+def test_cli_withdraw_only_open_passages(config_path: Path, fake: FakePortal) -> None:
+    """A pending passage can be withdrawn (never deposited); a deposited one cannot."""
+    config = load_config(config_path)
+    _deposited(config_path, fake)
+    write_export(inbox(config) / "b.csv", [row("C3")])
+    from agent.inbox import import_inbox
+    from agent.paths import AgentPaths
+    from agent.store import Store
+
+    with Store.open(AgentPaths.from_config(config).db) as store:
+        import_inbox(store, config, now=lambda: NOW, progress=lambda _l: None)
+    code, out = invoke(config_path, "withdraw", "C3", "--json")
+    assert code == 0 and json.loads(out) == {"withdrawn": ["C3"]}
+    code, out = invoke(config_path, "withdraw", "A1")
+    assert code == 1 and "from deposited to withdrawn" in out
+    code, out = invoke(config_path, "withdraw", "ZZ")
+    assert code == 1 and "ZZ: no passage" in out
+    code, out = invoke(config_path, "status", "--json")
+    assert json.loads(out)["passages"] == {"deposited": 2, "withdrawn": 1}
