@@ -24,7 +24,7 @@ from portal.base import DepositResult, DocumentKind, HistoryEntry, SavedDocument
 from portal.chromium import is_portal_request, launch_options, portal_origin
 from portal.documents import ensure_private_dir
 from portal.errors import LoginFailed, PortalError, PortalPermanentError, PortalUnavailable
-from portal.evidence import EvidenceRecorder
+from portal.evidence import EvidenceRecorder, StepTracer
 from portal.navigator import Navigator, SessionExpired
 from portal.retry import RetryPolicy
 from portal.session_state import SessionStore
@@ -76,8 +76,7 @@ class PlaywrightPortal:
         self._context: BrowserContext | None = None
         self._nav: Navigator | None = None
         self._logged_in = False
-        self._tracing = False
-        self._chunk = False
+        self._tracer = StepTracer()
         self._submitted: set[str] = set()
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -98,6 +97,7 @@ class PlaywrightPortal:
             context.set_default_navigation_timeout(timeout_ms)
             context.route("**/*", self._route)
             self._context = context
+            self._tracer = StepTracer(context)
             self._nav = Navigator(context.new_page(), self.settings)
         except (PlaywrightError, FileNotFoundError) as exc:
             self._shutdown()
@@ -121,7 +121,7 @@ class PlaywrightPortal:
     def _shutdown(self) -> None:
         try:
             if self._context is not None:
-                self._stop_tracing()
+                self._tracer.stop()
             if self._browser is not None:
                 self._browser.close()
         except PlaywrightError as exc:
@@ -164,7 +164,7 @@ class PlaywrightPortal:
         """Log out if logged in and forget the stored session."""
         try:
             if self._nav is not None and (self._logged_in or self._reuse_session):
-                self._stop_tracing()
+                self._tracer.stop()
                 self.navigator.log_out()
         except (PlaywrightError, PortalError) as exc:
             log.warning("logout did not complete: %s", exc)
@@ -223,15 +223,15 @@ class PlaywrightPortal:
         """One attempt: log in if needed, run ``body`` (renewing an expired session once)."""
         try:
             self._ensure_logged_in()
-            self._start_chunk(step)
+            self._tracer.start_chunk(step)
             try:
                 result = body()
             except SessionExpired:
                 log.info("%s: the portal session expired; logging in again", step)
-                self._stop_tracing()
+                self._tracer.stop()
                 self._logged_in = False
                 self._ensure_logged_in()
-                self._start_chunk(step)
+                self._tracer.start_chunk(step)
                 try:
                     result = body()
                 except SessionExpired as exc:
@@ -240,14 +240,13 @@ class PlaywrightPortal:
                     ) from exc
         except (PortalError, PlaywrightError) as exc:
             error = exc if isinstance(exc, PortalError) else _transient(step, exc)
-            error.evidence = (
-                *error.evidence,
-                *self._evidence.capture(step, self._nav.page if self._nav else None, self._save),
-            )
+            page = self._nav.page if self._nav else None
+            saved = self._evidence.capture(step, page, self._tracer.save)
+            error.evidence = (*error.evidence, *saved)
             if error is exc:
                 raise
             raise error from exc
-        self._discard_chunk()
+        self._tracer.discard_chunk()
         return result
 
     def _ensure_logged_in(self) -> None:
@@ -259,39 +258,7 @@ class PlaywrightPortal:
         self._logged_in = True
         if self._context is not None:
             self._sessions.save(dict(self._context.storage_state()))
-        self._start_tracing()
-
-    # -- tracing (after login only) -----------------------------------------------------------
-
-    def _start_tracing(self) -> None:
-        if self._context is None or self._tracing:
-            return
-        self._context.tracing.start(screenshots=True, snapshots=True, sources=False)
-        self._context.tracing.stop_chunk()  # keep nothing from before the first step
-        self._tracing = True
-
-    def _stop_tracing(self) -> None:
-        if self._context is not None and self._tracing:
-            self._context.tracing.stop()
-        self._tracing = False
-        self._chunk = False
-
-    def _start_chunk(self, step: str) -> None:
-        if self._context is not None and self._tracing and not self._chunk:
-            self._context.tracing.start_chunk(title=step)
-            self._chunk = True
-
-    def _discard_chunk(self) -> None:
-        if self._context is not None and self._chunk:
-            self._context.tracing.stop_chunk()
-        self._chunk = False
-
-    def _save(self, path: Path) -> bool:
-        if self._context is None or not self._chunk:
-            return False
-        self._chunk = False
-        self._context.tracing.stop_chunk(path=str(path))
-        return True
+        self._tracer.start()
 
 
 def _find(entries: list[HistoryEntry], file_name: str) -> HistoryEntry | None:

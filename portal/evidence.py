@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from portal.documents import ensure_private_dir
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import BrowserContext, Page
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,57 @@ class EvidenceRecorder:
         if saved:
             log.info("%s: evidence saved in %s", step, folder)
         return tuple(saved)
+
+
+class StepTracer:
+    """Playwright tracing, one chunk per step, kept only when the step fails.
+
+    ``start`` is called after login, ``stop`` before logging in again: no chunk ever covers a
+    typed password. ``save`` is what ``EvidenceRecorder.capture`` calls to keep a chunk.
+
+    Args:
+        context: The browser context to trace (None: tracing is a no-op).
+    """
+
+    def __init__(self, context: BrowserContext | None = None) -> None:
+        self._context = context
+        self._on = False
+        self._chunk = False
+
+    def start(self) -> None:
+        """Start tracing (no-op when already on)."""
+        if self._context is None or self._on:
+            return
+        self._context.tracing.start(screenshots=True, snapshots=True, sources=False)
+        self._context.tracing.stop_chunk()  # keep nothing from before the first step
+        self._on = True
+
+    def stop(self) -> None:
+        """Stop tracing and drop whatever was not saved."""
+        if self._context is not None and self._on:
+            self._context.tracing.stop()
+        self._on = False
+        self._chunk = False
+
+    def start_chunk(self, step: str) -> None:
+        """Begin recording one step (when tracing is on)."""
+        if self._context is not None and self._on and not self._chunk:
+            self._context.tracing.start_chunk(title=step)
+            self._chunk = True
+
+    def discard_chunk(self) -> None:
+        """The step succeeded: forget its recording."""
+        if self._context is not None and self._chunk:
+            self._context.tracing.stop_chunk()
+        self._chunk = False
+
+    def save(self, path: Path) -> bool:
+        """Write the step's recording to ``path``; False when nothing was being recorded."""
+        if self._context is None or not self._chunk:
+            return False
+        self._chunk = False
+        self._context.tracing.stop_chunk(path=str(path))
+        return True
 
 
 def _clear_passwords(page: Page) -> None:

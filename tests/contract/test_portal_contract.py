@@ -16,6 +16,7 @@ import pytest
 from lxml import etree
 
 from portal.base import DepositState, DocumentKind, Portal
+from portal.documents import DocumentNotAvailable
 from portal.errors import LoginFailed, UnknownStatusLabel
 from portal.fake import FakePortal
 from portal.profile import PortalProfile
@@ -165,12 +166,16 @@ def test_contract_history_lists_deposits(
 def test_contract_fetch_receipt_then_report(
     harness: Harness, deposit_file: Callable[[], Path], tmp_path: Path
 ) -> None:
-    """The receipt is there at once; the report after processing, saved 0600 with its SHA-256."""
+    """The receipt is there at once; the report only after processing; both 0600 with SHA-256."""
     path = deposit_file()
     docs = tmp_path / "docs"
     with harness.portal() as portal:
         portal.deposit(path)
         receipt = portal.fetch_document(path.name, DocumentKind.RECEIPT, docs)
+        with pytest.raises(DocumentNotAvailable):
+            portal.fetch_document(path.name, DocumentKind.REPORT, docs)
+        with pytest.raises(DocumentNotAvailable):
+            portal.fetch_document("never-deposited.xml", DocumentKind.RECEIPT, docs)
     expected_report = harness.process(path.name)
     with harness.portal() as portal:
         entry = portal.find_deposit(path.name)
