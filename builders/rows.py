@@ -167,7 +167,7 @@ class RowMapper:
         # Exports without NIR or dossier columns always declare a titulaire.
         self._only_branch = "titulaire" if _OTHER_BRANCHES.isdisjoint(self._index) else None
         self._context = {rules.SCHEMA_VERSION_KEY: schema_version, XML_CHARS_CHECKED: True}
-        self._seen: set[int] = set()
+        self._seen = idtech.SeenIds()
 
     def map_row(self, number: int, cells: Sequence[str]) -> RowResult:
         """Validate one row.
@@ -222,8 +222,7 @@ class RowMapper:
             return RowResult(self.source, number, None, tuple(errors), skipped=False)
         if errors:
             return RowResult(self.source, number, None, tuple(errors), skipped=False)
-        key = hash((record.declaration.idClientEmetteur, record.passage.idTechnique))
-        if key in self._seen:
+        if not self._seen.add(record.declaration.idClientEmetteur, record.passage.idTechnique):
             why = (
                 "the same certificate (code, holder, dateDebutValidite) is on an earlier row"
                 if self._derive_id
@@ -232,7 +231,6 @@ class RowMapper:
             value = self._raw(cells, "idTechnique")
             error = self._error(number, "idTechnique", value, why)
             return RowResult(self.source, number, None, (error,), skipped=False)
-        self._seen.add(key)
         return RowResult(self.source, number, record, (), skipped=False)
 
     def _raw(self, cells: Sequence[str], name: str) -> str:

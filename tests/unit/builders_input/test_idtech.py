@@ -7,7 +7,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from builders.idtech import derive_id_technique
+from builders.idtech import SeenIds, derive_id_technique
 
 ROW: dict[str, object] = {
     "code": "RNCP34567",
@@ -62,3 +62,14 @@ def test_derive_id_technique_changes_with_identity(field: str, other: object) ->
     assert derive_id_technique(changed) != derive_id_technique(ROW)
     later = {**ROW, "dateDebutValidite": dt.date(2024, 6, 29)}
     assert derive_id_technique(later) != derive_id_technique(ROW)
+
+
+def test_seen_ids_detects_repeats_across_growth() -> None:
+    """SeenIds tells new keys from repeats, per emitter, also after growing many times."""
+    seen = SeenIds()
+    assert all(seen.add("12ABC345", f"ID-{n}") for n in range(5000))
+    assert len(seen) == 5000
+    assert not any(seen.add("12ABC345", f"ID-{n}") for n in range(0, 5000, 7))
+    assert seen.add("99ZZZ999", "ID-1")
+    assert not seen.add("99ZZZ999", "ID-1")
+    assert len(seen) == 5001
