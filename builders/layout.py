@@ -4,7 +4,7 @@ The batch writer records, for each run of at most ``BATCH`` passages of one cert
 the byte span and first line of the run and of its ``<cpf:certification>`` opening. The
 validator (``builders.validate.layout_errors``) then validates each run as a small document
 (the file's own header + the run's certification opening + the run + the closing tags),
-which is about 40 % cheaper than a streaming parse of the whole file, and maps the reported
+which is somewhat cheaper than a streaming parse of the whole file, and maps the reported
 lines back to the file. It first checks that the runs, the header and the closing tags tile the
 file exactly, so every byte of the file is validated.
 """

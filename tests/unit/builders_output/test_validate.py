@@ -175,3 +175,26 @@ def test_layout_errors_refuses_a_file_that_no_longer_matches(tmp_path, xsd115):
     errors = file_errors(pending.temp_path, xsd115, pending.layout)
     text = pending.temp_path.read_text(encoding="utf-8")
     assert [e.line for e in errors] == [_line_of(text, "<cpf:sexe>FF")]
+
+
+def test_xsd_with_identity_constraint_is_applied_to_whole_document(tmp_path, xsd115):
+    """An imported XSD with xsd:unique (spanning passages) still catches a violation."""
+    text = xsd115.read_text(encoding="utf-8")
+    unique = (
+        '<xsd:unique name="oneId"><xsd:selector xpath=".//cpf:passageCertification"/>'
+        '<xsd:field xpath="cpf:idTechnique"/></xsd:unique></xsd:element>'
+    )
+    text = text.replace(
+        '<xsd:element name="flux" type="cpf:flux"/>',
+        '<xsd:element name="flux" type="cpf:flux">' + unique,
+    )
+    xsd = tmp_path / "unique.xsd"
+    xsd.write_text(text, encoding="utf-8")
+    pending = _two_certifications(tmp_path)
+    assert file_errors(pending.temp_path, xsd, pending.layout) == []
+    _edit(pending.temp_path, "<cpf:idTechnique>S00999<", "<cpf:idTechnique>T00001<")
+    for errors in (
+        file_errors(pending.temp_path, xsd, pending.layout),
+        xsd_errors(pending.temp_path, xsd),
+    ):
+        assert len(errors) == 1 and "oneId" in errors[0].message
