@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import csv
+import os
+import signal
+import subprocess
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from agent.store import Store
 from agent.testhooks import EXIT_STATUS
-from tests.e2e.conftest import Agent, rows_for, uploaded_ids
+from tests.e2e.conftest import ACCROCHAGE, Agent, rows_for, uploaded_ids
 from tests.sandbox_server import SandboxHandle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -69,6 +74,44 @@ def test_e2e_killed_and_restarted(agent: Agent, sandbox: SandboxHandle, crash_at
     [batch] = agent.json("status")["batches"]
     names = [d["file_name"] for d in sandbox.deposits()]
     assert names.count(batch["name"]) == 1
+
+
+def test_e2e_sigkill_while_upload_in_flight(agent: Agent, sandbox: SandboxHandle) -> None:
+    """SIGKILL (agent and Chromium) while the upload request is in flight: exactly once."""
+    prefix = "INFLIGHT"
+    agent.drop("export.csv", rows_for(prefix, 2))
+    db = agent.data_dir / "agent.sqlite3"
+    env = dict(agent.env)
+    process = subprocess.Popen(
+        [str(ACCROCHAGE), "deposit", "now"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: Chromium dies with it
+    )
+    try:
+        deadline = time.monotonic() + 120
+        in_deposit = False
+        while time.monotonic() < deadline and process.poll() is None and not in_deposit:
+            if db.exists():
+                with Store.open(db) as store:
+                    if any(b.status == "uploading" for b in store.batches()):
+                        sandbox.set_faults(latency_ms=4000)  # every request is now slow
+                    in_deposit = any(
+                        a.kind == "deposit" and a.ended_at is None for a in store.attempts()
+                    )
+            time.sleep(0.02)  # poll interval, bounded by the deadline above
+        assert in_deposit, "the run never reached the upload"
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        sandbox.set_faults(latency_ms=0)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    again = agent.run("deposit", "now", "--wait")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert agent.json("status")["passages"] == {"accepted": 2}
+    assert _ours(sandbox, prefix) == {f"{prefix}-{i:03d}": 1 for i in range(2)}
 
 
 def _evidence(agent: Agent) -> list[Path]:
