@@ -189,7 +189,9 @@ def _apply_file_rejected(store: Store, batch: Batch, report: ProcessingReport) -
     return hold_batch(store, batch, BatchStatus.FILE_REJECTED, message)
 
 
-def hold_batch(store: Store, batch: Batch, status: BatchStatus, message: str) -> BatchStatus:
+def hold_batch(
+    store: Store, batch: Batch, status: BatchStatus, message: str, *, announce: bool = True
+) -> BatchStatus:
     """A file-level failure: the batch ends in ``status``, its passages are held.
 
     Passages not yet at the CDC become rejected (or invalid for a file that failed our own
@@ -210,6 +212,8 @@ def hold_batch(store: Store, batch: Batch, status: BatchStatus, message: str) ->
                 )
                 held += 1
         store.set_batch_status(batch.id, status, message=message, accepted=0, rejected=held)
+        if not announce:
+            return status
         store.add_event(
             "file_rejected" if status is BatchStatus.FILE_REJECTED else "batch_invalid",
             f"{batch.name}: {message}. {held} passage(s) held: {FILE_HINT}",
@@ -229,7 +233,7 @@ def retire_batch(store: Store, batch: Batch, message: str) -> int:
         The number of passages sent back to pending.
     """
     with store.transaction():
-        hold_batch(store, batch, BatchStatus.INVALID, message)
+        hold_batch(store, batch, BatchStatus.INVALID, message, announce=False)
         count = 0
         for passage in store.passages(batch_id=batch.id, status=PassageStatus.INVALID):
             if passage.cdc_class == FILE_CLASS:
@@ -237,7 +241,10 @@ def retire_batch(store: Store, batch: Batch, message: str) -> int:
                 count += 1
         store.mark_released(batch.id)
         store.add_event(
-            "released", f"{batch.name}: {count} passage(s) back to pending", batch_id=batch.id
+            "retired",
+            f"{batch.name}: {message}; never sent, its {count} passage(s) are rebuilt",
+            level="warning",
+            batch_id=batch.id,
         )
     return count
 

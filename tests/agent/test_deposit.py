@@ -285,6 +285,8 @@ def test_deposit_tampered_file_rebuilt_not_sent(config: Config, fake: FakePortal
     summary = run(config, fake)
     assert summary.released == 1 and len(summary.built) == 1
     assert fake.uploads == summary.built and name not in fake.uploads
+    with open_store(config) as store:
+        assert "retired" in [e.kind for e in store.events(limit=100)]
 
 
 def test_deposit_wait_polls_until_processed(config: Config, fake: FakePortal) -> None:
@@ -345,3 +347,19 @@ def test_deposit_collect_only_imports_nothing(config: Config, fake: FakePortal) 
     summary = run(config, fake, collect_only=True)
     assert summary.imported == [] and summary.built == [] and fake.calls == []
     assert (config.agent.inbox / "a.csv").exists()
+
+
+def test_deposit_unknown_status_label_reported_not_guessed(
+    config: Config, fake: FakePortal
+) -> None:
+    """A status text the profile does not know stops collection with a clear error."""
+    write_export(inbox(config) / "a.csv", [row("A1")])
+    name = run(config, fake).built[0]
+    fake.set_status_label(name, "Statut inattendu")
+    summary = run(config, fake)
+    assert not summary.ok and "Statut inattendu" in summary.errors[0]
+    assert "status_labels" in summary.errors[0]
+    assert statuses(config) == {"A1": "deposited"}
+    with open_store(config) as store:
+        batch = store.batch_by_name(name)
+        assert batch is not None and batch.status is BatchStatus.UPLOADED
