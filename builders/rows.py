@@ -268,9 +268,10 @@ class RowMapper:
         birth = values.get("dateNaissance")
         if birth is not None:
             for name, part in zip(_BIRTH, birth, strict=True):
+                if part is None:
+                    continue  # a partial dateNaissance leaves that part to its own column
                 if name not in values:
-                    if part is not None:
-                        values[name] = part
+                    values[name] = part
                 elif values[name] != part:
                     message = f"disagrees with {name} {values[name]}"
                     value = self._raw(cells, "dateNaissance")

@@ -439,3 +439,13 @@ def test_import_file_shares_repeated_blocks(tmp_path: Path) -> None:
     assert first.record.certification is second.record.certification
     assert first.record.declaration is third.record.declaration
     assert third.record.certification.code == "RNCP1"
+
+
+def test_import_file_partial_date_naissance_keeps_month_column(tmp_path: Path) -> None:
+    """A year-only dateNaissance does not contradict a filled moisNaissance."""
+    row = base_row(anneeNaissance="", jourNaissance="", moisNaissance="4", dateNaissance="1990")
+    result = import_one(tmp_path, row)
+    assert result.record is not None
+    holder = result.record.passage.identificationTitulaire.titulaire
+    assert holder is not None
+    assert (holder.anneeNaissance, holder.moisNaissance, holder.jourNaissance) == (1990, 4, None)
