@@ -19,11 +19,12 @@ import click
 from agent.cli_report import report_group
 from agent.collect import CollectError, apply_report
 from agent.context import AppContext, pass_app
-from agent.deposit import RunOptions, RunSummary, run_deposit
+from agent.deposit import RunOptions, run_deposit
 from agent.lifecycle import PassageStatus, TransitionError
 from agent.lock import SCHEDULER, WORK, AlreadyRunning, instance_lock
 from agent.paths import AgentPaths, private_dir
 from agent.portals import default_portal_factory
+from agent.render import render_batch, render_status, summary_lines
 from agent.store import Store, StoreError
 from agent.views import batch_view, find_batch, rejects_view, status_view, write_rejects_csv
 from portal.reports import parse_report
@@ -104,34 +105,10 @@ def deposit_now(app: AppContext, wait: bool, timeout_s: float | None, as_json: b
     if as_json:
         _dump(summary.to_json())
     else:
-        for line in _summary_lines(summary):
+        for line in summary_lines(summary):
             click.echo(line)
     if not summary.ok:
         sys.exit(1)
-
-
-def _summary_lines(summary: RunSummary) -> list[str]:
-    lines = ["Summary:"]
-    for result in summary.imported:
-        detail = result.failure or (
-            f"duplicate of {result.duplicate_of}"
-            if result.duplicate_of
-            else f"{result.valid} valid, {result.invalid} invalid, {result.skipped} skipped"
-        )
-        lines.append(f"  imported {result.file}: {detail}")
-        if result.error_report:
-            lines.append(f"    row errors: {result.error_report}")
-    lines.append(
-        f"  built: {len(summary.built)}  uploaded: {len(summary.uploaded)}  "
-        f"processed: {len(summary.processed)}  waiting: {len(summary.waiting)}"
-    )
-    for name in summary.invalid + summary.refused:
-        lines.append(f"  NOT deposited: {name} (see `accrochage status {name}`)")
-    for error in summary.errors:
-        lines.append(f"  ERROR {error}")
-    if summary.timed_out:
-        lines.append("  time limit reached: run `accrochage deposit now --wait` again later")
-    return lines
 
 
 @click.command(name="status")
@@ -152,66 +129,9 @@ def status(app: AppContext, batch: str | None, as_json: bool) -> None:
     if as_json:
         _dump(data)
     elif batch is not None:
-        _render_batch(data)
+        render_batch(data)
     else:
-        _render_status(data)
-
-
-def _render_status(data: dict[str, Any]) -> None:
-    counts = data["passages"]
-    click.echo("Passages: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
-    for source in data["imports"]:
-        if source["invalid"]:
-            click.echo(
-                f"Invalid rows: {source['invalid']} in {source['name']} "
-                f"(imported {source['imported_at']}): see {source['error_report']}"
-            )
-    click.echo("Batches:")
-    for b in data["batches"]:
-        c = b["counts"]
-        click.echo(
-            f"  {b['name']}  {b['status']}  {b['passages']} passages "
-            f"(accepted {c.get('accepted', 0)}, rejected {c.get('rejected', 0)}, "
-            f"waiting {c.get('batched', 0) + c.get('deposited', 0)})"
-        )
-        if b["status"] in ("file_rejected", "invalid") and b["message"]:
-            click.echo(f"      {b['message']}")
-    if not data["batches"]:
-        click.echo("  none yet")
-    dl = data["deadlines"]
-    click.echo(f"Deadlines (3 months after delivery; today {dl['today']}):")
-    click.echo(
-        f"  overdue: {len(dl['overdue'])}   due within {dl['within_days']} days: {len(dl['due'])}"
-    )
-    for p in (dl["overdue"] + dl["due"])[:20]:
-        click.echo(f"    {p['deadline']}  {p['id_technique']}  {p['holder']}  {p['status']}")
-    click.echo("Last events:")
-    for e in data["events"]:
-        click.echo(f"  {e['at']} {e['level']:7} {e['message']}")
-
-
-def _render_batch(data: dict[str, Any]) -> None:
-    click.echo(
-        f"{data['name']}: {data['status']}  ({data['passages']} passages, "
-        f"schema {data['schema_version']}, sha256 {data['sha256'][:12]}...)"
-    )
-    if data["message"]:
-        click.echo(f"  {data['message']}")
-    click.echo("  passages: " + ", ".join(f"{k} {v}" for k, v in sorted(data["counts"].items())))
-    click.echo("Attempts:")
-    for a in data["attempts"]:
-        click.echo(
-            f"  {a['started_at']} {a['kind']}: {a['outcome'] or 'unfinished'}"
-            + (f" ({a['message']})" if a["message"] else "")
-        )
-        for path in a["evidence"]:
-            click.echo(f"      evidence: {path}")
-    click.echo("Documents:")
-    for d in data["documents"]:
-        click.echo(f"  {d['kind']}: {d['path']} (sha256 {d['sha256'][:12]}...)")
-    click.echo("Events:")
-    for e in data["events"]:
-        click.echo(f"  {e['at']} {e['level']:7} {e['message']}")
+        render_status(data)
 
 
 @click.command(name="rejects")
