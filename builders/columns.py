@@ -16,6 +16,9 @@ names imports with no configuration. Extra columns:
   split into anneeNaissance/moisNaissance/jourNaissance) and ``admis`` (a false value, or a
   jury outcome such as "Ajourné", skips the row: only admitted candidates are declared).
 - ``type`` may be left out when every ``code`` reads ``RNCP…`` or ``RS…``: it is inferred.
+- ``presenceNiveauLangueEuro`` / ``presenceNiveauNumeriqueEuro`` may be left out: each flag is
+  then true exactly when the row gives its level (``niveauLangueEuropeen``; ``scoreGeneral`` or
+  ``resultats``).
 
 Headers match a canonical name case-insensitively (surrounding spaces ignored), or through the
 config mapping ``[build.columns]`` (``"Nom de naissance" = "nomNaissance"``), also matched

@@ -24,6 +24,10 @@ Decisions documented here (the dictionary is silent on them):
   since declaring a candidate who was not admitted must not happen by default.
 - The same idTechnique twice for one emitter in one file: the second row is rejected.
 - An empty ``type`` is inferred from a ``code`` reading ``RNCP`` or ``RS`` + digits.
+- When the file has no ``presenceNiveauLangueEuro`` (``presenceNiveauNumeriqueEuro``) column,
+  the flag is true exactly when the row gives ``niveauLangueEuropeen`` (``scoreGeneral`` or
+  ``resultats``): most certifications carry no language or digital level, and the dictionary
+  ties each flag to its level. With the column present, an empty cell is an error.
 - An empty declarant cell takes its ``[declarant]`` default; a bad default is reported under
   the field, with a message naming the config key.
 """
@@ -88,7 +92,16 @@ _TITULAIRE_NEEDS: Final = frozenset({"nomNaissance", "prenom1", "sexe"})
 _BIRTH_YEAR: Final = frozenset({"anneeNaissance", "dateNaissance"})
 #: Fields the row mapper may fill in without a cell of their own.
 _FILLED: Final = frozenset(
-    {*cols.DECLARATION, "natureDeposant", "type", "idTechnique", *_BIRTH, "codePaysNaissance"}
+    {
+        *cols.DECLARATION,
+        "natureDeposant",
+        "type",
+        "idTechnique",
+        *_BIRTH,
+        "codePaysNaissance",
+        "presenceNiveauLangueEuro",
+        "presenceNiveauNumeriqueEuro",
+    }
 )
 _BLOCKS: Final = {
     "declaration": cols.DECLARATION,
@@ -103,6 +116,7 @@ _BLOCKS: Final = {
 _BCR_FIELDS: Final = frozenset({"idClientEmetteur", "idClientCertificateur"})
 _CODE_TYPE: Final = re.compile(r"(RNCP|RS)[0-9]+$")
 _OTHER_BRANCHES: Final = _DOSSIER_NEEDS | {"nir"}
+_DIGCOMP_CELLS: Final = frozenset(cols.DIGCOMP)
 _DIGCOMP_ITEM: Final = frozenset({"niveau", "domaineCompetenceId", "competenceId"})
 #: Distinct cell texts remembered per converted column (dates, labels repeat a lot).
 _CACHE_SIZE: Final = 4096
@@ -142,6 +156,8 @@ class RowMapper:
         )
         self._width = len(headers)
         self._derive_id = "idTechnique" not in columns
+        self._infer_language = "presenceNiveauLangueEuro" not in columns
+        self._infer_digital = "presenceNiveauNumeriqueEuro" not in columns
         self._defaults = {
             name: getattr(declarant, key)
             for name, key in _DECLARANT_KEYS.items()
@@ -286,6 +302,10 @@ class RowMapper:
             prefix = _CODE_TYPE.match(str(values.get("code", "")))
             if prefix is not None:
                 values["type"] = prefix.group(1)
+        if self._infer_language:
+            values["presenceNiveauLangueEuro"] = "niveauLangueEuropeen" in present
+        if self._infer_digital:
+            values["presenceNiveauNumeriqueEuro"] = not _DIGCOMP_CELLS.isdisjoint(present)
         if self._derive_id:
             values["idTechnique"] = idtech.derive_id_technique(values)
 

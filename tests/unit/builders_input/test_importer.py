@@ -449,3 +449,28 @@ def test_import_file_partial_date_naissance_keeps_month_column(tmp_path: Path) -
     holder = result.record.passage.identificationTitulaire.titulaire
     assert holder is not None
     assert (holder.anneeNaissance, holder.moisNaissance, holder.jourNaissance) == (1990, 4, None)
+
+
+def test_import_file_presence_flags_inferred_without_columns(tmp_path: Path) -> None:
+    """Without the presence columns, each flag is true exactly when its level is given."""
+    plain = base_row()
+    levels = base_row(idTechnique="2", niveauLangueEuropeen="B2", scoreGeneral="400")
+    for row in (plain, levels):
+        del row["presenceNiveauLangueEuro"], row["presenceNiveauNumeriqueEuro"]
+    first, second = import_rows(tmp_path, [plain, levels], headers=list(levels))
+    assert first.record is not None
+    assert second.record is not None
+    assert (
+        first.record.passage.presenceNiveauLangueEuro,
+        first.record.passage.presenceNiveauNumeriqueEuro,
+    ) == (False, False)
+    assert (
+        second.record.passage.presenceNiveauLangueEuro,
+        second.record.passage.presenceNiveauNumeriqueEuro,
+    ) == (True, True)
+
+
+def test_import_file_presence_flag_empty_cell_is_an_error(tmp_path: Path) -> None:
+    """With the presence column, an empty cell stays an error (the flag is required)."""
+    result = import_one(tmp_path, base_row(presenceNiveauLangueEuro=""))
+    assert error_fields(result) == {"presenceNiveauLangueEuro"}
