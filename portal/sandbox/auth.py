@@ -52,6 +52,9 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(candidate.hex(), digest)
 
 
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(12))
+
+
 def token_hash(token: str) -> str:
     """The SHA-256 of a session token, as stored."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -173,8 +176,11 @@ class Auth:
         if self.locked_minutes(username) is not None:
             return LoginResult.LOCKED
         account = self.store.get_account(username)
-        if account is None or not verify_password(password, account.password_hash):
-            return self._fail(username) if account is not None else LoginResult.BAD_CREDENTIALS
+        if account is None:
+            verify_password(password, _DUMMY_HASH)  # same cost: no hint that the name is unknown
+            return LoginResult.BAD_CREDENTIALS
+        if not verify_password(password, account.password_hash):
+            return self._fail(username)
         if self.settings.otp_enabled:
             self._issue_otp(state, username)
             return LoginResult.OTP_REQUIRED

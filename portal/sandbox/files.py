@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
+log = logging.getLogger(__name__)
+
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (owner-only, 0700) if needed and return it."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.chmod(0o700)
+    """Create ``path`` owner-only (0700) if it is missing, and return it.
+
+    An existing folder keeps its mode (it may be one the operator chose on purpose); a warning
+    says when others can read it.
+    """
+    if not path.is_dir():
+        path.mkdir(mode=0o700, parents=True)
+        path.chmod(0o700)
+    elif path.stat().st_mode & 0o077:
+        log.warning("%s is readable by other users; the replica stores personal data there", path)
     return path
 
 

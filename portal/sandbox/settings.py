@@ -73,7 +73,7 @@ class SandboxSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     data_dir: Path
-    host: str = Field(default="127.0.0.1", pattern=r"^(127\.0\.0\.1|localhost|::1)$")
+    host: str = Field(default="127.0.0.1", pattern=r"^(127\.0\.0\.1|localhost)$")
     port: int = Field(default=8765, ge=0, le=65535, description="0 picks a free port.")
     username: str = Field(default="certificateur", min_length=1, max_length=100)
     password: SecretStr | None = Field(

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, redirect, request, send_file
 from werkzeug.wrappers import Response as WebResponse
 
 from portal.sandbox import labels
-from portal.sandbox.app import login_required, page, sandbox, state
+from portal.sandbox.app import PARIS, login_required, page, sandbox, state
 from portal.sandbox.deposits import UploadRefused
 from portal.sandbox.rows import Deposit
 
@@ -129,7 +129,7 @@ def _download(deposit: Deposit, relative: str | None, prefix: str) -> WebRespons
     if relative is None:
         abort(404)
     path = sandbox().settings.data_dir / relative
-    day = datetime.fromisoformat(deposit.processed_at or deposit.deposited_at)
+    day = datetime.fromisoformat(deposit.processed_at or deposit.deposited_at).astimezone(PARIS)
     name = f"{prefix}_{deposit.file_name}_{day:%Y%m%d}.xml"
     response = send_file(
         path, mimetype="application/xml", as_attachment=True, download_name=name, max_age=0

@@ -75,11 +75,13 @@ def open_history(page: Page) -> None:
     """Tab "Transmettre des données", then "Historique des fichiers déposés"."""
     page.get_by_role("link", name=PROFILE.deposit_tab_label, exact=True).click()
     page.get_by_role("link", name=PROFILE.history_link_label, exact=True).click()
+    page.wait_for_url("**/transmettre/historique")
 
 
 def history_rows(page: Page) -> list[dict[str, str]]:
     """The history table as dicts keyed by header text."""
     table = page.locator(PROFILE.history_table_selector)
+    table.locator("thead th").first.wait_for()  # the all_* reads below do not auto-wait
     headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
     rows = []
     for row in table.locator("tbody tr").all():
