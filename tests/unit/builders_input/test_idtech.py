@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builders.idtech import SeenIds, derive_id_technique
@@ -50,6 +50,7 @@ def test_derive_id_technique_falls_back_to_nir_then_dossier() -> None:
     assert len({by_nir, by_other_nir, by_dossier}) == 3
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     field=st.sampled_from(
         ["code", "nomNaissance", "prenom1", "anneeNaissance", "jourNaissance", "sexe"]

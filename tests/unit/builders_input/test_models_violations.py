@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builders.models import PassageRecord
@@ -106,6 +106,7 @@ def bad_date(draw: st.DrawFn) -> tuple[str, str, Any]:
     return field, DATES[field], date
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(too_long(), wrong_length(), out_of_range(), bad_enum(), bad_date()))
 def test_models_reject_field_violation(violation: tuple[str, str, Any]) -> None:
     """Each violation is rejected and the error names the violated CDC field."""

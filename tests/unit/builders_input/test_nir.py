@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builders.nir import nir_key, normalize_nir
@@ -57,6 +57,7 @@ nirs = st.builds(
 )
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(nirs)
 def test_normalize_nir_key_round_trip(nir13: str) -> None:
     """Any 13-character NIR with its computed key normalises back; any other key is refused."""

@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builders import models
@@ -64,6 +64,7 @@ def test_parse_date_rejects(raw: str, message: str) -> None:
         parse_date(raw)
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dates(dt.date(1900, 1, 1), dt.date(2099, 12, 31)))
 def test_parse_date_round_trips(date: dt.date) -> None:
     """Every XSD-valid date reads back from both written forms."""

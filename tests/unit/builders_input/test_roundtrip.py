@@ -6,7 +6,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from builders.columns import CANONICAL
@@ -37,7 +37,7 @@ def _stable(record: PassageRecord) -> bool:
     )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     version=st.sampled_from(["1.1.5", "1.1.2"]),
     data=st.data(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builders.models import PassageRecord
@@ -12,7 +12,7 @@ from .strategies import passage_records
 
 
 @pytest.mark.parametrize("version", ["1.1.5", "1.1.2"])
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_passage_records_revalidate(version: str, data: st.DataObject) -> None:
     """Every generated record survives a dump and re-validation under its schema version."""
