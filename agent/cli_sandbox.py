@@ -23,6 +23,7 @@ def _faults(options: dict[str, Any]) -> dict[str, Any]:
         "maintenance_end": options["maintenance_end"],
         "session_max_age_s": options["session_max_age"],
         "fail_upload_confirmation": options["fail_upload_confirmation"] or None,
+        "documents_inline": options["documents_inline"] or None,
     }
 
 
@@ -135,6 +136,12 @@ def _faults(options: dict[str, Any]) -> dict[str, Any]:
     is_flag=True,
     default=False,
     help="Fault: store uploads but answer HTTP 500 instead of the confirmation.",
+)
+@click.option(
+    "--documents-inline",
+    is_flag=True,
+    default=False,
+    help="Fault: serve receipts and reports inline instead of as file downloads.",
 )
 @pass_app
 def sandbox(app: AppContext, /, **options: Any) -> None:

@@ -44,6 +44,9 @@ class FaultSettings(BaseModel):
     fail_upload_confirmation: bool = Field(
         default=False, description="Store the upload, then answer HTTP 500 instead of confirming."
     )
+    documents_inline: bool = Field(
+        default=False, description="Serve receipts and reports inline instead of as downloads."
+    )
 
     @model_validator(mode="after")
     def _aware_window(self) -> FaultSettings:

@@ -131,8 +131,9 @@ def _download(deposit: Deposit, relative: str | None, prefix: str) -> WebRespons
     path = sandbox().settings.data_dir / relative
     day = datetime.fromisoformat(deposit.processed_at or deposit.deposited_at).astimezone(PARIS)
     name = f"{prefix}_{deposit.file_name}_{day:%Y%m%d}.xml"
+    inline = sandbox().faults.faults.documents_inline
     response = send_file(
-        path, mimetype="application/xml", as_attachment=True, download_name=name, max_age=0
+        path, mimetype="application/xml", as_attachment=not inline, download_name=name, max_age=0
     )
     response.headers["Cache-Control"] = "no-store"
     return response

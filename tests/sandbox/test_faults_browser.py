@@ -37,6 +37,7 @@ def _no_faults(sandbox: SandboxHandle) -> Iterator[None]:
         "maintenance_end": None,
         "session_max_age_s": None,
         "fail_upload_confirmation": False,
+        "documents_inline": False,
         "processing_delay_s": 0.2,
     }
     sandbox.set_faults(**off)
@@ -156,3 +157,20 @@ def test_fault_slow_processing_holds_the_status(
     sandbox.wait_for_status(flux.name, Status.PROCESSED.value)
     page.reload()
     assert history_rows(page)[0][PROFILE.column_status] == Status.PROCESSED.value
+
+
+def test_fault_documents_inline_shows_the_receipt_in_the_page(
+    page: Page, sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """documents_inline serves the receipt with Content-Disposition inline, not a download."""
+    flux = write_flux(tmp_path / "en-ligne.xml", [P("in-1")], id_flux="inline")
+    login(page, sandbox)
+    upload(page, flux)
+    open_history(page)
+    sandbox.set_faults(documents_inline=True)
+    row = page.locator("tbody tr").filter(has_text=flux.name).first
+    with page.expect_response(lambda r: "accuse-reception" in r.url) as answer:
+        row.get_by_role("link", name=PROFILE.receipt_link_label).click()
+    disposition = answer.value.headers["content-disposition"]
+    assert disposition.startswith("inline")
+    assert "accuseReception" in answer.value.text()
