@@ -54,9 +54,9 @@ def _status(url: str) -> int:
         return int(error.code)
 
 
-def _rest(process: subprocess.Popen[str]) -> str:
-    """Stop with SIGTERM and return the whole output; the exit code must be 0."""
-    process.send_signal(signal.SIGTERM)
+def _rest(process: subprocess.Popen[str], signum: int = signal.SIGTERM) -> str:
+    """Stop with a signal and return the whole output; the exit code must be 0."""
+    process.send_signal(signum)
     out, _ = process.communicate(timeout=20)
     assert process.returncode == 0
     banner: str = process.banner  # type: ignore[attr-defined]
@@ -123,3 +123,11 @@ def test_cli_sandbox_bad_settings_are_a_clean_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Error: invalid sandbox settings" in result.stderr
     assert "port" in result.stderr
+
+
+def test_cli_sandbox_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    """SIGINT (Ctrl-C) stops the replica cleanly: exit code 0, closing message printed."""
+    with sandbox_process(tmp_path, "--data-dir", str(tmp_path / "d")) as (process, url):
+        assert _status(url) == 200
+        out = _rest(process, signal.SIGINT)
+    assert out.rstrip().endswith("Sandbox portal stopped.")
