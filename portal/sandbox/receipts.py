@@ -16,9 +16,9 @@ format below is **the replica's own**, kept small and stable::
         <ligne>1</ligne><colonne>18</colonne>        KO only, when the parser located it
     </accuseReception>
 
-A file is OK when it is well-formed XML whose root element is ``flux`` in the CDC namespace
-``urn:cdc:cpf:pc5:schema:1.0.0``. Anything else is KO and the deposit is "Rejeté". Agents must
-not parse this document: the OK/KO outcome is the history's status.
+A file is OK when it is well-formed XML without a DOCTYPE whose root element is ``flux`` in the
+CDC namespace ``urn:cdc:cpf:pc5:schema:1.0.0``. Anything else is KO and the deposit is
+"Rejeté". Agents must not parse this document: the OK/KO outcome is the history's status.
 """
 
 from __future__ import annotations
@@ -74,6 +74,9 @@ def check_file(path: Path) -> ReceiptCheck:
         for event, element in events:
             if event == "start":
                 depth += 1
+                if depth == 1 and element.getroottree().docinfo.doctype:
+                    # Entities could pull other files into later stages' messages.
+                    return ReceiptCheck(ok=False, reason="Déclaration DOCTYPE non autorisée.")
                 if depth == 1 and element.tag != FLUX_TAG:
                     return ReceiptCheck(
                         ok=False,

@@ -264,7 +264,7 @@ def test_worker_waits_for_the_processing_delay(replica: Replica, tmp_path: Path)
 
 
 def test_deposit_receipt_ko_for_unreadable_files(replica: Replica, tmp_path: Path) -> None:
-    """Not well-formed, another root, or empty: receipt KO, status "Rejeté", no processing."""
+    """Not well-formed, DOCTYPE, another root, empty: receipt KO, "Rejeté", no processing."""
     broken = tmp_path / "broken.xml"
     broken.write_text(
         '<?xml version="1.0"?>\n<cpf:flux xmlns:cpf="urn:cdc:cpf:pc5:schema:1.0.0">\n<a>'
@@ -273,14 +273,23 @@ def test_deposit_receipt_ko_for_unreadable_files(replica: Replica, tmp_path: Pat
     other.write_text("<rapport/>")
     empty = tmp_path / "empty.xml"
     empty.write_bytes(b"")
-    for path, reason in ((broken, "mal formé"), (other, "racine"), (empty, "vide")):
+    doctype = tmp_path / "doctype.xml"
+    doctype.write_text(
+        '<!DOCTYPE cpf:flux [<!ENTITY e SYSTEM "file:///etc/hostname">]>\n'
+        '<cpf:flux xmlns:cpf="urn:cdc:cpf:pc5:schema:1.0.0"><cpf:idFlux>&e;</cpf:idFlux>'
+        "</cpf:flux>"
+    )
+    cases = ((doctype, "DOCTYPE"), (broken, "mal formé"), (other, "racine"), (empty, "vide"))
+    receipts = {}
+    for path, reason in cases:
         deposit = replica.deposit(path)
         assert deposit.status is Status.REJECTED
         receipt = etree.parse(replica.data_dir / deposit.receipt_path).getroot()
         assert receipt.findtext("resultat") == "KO"
         assert reason in (receipt.findtext("motif") or "")
-    broken_receipt = etree.parse(replica.data_dir / replica.store.deposits()[-1].receipt_path)
-    assert broken_receipt.findtext("ligne") == "3"
+        receipts[path.name] = receipt
+    assert receipts["broken.xml"].findtext("ligne") == "3"
+    assert receipts["doctype.xml"].findtext("idFlux") is None
     assert replica.store.pending() == []
 
 
