@@ -32,6 +32,7 @@ from lxml import etree
 CDC_NS = "urn:cdc:cpf:pc5:schema:1.0.0"
 FLUX_TAG = f"{{{CDC_NS}}}flux"
 ID_FLUX_TAG = f"{{{CDC_NS}}}idFlux"
+PASSAGE_TAG = f"{{{CDC_NS}}}passageCertification"
 _NOTE = (
     " Format propre à la réplique locale (accrochage sandbox) : aucun exemple public de "
     "l'accusé de réception de la CDC n'existe. "
@@ -52,6 +53,9 @@ class ReceiptCheck:
 def check_file(path: Path) -> ReceiptCheck:
     """Read a deposited file with a streaming parser (constant memory).
 
+    Only the root, ``idFlux`` and passage elements reach Python (lxml filters the rest), and
+    each passage is freed once parsed.
+
     Args:
         path: The stored file.
 
@@ -61,43 +65,58 @@ def check_file(path: Path) -> ReceiptCheck:
     if path.stat().st_size == 0:
         return ReceiptCheck(ok=False, reason="Le fichier est vide.")
     id_flux: str | None = None
-    depth = 0
+    first = True
+    events = etree.iterparse(
+        str(path),
+        events=("start", "end"),
+        tag=(FLUX_TAG, ID_FLUX_TAG, PASSAGE_TAG),
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=True,
+        load_dtd=False,
+    )
     try:
-        events = etree.iterparse(
-            str(path),
-            events=("start", "end"),
-            resolve_entities=False,
-            no_network=True,
-            huge_tree=True,
-            load_dtd=False,
-        )
         for event, element in events:
+            if first:
+                first = False
+                refused = _refuse_root(element.getroottree())
+                if refused is not None:
+                    return refused
             if event == "start":
-                depth += 1
-                if depth == 1 and element.getroottree().docinfo.doctype:
-                    # Entities could pull other files into later stages' messages.
-                    return ReceiptCheck(ok=False, reason="Déclaration DOCTYPE non autorisée.")
-                if depth == 1 and element.tag != FLUX_TAG:
-                    return ReceiptCheck(
-                        ok=False,
-                        reason=(
-                            f"L'élément racine {element.tag} n'est pas un flux CDC "
-                            f"(attendu : cpf:flux dans l'espace de noms {CDC_NS})."
-                        ),
-                        line=element.sourceline,
-                    )
                 continue
-            depth -= 1
-            if depth == 1 and element.tag == ID_FLUX_TAG and id_flux is None:
+            if element.tag == ID_FLUX_TAG and id_flux is None:
                 id_flux = (element.text or "").strip() or None
-            if depth >= 1:
+            elif element.tag == PASSAGE_TAG:
                 _forget(element)
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (None, None)
         return ReceiptCheck(
             ok=False, reason=f"Fichier XML mal formé : {exc.msg}", line=line, column=column
         )
+    if first:  # no element of interest at all: the root is something else
+        refused = _refuse_root(events.root.getroottree())
+        if refused is not None:
+            return refused
     return ReceiptCheck(ok=True, id_flux=id_flux)
+
+
+def _refuse_root(tree: etree._ElementTree) -> ReceiptCheck | None:
+    """KO when the document has a DOCTYPE or its root is not ``cpf:flux``."""
+    doctype: str = getattr(tree.docinfo, "doctype", "")  # missing from lxml-stubs
+    if doctype:
+        # Entities could pull other files into later stages' messages.
+        return ReceiptCheck(ok=False, reason="Déclaration DOCTYPE non autorisée.")
+    root = tree.getroot()
+    if root.tag != FLUX_TAG:
+        return ReceiptCheck(
+            ok=False,
+            reason=(
+                f"L'élément racine {root.tag} n'est pas un flux CDC "
+                f"(attendu : cpf:flux dans l'espace de noms {CDC_NS})."
+            ),
+            line=root.sourceline if isinstance(root.sourceline, int) else None,
+        )
+    return None
 
 
 def _forget(element: etree._Element) -> None:
