@@ -86,10 +86,17 @@ _DECLARANT_KEYS: Final = {
 }
 _TITULAIRE_OWN: Final = frozenset(cols.TITULAIRE) - {"nomNaissance"} | {"dateNaissance"}
 _BIRTH: Final = ("anneeNaissance", "moisNaissance", "jourNaissance")
-_NATIONAL_NEEDS: Final = frozenset({"nir", "nomNaissance"})
-_DOSSIER_NEEDS: Final = frozenset(cols.DOSSIER)
-_TITULAIRE_NEEDS: Final = frozenset({"nomNaissance", "prenom1", "sexe"})
-_BIRTH_YEAR: Final = frozenset({"anneeNaissance", "dateNaissance"})
+_DOSSIER_CELLS: Final = frozenset(cols.DOSSIER)
+#: Per branch: cells all required, cells of which one is required, cells that touch it.
+_BRANCH_CELLS: Final = {
+    "identifiantNational": (frozenset({"nir", "nomNaissance"}), frozenset({"nir"}), {"nir"}),
+    "dossierFormation": (_DOSSIER_CELLS, _DOSSIER_CELLS, _DOSSIER_CELLS),
+    "titulaire": (
+        frozenset({"nomNaissance", "prenom1", "sexe"}),
+        frozenset({"anneeNaissance", "dateNaissance"}),
+        _TITULAIRE_OWN,
+    ),
+}
 #: Fields the row mapper may fill in without a cell of their own.
 _FILLED: Final = frozenset(
     {
@@ -115,7 +122,7 @@ _BLOCKS: Final = {
 }
 _BCR_FIELDS: Final = frozenset({"idClientEmetteur", "idClientCertificateur"})
 _CODE_TYPE: Final = re.compile(r"(RNCP|RS)[0-9]+$")
-_OTHER_BRANCHES: Final = _DOSSIER_NEEDS | {"nir"}
+_OTHER_BRANCHES: Final = _DOSSIER_CELLS | {"nir"}
 _DIGCOMP_CELLS: Final = frozenset(cols.DIGCOMP)
 _DIGCOMP_ITEM: Final = frozenset({"niveau", "domaineCompetenceId", "competenceId"})
 #: Distinct cell texts remembered per converted column (dates, labels repeat a lot).
@@ -311,20 +318,13 @@ class RowMapper:
 
     def _branch(self, present: AbstractSet[str]) -> str:
         """The identification branch to declare (see the module docstring)."""
-        complete = {
-            "identifiantNational": present >= _NATIONAL_NEEDS,
-            "dossierFormation": present >= _DOSSIER_NEEDS,
-            "titulaire": present >= _TITULAIRE_NEEDS and not _BIRTH_YEAR.isdisjoint(present),
-        }
-        touched = {
-            "identifiantNational": "nir" in present,
-            "dossierFormation": not _DOSSIER_NEEDS.isdisjoint(present),
-            "titulaire": not _TITULAIRE_OWN.isdisjoint(present),
-        }
-        for table in (complete, touched):
-            for branch in self._order:
-                if table[branch]:
-                    return branch
+        for branch in self._order:
+            needs, one_of, _ = _BRANCH_CELLS[branch]
+            if needs <= present and not one_of.isdisjoint(present):
+                return branch
+        for branch in self._order:
+            if not _BRANCH_CELLS[branch][2].isdisjoint(present):
+                return branch
         return "titulaire"
 
     def _build(self, present: AbstractSet[str], values: Mapping[str, Any]) -> dict[str, Any]:
