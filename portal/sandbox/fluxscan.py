@@ -60,9 +60,15 @@ def _forget(element: etree._Element) -> None:
             del parent[0]
 
 
-def _events(path: Path) -> etree.iterparse:
+def _events(path: Path, *names: str) -> etree.iterparse:
+    """End events of the named CDC elements only (lxml filters the rest, which is faster)."""
     return etree.iterparse(
-        str(path), events=("end",), resolve_entities=False, no_network=True, huge_tree=True
+        str(path),
+        events=("end",),
+        tag=tuple(_NS + name for name in names),
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=True,
     )
 
 
@@ -73,7 +79,8 @@ def read_header(path: Path) -> FluxHeader:
         lxml.etree.XMLSyntaxError: the file is not well-formed.
     """
     header = FluxHeader()
-    for _event, element in _events(path):
+    names = ("idFlux", "action", "idClient", "certification", "passageCertification")
+    for _event, element in _events(path, *names):
         name = _local(element.tag)
         parent = element.getparent()
         parent_name = _local(parent.tag) if parent is not None else ""
@@ -117,7 +124,8 @@ def iter_passages(path: Path) -> Iterator[Passage]:
         lxml.etree.XMLSyntaxError: the file is not well-formed.
     """
     finished_groups = 0  # passageCertifications already closed = index of the current one
-    for _event, element in _events(path):
+    names = ("passageCertifications", "passageCertification", "certification")
+    for _event, element in _events(path, *names):
         name = _local(element.tag)
         if name == "passageCertifications":
             finished_groups += 1
