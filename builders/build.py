@@ -13,6 +13,7 @@ good ones: they come back as ``RowError``s in the result.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,17 +141,26 @@ def build(
         new_id=new_id,
         xsd=xsd,
     )
+    started = time.perf_counter()
     with Spool() as spool:
         router = _Router(spool, writer, version)
         try:
             for path in paths:
                 _import_into(router, path, result, declarant=declarant, settings=settings)
+            logger.debug(
+                "imported %d rows (%d spooled) in %.1fs",
+                result.valid + result.rejected,
+                spool.count,
+                time.perf_counter() - started,
+            )
             router.drain()
         except BaseException:
             writer.abort()
             raise
+    logger.debug("all passages written after %.1fs", time.perf_counter() - started)
     try:
         result.files = writer.finish()
     except FluxValidationError as exc:
         result.files, result.failures = exc.built, exc.failures
+    logger.debug("files validated and published after %.1fs", time.perf_counter() - started)
     return result

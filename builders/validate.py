@@ -78,13 +78,18 @@ def load_schema(xsd: str) -> etree.XMLSchema:
 _IDENTITY = ("unique", "key", "keyref")
 
 
-@lru_cache(maxsize=4)
 def needs_whole_document(xsd: str) -> bool:
     """Whether the XSD has identity constraints (unique/key/keyref), which span passages.
 
     The official XSDs have none; piecewise validation would miss a violation of one, so such
     an XSD is applied to the whole document (memory grows with the file in that case).
     """
+    stat = Path(xsd).stat()
+    return _has_identity_constraints(xsd, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _has_identity_constraints(xsd: str, mtime_ns: int, size: int) -> bool:  # noqa: ARG001 - cache key
     tree = etree.parse(xsd)
     found = tree.xpath(
         " | ".join(f"//xsd:{name}" for name in _IDENTITY),
