@@ -5,22 +5,64 @@ data row: a valid ``PassageRecord``, or every problem found in the row (file, sp
 number, CDC field, raw value, what was expected), or a skipped row (``admis`` false). Good rows
 always come through; a bad row never stops the others. Only an unusable file (missing, unknown
 type, empty, no or duplicated header, no known column) raises ``BuildError``.
+
+This module also turns pydantic's errors into :class:`RowError`: the CDC field is the leaf of
+the error's location, the value is the raw cell, the message says what was expected.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from builders.columns import resolve_headers
+from builders.models import PassageRecord
 from builders.readers import open_sheet
-from builders.rows import RowError, RowMapper, RowResult
 from builders.settings import BuildSettings, Declarant, SchemaVersion
 
 __all__ = ["RowError", "RowResult", "import_file"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in one row."""
+
+    source: str
+    row: int
+    field: str
+    value: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """What became of one row: a record, or its errors, or skipped (``admis`` false)."""
+
+    source: str
+    row: int
+    record: PassageRecord | None
+    errors: tuple[RowError, ...]
+    skipped: bool
+
+
+DECLARANT_KEYS: Final = {
+    "idClientEmetteur": "id_client_emetteur",
+    "idClientCertificateur": "id_client_certificateur",
+    "idContrat": "id_contrat",
+    "natureDeposant": "nature_deposant",
+}
+_BIRTH: Final = frozenset({"anneeNaissance", "moisNaissance", "jourNaissance"})
+_BCR_FIELDS: Final = frozenset({"idClientEmetteur", "idClientCertificateur"})
+_DIGCOMP_ITEM: Final = frozenset({"niveau", "domaineCompetenceId", "competenceId"})
 
 
 def import_file(
@@ -45,6 +87,8 @@ def import_file(
     Raises:
         BuildError: the file cannot be used at all (raised on the first ``next``).
     """
+    from builders.rows import RowMapper  # rows imports this module's RowError and RowResult
+
     with open_sheet(path) as sheet:
         columns = resolve_headers(sheet.headers, settings.columns, sheet.source)
         ignored = [header for header in sheet.headers if header and header not in columns.values()]
@@ -64,3 +108,97 @@ def import_file(
         )
         for number, cells in sheet.rows:
             yield mapper.map_row(number, cells)
+
+
+def model_errors(
+    exc: ValidationError,
+    *,
+    source: str,
+    row: int,
+    cell: Callable[[str], str],
+    columns: AbstractSet[str],
+    present: AbstractSet[str],
+    failed: set[str],
+) -> list[RowError]:
+    """One ``RowError`` per field in ``exc``, skipping fields already reported.
+
+    Args:
+        exc: the record's validation error.
+        source: the file name.
+        row: the spreadsheet row number.
+        cell: canonical column -> its trimmed cell text ("" when absent).
+        columns: the canonical columns the file has.
+        present: the columns whose cell is not empty in this row.
+        failed: fields already reported (a cell that could not be read); updated.
+
+    Returns:
+        The new errors, in pydantic's order.
+    """
+    found: list[RowError] = []
+    for detail in exc.errors(include_url=False):
+        field = _leaf(detail)
+        if field in failed:
+            continue
+        failed.add(field)
+        column = _column_of(field, present)
+        value = cell(column)
+        message = _message(detail, field, column, value, columns)
+        found.append(RowError(source, row, field, value, message))
+    return found
+
+
+def _message(
+    detail: ErrorDetails, field: str, column: str, value: str, columns: AbstractSet[str]
+) -> str:
+    kind = detail["type"]
+    if kind == "missing":
+        return _missing(field, column, columns)
+    items = [part for part in detail["loc"] if isinstance(part, int)]
+    if kind == "string_too_long":
+        message = f"at most {detail.get('ctx', {}).get('max_length')} characters"
+    elif kind.startswith("string_too") and field in _BCR_FIELDS:
+        message = "expected exactly 8 characters (a BCR)"
+    elif field in _DIGCOMP_ITEM and items:
+        message = f"resultats item {items[-1] + 1}: {detail['msg']}"
+    else:
+        message = detail["msg"]
+    if field in DECLARANT_KEYS and not value:
+        message += f" (the [declarant] default {DECLARANT_KEYS[field]})"
+    return message
+
+
+def _missing(field: str, column: str, columns: AbstractSet[str]) -> str:
+    if field in DECLARANT_KEYS:
+        return (
+            f"required: the cell is empty and there is no default; set "
+            f"{DECLARANT_KEYS[field]} in the [declarant] section of the config"
+        )
+    if field not in columns and column not in columns:
+        also = " (or dateNaissance)" if field in _BIRTH else ""
+        return f"required, but the file has no {field}{also} column"
+    if field == "idTechnique":
+        return (
+            "required: fill it, or remove the idTechnique column to let accrochage "
+            "derive stable ids"
+        )
+    return "required, but the cell is empty"
+
+
+def _leaf(detail: ErrorDetails) -> str:
+    for part in reversed(detail["loc"]):
+        if isinstance(part, str):
+            return part
+    return "passageCertification"
+
+
+def _column_of(field: str, present: AbstractSet[str]) -> str:
+    """The column whose cell holds ``field``'s value."""
+    if field in _BIRTH and field not in present:
+        return "dateNaissance"
+    if field in _DIGCOMP_ITEM:
+        return "resultats"
+    if field == "identifiantNational":
+        return "nir"
+    if field == "niveauNumeriqueEuropeen":
+        return "scoreGeneral" if "scoreGeneral" in present else "resultats"
+    return field

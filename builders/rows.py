@@ -37,14 +37,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
 from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
 
 from builders import columns as cols
 from builders import idtech, rules
+from builders.importer import DECLARANT_KEYS, RowError, RowResult, model_errors
 from builders.models import (
     XML_CHARS_CHECKED,
     Certification,
@@ -55,35 +54,6 @@ from builders.models import (
 from builders.normalize import CellError
 from builders.settings import Declarant, SchemaVersion
 
-
-@dataclass(frozen=True)
-class RowError:
-    """One problem in one row."""
-
-    source: str
-    row: int
-    field: str
-    value: str
-    message: str
-
-
-@dataclass(frozen=True)
-class RowResult:
-    """What became of one row: a record, or its errors, or skipped (``admis`` false)."""
-
-    source: str
-    row: int
-    record: PassageRecord | None
-    errors: tuple[RowError, ...]
-    skipped: bool
-
-
-_DECLARANT_KEYS: Final = {
-    "idClientEmetteur": "id_client_emetteur",
-    "idClientCertificateur": "id_client_certificateur",
-    "idContrat": "id_contrat",
-    "natureDeposant": "nature_deposant",
-}
 _TITULAIRE_OWN: Final = frozenset(cols.TITULAIRE) - {"nomNaissance"} | {"dateNaissance"}
 _BIRTH: Final = ("anneeNaissance", "moisNaissance", "jourNaissance")
 _DOSSIER_CELLS: Final = frozenset(cols.DOSSIER)
@@ -120,11 +90,9 @@ _BLOCKS: Final = {
     "dossierFormation": cols.DOSSIER,
     "identifiantNational": ("nir", "nomNaissance"),
 }
-_BCR_FIELDS: Final = frozenset({"idClientEmetteur", "idClientCertificateur"})
 _CODE_TYPE: Final = re.compile(r"(RNCP|RS)[0-9]+$")
 _OTHER_BRANCHES: Final = _DOSSIER_CELLS | {"nir"}
 _DIGCOMP_CELLS: Final = frozenset(cols.DIGCOMP)
-_DIGCOMP_ITEM: Final = frozenset({"niveau", "domaineCompetenceId", "competenceId"})
 #: Distinct cell texts remembered per converted column (dates, labels repeat a lot).
 _CACHE_SIZE: Final = 4096
 
@@ -167,7 +135,7 @@ class RowMapper:
         self._infer_digital = "presenceNiveauNumeriqueEuro" not in columns
         self._defaults = {
             name: getattr(declarant, key)
-            for name, key in _DECLARANT_KEYS.items()
+            for name, key in DECLARANT_KEYS.items()
             if getattr(declarant, key) is not None
         }
         self._order = (
@@ -241,7 +209,17 @@ class RowMapper:
                 self._build(present, values), context=self._context
             )
         except ValidationError as exc:
-            errors.extend(self._model_errors(number, exc, cells, present, failed))
+            errors.extend(
+                model_errors(
+                    exc,
+                    source=self.source,
+                    row=number,
+                    cell=lambda name: self._raw(cells, name),
+                    columns=self._index.keys(),
+                    present=present,
+                    failed=failed,
+                )
+            )
             return RowResult(self.source, number, None, tuple(errors), skipped=False)
         if errors:
             return RowResult(self.source, number, None, tuple(errors), skipped=False)
@@ -367,76 +345,3 @@ class RowMapper:
             if len(cache) < _CACHE_SIZE:
                 cache[key] = found
         return found
-
-    def _model_errors(
-        self,
-        number: int,
-        exc: ValidationError,
-        cells: Sequence[str],
-        present: AbstractSet[str],
-        failed: set[str],
-    ) -> list[RowError]:
-        found: list[RowError] = []
-        for detail in exc.errors(include_url=False):
-            field = _leaf(detail)
-            if field in failed:
-                continue
-            failed.add(field)
-            column = _column_of(field, present)
-            value = self._raw(cells, column)
-            message = self._message(detail, field, column, value)
-            found.append(self._error(number, field, value, message))
-        return found
-
-    def _message(self, detail: ErrorDetails, field: str, column: str, value: str) -> str:
-        kind = detail["type"]
-        if kind == "missing":
-            return self._missing(field, column)
-        items = [part for part in detail["loc"] if isinstance(part, int)]
-        if kind == "string_too_long":
-            message = f"at most {detail.get('ctx', {}).get('max_length')} characters"
-        elif kind.startswith("string_too") and field in _BCR_FIELDS:
-            message = "expected exactly 8 characters (a BCR)"
-        elif field in _DIGCOMP_ITEM and items:
-            message = f"resultats item {items[-1] + 1}: {detail['msg']}"
-        else:
-            message = detail["msg"]
-        if field in _DECLARANT_KEYS and not value:
-            message += f" (the [declarant] default {_DECLARANT_KEYS[field]})"
-        return message
-
-    def _missing(self, field: str, column: str) -> str:
-        if field in _DECLARANT_KEYS:
-            return (
-                f"required: the cell is empty and there is no default; set "
-                f"{_DECLARANT_KEYS[field]} in the [declarant] section of the config"
-            )
-        if field not in self._index and column not in self._index:
-            also = " (or dateNaissance)" if field in _BIRTH else ""
-            return f"required, but the file has no {field}{also} column"
-        if field == "idTechnique":
-            return (
-                "required: fill it, or remove the idTechnique column to let accrochage "
-                "derive stable ids"
-            )
-        return "required, but the cell is empty"
-
-
-def _leaf(detail: ErrorDetails) -> str:
-    for part in reversed(detail["loc"]):
-        if isinstance(part, str):
-            return part
-    return "passageCertification"
-
-
-def _column_of(field: str, raw: AbstractSet[str]) -> str:
-    """The column whose cell holds ``field``'s value."""
-    if field in _BIRTH and field not in raw:
-        return "dateNaissance"
-    if field in _DIGCOMP_ITEM:
-        return "resultats"
-    if field == "identifiantNational":
-        return "nir"
-    if field == "niveauNumeriqueEuropeen":
-        return "scoreGeneral" if "scoreGeneral" in raw else "resultats"
-    return field
