@@ -138,7 +138,9 @@ class Auth:
             session = self.store.get_session(token_hash(token))
             now = self.clock()
             if session is not None and not self._is_expired(session, now):
-                self.store.update_session(session.token_hash, last_seen=now)
+                # Fewer writes: the idle clock only needs a resolution well under its limit.
+                if now - session.last_seen > min(5.0, self.settings.session_idle_s / 10):
+                    self.store.update_session(session.token_hash, last_seen=now)
                 return SessionState(token=token, session=session, is_new=False)
             if session is not None:
                 self.store.delete_session(session.token_hash)

@@ -2,15 +2,17 @@
 
 A worker thread picks deposits still "En cours de traitement" once the processing delay has
 passed since their deposit (the delay in force at that moment, so tests can shorten it), and
-processes each in one database transaction: the report file is written, accepted passages are
-stored, and the status is set together. A crash leaves the deposit pending; it is processed
-again on the next start (any half-written report is replaced).
+processes each: decisions are made while only reading the database (accepted ids go to a
+scratch set on disk, ``scratch.IdSet``), then the report is written and the accepted passages
+and the status are stored together in one short transaction. A crash leaves the deposit
+pending; it is processed again on the next start (any half-written report is replaced).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -20,11 +22,12 @@ from portal import messages
 from portal.sandbox.certifications import Certifications
 from portal.sandbox.control import control_errors
 from portal.sandbox.files import private_dir
-from portal.sandbox.fluxscan import Passage, iter_passages, read_header
+from portal.sandbox.fluxscan import FluxHeader, Passage, iter_passages, read_header
 from portal.sandbox.labels import Status
 from portal.sandbox.rapport import PassagesReport, write_error_report
 from portal.sandbox.registry import Registry
 from portal.sandbox.rows import Deposit
+from portal.sandbox.scratch import IdSet
 from portal.sandbox.store import Store
 
 log = logging.getLogger(__name__)
@@ -90,11 +93,10 @@ class Processor:
         self, deposit: Deposit, source: Path, target: Path, relative: str, now: str
     ) -> Status:
         header = read_header(source)
-        registry = Registry.load(self.data_dir)
-        certifications = Certifications.load(self.data_dir)
         bcr = header.emitter_bcr
+        removing = header.action == "SUPPRESSION"
         with (
-            self.store.connect() as db,
+            IdSet(self.data_dir) as changed,
             PassagesReport(
                 target,
                 nom_fichier=deposit.file_name,
@@ -102,34 +104,19 @@ class Processor:
                 id_traitement=deposit.id_traitement,
             ) as report,
         ):
-            for passage in iter_passages(source):
-                idt = passage.id_technique
-                if header.action == "SUPPRESSION":
-                    if self.store.remove_passage(db, bcr, idt):
-                        report.ok(idt)
-                    else:
-                        report.ko(idt, SUPPRESSION_UNKNOWN.format(bcr=bcr, id_technique=idt))
-                    continue
-                type_, code = _certification(header.certifications, passage.certification)
-                message: str | None
-                if self.store.has_passage(db, bcr, idt):
-                    message = messages.duplicate_message(bcr, idt)
-                elif not certifications.accepts(type_, code):
-                    message = messages.certification_ko_message(bcr, idt)
-                elif _dates_reversed(passage):
-                    message = messages.validity_date_message(bcr, idt)
-                else:
-                    message = registry.match(passage.birth_name)
-                if message is None:
-                    self.store.accept_passage(db, bcr, idt, deposit.id)
-                    report.ok(idt)
-                else:
-                    report.ko(idt, message)
+            with self.store.connect() as db:  # reads only: no write lock while reading
+                self._outcomes(db, source, header, changed, report)
             report.write()
             status = Status.PROCESSED_WITH_ERRORS if report.ko_count else Status.PROCESSED
-            self.store.mark_processed(
-                db, deposit.id, status=status, report_path=relative, processed_at=now
-            )
+            with self.store.connect() as db:  # one short write transaction
+                for idt in changed:
+                    if removing:
+                        self.store.remove_passage(db, bcr, idt)
+                    else:
+                        self.store.accept_passage(db, bcr, idt, deposit.id)
+                self.store.mark_processed(
+                    db, deposit.id, status=status, report_path=relative, processed_at=now
+                )
         log.info(
             "sandbox deposit %s processed: %d OK, %d KO",
             deposit.id,
@@ -137,6 +124,42 @@ class Processor:
             report.ko_count,
         )
         return status
+
+    def _outcomes(
+        self,
+        db: sqlite3.Connection,
+        source: Path,
+        header: FluxHeader,
+        changed: IdSet,
+        report: PassagesReport,
+    ) -> None:
+        """Decide each passage; ``changed`` collects the ids to store (or to delete)."""
+        registry = Registry.load(self.data_dir)
+        certifications = Certifications.load(self.data_dir)
+        bcr = header.emitter_bcr
+        for passage in iter_passages(source):
+            idt = passage.id_technique
+            if header.action == "SUPPRESSION":
+                if self.store.has_passage(db, bcr, idt) and changed.add(idt):
+                    report.ok(idt)
+                else:
+                    report.ko(idt, SUPPRESSION_UNKNOWN.format(bcr=bcr, id_technique=idt))
+                continue
+            type_, code = _certification(header.certifications, passage.certification)
+            message: str | None
+            if idt in changed or self.store.has_passage(db, bcr, idt):
+                message = messages.duplicate_message(bcr, idt)
+            elif not certifications.accepts(type_, code):
+                message = messages.certification_ko_message(bcr, idt)
+            elif _dates_reversed(passage):
+                message = messages.validity_date_message(bcr, idt)
+            else:
+                message = registry.match(passage.birth_name)
+            if message is None:
+                changed.add(idt)
+                report.ok(idt)
+            else:
+                report.ko(idt, message)
 
 
 class Worker:

@@ -331,3 +331,31 @@ def test_deposit_refuses_non_xml_and_oversize_storing_nothing(tmp_path: Path) ->
     assert list((data_dir / "deposits").iterdir()) == []
     assert store.deposits() == []
     shutil.rmtree(data_dir)
+
+
+def test_processor_reads_passages_without_holding_the_write_lock(
+    replica: Replica, tmp_path: Path
+) -> None:
+    """While passages are decided, another connection can still write (pages stay usable)."""
+    import sqlite3
+
+    writable: list[bool] = []
+
+    class Probe(Processor):
+        def _outcomes(self, *args: object, **kwargs: object) -> None:
+            super()._outcomes(*args, **kwargs)  # type: ignore[arg-type]
+            other = sqlite3.connect(replica.store.path, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                writable.append(True)
+            except sqlite3.OperationalError:
+                writable.append(False)
+            finally:
+                other.close()
+
+    probe = Probe(replica.store, replica.data_dir, replica.processor.xsd)
+    deposit = replica.deposit(write_flux(tmp_path / "lock.xml", [P("l-1"), P("l-2")]))
+    assert probe.process(deposit) is Status.PROCESSED
+    assert writable == [True]
+    assert replica.store.passage_count() == 2
