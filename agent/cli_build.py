@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -17,6 +17,9 @@ from agent.context import AppContext, pass_app
 from builders.batching import BuiltFile
 from builders.errors import BuildError
 from builders.settings import SchemaVersion
+
+if TYPE_CHECKING:
+    from builders.build import BuildResult
 
 _VERSIONS = click.Choice(["1.1.5", "1.1.2"])
 EXIT_REJECTED = 1
@@ -83,7 +86,7 @@ def build_command(
     from builders.build import build
 
     config = app.config
-    version: SchemaVersion | None = schema_version  # type: ignore[assignment]
+    version = cast("SchemaVersion | None", schema_version)  # click.Choice guarantees it
     try:
         result = build(
             list(files),
@@ -99,49 +102,58 @@ def build_command(
     if result.xsd is None:
         _no_xsd_warning(result.schema_version)
     if as_json:
-        document = {
-            "schema_version": result.schema_version,
-            "xsd": str(result.xsd) if result.xsd else None,
-            "files": [_file_json(built) for built in result.files],
-            "errors": [
-                {
-                    "source": e.source,
-                    "row": e.row,
-                    "field": e.field,
-                    "value": e.value,
-                    "message": e.message,
-                }
-                for e in result.errors
-            ],
-            "xsd_failures": [
-                {
-                    "name": failure.name,
-                    "moved_to": str(failure.moved_to),
-                    "errors": [{"line": e.line, "message": e.message} for e in failure.errors],
-                }
-                for failure in result.failures
-            ],
-            "counts": {
-                "valid": result.valid,
-                "rejected": result.rejected,
-                "skipped": result.skipped,
-                "passages": result.passages,
-            },
-        }
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(_build_json(result), ensure_ascii=False, indent=2))
     else:
-        for built in result.files:
-            click.echo(_wrote(built))
-        for e in result.errors:
-            click.echo(f"{e.source}:{e.row}: {e.field}: {e.message} (value {e.value!r})")
-        click.echo(
-            f"{result.valid} valid, {result.rejected} rejected, "
-            f"{result.skipped} skipped as not admitted"
-        )
+        for line in _build_lines(result):
+            click.echo(line)
     for failure in result.failures:
         click.echo(f"Error: {failure.describe()}", err=True)
     if result.rejected or result.failures:
         sys.exit(EXIT_REJECTED)
+
+
+def _build_json(result: BuildResult) -> dict[str, Any]:
+    return {
+        "schema_version": result.schema_version,
+        "xsd": str(result.xsd) if result.xsd else None,
+        "files": [_file_json(built) for built in result.files],
+        "errors": [
+            {
+                "source": e.source,
+                "row": e.row,
+                "field": e.field,
+                "value": e.value,
+                "message": e.message,
+            }
+            for e in result.errors
+        ],
+        "xsd_failures": [
+            {
+                "name": failure.name,
+                "moved_to": str(failure.moved_to),
+                "errors": [{"line": e.line, "message": e.message} for e in failure.errors],
+            }
+            for failure in result.failures
+        ],
+        "counts": {
+            "valid": result.valid,
+            "rejected": result.rejected,
+            "skipped": result.skipped,
+            "passages": result.passages,
+        },
+    }
+
+
+def _build_lines(result: BuildResult) -> list[str]:
+    lines = [_wrote(built) for built in result.files]
+    lines += [
+        f"{e.source}:{e.row}: {e.field}: {e.message} (value {e.value!r})" for e in result.errors
+    ]
+    lines.append(
+        f"{result.valid} valid, {result.rejected} rejected, "
+        f"{result.skipped} skipped as not admitted"
+    )
+    return lines
 
 
 def _fail(message: str, as_json: bool, code: int) -> None:
