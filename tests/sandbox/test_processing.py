@@ -359,3 +359,20 @@ def test_processor_reads_passages_without_holding_the_write_lock(
     assert probe.process(deposit) is Status.PROCESSED
     assert writable == [True]
     assert replica.store.passage_count() == 2
+
+
+def test_worker_one_failing_deposit_does_not_block_the_others(
+    replica: Replica, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A deposit whose file vanished is logged and retried later; the next one is processed."""
+    lost = replica.deposit(write_flux(tmp_path / "perdu.xml", [P("v-1")]))
+    good = replica.deposit(write_flux(tmp_path / "bon.xml", [P("v-2")]))
+    (replica.data_dir / lost.stored_path).unlink()
+    worker = Worker(replica.store, replica.processor, lambda: 0.0)
+    worker.run_once()
+    assert replica.store.get_deposit(good.id).status is Status.PROCESSED  # type: ignore[union-attr]
+    assert replica.store.get_deposit(lost.id).status is Status.PROCESSING  # type: ignore[union-attr]
+    failure = f"sandbox deposit {lost.id} failed"
+    assert caplog.text.count(failure) == 1
+    worker.run_once()
+    assert caplog.text.count(failure) == 1  # not retried at once: it waits for the retry delay
