@@ -12,6 +12,7 @@ the error's location, the value is the raw cell, the message says what was expec
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
@@ -45,13 +46,29 @@ class RowError:
 
 @dataclass(frozen=True)
 class RowResult:
-    """What became of one row: a record, or its errors, or skipped (``admis`` false)."""
+    """What became of one row: a record, or its errors, or skipped (``admis`` false).
+
+    For a bad row, the fields below say what can still be known of it, so that a caller can
+    track the row's passage (e.g. mark it invalid, and let a corrected row replace it):
+
+    - ``id_technique``: the row's idTechnique when it is reliable: the cell's value when the
+      file has the column (non-empty, 1..255 characters, no error on it), or the derived id
+      when it has none and every field the derivation uses is present and valid. None
+      otherwise. Valid rows carry their record's id.
+    - ``emitter``: idClientEmetteur (the cell or the ``[declarant]`` default) when valid.
+    - ``certification_code``: the raw ``code`` cell, for display (None when empty).
+    - ``delivery_date``: dateDebutValidite when it was read and passed validation.
+    """
 
     source: str
     row: int
     record: PassageRecord | None
     errors: tuple[RowError, ...]
     skipped: bool
+    id_technique: str | None = None
+    emitter: str | None = None
+    certification_code: str | None = None
+    delivery_date: dt.date | None = None
 
 
 DECLARANT_KEYS: Final = {
