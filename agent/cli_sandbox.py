@@ -14,6 +14,16 @@ import click
 from agent.context import AppContext, pass_app
 
 
+def _labels(pairs: tuple[str, ...]) -> dict[str, str]:
+    labels = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{pair!r}: expected NAME=TEXT", param_hint="--label")
+        labels[name.strip()] = text
+    return labels
+
+
 def _faults(options: dict[str, Any]) -> dict[str, Any]:
     return {
         "latency_ms": options["latency_ms"],
@@ -24,6 +34,7 @@ def _faults(options: dict[str, Any]) -> dict[str, Any]:
         "session_max_age_s": options["session_max_age"],
         "fail_upload_confirmation": options["fail_upload_confirmation"] or None,
         "documents_inline": options["documents_inline"] or None,
+        "labels": _labels(options["label"]) or None,
     }
 
 
@@ -142,6 +153,12 @@ def _faults(options: dict[str, Any]) -> dict[str, Any]:
     is_flag=True,
     default=False,
     help="Fault: serve receipts and reports inline instead of as file downloads.",
+)
+@click.option(
+    "--label",
+    multiple=True,
+    metavar="NAME=TEXT",
+    help="Fault: change a page label or status text (e.g. DEPOSIT_TAB=..., PROCESSED=...).",
 )
 @pass_app
 def sandbox(app: AppContext, /, **options: Any) -> None:

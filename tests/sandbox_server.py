@@ -24,11 +24,13 @@ The handle:
 - ``url``: base URL (``http://127.0.0.1:PORT``); ``login_url``: ``url + "/espace-prive"``;
 - ``username``, ``password``, ``data_dir``, ``admin_token``;
 - ``set_faults(**changes)``: POST to the admin endpoint; keys of ``FaultSettings`` plus
-  ``processing_delay_s`` and ``maintenance_for_s`` (maintenance from now, N seconds);
+  ``processing_delay_s`` and ``maintenance_for_s`` (maintenance from now, N seconds), and
+  ``labels={"DEPOSIT_TAB": "...", "PROCESSED": "..."}`` to rename page texts and statuses;
   returns the values in force;
 - ``deposits()``: every deposit as the admin endpoint lists it (newest first);
 - ``wait_for_status(file_name, *labels, timeout=30)``: poll until the newest deposit of that
-  name shows one of ``labels`` (default: any final status); returns that deposit;
+  name shows one of ``labels`` (status texts as shown, or ``Status`` names such as
+  ``"PROCESSED"``; default: any final status); returns that deposit;
 - ``stop()``: stop the server (also done when the ``with`` block ends). Starting again on the
   same ``tmp_path`` reuses the data (restart tests).
 """
@@ -50,7 +52,11 @@ from portal.sandbox.server import SandboxServer
 from portal.sandbox.settings import SandboxSettings
 
 _GENERATE: Any = object()
-FINAL = (Status.PROCESSED.value, Status.PROCESSED_WITH_ERRORS.value, Status.REJECTED.value)
+FINAL = tuple(
+    text
+    for status in (Status.PROCESSED, Status.PROCESSED_WITH_ERRORS, Status.REJECTED)
+    for text in (status.name, status.value)
+)
 
 
 @dataclass
@@ -105,7 +111,7 @@ class SandboxHandle:
         last: dict[str, Any] | None = None
         while time.monotonic() < deadline:
             last = next((d for d in self.deposits() if d["file_name"] == file_name), None)
-            if last is not None and last["status"] in wanted:
+            if last is not None and (last["status"] in wanted or last["state"] in wanted):
                 return last
             time.sleep(0.05)
         raise AssertionError(f"{file_name}: status {last and last['status']!r}, not {wanted}")

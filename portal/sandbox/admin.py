@@ -19,6 +19,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from pydantic import ValidationError
 
 from portal.sandbox.app import sandbox
+from portal.sandbox.labels import LabelSet
 
 blueprint = Blueprint("admin", __name__, url_prefix="/_sandbox")
 
@@ -46,7 +47,9 @@ def set_faults() -> Response | tuple[Response, int]:
     try:
         sandbox().faults.update(changes)
     except ValidationError as exc:
-        return jsonify({"error": exc.errors(include_url=False, include_input=False)}), 400
+        return jsonify(
+            {"error": exc.errors(include_url=False, include_input=False, include_context=False)}
+        ), 400
     except ValueError as exc:
         return jsonify({"error": str(exc)}), 400
     return jsonify(sandbox().faults.snapshot())
@@ -55,13 +58,15 @@ def set_faults() -> Response | tuple[Response, int]:
 @blueprint.get("/deposits")
 def deposits() -> Response:
     """Every deposit, newest first, with its status label and available documents."""
+    shown = LabelSet(sandbox().faults.faults.labels)
     return jsonify(
         [
             {
                 "id": deposit.id,
                 "file_name": deposit.file_name,
                 "deposited_at": deposit.deposited_at,
-                "status": deposit.status.value,
+                "status": shown.status(deposit.status),
+                "state": deposit.status.name,
                 "receipt_ok": deposit.receipt_ok,
                 "id_flux": deposit.id_flux,
                 "report_available": deposit.report_path is not None,

@@ -67,9 +67,12 @@ def paris_time(iso: str) -> str:
 def page(template: str, status: int = 200, **context: Any) -> Response:
     """Render a page with the shared context (labels, user, CSRF token)."""
     current = g.get("session_state")
+    overrides = sandbox().faults.faults.labels
+    shown = labels.LabelSet(overrides)
     html = render_template(
         template,
-        labels=labels,
+        labels=shown,
+        status_label=shown.status,
         Status=labels.Status,
         user=current.username if current else None,
         csrf_token=current.session.csrf if current else "",

@@ -90,6 +90,50 @@ class Status(StrEnum):
     REJECTED = "Rejeté"
 
 
+# Labels a test (or an operator rehearsing a changed portal) may replace at runtime, through
+# the ``labels`` fault: the texts the client's portal profile looks for, plus status names.
+OVERRIDABLE = frozenset(
+    {
+        "USERNAME",
+        "PASSWORD",
+        "LOGIN_BUTTON",
+        "OTP_LABEL",
+        "OTP_BUTTON",
+        "LOGOUT",
+        "DEPOSIT_TAB",
+        "DEPOSIT_LINK",
+        "HISTORY_LINK",
+        "UPLOAD_BUTTON",
+        "FILE_INPUT",
+        "COLUMN_FILE_NAME",
+        "COLUMN_DEPOSITED_AT",
+        "COLUMN_STATUS",
+        "RECEIPT_LINK",
+        "REPORT_LINK",
+    }
+    | {status.name for status in Status}
+)
+
+
+class LabelSet:
+    """This module's labels with some replaced (``overrides`` keys are in OVERRIDABLE)."""
+
+    def __init__(self, overrides: dict[str, str]) -> None:
+        self._overrides = overrides
+
+    def __getattr__(self, name: str) -> str:
+        if name in self._overrides:
+            return self._overrides[name]
+        value = globals().get(name)
+        if isinstance(value, str):
+            return value
+        raise AttributeError(name)
+
+    def status(self, status: Status) -> str:
+        """The text shown for a status."""
+        return self._overrides.get(status.name, status.value)
+
+
 def human_size(size: int) -> str:
     """A byte count the French way (``1,5 Mo``).
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
+from portal.sandbox.labels import OVERRIDABLE
+
 MIB = 1024 * 1024
 DEFAULT_MAX_UPLOAD_BYTES = 200 * MIB  # the CDC's 200 Mo per file (cdc-format.md §6)
 
@@ -47,6 +49,19 @@ class FaultSettings(BaseModel):
     documents_inline: bool = Field(
         default=False, description="Serve receipts and reports inline instead of as downloads."
     )
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Changed page labels, e.g. {DEPOSIT_TAB = '…', PROCESSED = '…'}.",
+    )
+
+    @model_validator(mode="after")
+    def _known_labels(self) -> FaultSettings:
+        unknown = sorted(set(self.labels) - OVERRIDABLE)
+        if unknown:
+            raise ValueError(f"labels: unknown names {unknown}; known: {sorted(OVERRIDABLE)}")
+        if any(not text.strip() for text in self.labels.values()):
+            raise ValueError("labels: texts must not be empty")
+        return self
 
     @model_validator(mode="after")
     def _aware_window(self) -> FaultSettings:

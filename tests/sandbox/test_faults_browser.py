@@ -38,6 +38,7 @@ def _no_faults(sandbox: SandboxHandle) -> Iterator[None]:
         "session_max_age_s": None,
         "fail_upload_confirmation": False,
         "documents_inline": False,
+        "labels": {},
         "processing_delay_s": 0.2,
     }
     sandbox.set_faults(**off)
@@ -174,3 +175,38 @@ def test_fault_documents_inline_shows_the_receipt_in_the_page(
     disposition = answer.value.headers["content-disposition"]
     assert disposition.startswith("inline")
     assert "accuseReception" in answer.value.text()
+
+
+def test_fault_changed_labels_are_rendered_and_mapped_by_a_profile_override(
+    page: Page, sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """Renamed tab and status show on the pages; a profile override maps the new status."""
+    from portal.base import DepositState
+    from portal.profile import PortalProfile
+
+    flux = write_flux(tmp_path / "libelles.xml", [P("lb-1")], id_flux="labels")
+    sandbox.set_faults(labels={"DEPOSIT_TAB": "Déposer des données", "PROCESSED": "Terminé"})
+    try:
+        login(page, sandbox)
+        expect(page.get_by_role("link", name=PROFILE.deposit_tab_label)).to_have_count(0)
+        page.get_by_role("link", name="Déposer des données").click()
+        page.get_by_role("link", name=PROFILE.deposit_link_label).click()
+        page.locator(PROFILE.file_input_selector).set_input_files(flux)
+        page.get_by_role("button", name=PROFILE.upload_button_label).click()
+        done = sandbox.wait_for_status(flux.name, "PROCESSED")
+        assert done["status"] == "Terminé"
+        page.get_by_role("link", name=PROFILE.history_link_label).click()
+        status = history_rows(page)[0][PROFILE.column_status]
+        assert status == "Terminé"
+        assert PROFILE.state_of(status) is None
+        override = PortalProfile(status_labels={**PROFILE.status_labels, "Terminé": "processed"})
+        assert override.state_of(status) is DepositState.PROCESSED
+    finally:
+        sandbox.set_faults(labels={})
+
+
+def test_fault_unknown_label_name_is_refused(sandbox: SandboxHandle) -> None:
+    """Only the documented label names can be changed."""
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        sandbox.set_faults(labels={"NO_SUCH_LABEL": "x"})
+    assert refused.value.code == 400
