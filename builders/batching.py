@@ -25,7 +25,7 @@ from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from builders.errors import BuildError
-from builders.layout import Layout, LayoutRecorder
+from builders.layout import Chunk, Layout, LayoutRecorder
 from builders.render import (
     CERTIFICATION_CLOSE,
     FILE_TAIL,
@@ -41,6 +41,8 @@ _BUFFER = 1 << 20
 Clock = Callable[[], dt.datetime]
 IdFactory = Callable[[], str]
 PassageCallback = Callable[[str, str], None]
+#: (temporary path, header end, header lines, run) when a run of passages is on disk.
+ChunkCallback = Callable[[Path, int, int, Chunk], None]
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,9 @@ class PendingFile:
 class _OpenFile:
     """The file being written: counts bytes and passages, hashes as it goes."""
 
-    def __init__(self, path: Path, temp_path: Path, head: bytes) -> None:
+    def __init__(
+        self, path: Path, temp_path: Path, head: bytes, on_chunk: ChunkCallback | None
+    ) -> None:
         self.path = path
         self.temp_path = temp_path
         self.handle = _open_private(temp_path)
@@ -146,7 +150,13 @@ class _OpenFile:
         self.passages = 0
         self.cert: CertKey | None = None
         self.write(head)
-        self.layout = LayoutRecorder(self.size, self.lines)
+        self._on_chunk = on_chunk
+        self.layout = LayoutRecorder(self.size, self.lines, on_chunk=self._chunk_done)
+
+    def _chunk_done(self, chunk: Chunk) -> None:
+        if self._on_chunk is not None:
+            self.handle.flush()  # the run's bytes must be readable by a validator now
+            self._on_chunk(self.temp_path, self.layout.head_end, self.layout.head_lines, chunk)
 
     def write(self, data: bytes) -> None:
         self.handle.write(data)
@@ -170,7 +180,9 @@ class BatchWriter:
         new_id: IdFactory,
         on_passage: PassageCallback | None = None,
         on_file: Callable[[PendingFile], None],
+        on_chunk: ChunkCallback | None = None,
     ) -> None:
+        self._on_chunk = on_chunk
         self._out = out_dir
         self._prefix = safe_name_part(prefix)
         self._version: SchemaVersion = schema_version
@@ -259,7 +271,7 @@ class BatchWriter:
             id_client_certificateur=key.id_client_certificateur,
             id_contrat=key.id_contrat,
         )
-        self._file = _OpenFile(path, path.with_name(f".{path.name}.part"), head)
+        self._file = _OpenFile(path, path.with_name(f".{path.name}.part"), head, self._on_chunk)
         self._file_key = key
         return self._file
 

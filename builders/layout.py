@@ -5,12 +5,14 @@ the byte span and first line of the run and of its ``<cpf:certification>`` openi
 validator (``builders.validate.layout_errors``) then validates each run as a small document
 (the file's own header + the run's certification opening + the run + the closing tags),
 which is somewhat cheaper than a streaming parse of the whole file, and maps the reported
-lines back to the file. It first checks that the runs, the header and the closing tags tile the
-file exactly, so every byte of the file is validated.
+lines back to the file. Runs can be validated as soon as they are written (``on_chunk``); once
+the file is complete, a check that the header, the runs and the closing tags tile the file
+exactly makes sure every byte of it was validated.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -55,9 +57,16 @@ class Layout:
 class LayoutRecorder:
     """Fed by the writer as it writes; ``layout()`` once the file is complete."""
 
-    def __init__(self, head_end: int, head_lines: int, batch: int = BATCH) -> None:
-        self._head_end = head_end
-        self._head_lines = head_lines
+    def __init__(
+        self,
+        head_end: int,
+        head_lines: int,
+        batch: int = BATCH,
+        on_chunk: Callable[[Chunk], None] | None = None,
+    ) -> None:
+        self._on_chunk = on_chunk
+        self.head_end = head_end
+        self.head_lines = head_lines
         self._batch = batch
         self._chunks: list[Chunk] = []
         self._cert = (0, 0, 0)
@@ -78,13 +87,16 @@ class LayoutRecorder:
         self._count = 1
 
     def end(self, offset: int) -> None:
-        """The current run (if any) ends at ``offset`` (before a closing tag or a new run)."""
+        """The current run (if any) ends at ``offset``; ``on_chunk`` hears of it at once."""
         if self._open is None:
             return
         start, line = self._open
-        self._chunks.append(Chunk(*self._cert, start, offset, line))
+        chunk = Chunk(*self._cert, start, offset, line)
+        self._chunks.append(chunk)
         self._open = None
+        if self._on_chunk is not None:
+            self._on_chunk(chunk)
 
     def layout(self) -> Layout:
         """The recorded layout."""
-        return Layout(self._head_end, self._head_lines, tuple(self._chunks))
+        return Layout(self.head_end, self.head_lines, tuple(self._chunks))

@@ -207,6 +207,52 @@ def _read(handle: BinaryIO, start: int, end: int) -> bytes:
     return handle.read(end - start)
 
 
+def chunk_errors(
+    path: Path, xsd: Path, head_end: int, head_lines: int, chunk: Chunk
+) -> list[XsdError]:
+    """XSD errors of one run of a file being written (lines are the file's own).
+
+    The run is validated as a document made of the file's header, the run's certification
+    opening, the run itself and the closing tags. ``tiles`` must hold once the file is complete
+    for the runs to cover the whole file.
+    """
+    schema = load_schema(str(xsd))
+    with path.open("rb") as handle:
+        head = _read(handle, 0, head_end)
+        cert = _read(handle, chunk.cert_start, chunk.cert_end)
+        body = _read(handle, chunk.body_start, chunk.body_end)
+    cert_lines = cert.count(b"\n")
+
+    def real(line: int) -> int:
+        if line <= head_lines:
+            return line
+        if line <= head_lines + cert_lines:
+            return chunk.cert_line + line - head_lines - 1
+        return chunk.body_line + line - head_lines - cert_lines - 1
+
+    parser = etree.XMLParser(remove_blank_text=True, huge_tree=True)
+    try:
+        document = etree.fromstring(head + cert + body + CERTIFICATION_CLOSE + FILE_TAIL, parser)
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if exc.position else (exc.lineno or 0, 0)
+        return [XsdError(real(line), column, str(exc.msg), syntax=True)]
+    if schema.validate(document):
+        return []
+    entries = schema.error_log.filter_from_errors()  # type: ignore[attr-defined]
+    return [XsdError(real(e.line), e.column, e.message) for e in entries]
+
+
+def tiles(path: Path, layout: Layout) -> bool:
+    """Whether the header, the runs and the closing tags of ``layout`` cover ``path`` exactly."""
+    with path.open("rb") as handle:
+        return _tiles(handle, path.stat().st_size, layout)
+
+
+def merge(errors: list[XsdError]) -> list[XsdError]:
+    """Errors sorted by line, each once (the header is part of every run)."""
+    return sorted(dict.fromkeys(errors), key=lambda e: e.line)
+
+
 def layout_errors(path: Path, xsd: Path, layout: Layout) -> list[XsdError] | None:
     """Every XSD error of a file the writer described with ``layout``, run by run.
 
@@ -215,38 +261,15 @@ def layout_errors(path: Path, xsd: Path, layout: Layout) -> list[XsdError] | Non
     schema = load_schema(str(xsd))
     if needs_whole_document(str(xsd)):
         return _whole_errors(path, schema)
-    parser = etree.XMLParser(remove_blank_text=True, huge_tree=True)
+    if not tiles(path, layout):
+        return None
     errors: list[XsdError] = []
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        if not _tiles(handle, size, layout):
-            return None
-        head = _read(handle, 0, layout.head_end)
-        for chunk in layout.chunks:
-            cert = _read(handle, chunk.cert_start, chunk.cert_end)
-            body = _read(handle, chunk.body_start, chunk.body_end)
-            cert_lines = cert.count(b"\n")
-
-            def real(line: int, chunk: Chunk = chunk, cert_lines: int = cert_lines) -> int:
-                if line <= layout.head_lines:
-                    return line
-                if line <= layout.head_lines + cert_lines:
-                    return chunk.cert_line + line - layout.head_lines - 1
-                return chunk.body_line + line - layout.head_lines - cert_lines - 1
-
-            try:
-                document = etree.fromstring(
-                    head + cert + body + CERTIFICATION_CLOSE + FILE_TAIL, parser
-                )
-            except etree.XMLSyntaxError as exc:
-                line, column = exc.position if exc.position else (exc.lineno or 0, 0)
-                errors.append(XsdError(real(line), column, str(exc.msg), syntax=True))
-                return sorted(dict.fromkeys(errors), key=lambda e: e.line)
-            if not schema.validate(document):
-                entries = schema.error_log.filter_from_errors()  # type: ignore[attr-defined]
-                errors.extend(XsdError(real(e.line), e.column, e.message) for e in entries)
-    # the header (and a certification opening) is in several runs: report its errors once
-    return sorted(dict.fromkeys(errors), key=lambda e: e.line)
+    for chunk in layout.chunks:
+        found = chunk_errors(path, xsd, layout.head_end, layout.head_lines, chunk)
+        errors += found
+        if found and found[0].syntax:
+            break
+    return merge(errors)
 
 
 def file_errors(path: Path, xsd: Path, layout: Layout | None = None) -> list[XsdError]:
@@ -259,11 +282,21 @@ def file_errors(path: Path, xsd: Path, layout: Layout | None = None) -> list[Xsd
 
 
 def _serve(xsd: Path) -> None:
-    """Worker loop: one JSON request per stdin line (path, layout), one JSON answer line."""
+    """Worker loop: one JSON request per stdin line, one JSON answer line (errors).
+
+    A request is either a whole file (``path``, optional ``layout``) or one run of a file
+    being written (``path``, ``head_end``, ``head_lines``, ``chunk``).
+    """
     for line in sys.stdin:
         request = json.loads(line)
-        layout = Layout.from_json(request["layout"]) if request.get("layout") else None
-        errors = file_errors(Path(request["path"]), xsd, layout)[:MAX_REPORTED]
+        path = Path(request["path"])
+        if "chunk" in request:
+            chunk = Chunk(**request["chunk"])
+            errors = chunk_errors(path, xsd, request["head_end"], request["head_lines"], chunk)
+        else:
+            layout = Layout.from_json(request["layout"]) if request.get("layout") else None
+            errors = file_errors(path, xsd, layout)
+        errors = errors[:MAX_REPORTED]
         sys.stdout.write(json.dumps([list(astuple(e)) for e in errors]) + "\n")
         sys.stdout.flush()
 

@@ -1,9 +1,14 @@
-"""Validation of finished files, in background worker processes for the large ones.
+"""Validation of the files being written, in background worker processes for large builds.
 
-``FileValidator`` validates small files at once and sends large ones to up to two worker
-processes (``python -m builders.validate XSD``; one JSON request per line) while the writer goes
-on; ``finish`` then publishes valid files under their final name and moves failing ones aside
-(``<name>.invalid``).
+``FileValidator`` hears of every run of passages as soon as the writer has it on disk
+(``chunk_ready``). Until a build has ``BACKGROUND_BYTES`` waiting, runs are only noted and a
+finished file is validated at once in this process. Beyond that, two worker processes
+(``python -m builders.validate XSD``, one JSON request per line) validate runs as they come, in
+parallel with the writer, so little is left to check when the last file is closed. ``finish``
+then checks that each file's runs tile it exactly (else validates it again, streaming), publishes
+valid files under their final name and moves failing ones aside (``<name>.invalid``).
+
+An XSD with identity constraints cannot be checked run by run: its files are sent whole.
 """
 
 from __future__ import annotations
@@ -11,20 +16,32 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 from builders.batching import BuiltFile, PendingFile
 from builders.errors import BuildError
-from builders.validate import FileFailure, XsdError, file_errors
+from builders.layout import Chunk
+from builders.validate import (
+    FileFailure,
+    XsdError,
+    file_errors,
+    merge,
+    needs_whole_document,
+    tiles,
+    xsd_errors,
+)
 
-#: Files at least this large are validated in a background process.
+#: Once this many bytes wait for validation, worker processes take over.
 BACKGROUND_BYTES = 8_000_000
 
 
 class _Worker:
-    """A ``python -m builders.validate XSD`` child: one path per line in, one JSON line out."""
+    """A ``python -m builders.validate XSD`` child; a thread collects its answers."""
 
     def __init__(self, xsd: Path) -> None:
         package_root = str(Path(__file__).resolve().parent.parent)
@@ -38,18 +55,26 @@ class _Worker:
             env=env,
         )
         self.pending = 0
+        self._answers: queue.Queue[str] = queue.Queue()
+        # Reading answers as they come means a worker never blocks on a full pipe while this
+        # process blocks sending it requests.
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
-    def submit(self, pending: PendingFile) -> None:
+    def _read(self) -> None:
+        assert self.process.stdout is not None  # noqa: S101 - created with PIPE
+        for line in self.process.stdout:
+            self._answers.put(line)
+        self._answers.put("")  # end of output: the process is gone
+
+    def send(self, request: dict[str, Any]) -> None:
         assert self.process.stdin is not None  # noqa: S101 - created with PIPE
-        layout = pending.layout.to_json() if pending.layout else None
-        request = {"path": str(pending.temp_path), "layout": layout}
         self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
         self.pending += 1
 
     def result(self) -> list[XsdError]:
-        assert self.process.stdout is not None  # noqa: S101 - created with PIPE
-        line = self.process.stdout.readline()
+        line = self._answers.get()
         self.pending -= 1
         if not line:
             raise BuildError(f"the XSD validation process died (exit {self.process.poll()})")
@@ -66,39 +91,91 @@ class _Worker:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        self._reader.join(timeout=5)
 
 
 class FileValidator:
-    """Validates finished files: small ones at once, large ones in background processes."""
+    """Validates the writer's files run by run, in the background once the build is large."""
 
     def __init__(
         self, xsd: Path | None, *, workers: int = 2, background_bytes: int | None = None
     ) -> None:
         self._xsd = xsd
+        self._by_runs = xsd is not None and not needs_whole_document(str(xsd))
         self._max_workers = workers
         self._background_bytes = BACKGROUND_BYTES if background_bytes is None else background_bytes
         self._workers: list[_Worker] = []
-        self._queue: list[tuple[PendingFile, list[XsdError] | _Worker]] = []
+        self._turn = 0
+        self._waiting: dict[Path, list[dict[str, Any]]] = {}
+        self._waiting_bytes = 0
+        self._sent: dict[Path, list[_Worker]] = {}
+        self._queue: list[tuple[PendingFile, list[XsdError] | _Worker | None]] = []
+
+    def chunk_ready(self, path: Path, head_end: int, head_lines: int, chunk: Chunk) -> None:
+        """A run of ``path`` is on disk: validate it now (workers) or note it for later."""
+        if not self._by_runs or self._xsd is None:
+            return
+        request = {
+            "path": str(path),
+            "head_end": head_end,
+            "head_lines": head_lines,
+            "chunk": chunk.__dict__,
+        }
+        if self._workers:
+            self._send(path, request)
+            return
+        self._waiting.setdefault(path, []).append(request)
+        self._waiting_bytes += chunk.body_end - chunk.body_start
+        if self._waiting_bytes >= self._background_bytes:
+            self._workers = [_Worker(self._xsd) for _ in range(self._max_workers)]
+            for waiting_path, requests in self._waiting.items():
+                for waiting in requests:
+                    self._send(waiting_path, waiting)
+            self._waiting, self._waiting_bytes = {}, 0
+
+    def _send(self, path: Path, request: dict[str, Any]) -> None:
+        worker = self._workers[self._turn % len(self._workers)]
+        self._turn += 1
+        worker.send(request)
+        self._sent.setdefault(path, []).append(worker)
 
     def submit(self, pending: PendingFile) -> None:
-        """Take a finished file; a large one is validated in the background from now on."""
+        """A file is complete: validate what remains of it (at once if nothing was sent)."""
+        path = pending.temp_path
         if self._xsd is None:
             self._queue.append((pending, []))
+        elif self._by_runs and path not in self._sent:
+            requests = self._waiting.pop(path, [])
+            self._waiting_bytes -= sum(
+                r["chunk"]["body_end"] - r["chunk"]["body_start"] for r in requests
+            )
+            self._queue.append((pending, file_errors(path, self._xsd, pending.layout)))
+        elif self._by_runs:
+            self._queue.append((pending, None))  # answers come from the runs sent
         elif pending.built.size < self._background_bytes:
-            errors = file_errors(pending.temp_path, self._xsd, pending.layout)
-            self._queue.append((pending, errors))
+            self._queue.append((pending, xsd_errors(path, self._xsd)))
         else:
-            worker = self._worker(self._xsd)
-            worker.submit(pending)
+            if not self._workers:
+                self._workers = [_Worker(self._xsd)]
+            worker = self._workers[self._turn % len(self._workers)]
+            self._turn += 1
+            worker.send({"path": str(path), "layout": None})
             self._queue.append((pending, worker))
 
-    def _worker(self, xsd: Path) -> _Worker:
-        if len(self._workers) < self._max_workers:
-            self._workers.append(_Worker(xsd))
-            return self._workers[-1]
-        return min(self._workers, key=lambda w: w.pending)
+    def _errors(
+        self, pending: PendingFile, outcome: list[XsdError] | _Worker | None
+    ) -> list[XsdError]:
+        if isinstance(outcome, list):
+            return outcome
+        if isinstance(outcome, _Worker):
+            return outcome.result()
+        assert self._xsd is not None  # noqa: S101 - runs are only sent with an XSD
+        errors: list[XsdError] = []
+        for worker in self._sent.pop(pending.temp_path, []):
+            errors += worker.result()
+        if pending.layout is None or not tiles(pending.temp_path, pending.layout):
+            return xsd_errors(pending.temp_path, self._xsd)
+        return merge(errors)
 
     def finish(self) -> tuple[list[BuiltFile], list[FileFailure]]:
         """Wait for every validation; publish valid files, move failing ones aside."""
@@ -106,7 +183,7 @@ class FileValidator:
         failures: list[FileFailure] = []
         try:
             for pending, outcome in self._queue:
-                errors = outcome.result() if isinstance(outcome, _Worker) else outcome
+                errors = self._errors(pending, outcome)
                 if errors:
                     moved = pending.reject()
                     failures.append(FileFailure(pending.built.name, moved, tuple(errors)))
@@ -125,3 +202,5 @@ class FileValidator:
             worker.stop(kill=kill)
         self._workers = []
         self._queue = []
+        self._sent = {}
+        self._waiting = {}

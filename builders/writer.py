@@ -134,6 +134,7 @@ class FluxWriter:
             new_id=new_id,
             on_passage=on_passage,
             on_file=self._on_file,
+            on_chunk=self._validator.chunk_ready,
         )
 
     def _on_file(self, file: PendingFile) -> None:

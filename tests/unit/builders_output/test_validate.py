@@ -105,7 +105,10 @@ def test_writer_background_validation_publishes_good_files_only(tmp_path, xsd115
         write_flux(records, out, xsd=xsd, settings=BuildSettings(max_passages_per_file=1))
     assert [b.passages for b in caught.value.built] == [1, 1]
     assert sorted(p.name for p in out.glob("*.xml")) == sorted(b.name for b in caught.value.built)
-    assert [f.name for f in caught.value.failures] == [sorted(out.glob("*.invalid"))[0].name[:-8]]
+    (failure,) = caught.value.failures
+    assert failure.name == sorted(out.glob("*.invalid"))[0].name[: -len(".invalid")]
+    text = failure.moved_to.read_text(encoding="utf-8")
+    assert [e.line for e in failure.errors] == [_line_of(text, "<cpf:nomNaissance>Dupont")]
 
 
 def test_writer_with_official_xsd_publishes_valid_files(tmp_path, xsd115):
