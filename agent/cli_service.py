@@ -24,9 +24,16 @@ from agent.lifecycle import PassageStatus, TransitionError
 from agent.lock import SCHEDULER, WORK, AlreadyRunning, instance_lock
 from agent.paths import AgentPaths, private_dir
 from agent.portals import default_portal_factory
-from agent.render import render_batch, render_status, summary_lines
+from agent.render import render_batch, render_rejects, render_status, summary_lines
 from agent.store import Store, StoreError
-from agent.views import batch_view, find_batch, rejects_view, status_view, write_rejects_csv
+from agent.views import (
+    batch_view,
+    find_batch,
+    invalid_view,
+    rejects_view,
+    status_view,
+    write_rejects_csv,
+)
 from portal.reports import parse_report
 
 EXIT_LOCKED = 3
@@ -144,21 +151,23 @@ def status(app: AppContext, batch: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @pass_app
 def rejects(app: AppContext, csv_path: Path | None, as_json: bool) -> None:
-    """Passages the CDC rejected, with its message, the class and what to do."""
+    """Passages to correct: those the CDC rejected (its message, the class and what to do),
+    then the invalid ones (bad rows whose idTechnique is known) with their reasons.
+
+    The CSV holds both, every canonical column filled from the stored record (rejected) or
+    from the imported file (invalid), plus status, cdcMessage, cdcClass, hint and reasons.
+    """
     with _open_store(app) as store:
-        data = rejects_view(store)
-        written = write_rejects_csv(store, csv_path) if csv_path else None
-    if as_json:
-        _dump({"rejects": data, "csv": str(csv_path) if csv_path else None})
-        return
-    if not data:
-        click.echo("No rejected passage.")
-    for p in data:
-        click.echo(
-            f"{p['id_technique']}  {p['holder']}  {p['certification_code']}  [{p['cdc_class']}]"
+        data = {"rejects": rejects_view(store), "invalid": invalid_view(store)}
+        written = (
+            write_rejects_csv(store, csv_path, invalid=True, settings=app.config.build)
+            if csv_path
+            else None
         )
-        click.echo(f"    CDC: {p['cdc_message']}")
-        click.echo(f"    what to do: {p['hint']}")
+    if as_json:
+        _dump(data | {"csv": str(csv_path) if csv_path else None, "written": written})
+        return
+    render_rejects(data)
     if csv_path:
         click.echo(
             f"{written} row(s) written to {csv_path}: correct them and put the file in the inbox"

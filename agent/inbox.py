@@ -2,7 +2,9 @@
 
 Each file in the inbox folder (``[agent] inbox_dir``, default ``<data_dir>/inbox``) is read
 row by row with :func:`builders.importer.import_file`. Valid rows become pending passages
-(or refresh one, see :func:`put_record`); invalid rows are kept with their reasons. The file
+(or refresh one, see :func:`put_record`). A bad row whose idTechnique is known becomes an
+``invalid`` passage with its reasons (see :func:`put_invalid` and :mod:`agent.invalid`); a bad
+row without a known idTechnique is only in the report (counted as ``unidentified``). The file
 is then moved to ``inbox/imported/`` with ``<name>.errors.csv`` beside it listing every bad
 row (source, row, field, value, message) and every row that could not change its passage.
 Nothing is deleted. A file whose content (SHA-256) was already imported is only moved.
@@ -26,12 +28,14 @@ from typing import IO
 
 from agent.build import file_sha256
 from agent.config import Config
+from agent.invalid import invalid_passage, reasons
 from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
 from agent.paths import AgentPaths, private_dir
 from agent.rows import NewPassage
 from agent.store import Store
 from builders.errors import BuildError
-from builders.importer import import_file
+from builders.idtech import SeenIds
+from builders.importer import RowResult, import_file
 from builders.models import IdentificationTitulaire, PassageRecord
 
 log = logging.getLogger(__name__)
@@ -43,13 +47,16 @@ Progress = Callable[[str], None]
 
 
 class Outcome(StrEnum):
-    """What importing one valid row did to its passage."""
+    """What importing one row did to its passage."""
 
     NEW = "new"
     UPDATED = "updated"  # a pending passage got newer data
     REOPENED = "reopened"  # an invalid/rejected passage is pending again
     UNCHANGED = "unchanged"
     KEPT = "kept"  # batched, deposited, accepted or withdrawn: never touched
+    INVALID = "invalid"  # a bad row: a new invalid passage
+    INVALIDATED = "invalidated"  # a bad row: a pending/invalid/rejected passage is invalid now
+    REPEATED = "repeated"  # a bad row whose id an earlier row of the file already used
 
 
 @dataclass
@@ -63,6 +70,7 @@ class ImportResult:
     valid: int = 0
     invalid: int = 0
     skipped: int = 0
+    unidentified: int = 0  # bad rows without a known idTechnique: only in the error report
     outcomes: dict[str, int] = field(default_factory=dict)
     error_report: str | None = None
     failure: str | None = None
@@ -145,11 +153,53 @@ def put_record(store: Store, new: NewPassage) -> tuple[Outcome, PassageStatus | 
     return Outcome.KEPT, old.status
 
 
+#: Statuses a bad row may turn invalid (a rejected one goes through pending, as re-imported).
+_INVALIDATABLE = frozenset({PassageStatus.PENDING, PassageStatus.INVALID, PassageStatus.REJECTED})
+
+
+def put_invalid(
+    store: Store, row: RowResult, source_id: int
+) -> tuple[Outcome, PassageStatus | None] | None:
+    """Mark the passage of a bad row invalid; None when the row's passage is unknown.
+
+    A new id gives a new invalid passage. A pending, invalid or rejected passage becomes
+    invalid with the new reasons (event logged): its newer data is not valid, so neither it
+    nor older data may be deposited. A rejected passage is first reopened (re-imported), then
+    found invalid, in one transaction. A batched, deposited, accepted or withdrawn passage is
+    never touched (``KEPT``).
+    """
+    if row.id_technique is None or row.emitter is None:
+        return None
+    old = store.passage(row.emitter, row.id_technique)
+    new = invalid_passage(row, source_id, old=old)
+    if new is None:  # pragma: no cover - same condition as above
+        return None
+    why = reasons(row.errors)
+    if old is None:
+        store.put_passage(new, status=PassageStatus.INVALID, reasons=why)
+        return Outcome.INVALID, None
+    if old.status not in _INVALIDATABLE:
+        return Outcome.KEPT, old.status
+    with store.transaction():
+        if old.status is PassageStatus.REJECTED:
+            store.set_passage_status(old.id, PassageStatus.PENDING)
+        store.put_passage(new, status=PassageStatus.INVALID, reasons=why)
+        store.add_event(
+            "invalidated",
+            f"{new.id_technique}: re-imported row {row.row} is invalid ({len(why)} problem(s)); "
+            f"{old.status} -> invalid",
+            level="warning",
+            passage_id=old.id,
+        )
+    return Outcome.INVALIDATED, old.status
+
+
 class _Report:
     """The error report beside an imported file, created at the first line."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, source: str) -> None:
         self.path = path
+        self.source = source
         self._handle: IO[str] | None = None
         self._writer: csv.DictWriter[str] | None = None
 
@@ -201,7 +251,7 @@ def import_one(
             level="warning",
         )
         return result
-    report = _Report(imported / f"{target.name}.errors.csv")
+    report = _Report(imported / f"{target.name}.errors.csv", path.name)
     try:
         with store.transaction():
             source_id = store.add_source(sha, path.name)
@@ -213,6 +263,8 @@ def import_one(
                 invalid=result.invalid,
                 skipped=result.skipped,
                 report=str(report.path) if report.written else "",
+                unidentified=result.unidentified,
+                moved_to=str(target),
             )
     except BuildError as exc:
         # Unusable file: nothing of it was kept (rolled back); it is recorded as failed.
@@ -221,7 +273,13 @@ def import_one(
         with store.transaction():
             source_id = store.add_source(sha, path.name)
             store.finish_source(
-                source_id, rows=0, valid=0, invalid=0, skipped=0, report=str(report.path)
+                source_id,
+                rows=0,
+                valid=0,
+                invalid=0,
+                skipped=0,
+                report=str(report.path),
+                moved_to=str(target),
             )
             store.add_event("import_failed", f"{path.name}: {exc}", level="error")
     result.error_report = report.close()
@@ -229,8 +287,8 @@ def import_one(
     if result.failure is None:
         store.add_event(
             "imported",
-            f"{path.name}: {result.valid} valid, {result.invalid} invalid, "
-            f"{result.skipped} skipped; "
+            f"{path.name}: {result.valid} valid, {result.invalid} invalid "
+            f"({result.unidentified} without idTechnique), {result.skipped} skipped; "
             + ", ".join(f"{k} {v}" for k, v in result.outcomes.items()),
             level="warning" if result.invalid else "info",
         )
@@ -251,6 +309,7 @@ def _import_rows(
         settings=config.build,
         schema_version=config.build.schema_version,
     )
+    seen = SeenIds()  # (emitter, idTechnique) of this file's rows: a bad row repeating one
     for row in rows:
         result.rows += 1
         if row.skipped:
@@ -268,8 +327,10 @@ def _import_rows(
                     value=value or "",
                     message=error.message,
                 )
+            _bad_row(store, row, source_id, seen, result, report)
             continue
         result.valid += 1
+        seen.add(row.record.declaration.idClientEmetteur, row.record.passage.idTechnique)
         outcome, previous = put_record(store, new_passage(row.record, source_id, row.row))
         result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
         if outcome is Outcome.KEPT or (
@@ -282,6 +343,41 @@ def _import_rows(
                 value=row.record.passage.idTechnique,
                 message=_kept_message(previous),
             )
+
+
+def _bad_row(
+    store: Store,
+    row: RowResult,
+    source_id: int,
+    seen: SeenIds,
+    result: ImportResult,
+    report: _Report,
+) -> None:
+    """Apply a bad row to its passage (when known); note in the report what it left alone."""
+    done: tuple[Outcome, PassageStatus | None] | None = None
+    if row.id_technique is not None and row.emitter is not None:
+        if not seen.add(row.emitter, row.id_technique):
+            message = "an earlier row of this file has this idTechnique: its passage is unchanged"
+            done = (Outcome.REPEATED, None)
+        else:
+            done = put_invalid(store, row, source_id)
+            message = (
+                f"this passage is already {done[1] if done else None}: "
+                "the invalid row was ignored, the passage is unchanged"
+            )
+    if done is None:
+        result.unidentified += 1
+        return
+    outcome = done[0]
+    result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
+    if outcome in (Outcome.KEPT, Outcome.REPEATED):
+        report.write(
+            source=report.source,
+            row=row.row,
+            field="idTechnique",
+            value=row.id_technique,
+            message=message,
+        )
 
 
 def _kept_message(previous: PassageStatus | None) -> str:

@@ -38,10 +38,19 @@ def render_status(data: dict[str, Any]) -> None:
     """Print ``status``."""
     counts = data["passages"]
     click.echo("Passages: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
+    if counts.get("invalid"):
+        click.echo(
+            f"Invalid passages: {counts['invalid']} (rows to correct and re-import; "
+            "`accrochage rejects` shows why)"
+        )
     for source in data["imports"]:
         if source["invalid"]:
+            unknown = source.get("unidentified") or 0
+            detail = (
+                f", {unknown} without a known idTechnique (only in the report)" if unknown else ""
+            )
             click.echo(
-                f"Invalid rows: {source['invalid']} in {source['name']} "
+                f"Invalid rows: {source['invalid']} in {source['name']}{detail} "
                 f"(imported {source['imported_at']}): see {source['error_report']}"
             )
     click.echo("Batches:")
@@ -91,3 +100,24 @@ def render_batch(data: dict[str, Any]) -> None:
     click.echo("Events:")
     for e in data["events"]:
         click.echo(f"  {e['at']} {e['level']:7} {e['message']}")
+
+
+def render_rejects(data: dict[str, Any]) -> None:
+    """Print ``rejects``: rejected passages, then invalid ones with their reasons."""
+    if not data["rejects"]:
+        click.echo("No rejected passage.")
+    for p in data["rejects"]:
+        click.echo(
+            f"{p['id_technique']}  {p['holder']}  {p['certification_code']}  [{p['cdc_class']}]"
+        )
+        click.echo(f"    CDC: {p['cdc_message']}")
+        click.echo(f"    what to do: {p['hint']}")
+    if data["invalid"]:
+        click.echo(f"Invalid passages ({len(data['invalid'])}): correct the row, then re-import it")
+    for p in data["invalid"]:
+        where = (
+            f"{p['source_file']} row {p['source_row']}" if p["source_file"] else "source unknown"
+        )
+        click.echo(f"{p['id_technique']}  {p['certification_code'] or '?'}  ({where})")
+        for reason in p["reasons"]:
+            click.echo(f"    {reason}")

@@ -21,6 +21,8 @@ class SourceFile:
     invalid: int
     skipped: int
     error_report: str | None
+    unidentified: int = 0  # bad rows without a known idTechnique: only in the error report
+    moved_to: str | None = None  # where the file now lies (inbox/imported/...)
 
 
 @dataclass(frozen=True)
@@ -32,9 +34,9 @@ class Passage:
     id_technique: str
     certification_type: str
     certification_code: str
-    holder: str  # initials and birth year only
-    delivery_date: dt.date
-    deadline: dt.date
+    holder: str  # initials and birth year only ("?" for an invalid row never valid)
+    delivery_date: dt.date | None  # None: an invalid row whose dateDebutValidite is unreadable
+    deadline: dt.date | None
     status: PassageStatus
     reasons: tuple[str, ...]
     batch_id: int | None
@@ -109,7 +111,11 @@ class Event:
 
 @dataclass(frozen=True)
 class NewPassage:
-    """What the inbox gives the store for a valid row."""
+    """What the inbox gives the store for a row (a valid one, or an invalid one with its id).
+
+    An invalid row has empty ``record_json``/``record_sha256``; its unknown texts are "" and
+    its unknown dates None.
+    """
 
     emitter: str
     id_technique: str
@@ -118,8 +124,8 @@ class NewPassage:
     certification_type: str
     certification_code: str
     holder: str
-    delivery_date: dt.date
-    deadline: dt.date
+    delivery_date: dt.date | None
+    deadline: dt.date | None
     record_json: str
     record_sha256: str
     source_file_id: int | None

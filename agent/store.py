@@ -39,6 +39,11 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _date(text: str) -> dt.date | None:
+    """A stored date; "" is unknown (an invalid row whose date could not be read)."""
+    return dt.date.fromisoformat(text) if text else None
+
+
 class StoreError(Exception):
     """The store cannot be opened or a requested row does not exist."""
 
@@ -191,15 +196,47 @@ class Store:
         return int(cur.lastrowid or 0)
 
     def finish_source(
-        self, source_id: int, *, rows: int, valid: int, invalid: int, skipped: int, report: str
+        self,
+        source_id: int,
+        *,
+        rows: int,
+        valid: int,
+        invalid: int,
+        skipped: int,
+        report: str,
+        unidentified: int = 0,
+        moved_to: str = "",
     ) -> None:
-        """Set the counts and the error-report path of an imported file."""
+        """Set the counts, the error-report path and the new place of an imported file."""
         with self.transaction():
             self._conn.execute(
-                "UPDATE source_files SET rows=?, valid=?, invalid=?, skipped=?, error_report=? "
-                "WHERE id=?",
-                (rows, valid, invalid, skipped, report or None, source_id),
+                "UPDATE source_files SET rows=?, valid=?, invalid=?, skipped=?, error_report=?, "
+                "unidentified=?, moved_to=? WHERE id=?",
+                (
+                    rows,
+                    valid,
+                    invalid,
+                    skipped,
+                    report or None,
+                    unidentified,
+                    moved_to or None,
+                    source_id,
+                ),
             )
+
+    def source(self, source_id: int) -> SourceFile | None:
+        """The imported file with this id, if any."""
+        row = self._one("SELECT * FROM source_files WHERE id = ?", (source_id,))
+        return SourceFile(**dict(row)) if row else None
+
+    def passage_source(self, passage_id: int) -> tuple[int, int] | None:
+        """(source file id, spreadsheet row) of the row a passage was last imported from."""
+        row = self._one(
+            "SELECT source_file_id, source_row FROM passages WHERE id = ?", (passage_id,)
+        )
+        if row is None or row[0] is None or row[1] is None:
+            return None
+        return int(row[0]), int(row[1])
 
     def sources(self, *, limit: int = 20) -> list[SourceFile]:
         """The latest imported files, oldest first."""
@@ -230,8 +267,8 @@ class Store:
             certification_type=row["certification_type"],
             certification_code=row["certification_code"],
             holder=row["holder"],
-            delivery_date=dt.date.fromisoformat(row["delivery_date"]),
-            deadline=dt.date.fromisoformat(row["deadline"]),
+            delivery_date=_date(row["delivery_date"]),
+            deadline=_date(row["deadline"]),
             status=PassageStatus(row["status"]),
             reasons=tuple(json.loads(row["reasons"] or "[]")),
             batch_id=row["batch_id"],
@@ -283,8 +320,8 @@ class Store:
                 new.certification_type,
                 new.certification_code,
                 new.holder,
-                new.delivery_date.isoformat(),
-                new.deadline.isoformat(),
+                new.delivery_date.isoformat() if new.delivery_date else "",
+                new.deadline.isoformat() if new.deadline else "",
                 status.value,
                 json.dumps(list(reasons), ensure_ascii=False) if reasons else None,
                 new.record_json or None,
@@ -385,10 +422,14 @@ class Store:
         return {r[0]: r[1] for r in rows}
 
     def open_passages_due(self, before: dt.date) -> list[Passage]:
-        """Passages not yet deposited successfully whose deadline is on or before ``before``."""
+        """Passages not yet deposited successfully whose deadline is on or before ``before``.
+
+        An invalid passage whose delivery date is unknown has no deadline and is not listed.
+        """
         marks = ", ".join("?" for _ in OPEN_STATUSES)
         rows = self._all(
-            f"SELECT * FROM passages WHERE status IN ({marks}) AND deadline <= ? "  # noqa: S608 - placeholders only
+            f"SELECT * FROM passages WHERE status IN ({marks}) AND deadline != '' "  # noqa: S608 - placeholders only
+            "AND deadline <= ? "
             "ORDER BY deadline, id",
             [*[s.value for s in OPEN_STATUSES], before.isoformat()],
         )

@@ -5,7 +5,10 @@ records it in ``schema_migrations``. Never edit a released migration: add a new 
 
 Personal data: ``passages.record_json`` holds the validated record (the holder's identity),
 needed to build the XML later; the database file is therefore owner-only (0600). The
-``holder`` column is a minimal summary (initials and birth year) for display.
+``holder`` column is a minimal summary (initials and birth year) for display. An ``invalid``
+passage (a bad row whose idTechnique is known) has no record: only its reasons (``reasons``,
+a JSON list of "field: message", without the values of identity fields), the certification
+code and delivery date when they were readable, and ``source_file_id``/``source_row``.
 """
 
 from __future__ import annotations
@@ -118,6 +121,15 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
                BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END""",
             """CREATE TRIGGER events_no_delete BEFORE DELETE ON events
                BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END""",
+        ),
+    ),
+    (
+        "source_files: unidentified bad rows, where the file was moved",
+        (
+            # Bad rows whose idTechnique could not be known: only in the error report.
+            "ALTER TABLE source_files ADD COLUMN unidentified INTEGER NOT NULL DEFAULT 0",
+            # The imported file under inbox/imported/, read again to export invalid rows.
+            "ALTER TABLE source_files ADD COLUMN moved_to TEXT",
         ),
     ),
 )

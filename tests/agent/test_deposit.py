@@ -83,7 +83,12 @@ def test_deposit_full_loop(config: Config, fake: FakePortal) -> None:
     assert moved.is_file() and not (config.agent.inbox / "export.csv").exists()
     errors = (moved.parent / "export.csv.errors.csv").read_text(encoding="utf-8")
     assert "sexe" in errors and ",4," in errors
-    assert statuses(config) == {"A1": "deposited", "B2": "deposited", "D4": "deposited"}
+    assert statuses(config) == {
+        "A1": "deposited",
+        "B2": "deposited",
+        "C3": "invalid",
+        "D4": "deposited",
+    }
 
     fake.process(
         name,
@@ -93,7 +98,12 @@ def test_deposit_full_loop(config: Config, fake: FakePortal) -> None:
     second = run(config, fake)
     assert second.processed == [name] and second.ok
     assert fake.uploads == [name]  # nothing sent twice
-    assert statuses(config) == {"A1": "accepted", "B2": "rejected", "D4": "accepted"}
+    assert statuses(config) == {
+        "A1": "accepted",
+        "B2": "rejected",
+        "C3": "invalid",
+        "D4": "accepted",
+    }
     with open_store(config) as store:
         batch = store.batch_by_name(name)
         assert batch is not None

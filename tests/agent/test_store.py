@@ -32,13 +32,37 @@ def test_store_open_migrates_once_and_is_owner_only(tmp_path: Path) -> None:
     """Opening applies every migration once, records it, and leaves the file 0600 in WAL."""
     path = tmp_path / "d" / DB_NAME
     with Store.open(path) as store:
-        assert store.migrations() == [(1, "initial")]
+        assert store.migrations() == [
+            (number, name) for number, (name, _) in enumerate(MIGRATIONS, start=1)
+        ]
+        assert store.migrations()[0] == (1, "initial")
     with Store.open(path) as store:
         assert len(store.migrations()) == len(MIGRATIONS)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
+
+
+def test_store_migration_2_upgrades_an_existing_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store made before migration 2 keeps its files, which get 0 unidentified rows."""
+    path = tmp_path / DB_NAME
+    monkeypatch.setattr("agent.store.MIGRATIONS", MIGRATIONS[:1])
+    with Store.open(path) as store:
+        source = store.add_source("f" * 64, "old.csv")
+    monkeypatch.undo()
+    with Store.open(path) as store:
+        assert [number for number, _ in store.migrations()] == [1, 2]
+        found = store.source(source)
+        assert found is not None
+        assert (found.name, found.unidentified, found.moved_to) == ("old.csv", 0, None)
+        store.finish_source(
+            source, rows=2, valid=0, invalid=2, skipped=0, report="", unidentified=1, moved_to="/m"
+        )
+        again = store.source(source)
+        assert again is not None and (again.unidentified, again.moved_to) == (1, "/m")
 
 
 def test_store_open_refuses_garbage(tmp_path: Path) -> None:

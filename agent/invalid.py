@@ -1,0 +1,140 @@
+"""Invalid rows whose idTechnique is known: their passage's reasons, and their re-export.
+
+A bad row of an export becomes an ``invalid`` passage when :class:`builders.importer.RowResult`
+says which passage it is (``id_technique`` and ``emitter``). The passage keeps no data of the
+row beyond what a valid one keeps in its summary: its reasons are "field: message", quoting
+the raw value only for fields that do not identify the holder (names, birth date, sex, birth
+place, NIR, CPF dossier), whose reasons say the field and the problem only.
+
+To correct them, :func:`invalid_rows` reads the rows again from the imported file kept under
+``inbox/imported/`` (the store never holds them), as canonical columns ready to re-import.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Final
+
+from agent.rows import NewPassage, Passage
+from agent.store import Store
+from builders import columns as cols
+from builders.errors import BuildError
+from builders.importer import RowError, RowResult
+from builders.readers import open_sheet
+from builders.settings import BuildSettings
+
+log = logging.getLogger(__name__)
+
+#: Fields whose value identifies the holder: reasons never quote it.
+IDENTITY_FIELDS: Final = frozenset(
+    {
+        *cols.TITULAIRE,
+        *cols.DOSSIER,
+        *cols.NATIONAL,
+        "dateNaissance",
+        "identifiantNational",
+        "titulaire",
+        "dossierFormation",
+        "identificationTitulaire",
+    }
+)
+_TOKEN: Final = re.compile(r"\w{2,}")
+UNKNOWN_HOLDER: Final = "?"
+
+
+def _scrubbed(message: str, value: str) -> str:
+    """``message`` without any word or number of ``value`` (a date may be re-formatted)."""
+    for token in sorted(set(_TOKEN.findall(value)), key=len, reverse=True):
+        message = message.replace(token, "…")
+    return message
+
+
+def reason(error: RowError) -> str:
+    """One error as a stored reason: "field: message", the value only if not identifying."""
+    if error.field in IDENTITY_FIELDS:
+        return f"{error.field}: {_scrubbed(error.message, error.value or '')}"
+    if error.value:
+        return f"{error.field}: {error.message} (value {error.value!r})"
+    return f"{error.field}: {error.message}"
+
+
+def reasons(errors: Sequence[RowError]) -> list[str]:
+    """The stored reasons of a bad row, in the importer's order."""
+    return [reason(error) for error in errors]
+
+
+def invalid_passage(
+    row: RowResult, source_id: int, *, old: Passage | None, deadline_months: int = 3
+) -> NewPassage | None:
+    """The store's view of a bad row whose passage is known, else None.
+
+    What the row does not give (holder summary, certification code, delivery date) is kept
+    from the passage it replaces, if any.
+    """
+    from agent.inbox import add_months  # inbox imports this module
+
+    if row.id_technique is None or row.emitter is None:
+        return None
+    delivery = row.delivery_date or (old.delivery_date if old else None)
+    return NewPassage(
+        emitter=row.emitter,
+        id_technique=row.id_technique,
+        certificateur="",
+        contrat="",
+        certification_type=old.certification_type if old else "",
+        certification_code=row.certification_code or (old.certification_code if old else ""),
+        holder=old.holder if old else UNKNOWN_HOLDER,
+        delivery_date=delivery,
+        deadline=add_months(delivery, deadline_months) if delivery else None,
+        record_json="",
+        record_sha256="",
+        source_file_id=source_id,
+        source_row=row.row,
+    )
+
+
+def invalid_rows(
+    store: Store, passages: Sequence[Passage], settings: BuildSettings
+) -> Iterator[tuple[Passage, dict[str, str] | None]]:
+    """Each invalid passage with its row as canonical columns (None when the file is gone).
+
+    The rows are read from the imported files under ``inbox/imported/``, one pass per file.
+    """
+    by_file: dict[str, dict[int, Passage]] = {}
+    lost: list[Passage] = []
+    for passage in passages:
+        where = store.passage_source(passage.id)
+        source = store.source(where[0]) if where else None
+        if where is None or source is None or not source.moved_to:
+            lost.append(passage)
+            continue
+        by_file.setdefault(source.moved_to, {})[where[1]] = passage
+    for path, wanted in by_file.items():
+        found = _read_rows(Path(path), set(wanted), settings)
+        for number, passage in sorted(wanted.items()):
+            yield passage, found.get(number)
+    for passage in lost:
+        yield passage, None
+
+
+def _read_rows(path: Path, numbers: set[int], settings: BuildSettings) -> dict[int, dict[str, str]]:
+    """The wanted rows of an export as canonical column -> cell text ({} if unreadable)."""
+    found: dict[int, dict[str, str]] = {}
+    try:
+        with open_sheet(path) as sheet:
+            columns = cols.resolve_headers(sheet.headers, settings.columns, sheet.source)
+            index = {name: sheet.headers.index(header) for name, header in columns.items()}
+            for number, cells in sheet.rows:
+                if number in numbers:
+                    found[number] = {
+                        name: (cells[i].strip() if i < len(cells) else "")
+                        for name, i in index.items()
+                    }
+                    if len(found) == len(numbers):
+                        break
+    except (BuildError, OSError) as exc:
+        log.warning("%s: cannot read the invalid rows again: %s", path, exc)
+    return found
