@@ -3,7 +3,7 @@
 Flow: every input file is imported row by row (``builders.importer``); each valid record is
 rendered and its idTechnique claimed in the disk spool (a reused one is a row error). Passages
 of the first group met (declaration + certification, usually the only one) go straight to the
-batch writer, so its files are written, and validated in a background process, while the import
+batch writer, so its files are written, and validated by background processes, while the import
 goes on; passages of other groups wait in the spool and are written after the import, group by
 group. Each finished file is validated against the imported XSD of its version (if any) before
 it gets its final name. Bad rows never stop the

@@ -19,12 +19,13 @@ idContrat) then by certification (type, code, natureDeposant). Each change of de
 a new file (the XSD allows one certificateur per file); each change of certification starts a
 new ``certification`` element. Unordered input still yields valid files, only more of them.
 
-Files are written owner-only under a temporary dot-name, validated against ``xsd`` (in pieces,
-memory flat; large files in a background process while the next file is written) and only then
-renamed to their final name. A file failing the XSD is moved aside as ``<name>.invalid`` and
-``FluxValidationError`` (a ``BuildError``) is raised after all files were processed; its
-``built`` attribute lists the files that passed. ``on_passage`` is called while writing, before
-validation: the file names it reports are final only once this function returns normally.
+Files are written owner-only under a temporary dot-name, validated against ``xsd`` (run by run,
+memory flat; in large builds by two background processes while the writing goes on, see
+``builders.workers``) and only then renamed to their final name. A file failing the XSD is
+moved aside as ``<name>.invalid`` and ``FluxValidationError`` (a ``BuildError``) is raised
+after all files were processed; its ``built`` attribute lists the files that passed.
+``on_passage`` is called while writing, before validation: the file names it reports are final
+only once this function returns normally.
 
 Memory stays flat: each passage is rendered to a small bytes fragment and written at once.
 ``write_fragments`` is the same writer for already-rendered fragments, and ``FluxWriter`` its
