@@ -170,7 +170,7 @@ def _fail(message: str, as_json: bool, code: int) -> None:
     "--schema-version",
     type=_VERSIONS,
     default=None,
-    help="Which imported XSD to use (default: from the config).",
+    help="Imported XSD to use (default: 1.1.5 if the file has cpf:action, else the config's).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @pass_app
@@ -179,11 +179,12 @@ def check_command(app: AppContext, file: Path, schema_version: str | None, as_js
 
     Each finding carries its line number. Exit code 0 when clean, 1 with findings.
     """
-    from builders.check import check_flux
+    from builders.check import check_flux, has_action
     from builders.schemas import get_schema
 
     config = app.config
-    version = schema_version or config.build.schema_version
+    # cpf:action exists only in 1.1.5: such a file is checked against 1.1.5 whatever the default
+    version = schema_version or ("1.1.5" if has_action(file) else config.build.schema_version)
     xsd = get_schema(config.agent.data_dir, version)
     if xsd is None:
         _no_xsd_warning(version)

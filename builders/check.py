@@ -71,6 +71,20 @@ def _rule_findings(passages: list[FluxPassage] | Any) -> list[Finding]:
     return findings
 
 
+def has_action(path: Path) -> bool:
+    """Whether the flux declares ``cpf:action`` (schema 1.1.5 only); reads just the header."""
+    try:
+        for _, element in etree.iterparse(str(path), events=("start",)):
+            name = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
+            if name == "action":
+                return True
+            if name in ("emetteur", "passageCertification"):
+                return False
+    except etree.XMLSyntaxError:
+        return False
+    return False
+
+
 def check_flux(path: Path, *, xsd: Path | None) -> list[Finding]:
     """Every finding for the flux at ``path``, sorted by line.
 

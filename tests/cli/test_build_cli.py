@@ -164,3 +164,13 @@ def test_build_cli_xsd_failure_exit_1_and_listed(config, tmp_path, xsd115):
     assert failure["moved_to"].endswith(".xml.invalid")
     assert failure["errors"][0]["line"] > 0
     assert "fails the imported XSD" in result.stderr
+
+
+def test_check_cli_uses_115_for_a_file_with_action(tmp_path, shared_cdc, xsd115):
+    """A SUPPRESSION file is checked against 1.1.5 even when the config targets 1.1.2."""
+    config = tmp_path / "accrochage.toml"
+    config.write_text('[agent]\ndata_dir = "data"\n[build]\nschema_version = "1.1.2"\n')
+    assert _run(config, "schema", "import", str(xsd115)).exit_code == 0
+    result = _run(config, "check", str(shared_cdc / "cdc-example-1.1.5-SUPPRESSION.xml"))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
