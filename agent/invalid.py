@@ -42,13 +42,32 @@ IDENTITY_FIELDS: Final = frozenset(
     }
 )
 _TOKEN: Final = re.compile(r"\w{2,}")
+#: Numbers in a message that may come from the holder's data: ISO dates, INSEE codes and NIRs
+#: (5 characters or more, Corsica's 2A/2B included), and any other whole number.
+_NUMBER: Final = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b\d[0-9AB]\d{3,}\b|\b\d+\b")
+#: Numbers of 3 digits or more that are limits of the identity fields, not data.
+_LIMITS: Final = frozenset({"1900", "2099", "250"})
 UNKNOWN_HOLDER: Final = "?"
 
 
 def _scrubbed(message: str, value: str) -> str:
-    """``message`` without any word or number of ``value`` (a date may be re-formatted)."""
+    """``message`` without the holder's data: the words and numbers of ``value``, dates,
+    INSEE codes and NIRs (a message may quote another identity cell, or re-format a date).
+    Numbers of 1 or 2 digits that are not in ``value``, and the known limits, are kept
+    ("at most 60 characters", "a year from 1900 to 2099").
+    """
+    digits = re.sub(r"\D", "", value)
+
+    def hide(found: re.Match[str]) -> str:
+        text = found.group()
+        if len(text) >= 3:
+            return text if text in _LIMITS else "…"
+        personal = len(text) == 2 and text in digits
+        return "…" if personal else text
+
+    message = _NUMBER.sub(hide, message)
     for token in sorted(set(_TOKEN.findall(value)), key=len, reverse=True):
-        message = message.replace(token, "…")
+        message = re.sub(rf"\b{re.escape(token)}\b", "…", message)
     return message
 
 
