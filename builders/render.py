@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
@@ -90,8 +90,9 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _enum(value: Enum) -> str:
-    return str(value.value)
+def _enum(value: StrEnum) -> str:
+    # The model enums are StrEnums: the member already is its (markup-free) value as a str.
+    return value
 
 
 _DATE: Callable[[dt.date], str] = dt.date.isoformat
@@ -148,7 +149,7 @@ def _emit(parts: list[str], model: BaseModel, specs: tuple[_Spec, ...]) -> None:
     for name, open_tag, close_tag, nil, form in specs:
         value = fields[name]
         if value is not None:
-            parts.append(open_tag + form(value) + close_tag)
+            parts += (open_tag, form(value), close_tag)
         elif nil:
             parts.append(nil)
 
