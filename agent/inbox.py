@@ -412,6 +412,11 @@ def import_inbox(
             progress(
                 f"imported {path.name}: {result.valid} valid, {result.invalid} invalid, "
                 f"{result.skipped} skipped"
+                + (
+                    f" ({result.unidentified} invalid without a known idTechnique)"
+                    if result.unidentified
+                    else ""
+                )
                 + (f" (errors: {result.error_report})" if result.error_report else "")
             )
         results.append(result)

@@ -18,6 +18,8 @@ def summary_lines(summary: RunSummary) -> list[str]:
             if result.duplicate_of
             else f"{result.valid} valid, {result.invalid} invalid, {result.skipped} skipped"
         )
+        if result.unidentified:
+            detail += f" ({result.unidentified} invalid without a known idTechnique)"
         lines.append(f"  imported {result.file}: {detail}")
         if result.error_report:
             lines.append(f"    row errors: {result.error_report}")
@@ -113,7 +115,10 @@ def render_rejects(data: dict[str, Any]) -> None:
         click.echo(f"    CDC: {p['cdc_message']}")
         click.echo(f"    what to do: {p['hint']}")
     if data["invalid"]:
-        click.echo(f"Invalid passages ({len(data['invalid'])}): correct the row, then re-import it")
+        click.echo(
+            f"Invalid passages ({len(data['invalid'])}): correct the row and re-import it "
+            "(or `accrochage withdraw ID` to never declare it)"
+        )
     for p in data["invalid"]:
         where = (
             f"{p['source_file']} row {p['source_row']}" if p["source_file"] else "source unknown"

@@ -12,9 +12,11 @@ from click.testing import CliRunner
 
 from agent.cli import cli
 from agent.config import Config, load_config
+from agent.deposit import RunSummary
 from agent.inbox import ImportResult, import_inbox
 from agent.lifecycle import PassageStatus
 from agent.paths import AgentPaths
+from agent.render import summary_lines
 from agent.store import Store
 from builders.columns import CANONICAL
 from tests.agent.helpers import inbox, row, write_export
@@ -70,7 +72,7 @@ def test_cli_rejects_lists_invalid_passages_with_reasons(config_path: Path) -> N
     code, out = invoke(config_path, "rejects")
     assert code == 0, out
     assert "No rejected passage." in out
-    assert "Invalid passages (1): correct the row, then re-import it" in out
+    assert "Invalid passages (1): correct the row and re-import it" in out
     assert "C3  RNCP34567  (export.csv row 3)" in out
     assert "    sexe: expected one of: M, F" in out
     code, out = invoke(config_path, "rejects", "--json")
@@ -127,3 +129,16 @@ def test_cli_rejects_csv_reimports_a_corrected_invalid_row(
     with Store.open(AgentPaths.from_config(config).db) as store:
         [passage] = store.passages()
     assert (passage.id_technique, passage.status) == (line["idTechnique"], PassageStatus.PENDING)
+
+
+def test_summary_lines_count_bad_rows_without_id(config_path: Path) -> None:
+    """The deposit summary says how many invalid rows have no known idTechnique."""
+    config = load_config(config_path)
+    write_export(inbox(config) / "export.csv", [row("A1"), row("C3", sexe="X"), row("")])
+    summary = RunSummary(imported=import_inbox_now(config))
+    lines = summary_lines(summary)
+    assert lines[1] == (
+        "  imported export.csv: 1 valid, 2 invalid, 0 skipped "
+        "(1 invalid without a known idTechnique)"
+    )
+    assert summary.to_json()["imported"][0]["unidentified"] == 1
