@@ -18,11 +18,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
-from agent.rows import NewPassage, Passage
+from agent.rows import Passage
 from agent.store import Store
 from builders import columns as cols
 from builders.errors import BuildError
-from builders.importer import RowError, RowResult
+from builders.importer import RowError
 from builders.readers import open_sheet
 from builders.settings import BuildSettings
 
@@ -47,7 +47,6 @@ _TOKEN: Final = re.compile(r"\w{2,}")
 _NUMBER: Final = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b\d[0-9AB]\d{3,}\b|\b\d+\b")
 #: Numbers of 3 digits or more that are limits of the identity fields, not data.
 _LIMITS: Final = frozenset({"1900", "2099", "250"})
-UNKNOWN_HOLDER: Final = "?"
 
 
 def _scrubbed(message: str, value: str) -> str:
@@ -83,36 +82,6 @@ def reason(error: RowError) -> str:
 def reasons(errors: Sequence[RowError]) -> list[str]:
     """The stored reasons of a bad row, in the importer's order."""
     return [reason(error) for error in errors]
-
-
-def invalid_passage(
-    row: RowResult, source_id: int, *, old: Passage | None, deadline_months: int = 3
-) -> NewPassage | None:
-    """The store's view of a bad row whose passage is known, else None.
-
-    What the row does not give (holder summary, certification code, delivery date) is kept
-    from the passage it replaces, if any.
-    """
-    from agent.inbox import add_months  # inbox imports this module
-
-    if row.id_technique is None or row.emitter is None:
-        return None
-    delivery = row.delivery_date or (old.delivery_date if old else None)
-    return NewPassage(
-        emitter=row.emitter,
-        id_technique=row.id_technique,
-        certificateur="",
-        contrat="",
-        certification_type=old.certification_type if old else "",
-        certification_code=row.certification_code or (old.certification_code if old else ""),
-        holder=old.holder if old else UNKNOWN_HOLDER,
-        delivery_date=delivery,
-        deadline=add_months(delivery, deadline_months) if delivery else None,
-        record_json="",
-        record_sha256="",
-        source_file_id=source_id,
-        source_row=row.row,
-    )
 
 
 def invalid_rows(

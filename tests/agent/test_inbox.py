@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.inbox import add_months, holder_summary, import_inbox
+from agent.inbox import import_inbox
+from agent.intake import add_months, holder_summary
 from agent.store import Store
 from builders.models import DossierFormation, IdentificationTitulaire, Titulaire
 from tests.agent.helpers import inbox, make_config

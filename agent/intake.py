@@ -1,0 +1,182 @@
+"""What one imported row does to its passage (valid rows and invalid ones whose id is known).
+
+Valid rows: :func:`put_record` inserts a pending passage or refreshes one, see its rules. Bad
+rows whose idTechnique is known (:class:`builders.importer.RowResult`): :func:`put_invalid`
+marks the passage invalid with its reasons (:func:`agent.invalid.reasons`). Passages that are
+batched, deposited, accepted or withdrawn are never touched by an import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from enum import StrEnum
+from typing import Final
+
+from agent.invalid import reasons
+from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
+from agent.rows import NewPassage, Passage
+from agent.store import Store
+from builders.importer import RowResult
+from builders.models import IdentificationTitulaire, PassageRecord
+
+UNKNOWN_HOLDER: Final = "?"
+
+
+class Outcome(StrEnum):
+    """What importing one row did to its passage."""
+
+    NEW = "new"
+    UPDATED = "updated"  # a pending passage got newer data
+    REOPENED = "reopened"  # an invalid/rejected passage is pending again
+    UNCHANGED = "unchanged"
+    KEPT = "kept"  # batched, deposited, accepted or withdrawn: never touched
+    INVALID = "invalid"  # a bad row: a new invalid passage
+    INVALIDATED = "invalidated"  # a bad row: a pending/invalid/rejected passage is invalid now
+    REPEATED = "repeated"  # a bad row whose id an earlier row of the file already used
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus calendar months, clamped to the month's last day (31 Jan + 1 = 28 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, candidate)
+        except ValueError:
+            continue
+    raise ValueError(f"cannot add {months} months to {day}")  # pragma: no cover - unreachable
+
+
+def _initials(*names: str | None) -> str:
+    return "".join(f"{n.strip()[0].upper()}." for n in names if n and n.strip())
+
+
+def holder_summary(identification: IdentificationTitulaire) -> str:
+    """Initials and birth year: enough to recognise a row, not an identity."""
+    if identification.titulaire is not None:
+        holder = identification.titulaire
+        return f"{_initials(holder.prenom1, holder.nomNaissance)} {holder.anneeNaissance}"
+    if identification.dossierFormation is not None:
+        dossier = identification.dossierFormation
+        return f"{_initials(dossier.prenom1Titulaire, dossier.nomTitulaire)} (dossier CPF)"
+    if identification.identifiantNational is not None:
+        return f"{_initials(identification.identifiantNational.nomNaissance)} (NIR)"
+    return "?"
+
+
+def new_passage(record: PassageRecord, source_id: int, row: int) -> NewPassage:
+    """The store's view of a validated record."""
+    record_json = record.model_dump_json()
+    delivery = record.passage.dateDebutValidite
+    return NewPassage(
+        emitter=record.declaration.idClientEmetteur,
+        id_technique=record.passage.idTechnique,
+        certificateur=record.declaration.idClientCertificateur,
+        contrat=record.declaration.idContrat,
+        certification_type=record.certification.type,
+        certification_code=record.certification.code,
+        holder=holder_summary(record.passage.identificationTitulaire),
+        delivery_date=delivery,
+        deadline=add_months(delivery, 3),
+        record_json=record_json,
+        record_sha256=hashlib.sha256(record_json.encode()).hexdigest(),
+        source_file_id=source_id,
+        source_row=row,
+    )
+
+
+def put_record(store: Store, new: NewPassage) -> tuple[Outcome, PassageStatus | None]:
+    """Insert or refresh one passage from a valid row; returns (outcome, previous status).
+
+    A corrected row puts an invalid or rejected passage back to pending (the same data again
+    does not: it would be rejected again). A passage that is batched, deposited, accepted or
+    withdrawn is never touched: the CDC keeps accepted data, and re-sending it is a duplicate.
+    """
+    old = store.passage(new.emitter, new.id_technique)
+    if old is None:
+        store.put_passage(new, status=PassageStatus.PENDING)
+        return Outcome.NEW, None
+    if old.record_sha256 == new.record_sha256 and old.status is not PassageStatus.INVALID:
+        return Outcome.UNCHANGED, old.status
+    if old.status is PassageStatus.PENDING:
+        store.put_passage(new, status=PassageStatus.PENDING)
+        return Outcome.UPDATED, old.status
+    if old.status in PASSAGE_REOPENABLE:
+        store.put_passage(new, status=PassageStatus.PENDING)
+        store.add_event(
+            "reopened",
+            f"{new.id_technique}: corrected row re-imported, {old.status} -> pending",
+            passage_id=old.id,
+        )
+        return Outcome.REOPENED, old.status
+    return Outcome.KEPT, old.status
+
+
+#: Statuses a bad row may turn invalid (a rejected one goes through pending, as re-imported).
+_INVALIDATABLE = frozenset({PassageStatus.PENDING, PassageStatus.INVALID, PassageStatus.REJECTED})
+
+
+def put_invalid(
+    store: Store, row: RowResult, source_id: int
+) -> tuple[Outcome, PassageStatus | None] | None:
+    """Mark the passage of a bad row invalid; None when the row's passage is unknown.
+
+    A new id gives a new invalid passage. A pending, invalid or rejected passage becomes
+    invalid with the new reasons (event logged): its newer data is not valid, so neither it
+    nor older data may be deposited. A rejected passage is first reopened (re-imported), then
+    found invalid, in one transaction. A batched, deposited, accepted or withdrawn passage is
+    never touched (``KEPT``).
+    """
+    if row.id_technique is None or row.emitter is None:
+        return None
+    old = store.passage(row.emitter, row.id_technique)
+    new = invalid_passage(row, source_id, old=old)
+    if new is None:  # pragma: no cover - same condition as above
+        return None
+    why = reasons(row.errors)
+    if old is None:
+        store.put_passage(new, status=PassageStatus.INVALID, reasons=why)
+        return Outcome.INVALID, None
+    if old.status not in _INVALIDATABLE:
+        return Outcome.KEPT, old.status
+    with store.transaction():
+        if old.status is PassageStatus.REJECTED:
+            store.set_passage_status(old.id, PassageStatus.PENDING)
+        store.put_passage(new, status=PassageStatus.INVALID, reasons=why)
+        store.add_event(
+            "invalidated",
+            f"{new.id_technique}: re-imported row {row.row} is invalid ({len(why)} problem(s)); "
+            f"{old.status} -> invalid",
+            level="warning",
+            passage_id=old.id,
+        )
+    return Outcome.INVALIDATED, old.status
+
+
+def invalid_passage(
+    row: RowResult, source_id: int, *, old: Passage | None, deadline_months: int = 3
+) -> NewPassage | None:
+    """The store's view of a bad row whose passage is known, else None.
+
+    What the row does not give (holder summary, certification code, delivery date) is kept
+    from the passage it replaces, if any.
+    """
+    if row.id_technique is None or row.emitter is None:
+        return None
+    delivery = row.delivery_date or (old.delivery_date if old else None)
+    return NewPassage(
+        emitter=row.emitter,
+        id_technique=row.id_technique,
+        certificateur="",
+        contrat="",
+        certification_type=old.certification_type if old else "",
+        certification_code=row.certification_code or (old.certification_code if old else ""),
+        holder=old.holder if old else UNKNOWN_HOLDER,
+        delivery_date=delivery,
+        deadline=add_months(delivery, deadline_months) if delivery else None,
+        record_json="",
+        record_sha256="",
+        source_file_id=source_id,
+        source_row=row.row,
+    )
