@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -28,7 +28,7 @@ from builders.models import PassageRecord
 from builders.readers import open_sheet
 from builders.settings import BuildSettings, Declarant, SchemaVersion
 
-__all__ = ["RowError", "RowResult", "import_file"]
+__all__ = ["RowError", "RowResult", "bad_row", "import_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,27 @@ DECLARANT_KEYS: Final = {
 _BIRTH: Final = frozenset({"anneeNaissance", "moisNaissance", "jourNaissance"})
 _BCR_FIELDS: Final = frozenset({"idClientEmetteur", "idClientCertificateur"})
 _DIGCOMP_ITEM: Final = frozenset({"niveau", "domaineCompetenceId", "competenceId"})
+#: Fields whose error makes a derived idTechnique unreliable: its inputs (``idtech``), and the
+#: blocks whose own checks cover them (a correction of any of them changes the derived id).
+_DERIVATION_INPUTS: Final = frozenset(
+    {
+        "code",
+        "dateDebutValidite",
+        "nomNaissance",
+        "prenom1",
+        "sexe",
+        *_BIRTH,
+        "dateNaissance",
+        "nir",
+        "identifiantNational",
+        "idDossier",
+        "titulaire",
+        "dossierFormation",
+        "identificationTitulaire",
+        "passageCertification",
+    }
+)
+_MAX_ID: Final = 255
 
 
 def import_file(
@@ -125,6 +146,69 @@ def import_file(
         )
         for number, cells in sheet.rows:
             yield mapper.map_row(number, cells)
+
+
+def bad_row(
+    source: str,
+    row: int,
+    errors: Sequence[RowError],
+    values: Mapping[str, Any],
+    *,
+    id_cell: str | None,
+    code_cell: str,
+) -> RowResult:
+    """A bad row's result, with what can still be known of it (see ``RowResult``).
+
+    Args:
+        source: the file name.
+        row: the spreadsheet row number.
+        errors: the row's errors.
+        values: the row's converted values by canonical name (cells that failed to convert
+            are absent), with what the mapper filled in (defaults, the derived idTechnique).
+        id_cell: the trimmed idTechnique cell; None when the file has no such column (the
+            id in ``values`` was derived).
+        code_cell: the trimmed ``code`` cell.
+    """
+    wrong = {error.field for error in errors}
+    emitter = values.get("idClientEmetteur")
+    delivery = values.get("dateDebutValidite")
+    return RowResult(
+        source,
+        row,
+        None,
+        tuple(errors),
+        skipped=False,
+        id_technique=_known_id(values, wrong, id_cell),
+        emitter=emitter if isinstance(emitter, str) and "idClientEmetteur" not in wrong else None,
+        certification_code=code_cell or None,
+        delivery_date=(
+            delivery if isinstance(delivery, dt.date) and "dateDebutValidite" not in wrong else None
+        ),
+    )
+
+
+def _known_id(
+    values: Mapping[str, Any], wrong: AbstractSet[str], id_cell: str | None
+) -> str | None:
+    """The bad row's idTechnique when a corrected row would keep it, else None.
+
+    An error on idTechnique itself (empty, too long, or already used by an earlier row of
+    the file) gives None: the id cannot be trusted to be this row's alone. A derived id needs
+    every input of the derivation present and valid.
+    """
+    if "idTechnique" in wrong:
+        return None
+    if id_cell is not None:
+        return id_cell if 0 < len(id_cell) <= _MAX_ID else None
+    if not wrong.isdisjoint(_DERIVATION_INPUTS):
+        return None
+    if not (values.get("code") and values.get("dateDebutValidite")):
+        return None
+    holder = all(values.get(name) for name in ("nomNaissance", "prenom1", "anneeNaissance"))
+    if not (holder or values.get("nir") or values.get("idDossier")):
+        return None
+    found = values.get("idTechnique")
+    return found if isinstance(found, str) else None
 
 
 def model_errors(

@@ -34,7 +34,6 @@ Decisions documented here (the dictionary is silent on them):
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -44,7 +43,7 @@ from pydantic import BaseModel, ValidationError
 
 from builders import columns as cols
 from builders import idtech, rules
-from builders.importer import DECLARANT_KEYS, RowError, RowResult, model_errors
+from builders.importer import DECLARANT_KEYS, RowError, RowResult, bad_row, model_errors
 from builders.models import (
     XML_CHARS_CHECKED,
     Certification,
@@ -94,27 +93,6 @@ _BLOCKS: Final = {
 _CODE_TYPE: Final = re.compile(r"(RNCP|RS)[0-9]+$")
 _OTHER_BRANCHES: Final = _DOSSIER_CELLS | {"nir"}
 _DIGCOMP_CELLS: Final = frozenset(cols.DIGCOMP)
-#: Fields whose error makes a derived idTechnique unreliable: its inputs (``idtech``), and the
-#: blocks whose own checks cover them (a correction of any of them changes the derived id).
-_DERIVATION_INPUTS: Final = frozenset(
-    {
-        "code",
-        "dateDebutValidite",
-        "nomNaissance",
-        "prenom1",
-        "sexe",
-        *_BIRTH,
-        "dateNaissance",
-        "nir",
-        "identifiantNational",
-        "idDossier",
-        "titulaire",
-        "dossierFormation",
-        "identificationTitulaire",
-        "passageCertification",
-    }
-)
-_MAX_ID: Final = 255
 #: Distinct cell texts remembered per converted column (dates, labels repeat a lot).
 _CACHE_SIZE: Final = 4096
 
@@ -274,49 +252,14 @@ class RowMapper:
         errors: Sequence[RowError],
     ) -> RowResult:
         """A bad row's result, with what can still be known of it (see ``RowResult``)."""
-        wrong = {error.field for error in errors}
-        emitter = values.get("idClientEmetteur")
-        if not isinstance(emitter, str) or "idClientEmetteur" in wrong:
-            emitter = None
-        delivery = values.get("dateDebutValidite")
-        return RowResult(
+        return bad_row(
             self.source,
             number,
-            None,
-            tuple(errors),
-            skipped=False,
-            id_technique=self._known_id(cells, values, wrong),
-            emitter=emitter,
-            certification_code=self._raw(cells, "code") or None,
-            delivery_date=(
-                delivery
-                if isinstance(delivery, dt.date) and "dateDebutValidite" not in wrong
-                else None
-            ),
+            errors,
+            values,
+            id_cell=None if self._derive_id else self._raw(cells, "idTechnique"),
+            code_cell=self._raw(cells, "code"),
         )
-
-    def _known_id(
-        self, cells: Sequence[str], values: Mapping[str, Any], wrong: AbstractSet[str]
-    ) -> str | None:
-        """The bad row's idTechnique when a corrected row would keep it, else None.
-
-        An error on idTechnique itself (empty, too long, or already used by an earlier row
-        of the file) gives None: the id cannot be trusted to be this row's alone.
-        """
-        if "idTechnique" in wrong:
-            return None
-        if not self._derive_id:
-            raw = self._raw(cells, "idTechnique")
-            return raw if 0 < len(raw) <= _MAX_ID else None
-        if not wrong.isdisjoint(_DERIVATION_INPUTS):
-            return None
-        holder = all(values.get(name) for name in ("nomNaissance", "prenom1", "anneeNaissance"))
-        if not (values.get("code") and values.get("dateDebutValidite")):
-            return None
-        if not (holder or values.get("nir") or values.get("idDossier")):
-            return None
-        found = values.get("idTechnique")
-        return found if isinstance(found, str) else None
 
     def _raw(self, cells: Sequence[str], name: str) -> str:
         index = self._index.get(name)
