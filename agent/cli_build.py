@@ -1,7 +1,8 @@
 """``accrochage build``, ``check``, ``template`` and ``schema import``: the builders' commands.
 
 ``build`` exit codes: 0 every row valid, 1 some rows rejected (good rows still written) or a
-built file failed the imported XSD, 2 unusable input. ``check``: 0 clean, 1 findings.
+built file failed the imported XSD, 2 unusable input. ``check``: 0 when no finding is an
+error (warnings alone keep 0), 1 otherwise.
 """
 
 from __future__ import annotations
@@ -177,7 +178,8 @@ def _fail(message: str, as_json: bool, code: int) -> None:
 def check_command(app: AppContext, file: Path, schema_version: str | None, as_json: bool) -> None:
     """Lint a flux XML file: well-formedness, the imported XSD, the built-in rules.
 
-    Each finding carries its line number. Exit code 0 when clean, 1 with findings.
+    Each finding carries its line number. Exit code 0 when no finding is an error (warnings
+    alone keep 0), 1 otherwise.
     """
     from builders.check import check_flux, has_action
     from builders.schemas import get_schema
@@ -189,21 +191,21 @@ def check_command(app: AppContext, file: Path, schema_version: str | None, as_js
     if xsd is None:
         _no_xsd_warning(version)
     findings = check_flux(file, xsd=xsd)
+    errors = sum(1 for finding in findings if finding.is_error)
     if as_json:
         document = {
             "file": str(file),
             "xsd": str(xsd) if xsd else None,
-            "clean": not findings,
+            "clean": errors == 0,
             "findings": [finding.as_dict() for finding in findings],
         }
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
     else:
         for finding in findings:
-            field = f"{finding.field}: " if finding.field else ""
-            value = f" (value {finding.value!r})" if finding.value else ""
-            click.echo(f"{file}:{finding.line}: [{finding.source}] {field}{finding.message}{value}")
-        click.echo(f"{file}: {len(findings)} finding{'s' if len(findings) != 1 else ''}")
-    if findings:
+            click.echo(f"{file}:{str(finding).removeprefix('line ')}")
+        warnings = len(findings) - errors
+        click.echo(f"{file}: {errors} error(s), {warnings} warning(s)")
+    if errors:
         sys.exit(1)
 
 

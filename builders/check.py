@@ -1,6 +1,7 @@
 """Lint any flux file (hand-made ones included): syntax, imported XSD, built-in rules.
 
-``check_flux(path, xsd=...)`` returns findings sorted by line; an empty list means clean.
+``check_flux(path, xsd=...)`` returns findings sorted by line; a file is clean when no finding
+is an error (warnings point at data the CDC accepts but that is probably a mistake).
 Three sources, each finding saying which: ``syntax`` (not well-formed: the first error with
 line and column, nothing else can be checked), ``xsd`` (every error the imported XSD reports,
 with its line) and ``rules`` (each passage re-validated through ``builders.models``; the
@@ -17,6 +18,8 @@ from typing import Any
 from lxml import etree
 
 from builders.fluxread import FluxPassage, iter_flux
+from builders.models import PassageRecord
+from builders.rules import vae_route_unexpected
 from builders.validate import xsd_errors
 
 
@@ -30,11 +33,17 @@ class Finding:
     field: str
     message: str
     value: str = ""
+    severity: str = "error"  # "error" (the CDC would refuse it) or "warning"
 
     def __str__(self) -> str:
         field = f"{self.field}: " if self.field else ""
         value = f" (value {self.value!r})" if self.value else ""
-        return f"line {self.line}: [{self.source}] {field}{self.message}{value}"
+        kind = "" if self.is_error else " warning"
+        return f"line {self.line}: [{self.source}{kind}] {field}{self.message}{value}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -55,6 +64,7 @@ def _rule_findings(passages: list[FluxPassage] | Any) -> list[Finding]:
             findings.append(
                 Finding(problem.line, 0, "rules", problem.field, problem.message, problem.value)
             )
+        findings += _warnings(passage)
         if passage.id_technique is not None:
             first = seen.setdefault(passage.id_technique, passage.line)
             if first != passage.line:
@@ -69,6 +79,19 @@ def _rule_findings(passages: list[FluxPassage] | Any) -> list[Finding]:
                     )
                 )
     return findings
+
+
+def _warnings(passage: FluxPassage) -> list[Finding]:
+    """Findings the CDC accepts but an operator should look at."""
+    record = passage.record
+    if not isinstance(record, PassageRecord):
+        return []
+    inscription = record.passage.modalitesInscription
+    message = vae_route_unexpected(inscription.modaliteAcces, inscription.voieAccessVAE)
+    if message is None:
+        return []
+    value = str(inscription.voieAccessVAE)
+    return [Finding(passage.line, 0, "rules", "voieAccessVAE", message, value, "warning")]
 
 
 def has_action(path: Path) -> bool:

@@ -114,13 +114,27 @@ def digcomp_level(niveau: int | None) -> str | None:
 
 
 def vae_route(modalite: object, voie: object) -> str | None:
-    """voieAccessVAE is given iff modaliteAcces is VAE (7.2)."""
-    is_vae = modalite is not None and str(modalite) == "VAE"
-    if is_vae and voie is None:
+    """voieAccessVAE is required when modaliteAcces is VAE (7.2: "obligatoire si 7.1 = VAE")."""
+    if _is_vae(modalite) and voie is None:
         return "required when modaliteAcces is VAE (CONGES_VAE or VAE_CLASSIQUE)"
-    if not is_vae and voie is not None:
-        return "must be empty unless modaliteAcces is VAE"
     return None
+
+
+def vae_route_unexpected(modalite: object, voie: object) -> str | None:
+    """A warning, not an error: voieAccessVAE given although modaliteAcces is not VAE.
+
+    The dictionary only makes the field conditional; the CDC's own example files
+    (Fichier XML v2.0.0 and the 2026 CREATION.xml) give VAE_CLASSIQUE with
+    FORMATION_INITIALE_APPRENTISSAGE and pass the official XSD, so refusing it would refuse
+    the CDC's own samples. ``check`` reports it so the operator can tidy the export.
+    """
+    if voie is not None and not _is_vae(modalite):
+        return "given although modaliteAcces is not VAE (the CDC ignores it; usually a mistake)"
+    return None
+
+
+def _is_vae(modalite: object) -> bool:
+    return modalite is not None and str(modalite) == "VAE"
 
 
 def date_order(start: dt.date | None, end: dt.date | None, start_name: str) -> str | None:

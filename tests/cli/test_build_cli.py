@@ -111,7 +111,7 @@ def test_check_cli_exit_codes_and_json(config, tmp_path, xsd115):
     assert _run(config, "build", str(export), "--out", str(tmp_path / "out")).exit_code == 0
     (built,) = (tmp_path / "out").glob("*.xml")
     clean = _run(config, "check", str(built))
-    assert clean.exit_code == 0 and clean.stdout.strip().endswith("0 findings")
+    assert clean.exit_code == 0 and clean.stdout.strip().endswith("0 error(s), 0 warning(s)")
     broken = tmp_path / "broken.xml"
     broken.write_text(
         built.read_text(encoding="utf-8").replace("<cpf:sexe>F<", "<cpf:sexe>Q<"),

@@ -219,13 +219,23 @@ def test_processor_xsd_failure_writes_error_report_capped_at_100(
 
 
 def test_processor_without_xsd_uses_the_projects_rules(tmp_path: Path, shared_cdc: Path) -> None:
-    """With no XSD, builders.check rules decide: Pix sample passes, the official one fails."""
+    """With no XSD, builders.check errors decide: official samples pass, a broken copy fails."""
     replica = Replica(tmp_path / "sandbox", None)
     pix, _ = replica.run(shared_cdc / "pix-deposit-sample-RS-1.1.2.xml")
     assert pix.status is Status.PROCESSED
-    official, report = replica.run(shared_cdc / "cdc-example-1.1.2-Fichier-XML-v2.0.0.xml")
-    assert official.status is Status.PROCESSED_WITH_ERRORS
-    assert "voieAccessVAE" in (report.findtext("erreurs/erreur/message") or "")
+    _official, report = replica.run(shared_cdc / "cdc-example-1.1.2-Fichier-XML-v2.0.0.xml")
+    # its voieAccessVAE without VAE is only a warning: stage 1 passes, passages are judged
+    assert report.find("erreurs") is None
+    assert report.find("PassagesOK") is not None or report.find("PassagesKO") is not None
+    text = (shared_cdc / "cdc-example-1.1.2-Fichier-XML-v2.0.0.xml").read_text(encoding="utf-8")
+    broken = tmp_path / "broken.xml"
+    broken.write_text(
+        text.replace("2030-12-13</cpf:dateFinValidite>", "2019-01-01</cpf:dateFinValidite>", 1),
+        encoding="utf-8",
+    )
+    rejected, report = replica.run(broken)
+    assert rejected.status is Status.PROCESSED_WITH_ERRORS
+    assert "dateFinValidite" in (report.findtext("erreurs/erreur/message") or "")
 
 
 def test_processor_uses_newest_imported_schema(tmp_path: Path, shared_cdc: Path) -> None:

@@ -151,12 +151,6 @@ CASES = [
         "voieAccessVAE",
     ),
     (
-        "no voieAccessVAE without VAE",
-        {f"{P}.modalitesInscription": {"modaliteAcces": "CANDIDAT_LIBRE"}},
-        {f"{P}.modalitesInscription": {"modaliteAcces": None, "voieAccessVAE": "VAE_CLASSIQUE"}},
-        "voieAccessVAE",
-    ),
-    (
         "validity end not before start",
         {f"{P}.dateFinValidite": dt.date(2024, 6, 28)},
         {f"{P}.dateFinValidite": dt.date(2024, 6, 27)},
@@ -306,3 +300,19 @@ def test_rules_xml_control_character_rejected() -> None:
     data = _with({f"{T}.prenom1": "Elo\x01die"})
     with pytest.raises(ValidationError, match="prenom1: contains the character U\\+0001"):
         PassageRecord.model_validate(data)
+
+
+def test_rules_voie_vae_without_vae_is_accepted_but_warned() -> None:
+    """voieAccessVAE without VAE passes the models (the CDC's samples do it) and check warns."""
+    from builders import models, rules
+
+    inscription = models.ModalitesInscription(
+        modaliteAcces=models.ModaliteAcces.CANDIDAT_LIBRE,
+        voieAccessVAE=models.VoieAccesVAE.VAE_CLASSIQUE,
+    )
+    assert inscription.voieAccessVAE == models.VoieAccesVAE.VAE_CLASSIQUE
+    assert rules.vae_route_unexpected(inscription.modaliteAcces, inscription.voieAccessVAE)
+    assert (
+        rules.vae_route_unexpected(models.ModaliteAcces.VAE, models.VoieAccesVAE.CONGES_VAE) is None
+    )
+    assert rules.vae_route_unexpected(models.ModaliteAcces.VAE, None) is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -20,18 +19,9 @@ CREATION_SAMPLES = (
     ("cdc-example-1.1.5-CREATION.xml", "1.1.5"),
     ("pix-deposit-sample-RS-1.1.2.xml", "1.1.2"),
 )
-#: The official CDC samples give voieAccessVAE with modaliteAcces other than VAE, which the
-#: project's rule "voieAccessVAE iff VAE" (issue 2) refuses; the only rule finding allowed.
-KNOWN_RULE_CONFLICT = "voieAccessVAE"
-_VAE_LINE = re.compile(r"^\s*<cpf:voieAccessVAE>[^<]*</cpf:voieAccessVAE>\n", re.MULTILINE)
-
-
-def _without_vae(shared_cdc: Path, name: str, folder: Path) -> Path:
-    """A copy of a sample without its voieAccessVAE lines (see KNOWN_RULE_CONFLICT)."""
-    text = (shared_cdc / name).read_text(encoding="utf-8")
-    path = folder / name
-    path.write_text(_VAE_LINE.sub("", text), encoding="utf-8")
-    return path
+#: The official CDC samples give voieAccessVAE with modaliteAcces other than VAE: the CDC
+#: accepts it, so the project's rule only warns (builders.rules.vae_route_unexpected).
+VAE_WARNING_SAMPLES = {"cdc-example-1.1.2-Fichier-XML-v2.0.0.xml", "cdc-example-1.1.5-CREATION.xml"}
 
 
 def _read(path: Path) -> tuple[FluxHeader, list]:
@@ -44,20 +34,21 @@ def _read(path: Path) -> tuple[FluxHeader, list]:
     [name for name, _ in CREATION_SAMPLES] + ["cdc-example-1.1.5-SUPPRESSION.xml"],
 )
 def test_samples_pass_check(shared_cdc, xsd115, xsd112, name):
-    """No syntax or XSD finding; rule findings only for the known voieAccessVAE conflict."""
+    """No error at all; only the voieAccessVAE warning where the CDC's own samples carry it."""
     xsd = xsd112 if "1.1.2" in name else xsd115
     findings = check_flux(shared_cdc / name, xsd=xsd)
-    assert [f for f in findings if f.source != "rules"] == []
-    assert {f.field for f in findings} <= {KNOWN_RULE_CONFLICT}
-    if "pix" in name or "SUPPRESSION" in name:
+    assert [f for f in findings if f.is_error] == []
+    warnings = {(f.field, f.value) for f in findings}
+    if name in VAE_WARNING_SAMPLES:
+        assert warnings == {("voieAccessVAE", "VAE_CLASSIQUE")}
+    else:
         assert findings == []
 
 
 @pytest.mark.parametrize(("name", "version"), CREATION_SAMPLES)
 def test_samples_round_trip_through_writer(shared_cdc, oracle, tmp_path, name, version):
     """read -> records -> write -> read gives equal records; the rewrite passes the XSD."""
-    source = _without_vae(shared_cdc, name, tmp_path)
-    header, passages = _read(source)
+    header, passages = _read(shared_cdc / name)
     records = [p.record for p in passages]
     assert records and all(isinstance(r, PassageRecord) for r in records)
     assert [p.id_technique for p in passages] == [r.passage.idTechnique for r in records]
@@ -100,7 +91,18 @@ def test_samples_suppression_round_trip(shared_cdc, oracle, tmp_path):
 
 def test_fluxread_yields_broken_passages_with_their_problems(shared_cdc, tmp_path):
     """A passage breaking the rules still yields idTechnique, line, certification, holder."""
-    header, passages = _read(shared_cdc / "cdc-example-1.1.5-CREATION.xml")
+    text = (shared_cdc / "cdc-example-1.1.5-CREATION.xml").read_text(encoding="utf-8")
+    broken = tmp_path / "broken.xml"
+    # validity ending before it starts (2020-12-12): a rule the XSD cannot see
+    broken.write_text(
+        text.replace(
+            "<cpf:dateFinValidite>2030-12-13</cpf:dateFinValidite>",
+            "<cpf:dateFinValidite>2019-01-01</cpf:dateFinValidite>",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    header, passages = _read(broken)
     first = passages[0]
     assert first.record is None
     assert first.id_technique == "ID_TECHNIQUE_01"
@@ -108,7 +110,8 @@ def test_fluxread_yields_broken_passages_with_their_problems(shared_cdc, tmp_pat
     assert first.holder()["titulaire"]["nomNaissance"] == "nomNaissance"
     assert first.line == 19
     problem = first.problems[0]
-    assert problem.field == "voieAccessVAE" and problem.value == "VAE_CLASSIQUE"
-    text = (shared_cdc / "cdc-example-1.1.5-CREATION.xml").read_text(encoding="utf-8")
-    assert text.splitlines()[problem.line - 1].strip().startswith("<cpf:voieAccessVAE>")
+    assert problem.field == "dateFinValidite" and problem.value == "2019-01-01"
+    lines = broken.read_text(encoding="utf-8").splitlines()
+    assert lines[problem.line - 1].strip().startswith("<cpf:dateFinValidite>")
+    assert passages[1].record is not None
     assert header.horodatage == "2020-12-18T14:24:12+01:00"
