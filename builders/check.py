@@ -21,6 +21,7 @@ from builders.fluxread import FluxPassage, iter_flux
 from builders.models import PassageRecord
 from builders.rules import vae_route_unexpected
 from builders.validate import xsd_errors
+from builders.xmlsafety import SAFE_PARSING, doctype_line
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def _warnings(passage: FluxPassage) -> list[Finding]:
 def has_action(path: Path) -> bool:
     """Whether the flux declares ``cpf:action`` (schema 1.1.5 only); reads just the header."""
     try:
-        for _, element in etree.iterparse(str(path), events=("start",)):
+        for _, element in etree.iterparse(str(path), events=("start",), **SAFE_PARSING):
             name = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
             if name == "action":
                 return True
@@ -116,6 +117,9 @@ def check_flux(path: Path, *, xsd: Path | None) -> list[Finding]:
         BuildError: ``xsd`` is not a usable schema.
     """
     try:
+        if doctype_line(path) is not None:
+            message = "a DOCTYPE declaration is not allowed in a CDC flux (entities are not read)"
+            return [Finding(1, 0, "syntax", "", message)]
         header, passages = iter_flux(path)
         rules = _rule_findings(passages)
     except etree.XMLSyntaxError as exc:

@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from builders.models import PassageRecord, SuppressionRecord
 from builders.render import NAMESPACE, XSI_NAMESPACE
+from builders.xmlsafety import SAFE_PARSING
 
 _NIL = f"{{{XSI_NAMESPACE}}}nil"
 _PASSAGE = f"{{{NAMESPACE}}}passageCertification"
@@ -164,7 +165,11 @@ def _header(path: Path) -> tuple[FluxHeader, list[dict[str, str | None]]]:
     certifications: list[dict[str, str | None]] = []
     header = FluxHeader(None, None, None, None, None, None)
     events = etree.iterparse(
-        str(path), events=("end",), tag=(_PASSAGE, _CERTIFICATION, _FLUX), huge_tree=True
+        str(path),
+        events=("end",),
+        tag=(_PASSAGE, _CERTIFICATION, _FLUX),
+        huge_tree=True,
+        **SAFE_PARSING,
     )
     for _, element in events:
         if element.tag == _PASSAGE:
@@ -227,7 +232,11 @@ def _passages(
 ) -> Iterator[FluxPassage]:
     index = -1
     events = etree.iterparse(
-        str(path), events=("start", "end"), tag=(_PASSAGE, _CERTIFICATION), huge_tree=True
+        str(path),
+        events=("start", "end"),
+        tag=(_PASSAGE, _CERTIFICATION),
+        huge_tree=True,
+        **SAFE_PARSING,
     )
     model = SuppressionRecord if header.is_suppression else PassageRecord
     for event, element in events:

@@ -32,6 +32,7 @@ from builders.batching import BuiltFile
 from builders.errors import BuildError
 from builders.layout import Chunk, Layout
 from builders.render import CERTIFICATION_CLOSE, FILE_TAIL, NAMESPACE, XSI_NAMESPACE
+from builders.xmlsafety import SAFE_PARSING
 
 BATCH = 1000
 #: At most this many errors per file come back from a worker.
@@ -100,7 +101,7 @@ def _has_identity_constraints(xsd: str, mtime_ns: int, size: int) -> bool:  # no
 
 def _whole_errors(path: Path, schema: etree.XMLSchema) -> list[XsdError]:
     try:
-        document = etree.parse(str(path), etree.XMLParser(huge_tree=True))
+        document = etree.parse(str(path), etree.XMLParser(huge_tree=True, **SAFE_PARSING))
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (exc.lineno or 0, 0)
         return [XsdError(line, column, str(exc.msg), syntax=True)]
@@ -130,7 +131,12 @@ def xsd_errors(path: Path, xsd: Path) -> list[XsdError]:
     errors: list[XsdError] = []
     pending = 0
     events = etree.iterparse(
-        str(path), events=("end",), tag=_PASSAGE, remove_blank_text=True, huge_tree=True
+        str(path),
+        events=("end",),
+        tag=_PASSAGE,
+        remove_blank_text=True,
+        huge_tree=True,
+        **SAFE_PARSING,
     )
     try:
         for _, element in events:
@@ -230,7 +236,7 @@ def chunk_errors(
             return chunk.cert_line + line - head_lines - 1
         return chunk.body_line + line - head_lines - cert_lines - 1
 
-    parser = etree.XMLParser(remove_blank_text=True, huge_tree=True)
+    parser = etree.XMLParser(remove_blank_text=True, huge_tree=True, **SAFE_PARSING)
     try:
         document = etree.fromstring(head + cert + body + CERTIFICATION_CLOSE + FILE_TAIL, parser)
     except etree.XMLSyntaxError as exc:
