@@ -33,7 +33,7 @@ def test_e2e_full_loop_with_correction(agent: Agent, sandbox: SandboxHandle) -> 
     assert first.returncode == 0, first.stdout + first.stderr
     assert "partly_rejected (3 accepted, 1 rejected)" in first.stdout
     status = agent.json("status")
-    assert status["passages"] == {"accepted": 3, "rejected": 1}
+    assert status["passages"] == {"accepted": 3, "invalid": 1, "rejected": 1}
     [batch] = status["batches"]
     assert batch["status"] == "partly_rejected"
     detail = agent.json("status", batch["name"])
@@ -42,18 +42,26 @@ def test_e2e_full_loop_with_correction(agent: Agent, sandbox: SandboxHandle) -> 
         "accuse_traitement",
     ]
     rejects_csv = agent.root / "rejects.csv"
-    rejects = agent.json("rejects", "--csv", str(rejects_csv))["rejects"]
-    assert [(r["id_technique"], r["cdc_class"]) for r in rejects] == [
+    data = agent.json("rejects", "--csv", str(rejects_csv))
+    assert [(r["id_technique"], r["cdc_class"]) for r in data["rejects"]] == [
         ("LOOP-BAD-000", "holder_not_found")
     ]
+    assert [(r["id_technique"], r["reasons"]) for r in data["invalid"]] == [
+        ("LOOP-INVALID-000", ["sexe: expected one of: M, F"])
+    ]
     with rejects_csv.open(encoding="utf-8", newline="") as handle:
-        [fix] = list(csv.DictReader(handle, delimiter=";"))
+        fix, fix_invalid = list(csv.DictReader(handle, delimiter=";"))
+    assert (fix["status"], fix_invalid["status"]) == ("rejected", "invalid")
     fix["nomNaissance"] = "Connu"
-    agent.drop("corrected.csv", [fix])
+    fix_invalid["sexe"] = "F"
+    agent.drop("corrected.csv", [fix, fix_invalid])
     second = agent.run("deposit", "now", "--wait")
     assert second.returncode == 0, second.stdout + second.stderr
-    assert agent.json("status")["passages"] == {"accepted": 4}, second.stdout
-    assert _ours(sandbox, "LOOP") == {f"LOOP-{i:03d}": 1 for i in range(3)} | {"LOOP-BAD-000": 2}
+    assert agent.json("status")["passages"] == {"accepted": 5}, second.stdout
+    assert _ours(sandbox, "LOOP") == {f"LOOP-{i:03d}": 1 for i in range(3)} | {
+        "LOOP-BAD-000": 2,
+        "LOOP-INVALID-000": 1,
+    }
     log = agent.json("log")
     assert any(e["kind"] == "reopened" for e in log)
 
