@@ -113,7 +113,7 @@ def put_record(store: Store, new: NewPassage) -> tuple[Outcome, PassageStatus | 
     return Outcome.KEPT, old.status
 
 
-#: Statuses a bad row may turn invalid (a rejected one goes through pending, as re-imported).
+#: Statuses a bad row may turn invalid.
 _INVALIDATABLE = frozenset({PassageStatus.PENDING, PassageStatus.INVALID, PassageStatus.REJECTED})
 
 
@@ -124,8 +124,7 @@ def put_invalid(
 
     A new id gives a new invalid passage. A pending, invalid or rejected passage becomes
     invalid with the new reasons (event logged): its newer data is not valid, so neither it
-    nor older data may be deposited. A rejected passage is first reopened (re-imported), then
-    found invalid, in one transaction. A batched, deposited, accepted or withdrawn passage is
+    nor older data may be deposited. A batched, deposited, accepted or withdrawn passage is
     never touched (``KEPT``).
     """
     if row.id_technique is None or row.emitter is None:
@@ -141,8 +140,6 @@ def put_invalid(
     if old.status not in _INVALIDATABLE:
         return Outcome.KEPT, old.status
     with store.transaction():
-        if old.status is PassageStatus.REJECTED:
-            store.set_passage_status(old.id, PassageStatus.PENDING)
         store.put_passage(new, status=PassageStatus.INVALID, reasons=why)
         store.add_event(
             "invalidated",

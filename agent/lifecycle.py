@@ -13,6 +13,7 @@ Passage::
                     │  │         └─► rejected (file refused)         │
                     │  └── invalid: corrected row, or cause fixed    │
                     └───── rejected: corrected row, or cause fixed ◄─┘
+    pending | rejected ──► invalid (a re-imported row for it is invalid)
     pending | invalid | rejected ──► withdrawn
 
 "Cause fixed" applies to passages held by a file-level failure (see ``agent.collect``).
@@ -75,7 +76,8 @@ _PASSAGE_MOVES: dict[PassageStatus, frozenset[PassageStatus]] = {
     _P.BATCHED: frozenset({_P.DEPOSITED, _P.INVALID, _P.REJECTED}),
     _P.DEPOSITED: frozenset({_P.ACCEPTED, _P.REJECTED}),
     _P.ACCEPTED: frozenset({_P.ACCEPTED}),
-    _P.REJECTED: frozenset({_P.REJECTED, _P.PENDING, _P.WITHDRAWN}),
+    # rejected -> invalid: a re-imported row for it is itself invalid.
+    _P.REJECTED: frozenset({_P.REJECTED, _P.PENDING, _P.INVALID, _P.WITHDRAWN}),
     _P.WITHDRAWN: frozenset(),
 }
 
