@@ -1,47 +1,38 @@
 """Disk spool for the stateless ``build``: groups passages and rejects reused idTechniques.
 
 Rows arrive in file order; files must be grouped by declaration and certification. Each valid
-record is rendered once and stored, as its XML fragment, in a temporary SQLite database on
-disk whose ``ids`` table has a UNIQUE (idClientEmetteur, idTechnique) key, so a reused
-idTechnique is caught whatever the number of rows and memory does not grow with them.
+record is rendered once; ``store`` appends its XML fragment to its group's temporary file
+(length-prefixed bytes, large buffered writes), so memory does not grow with the rows.
 ``fragments()`` then streams the passages group by group (groups in first-seen order, rows in
 input order).
-``claim`` alone checks an idTechnique without storing the fragment (the build writes its first
-group straight to the output and spools only the others).
+
+``claim`` checks that an idTechnique is unique per emitter. The (emitter, idTechnique) keys are
+kept as 64-bit hashes in a compact table (``idtech.SeenIds``, 8 to 16 bytes a key) and every
+claim is appended to a claims file with its source and row. Only when the table says "seen"
+(a reuse, or in theory a hash collision) is the claims file loaded, from where the previous
+load stopped, into an indexed temporary SQLite table, which names the first row or clears a
+collision. Files without reused ids never touch SQLite.
 """
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
+import struct
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from builders.batching import CertKey, FileKey, Fragment
+from builders.idtech import SeenIds
 
-_SCHEMA = """
-CREATE TABLE groups (
-    id INTEGER PRIMARY KEY,
-    file_rank INTEGER NOT NULL,
-    emetteur TEXT NOT NULL, certificateur TEXT NOT NULL, contrat TEXT NOT NULL,
-    type TEXT NOT NULL, code TEXT NOT NULL, nature TEXT
-);
-CREATE TABLE ids (
-    emetteur TEXT NOT NULL,
-    id_technique TEXT NOT NULL,
-    source TEXT NOT NULL,
-    row INTEGER NOT NULL,
-    PRIMARY KEY (emetteur, id_technique)
-) WITHOUT ROWID;
-CREATE TABLE passages (
-    seq INTEGER PRIMARY KEY,
-    group_id INTEGER NOT NULL,
-    id_technique TEXT NOT NULL,
-    xml BLOB NOT NULL
-);
-"""
+#: Open group files at most (least recently used is closed first) and their buffer size.
+_OPEN_GROUPS = 16
+_BUFFER = 1 << 18
+_PASSAGE = struct.Struct("<II")  # idTechnique bytes, xml bytes
+_CLAIM = struct.Struct("<HHIi")  # emitter bytes, idTechnique bytes, source index, row
 
 
 class Spool:
@@ -49,14 +40,14 @@ class Spool:
 
     def __init__(self, parent: Path | None = None) -> None:
         self._dir = Path(tempfile.mkdtemp(prefix="accrochage-spool-", dir=parent))
-        self._db = sqlite3.connect(self._dir / "spool.sqlite3", isolation_level=None)
-        self._db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8000;"
-            "PRAGMA temp_store=FILE;" + _SCHEMA
-        )
-        self._db.execute("BEGIN")
         self._groups: dict[tuple[FileKey, CertKey], int] = {}
         self._file_ranks: dict[FileKey, int] = {}
+        self._open: dict[int, BinaryIO] = {}  # group id -> handle, least recently used first
+        self._seen = SeenIds()
+        self._sources: dict[str, int] = {}
+        self._claims = (self._dir / "claims.bin").open("wb", buffering=_BUFFER)
+        self._claims_loaded = 0
+        self._db: sqlite3.Connection | None = None
         self.count = 0
         self.claimed = 0
 
@@ -71,53 +62,72 @@ class Spool:
     ) -> None:
         self.close()
 
-    def _group(self, fragment: Fragment) -> int:
+    def _group_path(self, group_id: int) -> Path:
+        return self._dir / f"group-{group_id}.bin"
+
+    def _handle(self, fragment: Fragment) -> BinaryIO:
         key = (fragment.file_key, fragment.cert_key)
-        found = self._groups.get(key)
-        if found is not None:
-            return found
-        rank = self._file_ranks.setdefault(fragment.file_key, len(self._file_ranks))
-        file_key, cert = key
-        cursor = self._db.execute(
-            "INSERT INTO groups (file_rank, emetteur, certificateur, contrat, type, code, nature)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                rank,
-                file_key.id_client_emetteur,
-                file_key.id_client_certificateur,
-                file_key.id_contrat,
-                cert.type,
-                cert.code,
-                cert.nature_deposant,
-            ),
-        )
-        group_id = int(cursor.lastrowid or 0)
-        self._groups[key] = group_id
-        return group_id
+        group_id = self._groups.get(key)
+        if group_id is None:
+            self._file_ranks.setdefault(fragment.file_key, len(self._file_ranks))
+            group_id = self._groups[key] = len(self._groups)
+        handle = self._open.pop(group_id, None)
+        if handle is None:
+            if len(self._open) >= _OPEN_GROUPS:
+                self._open.pop(next(iter(self._open))).close()
+            handle = self._group_path(group_id).open("ab", buffering=_BUFFER)
+        self._open[group_id] = handle  # now the most recently used
+        return handle
 
     def claim(self, fragment: Fragment, *, source: str, row: int) -> str | None:
         """Record the fragment's idTechnique; an error message if it was already used."""
         emetteur = fragment.file_key.id_client_emetteur
-        cursor = self._db.execute(
-            "INSERT INTO ids (emetteur, id_technique, source, row) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (emetteur, id_technique) DO NOTHING",
-            (emetteur, fragment.id_technique, source, row),
+        id_technique = fragment.id_technique
+        if not self._seen.add(emetteur, id_technique):
+            first = self._first_claim(emetteur, id_technique)
+            if first is not None:
+                return f"idTechnique already used in {first[0]} row {first[1]} (unique per emitter)"
+        index = self._sources.setdefault(source, len(self._sources))
+        emitter_bytes, id_bytes = emetteur.encode(), id_technique.encode()
+        self._claims.write(
+            _CLAIM.pack(len(emitter_bytes), len(id_bytes), index, row) + emitter_bytes + id_bytes
         )
-        if cursor.rowcount == 1:
-            self.claimed += 1
-            return None
-        first = self._db.execute(
+        self.claimed += 1
+        return None
+
+    def _first_claim(self, emetteur: str, id_technique: str) -> tuple[str, int] | None:
+        """The (source, row) that claimed the key first; None for a mere hash collision."""
+        db = self._db
+        if db is None:
+            db = self._db = sqlite3.connect(self._dir / "claims.sqlite3", isolation_level=None)
+            db.executescript(
+                "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+                "CREATE TABLE ids (emetteur TEXT NOT NULL, id_technique TEXT NOT NULL,"
+                " source INTEGER NOT NULL, row INTEGER NOT NULL,"
+                " PRIMARY KEY (emetteur, id_technique)) WITHOUT ROWID;"
+            )
+        self._claims.flush()
+        with (self._dir / "claims.bin").open("rb") as claims:
+            claims.seek(self._claims_loaded)
+            data = claims.read()
+        self._claims_loaded += len(data)
+        db.execute("BEGIN")
+        db.executemany("INSERT OR IGNORE INTO ids VALUES (?, ?, ?, ?)", _read_claims(data))
+        db.execute("COMMIT")
+        found = db.execute(
             "SELECT source, row FROM ids WHERE emetteur = ? AND id_technique = ?",
-            (emetteur, fragment.id_technique),
+            (emetteur, id_technique),
         ).fetchone()
-        return f"idTechnique already used in {first[0]} row {first[1]} (unique per emitter)"
+        if found is None:
+            return None
+        names = list(self._sources)
+        return names[found[0]], int(found[1])
 
     def store(self, fragment: Fragment) -> None:
         """Keep a claimed fragment for ``fragments()``."""
-        self._db.execute(
-            "INSERT INTO passages (group_id, id_technique, xml) VALUES (?, ?, ?)",
-            (self._group(fragment), fragment.id_technique, fragment.xml),
-        )
+        id_bytes = fragment.id_technique.encode()
+        xml = fragment.xml
+        self._handle(fragment).write(_PASSAGE.pack(len(id_bytes), len(xml)) + id_bytes + xml)
         self.count += 1
 
     def add(self, fragment: Fragment, *, source: str, row: int) -> str | None:
@@ -133,24 +143,36 @@ class Spool:
         Args:
             first: a file key whose groups come first (the file the caller has open).
         """
-        self._db.execute("COMMIT")
-        self._db.execute("CREATE INDEX passages_by_group ON passages (group_id, seq)")
-        groups = self._db.execute(
-            "SELECT id, emetteur, certificateur, contrat, type, code, nature FROM groups"
-            " ORDER BY file_rank, id"
-        ).fetchall()
-        groups.sort(key=lambda group: FileKey(*group[1:4]) != first)  # stable
-        for group_id, emetteur, certificateur, contrat, type_, code, nature in groups:
-            file_key = FileKey(emetteur, certificateur, contrat)
-            cert_key = CertKey(type_, code, nature)
-            rows = self._db.execute(
-                "SELECT id_technique, xml FROM passages WHERE group_id = ? ORDER BY seq",
-                (group_id,),
-            )
-            for id_technique, xml in rows:
-                yield Fragment(file_key, cert_key, id_technique, xml)
+        while self._open:
+            self._open.popitem()[1].close()
+        groups = sorted(
+            self._groups.items(),
+            key=lambda item: (item[0][0] != first, self._file_ranks[item[0][0]], item[1]),
+        )
+        for (file_key, cert_key), group_id in groups:
+            with self._group_path(group_id).open("rb", buffering=_BUFFER) as handle:
+                while head := handle.read(_PASSAGE.size):
+                    id_size, xml_size = _PASSAGE.unpack(head)
+                    id_technique = handle.read(id_size).decode()
+                    yield Fragment(file_key, cert_key, id_technique, handle.read(xml_size))
 
     def close(self) -> None:
-        """Delete the spool database."""
-        self._db.close()
+        """Delete the spool's files."""
+        while self._open:
+            self._open.popitem()[1].close()
+        self._claims.close()
+        if self._db is not None:
+            self._db.close()
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _read_claims(data: bytes) -> Iterator[tuple[str, str, int, int]]:
+    offset, size = 0, _CLAIM.size
+    while offset < len(data):
+        emitter_size, id_size, source, row = _CLAIM.unpack_from(data, offset)
+        offset += size
+        emitter = data[offset : offset + emitter_size].decode()
+        offset += emitter_size
+        id_technique = data[offset : offset + id_size].decode()
+        offset += id_size
+        yield emitter, id_technique, source, row

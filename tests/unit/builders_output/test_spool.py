@@ -57,3 +57,21 @@ def test_spool_close_deletes_its_database(tmp_path):
     assert len(list(tmp_path.iterdir())) == 1
     spool.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_spool_names_first_row_for_reuses_after_later_claims():
+    """A second reuse, after more claims, still names the right first row and file."""
+    with Spool() as spool:
+        for number in range(2, 40):
+            record = make_record(f"T{number}")
+            assert spool.claim(fragment_for(record, "1.1.5"), source="a.csv", row=number) is None
+        again = fragment_for(make_record("T5"), "1.1.5")
+        assert spool.claim(again, source="b.csv", row=2) == (
+            "idTechnique already used in a.csv row 5 (unique per emitter)"
+        )
+        assert spool.claim(fragment_for(make_record("U1"), "1.1.5"), source="b.csv", row=3) is None
+        later = fragment_for(make_record("U1"), "1.1.5")
+        assert spool.claim(later, source="c.csv", row=9) == (
+            "idTechnique already used in b.csv row 3 (unique per emitter)"
+        )
+        assert spool.claimed == 39
