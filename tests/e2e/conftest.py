@@ -25,6 +25,9 @@ from tests.agent.helpers import row, write_export
 from tests.sandbox_server import SandboxHandle, running_sandbox
 
 ACCROCHAGE = Path(sys.executable).with_name("accrochage")
+#: The replica's password in these tests: a recognisable canary, searched for in every file an
+#: agent run writes (it must only ever exist inside the encrypted keyring).
+CANARY_PASSWORD = "canary-Pw-" + secrets.token_hex(6)
 
 CONFIG = """\
 [agent]
@@ -94,7 +97,9 @@ class Agent:
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
     """One real replica for the module."""
-    with running_sandbox(tmp_path_factory.mktemp("replica"), processing_delay_s=0.5) as handle:
+    with running_sandbox(
+        tmp_path_factory.mktemp("replica"), processing_delay_s=0.5, password=CANARY_PASSWORD
+    ) as handle:
         yield handle
 
 

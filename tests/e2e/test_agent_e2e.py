@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from agent.store import Store
 from agent.testhooks import EXIT_STATUS
-from tests.e2e.conftest import ACCROCHAGE, Agent, rows_for, uploaded_ids
+from tests.e2e.conftest import ACCROCHAGE, CANARY_PASSWORD, Agent, rows_for, uploaded_ids
 from tests.sandbox_server import SandboxHandle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -152,6 +153,8 @@ def test_e2e_flaky_portal_eventually_succeeds(agent: Agent, sandbox: SandboxHand
         for _ in range(3):  # bounded: each run retries transient failures itself
             done = agent.run("deposit", "now", "--wait")
             outcomes.append(done.returncode)
+            output = done.stdout + done.stderr
+            assert CANARY_PASSWORD not in output, "the password reached the console"
             if done.returncode == 0:
                 break
     finally:
@@ -162,6 +165,26 @@ def test_e2e_flaky_portal_eventually_succeeds(agent: Agent, sandbox: SandboxHand
     evidence = _evidence(agent)
     assert evidence, "failed attempts must leave evidence"
     assert all(p.stat().st_mode & 0o077 == 0 for p in evidence)
+    assert any(p.suffix == ".zip" for p in evidence), "a Playwright trace must be among them"
+    _assert_password_in_no_file(agent.root)
+
+
+def _assert_password_in_no_file(root: Path) -> None:
+    """No file under the agent's folder holds the password in clear: store, WAL, batches,
+    documents, session state, screenshots, traces (zips searched member by member), keyring."""
+    needle = CANARY_PASSWORD.encode()
+    searched = 0
+    for path in root.rglob("*"):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        searched += 1
+        assert needle not in data, f"password found in {path}"
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                for member in archive.namelist():
+                    assert needle not in archive.read(member), f"password in {path}:{member}"
+    assert searched > 10, "the run wrote too few files for this search to mean anything"
 
 
 def test_e2e_second_deposit_run_refused(agent: Agent) -> None:
