@@ -18,14 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builders.batching import BuiltFile, CertKey, Clock, FileKey, IdFactory
-from builders.importer import RowError, import_file
-from builders.models import PassageRecord
+from builders.batching import BuiltFile, CertKey, Clock, FileKey, Fragment, IdFactory
+from builders.importer import RowError
+from builders.pipeline import rendered_rows
 from builders.schemas import get_schema
 from builders.settings import BuildSettings, Declarant, SchemaVersion
 from builders.spool import Spool
 from builders.validate import FileFailure, FluxValidationError
-from builders.writer import FluxWriter, fragment_for, utc_now, uuid4_str
+from builders.writer import FluxWriter, utc_now, uuid4_str
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +57,8 @@ class _Router:
         self.version: SchemaVersion = version
         self.direct: tuple[FileKey, CertKey] | None = None
 
-    def take(self, record: PassageRecord, source: str, row: int) -> str | None:
-        """Route one valid record; an error message if it cannot be declared."""
-        try:
-            fragment = fragment_for(record, self.version)
-        except ValueError as exc:
-            return str(exc)
+    def take(self, fragment: Fragment, source: str, row: int) -> str | None:
+        """Route one valid record's fragment; an error message if its id is already used."""
         message = self.spool.claim(fragment, source=source, row=row)
         if message is not None:
             return message
@@ -90,22 +86,23 @@ def _import_into(
     declarant: Declarant,
     settings: BuildSettings,
 ) -> None:
-    version = result.schema_version
-    for row in import_file(path, declarant=declarant, settings=settings, schema_version=version):
-        if row.skipped:
+    rows = rendered_rows(
+        path, declarant=declarant, settings=settings, schema_version=result.schema_version
+    )
+    for source, number, errors, fragment in rows:
+        if errors is None:
             result.skipped += 1
-            continue
-        errors = list(row.errors)
-        if row.record is not None and not errors:
-            message = router.take(row.record, row.source, row.row)
-            if message is not None:
-                value = row.record.passage.idTechnique
-                errors.append(RowError(row.source, row.row, "idTechnique", value, message))
-        if errors:
+        elif errors:
             result.rejected += 1
             result.errors.extend(errors)
-        elif row.record is not None:
-            result.valid += 1
+        elif fragment is not None:
+            message = router.take(fragment, source, number)
+            if message is None:
+                result.valid += 1
+            else:
+                value = fragment.id_technique
+                result.rejected += 1
+                result.errors.append(RowError(source, number, "idTechnique", value, message))
 
 
 def build(

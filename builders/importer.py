@@ -28,7 +28,7 @@ from builders.models import PassageRecord
 from builders.readers import open_sheet
 from builders.settings import BuildSettings, Declarant, SchemaVersion
 
-__all__ = ["RowError", "RowResult", "bad_row", "import_file"]
+__all__ = ["RowError", "RowResult", "bad_row", "import_file", "import_share"]
 
 logger = logging.getLogger(__name__)
 
@@ -125,12 +125,38 @@ def import_file(
     Raises:
         BuildError: the file cannot be used at all (raised on the first ``next``).
     """
+    yield from import_share(
+        path,
+        declarant=declarant,
+        settings=settings,
+        schema_version=schema_version or settings.schema_version,
+        share=(0, 1),
+    )
+
+
+def import_share(
+    path: Path,
+    *,
+    declarant: Declarant,
+    settings: BuildSettings,
+    schema_version: SchemaVersion,
+    share: tuple[int, int],
+    block: int = 1,
+) -> Iterator[RowResult]:
+    """``import_file`` for one of several processes sharing the work on one file.
+
+    The data rows (non-blank, in file order) are cut into blocks of ``block`` rows; share
+    ``(index, count)`` yields the results of blocks ``index``, ``index + count``, ... only.
+    Every share reads the whole file; only share 0 logs the ignored columns. Duplicate
+    idTechniques are only detected among the rows of the same share.
+    """
     from builders.rows import RowMapper  # rows imports this module's RowError and RowResult
 
+    index, count = share
     with open_sheet(path) as sheet:
         columns = resolve_headers(sheet.headers, settings.columns, sheet.source)
         ignored = [header for header in sheet.headers if header and header not in columns.values()]
-        if ignored:
+        if ignored and index == 0:
             # A misspelt optional header would otherwise leave its field empty without a word.
             logger.warning(
                 "%s: columns ignored (not CDC names, not in [build.columns]): %s",
@@ -142,10 +168,15 @@ def import_file(
             headers=sheet.headers,
             columns=columns,
             declarant=declarant,
-            schema_version=schema_version or settings.schema_version,
+            schema_version=schema_version,
         )
-        for number, cells in sheet.rows:
-            yield mapper.map_row(number, cells)
+        if count == 1:
+            for number, cells in sheet.rows:
+                yield mapper.map_row(number, cells)
+            return
+        for position, (number, cells) in enumerate(sheet.rows):
+            if position // block % count == index:
+                yield mapper.map_row(number, cells)
 
 
 def bad_row(

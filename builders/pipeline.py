@@ -1,0 +1,275 @@
+"""Import and render an export's rows, in a child process when the file is large.
+
+``rendered_rows`` yields, per non-blank data row, a :data:`RenderedRow`
+``(source, row, errors, fragment)``:
+
+- a skipped row (``admis`` false): ``errors`` is None, ``fragment`` None;
+- a bad row: its ``RowError``s, ``fragment`` None (a record that cannot be written in the
+  schema version, e.g. identifiantNational under 1.1.2, is a bad row with an error on
+  idTechnique);
+- a valid row: no errors and its rendered ``Fragment``.
+
+Reading, validating and rendering rows is most of a build's work. For a file of at least
+``CHILD_BYTES`` on a machine with more than one CPU it is shared by ``CHILDREN`` child
+processes (``python -m builders.pipeline``): each reads the whole file but validates and renders
+only every other block of ``BLOCK`` rows (``importer.import_share``), and sends each block back
+through a pipe (a length-prefixed pickle of plain tuples; pipes hold a bounded amount, so
+memory stays flat). This process takes the blocks in turn, so rows still come in file order,
+and meanwhile spools, writes and hands files to the validation workers. The first child's log
+records are replayed here; an error that makes the file unusable (``BuildError``) is raised
+here too.
+
+One difference with the in-process import: a duplicate idTechnique between rows of different
+blocks is not seen by the row mapper but by the build's spool, whose message names the first
+row ("idTechnique already used in <file> row <n>").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, Final
+
+from builders.batching import CertKey, FileKey, Fragment
+from builders.errors import BuildError
+from builders.importer import RowError, import_share
+from builders.settings import BuildSettings, Declarant, SchemaVersion
+from builders.writer import fragment_for
+
+logger = logging.getLogger(__name__)
+
+RenderedRow = tuple[str, int, tuple[RowError, ...] | None, Fragment | None]
+
+#: Files at least this large are imported by child processes.
+CHILD_BYTES: Final = 4_000_000
+#: Child processes sharing a large file, and rows per block (one block per message).
+CHILDREN: Final = 2
+BLOCK: Final = 200
+_PIPE_BYTES: Final = 1 << 20
+_F_SETPIPE_SZ: Final = 1031  # Linux fcntl
+_HEADER: Final = struct.Struct("<Q")
+#: Batch kinds: rows, a log record, the end, an error.
+_ROWS, _LOG, _END, _ERROR = range(4)
+
+
+def rendered_rows(
+    path: Path,
+    *,
+    declarant: Declarant,
+    settings: BuildSettings,
+    schema_version: SchemaVersion,
+) -> Iterator[RenderedRow]:
+    """Import ``path`` and render its valid rows, in file order (see the module docstring).
+
+    Raises:
+        BuildError: the file cannot be used at all (raised on the first ``next``).
+    """
+    count = min(CHILDREN, os.cpu_count() or 1)
+    if count > 1 and _size(path) >= CHILD_BYTES:
+        yield from _from_children(path, declarant, settings, schema_version, count)
+    else:
+        yield from _render(path, declarant, settings, schema_version, (0, 1), BLOCK)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # import_share reports the unusable file
+
+
+def _render(
+    path: Path,
+    declarant: Declarant,
+    settings: BuildSettings,
+    version: SchemaVersion,
+    share: tuple[int, int],
+    block: int,
+) -> Iterator[RenderedRow]:
+    rows = import_share(
+        path,
+        declarant=declarant,
+        settings=settings,
+        schema_version=version,
+        share=share,
+        block=block,
+    )
+    for row in rows:
+        if row.skipped:
+            yield row.source, row.row, None, None
+        elif row.record is None or row.errors:
+            yield row.source, row.row, row.errors, None
+        else:
+            try:
+                fragment = fragment_for(row.record, version)
+            except ValueError as exc:
+                value = row.record.passage.idTechnique
+                error = RowError(row.source, row.row, "idTechnique", value, str(exc))
+                yield row.source, row.row, (error,), None
+            else:
+                yield row.source, row.row, (), fragment
+
+
+class _Child:
+    """One ``python -m builders.pipeline`` process and its output pipe."""
+
+    def __init__(self, request: tuple[Any, ...]) -> None:
+        package_root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "builders.pipeline"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None  # noqa: S101 - PIPEs
+        self.stdout: IO[bytes] = stdout
+        with contextlib.suppress(OSError):  # a larger pipe lets the child work further ahead
+            fcntl.fcntl(self.stdout.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
+        with stdin:
+            pickle.dump(request, stdin)
+
+    def receive(self) -> tuple[int, Any]:
+        """The next message; log records are replayed here, errors raised."""
+        while True:
+            head = self.stdout.read(_HEADER.size)
+            (size,) = _HEADER.unpack(head) if len(head) == _HEADER.size else (-1,)
+            data = self.stdout.read(size) if size >= 0 else b""
+            if size < 0 or len(data) < size:
+                raise BuildError(f"the import process died (exit {self.process.wait()})")
+            kind, payload = pickle.loads(data)  # noqa: S301 - our own child's output
+            if kind == _ERROR:
+                raise payload
+            if kind != _LOG:
+                return kind, payload
+            record: logging.LogRecord = payload
+            if logging.getLogger(record.name).isEnabledFor(record.levelno):
+                logging.getLogger(record.name).handle(record)
+
+    def close(self) -> None:
+        """Stop the process if it still runs, and reap it."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.stdout.close()
+        self.process.wait()
+
+
+def _from_children(
+    path: Path,
+    declarant: Declarant,
+    settings: BuildSettings,
+    version: SchemaVersion,
+    count: int,
+) -> Iterator[RenderedRow]:
+    level = logging.getLogger("builders").getEffectiveLevel()
+    children: list[_Child] = []
+    try:
+        for index in range(count):
+            request = (str(path), declarant, settings, version, level, (index, count), BLOCK)
+            children.append(_Child(request))
+        keys: tuple[dict[Any, FileKey], dict[Any, CertKey]] = ({}, {})
+        block = 0
+        while True:
+            kind, payload = children[block % count].receive()
+            if kind == _END:
+                break
+            source, items = payload
+            for number, errors, parts in items:
+                yield source, number, errors, None if parts is None else _fragment(parts, keys)
+            block += 1
+        for child in children[block % count + 1 :] + children[: block % count]:
+            child.receive()  # their end (or the error that stopped them)
+    finally:
+        for child in children:
+            child.close()
+
+
+def _fragment(
+    parts: tuple[Any, ...], keys: tuple[dict[Any, FileKey], dict[Any, CertKey]]
+) -> Fragment:
+    """A received fragment; equal keys share one object (cheaper compares downstream)."""
+    file_parts, cert_parts, id_technique, xml = parts
+    file_keys, cert_keys = keys
+    file_key = file_keys.get(file_parts)
+    if file_key is None:
+        file_key = file_keys[file_parts] = FileKey(*file_parts)
+    cert_key = cert_keys.get(cert_parts)
+    if cert_key is None:
+        cert_key = cert_keys[cert_parts] = CertKey(*cert_parts)
+    return Fragment(file_key, cert_key, id_technique, xml)
+
+
+class _Sender(logging.Handler):
+    """The child's end: batches of rows and log records, length-prefixed pickles."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def send(self, kind: int, payload: object) -> None:
+        data = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
+        self._stream.write(_HEADER.pack(len(data)) + data)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args = record.getMessage(), None
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        self.send(_LOG, record)
+
+
+def _child() -> None:
+    """``python -m builders.pipeline``: read the request on stdin, stream rows to stdout."""
+    request = pickle.load(sys.stdin.buffer)  # noqa: S301 - from our parent
+    path, declarant, settings, version, level, share, block = request
+    stream = sys.stdout.buffer
+    sender = _Sender(stream)
+    if share[0] == 0:  # the others read the same file: their records would be repeats
+        root = logging.getLogger()
+        root.addHandler(sender)
+        root.setLevel(level)
+    try:
+        items: list[tuple[int, tuple[RowError, ...] | None, tuple[Any, ...] | None]] = []
+        rows = _render(Path(path), declarant, settings, version, share, block)
+        for source, number, errors, fragment in rows:
+            parts = None
+            if fragment is not None:
+                file_key, cert_key = fragment.file_key, fragment.cert_key
+                parts = (
+                    (
+                        file_key.id_client_emetteur,
+                        file_key.id_client_certificateur,
+                        file_key.id_contrat,
+                    ),
+                    (cert_key.type, cert_key.code, cert_key.nature_deposant),
+                    fragment.id_technique,
+                    fragment.xml,
+                )
+            items.append((number, errors, parts))
+            if len(items) == block:
+                sender.send(_ROWS, (source, items))
+                items = []
+        if items:
+            sender.send(_ROWS, (source, items))
+        sender.send(_END, None)
+    except BuildError as exc:
+        sender.send(_ERROR, BuildError(str(exc)))
+    except Exception as exc:  # noqa: BLE001 - any failure must reach the parent as an error
+        traceback.print_exc()
+        sender.send(_ERROR, BuildError(f"the import process failed: {exc!r}"))
+    stream.flush()
+
+
+if __name__ == "__main__":
+    _child()

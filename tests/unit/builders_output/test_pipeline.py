@@ -1,0 +1,104 @@
+"""Large files imported by child processes give the same rows, in order, as in-process."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from lxml import etree
+
+from builders import pipeline
+from builders.build import build
+from builders.errors import BuildError
+from builders.settings import BuildSettings, Declarant
+from tests.unit.builders_output.conftest import counter_ids, fixed_clock, write_csv
+
+ROWS = [
+    {"idTechnique": f"R{index}", **extra}
+    for index, extra in enumerate(
+        [{}, {"sexe": "X"}, {}, {"admis": "non"}, {"code": "RNCP99999"}, {}, {"prenom1": ""}]
+        + [{} for _ in range(12)]
+        + [{"dateDebutValidite": "32/13/2024"}, {}]
+    )
+]
+
+
+def _rows(path, monkeypatch, child_bytes):
+    monkeypatch.setattr(pipeline, "CHILD_BYTES", child_bytes)
+    monkeypatch.setattr(pipeline, "BLOCK", 3)
+    rows = pipeline.rendered_rows(
+        path, declarant=Declarant(), settings=BuildSettings(), schema_version="1.1.5"
+    )
+    return [
+        (source, number, errors, None if f is None else (f.file_key, f.cert_key, f.xml))
+        for source, number, errors, f in rows
+    ]
+
+
+def test_pipeline_children_yield_same_rows_as_in_process(tmp_path, monkeypatch):
+    """Blocks shared by two child processes come back in file order, results unchanged."""
+    export = write_csv(tmp_path / "export.csv", ROWS)
+    started: list[object] = []
+    child = pipeline._Child
+    monkeypatch.setattr(
+        pipeline, "_Child", lambda request: started.append(request) or child(request)
+    )
+    in_process = _rows(export, monkeypatch, 10**12)
+    assert started == []
+    shared = _rows(export, monkeypatch, 0)
+    assert len(started) == 2
+    assert shared == in_process
+    assert [number for _, number, _, _ in shared] == list(range(2, 2 + len(ROWS)))
+    assert sum(errors is None for _, _, errors, _ in shared) == 1  # admis non: skipped
+    assert sum(bool(errors) for _, _, errors, _ in shared) == 3
+
+
+def test_pipeline_children_raise_unusable_file(tmp_path, monkeypatch):
+    """A file without a known header fails the same way through the child processes."""
+    export = tmp_path / "export.csv"
+    export.write_text("foo;bar\n1;2\n", encoding="utf-8")
+    messages = []
+    for child_bytes in (10**12, 0):
+        with pytest.raises(BuildError) as caught:
+            _rows(export, monkeypatch, child_bytes)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+    assert "no header matches a known column" in messages[1]
+
+
+def test_pipeline_children_replay_warning_once(tmp_path, monkeypatch, caplog):
+    """The ignored-columns warning logged in a child process is logged here, once."""
+    export = tmp_path / "export.csv"
+    write_csv(export, ROWS[:4])
+    text = export.read_text(encoding="utf-8-sig").splitlines()
+    text = [text[0] + ";Remarque"] + [line + ";x" for line in text[1:]]
+    export.write_text("\n".join(text) + "\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="builders"):
+        _rows(export, monkeypatch, 0)
+    warnings = [r.getMessage() for r in caplog.records if "columns ignored" in r.getMessage()]
+    assert warnings == [
+        f"{export}: columns ignored (not CDC names, not in [build.columns]): Remarque"
+    ]
+
+
+def test_build_through_children_reports_reuse_across_blocks(tmp_path, monkeypatch, oracle):
+    """A reused idTechnique in another block is still rejected, naming the first row."""
+    monkeypatch.setattr(pipeline, "CHILD_BYTES", 0)
+    monkeypatch.setattr(pipeline, "BLOCK", 2)
+    rows = [{"idTechnique": f"R{index}"} for index in range(6)] + [{"idTechnique": "R1"}]
+    export = write_csv(tmp_path / "export.csv", rows)
+    result = build(
+        [export],
+        tmp_path / "out",
+        settings=BuildSettings(),
+        declarant=Declarant(),
+        data_dir=tmp_path / "data",
+        now=fixed_clock(),
+        new_id=counter_ids(),
+    )
+    assert (result.valid, result.rejected) == (6, 1)
+    assert [(e.row, e.field, e.value) for e in result.errors] == [(8, "idTechnique", "R1")]
+    assert result.errors[0].message == (
+        f"idTechnique already used in {export} row 3 (unique per emitter)"
+    )
+    assert oracle["1.1.5"].validate(etree.parse(str(result.files[0].path)))
