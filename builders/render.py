@@ -12,17 +12,12 @@ rendering one for 1.1.2 raises ``ValueError``.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
-from enum import StrEnum
 from typing import Any
-
-from pydantic import BaseModel
 
 from builders.models import (
     NILLABLE_FIELDS,
     IdentificationTitulaire,
-    ModalitesInscription,
     NiveauNumeriqueEuropeen,
     PassageCertification,
     Titulaire,
@@ -86,19 +81,12 @@ def escape(text: str) -> str:
     return text
 
 
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
-
-
-def _enum(value: StrEnum) -> str:
-    # The model enums are StrEnums: the member already is its (markup-free) value as a str.
-    return value
-
-
-_DATE: Callable[[dt.date], str] = dt.date.isoformat
-_FORMATS: dict[str, Callable[[Any], str]] = {
-    **dict.fromkeys(("donneeCertifiee", "presenceNiveauLangueEuro"), _bool),
-    "presenceNiveauNumeriqueEuro": _bool,
+#: How a field's value becomes text, as a Python expression of ``v`` (see ``_emitter``).
+_FORMATS: dict[str, str] = {
+    **dict.fromkeys(
+        ("donneeCertifiee", "presenceNiveauLangueEuro", "presenceNiveauNumeriqueEuro"),
+        '("true" if v else "false")',
+    ),
     **dict.fromkeys(
         (
             "dateDebutExamen",
@@ -107,8 +95,9 @@ _FORMATS: dict[str, Callable[[Any], str]] = {
             "dateFinValidite",
             "dateInscription",
         ),
-        _DATE,
+        "v.isoformat()",
     ),
+    # The model enums are StrEnums: the member already is its (markup-free) value as a str.
     **dict.fromkeys(
         (
             "obtentionCertification",
@@ -120,108 +109,125 @@ _FORMATS: dict[str, Callable[[Any], str]] = {
             "initiativeInscription",
             "sexe",
         ),
-        _enum,
+        "v",
     ),
     **dict.fromkeys(
-        ("anneeNaissance", "moisNaissance", "jourNaissance", "scoreGeneral", "niveau"), str
+        ("anneeNaissance", "moisNaissance", "jourNaissance", "scoreGeneral", "niveau"), "str(v)"
     ),
 }
-# (field, "<pad><cpf:field>", "</cpf:field>\n", nil element or "", formatter)
-_Spec = tuple[str, str, str, str, Callable[[Any], str]]
+#: Appends the elements of some fields of a model, given its ``__dict__``, to a parts list.
+Emitter = Callable[[list[str], dict[str, Any]], None]
 
 
-def _specs(depth: int, names: Sequence[str]) -> tuple[_Spec, ...]:
+def _emitter(depth: int, names: Sequence[str]) -> Emitter:
+    """Straight-line code writing ``names`` in order at ``depth`` (compiled once, at import).
+
+    Per field: ``<cpf:name>value</cpf:name>`` when set; when None, ``xsi:nil`` for a field of
+    ``NILLABLE_FIELDS``, nothing otherwise. Free text goes through ``escape``. Generated code,
+    because this runs for every field of every passage: a generic loop over field specs and
+    formatter calls costs about twice as much.
+    """
     pad = "\t" * depth
-    return tuple(
-        (
-            name,
-            f"{pad}<cpf:{name}>",
-            f"</cpf:{name}>\n",
-            f'{pad}<cpf:{name} xsi:nil="true"/>\n' if name in NILLABLE_FIELDS else "",
-            _FORMATS.get(name, escape),
-        )
-        for name in names
-    )
-
-
-def _emit(parts: list[str], model: BaseModel, specs: tuple[_Spec, ...]) -> None:
-    fields = model.__dict__  # pydantic keeps field values there; a dict lookup is cheapest
-    for name, open_tag, close_tag, nil, form in specs:
-        value = fields[name]
-        if value is not None:
-            parts += (open_tag, form(value), close_tag)
-        elif nil:
-            parts.append(nil)
+    lines = ["def emit(parts, fields):"]
+    for name in names:
+        form = _FORMATS.get(name, "escape(v)")
+        open_tag, close_tag = f"{pad}<cpf:{name}>", f"</cpf:{name}>\n"
+        lines += [
+            f"    v = fields[{name!r}]",
+            "    if v is not None:",
+            f"        parts += ({open_tag!r}, {form}, {close_tag!r})",
+        ]
+        if name in NILLABLE_FIELDS:
+            nil = f'{pad}<cpf:{name} xsi:nil="true"/>\n'
+            lines += ["    else:", f"        parts.append({nil!r})"]
+    namespace: dict[str, Any] = {"escape": escape}
+    exec("\n".join(lines), namespace)  # noqa: S102 - code built above from constant names
+    emit: Emitter = namespace["emit"]
+    return emit
 
 
 _D = PASSAGE_DEPTH
-_HEAD_SPECS = _specs(_D + 1, _PASSAGE_HEAD)
-_MIDDLE_SPECS = _specs(_D + 1, _PASSAGE_MIDDLE)
-_VERBATIM_SPECS = _specs(_D + 1, ("verbatim",))
-_SCORE_SPECS = _specs(_D + 2, ("scoreGeneral",))
-_RESULTAT_SPECS = _specs(_D + 4, _RESULTAT)
-_INSCRIPTION_SPECS = _specs(_D + 2, ("modaliteAcces", *_INSCRIPTION))
-_TITULAIRE_HEAD_SPECS = _specs(_D + 3, _TITULAIRE_HEAD)
-_TITULAIRE_TAIL_SPECS = _specs(_D + 3, _TITULAIRE_TAIL)
-_CODE_POSTAL_SPECS = _specs(_D + 5, ("codePostal",))
-_DOSSIER_SPECS = _specs(_D + 3, _DOSSIER)
+_HEAD = _emitter(_D + 1, _PASSAGE_HEAD)
+_MIDDLE = _emitter(_D + 1, _PASSAGE_MIDDLE)
+_VERBATIM = _emitter(_D + 1, ("verbatim",))
+_SCORE = _emitter(_D + 2, ("scoreGeneral",))
+_RESULTAT_FIELDS = _emitter(_D + 4, _RESULTAT)
+_INSCRIPTION_FIELDS = _emitter(_D + 2, ("modaliteAcces", *_INSCRIPTION))
+_TITULAIRE_HEAD_FIELDS = _emitter(_D + 3, _TITULAIRE_HEAD)
+_TITULAIRE_TAIL_FIELDS = _emitter(_D + 3, _TITULAIRE_TAIL)
+_CODE_POSTAL = _emitter(_D + 5, ("codePostal",))
+_DOSSIER_FIELDS = _emitter(_D + 3, _DOSSIER)
 
 
-def _numerique(parts: list[str], pad: str, block: NiveauNumeriqueEuropeen) -> None:
-    parts.append(f"{pad}<cpf:niveauNumeriqueEuropeen>\n")
-    inner = pad + "\t"
-    _emit(parts, block, _SCORE_SPECS)
+def _tags(depth: int, name: str) -> tuple[str, str]:
+    """The opening and closing lines of element ``name`` at ``depth`` tabs."""
+    pad = "\t" * depth
+    return f"{pad}<cpf:{name}>\n", f"{pad}</cpf:{name}>\n"
+
+
+# Fixed lines: a passage is always written at PASSAGE_DEPTH.
+_PASSAGE_OPEN, _PASSAGE_CLOSE = _tags(_D, "passageCertification")
+_ID_OPEN = "\t" * (_D + 1) + "<cpf:idTechnique>"
+_NUMERIQUE = _tags(_D + 1, "niveauNumeriqueEuropeen")
+_RESULTATS = _tags(_D + 2, "resultats")
+_RESULTAT_TAGS = _tags(_D + 3, "resultat")
+_INSCRIPTION_TAGS = _tags(_D + 1, "modalitesInscription")
+_IDENTIFICATION = _tags(_D + 1, "identificationTitulaire")
+_TITULAIRE = _tags(_D + 2, "titulaire")
+_COMMUNE = _tags(_D + 3, "codeCommuneNaissance")
+_INSEE = (
+    _tags(_D + 4, "codeInseeNaissance")[0] + "\t" * (_D + 5) + "<cpf:codeInsee>",
+    "</cpf:codeInsee>\n" + _tags(_D + 4, "codeInseeNaissance")[1],
+)
+_POSTAL = _tags(_D + 4, "codePostalNaissance")
+_DOSSIER_TAGS = _tags(_D + 2, "dossierFormation")
+_NATIONAL_INNER = "\t" * (_D + 3)
+
+
+def _numerique(parts: list[str], block: NiveauNumeriqueEuropeen) -> None:
+    parts.append(_NUMERIQUE[0])
+    _SCORE(parts, block.__dict__)
     if block.resultats:
-        parts.append(f"{inner}<cpf:resultats>\n")
+        parts.append(_RESULTATS[0])
         for resultat in block.resultats:
-            parts.append(f"{inner}\t<cpf:resultat>\n")
-            _emit(parts, resultat, _RESULTAT_SPECS)
-            parts.append(f"{inner}\t</cpf:resultat>\n")
-        parts.append(f"{inner}</cpf:resultats>\n")
-    parts.append(f"{pad}</cpf:niveauNumeriqueEuropeen>\n")
+            parts.append(_RESULTAT_TAGS[0])
+            _RESULTAT_FIELDS(parts, resultat.__dict__)
+            parts.append(_RESULTAT_TAGS[1])
+        parts.append(_RESULTATS[1])
+    parts.append(_NUMERIQUE[1])
 
 
-def _inscription(parts: list[str], pad: str, block: ModalitesInscription) -> None:
-    parts.append(f"{pad}<cpf:modalitesInscription>\n")
-    _emit(parts, block, _INSCRIPTION_SPECS)
-    parts.append(f"{pad}</cpf:modalitesInscription>\n")
-
-
-def _titulaire(parts: list[str], pad: str, holder: Titulaire) -> None:
-    inner = pad + "\t"
-    parts.append(f"{pad}<cpf:titulaire>\n")
-    _emit(parts, holder, _TITULAIRE_HEAD_SPECS)
-    parts.append(f"{inner}<cpf:codeCommuneNaissance>\n")
+def _titulaire(parts: list[str], holder: Titulaire) -> None:
+    fields = holder.__dict__
+    parts.append(_TITULAIRE[0])
+    _TITULAIRE_HEAD_FIELDS(parts, fields)
+    parts.append(_COMMUNE[0])
     if holder.codeInsee is not None:
-        parts.append(
-            f"{inner}\t<cpf:codeInseeNaissance>\n"
-            f"{inner}\t\t<cpf:codeInsee>{escape(holder.codeInsee)}</cpf:codeInsee>\n"
-            f"{inner}\t</cpf:codeInseeNaissance>\n"
-        )
+        parts += (_INSEE[0], escape(holder.codeInsee), _INSEE[1])
     else:
-        parts.append(f"{inner}\t<cpf:codePostalNaissance>\n")
-        _emit(parts, holder, _CODE_POSTAL_SPECS)
-        parts.append(f"{inner}\t</cpf:codePostalNaissance>\n")
-    parts.append(f"{inner}</cpf:codeCommuneNaissance>\n")
-    _emit(parts, holder, _TITULAIRE_TAIL_SPECS)
-    parts.append(f"{pad}</cpf:titulaire>\n")
+        parts.append(_POSTAL[0])
+        _CODE_POSTAL(parts, fields)
+        parts.append(_POSTAL[1])
+    parts.append(_COMMUNE[1])
+    _TITULAIRE_TAIL_FIELDS(parts, fields)
+    parts.append(_TITULAIRE[1])
 
 
 def _identification(
-    parts: list[str], pad: str, ident: IdentificationTitulaire, version: SchemaVersion
+    parts: list[str], ident: IdentificationTitulaire, version: SchemaVersion
 ) -> None:
-    inner = pad + "\t"
-    parts.append(f"{pad}<cpf:identificationTitulaire>\n")
+    parts.append(_IDENTIFICATION[0])
     if ident.titulaire is not None:
-        _titulaire(parts, inner, ident.titulaire)
+        _titulaire(parts, ident.titulaire)
     elif ident.dossierFormation is not None:
-        parts.append(f"{inner}<cpf:dossierFormation>\n")
-        _emit(parts, ident.dossierFormation, _DOSSIER_SPECS)
-        parts.append(f"{inner}</cpf:dossierFormation>\n")
+        parts.append(_DOSSIER_TAGS[0])
+        _DOSSIER_FIELDS(parts, ident.dossierFormation.__dict__)
+        parts.append(_DOSSIER_TAGS[1])
     elif ident.identifiantNational is not None:
         if version == "1.1.2":
             raise ValueError("identifiantNational requires schema 1.1.5 (not in 1.1.2)")
         national = ident.identifiantNational
+        inner = _NATIONAL_INNER
         parts.append(
             f"{inner}<cpf:identifiantNational>\n"
             f"{inner}\t<cpf:nir>{escape(national.nir)}</cpf:nir>\n"
@@ -230,7 +236,7 @@ def _identification(
         )
     else:
         raise ValueError("identificationTitulaire has no branch")
-    parts.append(f"{pad}</cpf:identificationTitulaire>\n")
+    parts.append(_IDENTIFICATION[1])
 
 
 def render_passage(passage: PassageCertification, version: SchemaVersion) -> bytes:
@@ -240,33 +246,26 @@ def render_passage(passage: PassageCertification, version: SchemaVersion) -> byt
         ValueError: the record cannot be expressed in ``version`` (identifiantNational
             under 1.1.2).
     """
-    pad = "\t" * PASSAGE_DEPTH
-    inner = pad + "\t"
-    parts = [
-        f"{pad}<cpf:passageCertification>\n",
-        f"{inner}<cpf:idTechnique>{escape(passage.idTechnique)}</cpf:idTechnique>\n",
-    ]
-    _emit(parts, passage, _HEAD_SPECS)
+    fields = passage.__dict__  # pydantic keeps field values there; a dict lookup is cheapest
+    parts = [_PASSAGE_OPEN, _ID_OPEN, escape(passage.idTechnique), "</cpf:idTechnique>\n"]
+    _HEAD(parts, fields)
     if passage.niveauNumeriqueEuropeen is not None:
-        _numerique(parts, inner, passage.niveauNumeriqueEuropeen)
-    _emit(parts, passage, _MIDDLE_SPECS)
-    _inscription(parts, inner, passage.modalitesInscription)
-    _identification(parts, inner, passage.identificationTitulaire, version)
-    _emit(parts, passage, _VERBATIM_SPECS)
-    parts.append(f"{pad}</cpf:passageCertification>\n")
+        _numerique(parts, passage.niveauNumeriqueEuropeen)
+    _MIDDLE(parts, fields)
+    parts.append(_INSCRIPTION_TAGS[0])
+    _INSCRIPTION_FIELDS(parts, passage.modalitesInscription.__dict__)
+    parts.append(_INSCRIPTION_TAGS[1])
+    _identification(parts, passage.identificationTitulaire, version)
+    _VERBATIM(parts, fields)
+    parts.append(_PASSAGE_CLOSE)
     return "".join(parts).encode("utf-8")
 
 
 def render_suppression(id_technique: str, ident: IdentificationTitulaire) -> bytes:
     """One SUPPRESSION ``passageCertification``: ``idTechnique`` and the holder only."""
-    pad = "\t" * PASSAGE_DEPTH
-    inner = pad + "\t"
-    parts = [
-        f"{pad}<cpf:passageCertification>\n",
-        f"{inner}<cpf:idTechnique>{escape(id_technique)}</cpf:idTechnique>\n",
-    ]
-    _identification(parts, inner, ident, "1.1.5")
-    parts.append(f"{pad}</cpf:passageCertification>\n")
+    parts = [_PASSAGE_OPEN, _ID_OPEN, escape(id_technique), "</cpf:idTechnique>\n"]
+    _identification(parts, ident, "1.1.5")
+    parts.append(_PASSAGE_CLOSE)
     return "".join(parts).encode("utf-8")
 
 
