@@ -37,6 +37,7 @@ from builders.settings import SchemaVersion
 PARIS = ZoneInfo("Europe/Paris")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _BUFFER = 1 << 20
+_CLOSING = len(CERTIFICATION_CLOSE) + len(FILE_TAIL)
 
 Clock = Callable[[], dt.datetime]
 IdFactory = Callable[[], str]
@@ -202,17 +203,17 @@ class BatchWriter:
         current = self._file
         if (
             current is None
-            or fragment.file_key != self._file_key
+            or (fragment.file_key is not self._file_key and fragment.file_key != self._file_key)
             or current.passages >= self._limits.max_passages
             or not self._fits(current, fragment)
         ):
             current = self._start(fragment.file_key)
-        if not self._fits(current, fragment):
-            raise BuildError(
-                f"passage {fragment.id_technique!r} ({len(fragment.xml)} bytes) cannot fit "
-                f"in a file of at most {self._limits.max_bytes} bytes"
-            )
-        if current.cert != fragment.cert_key:
+            if not self._fits(current, fragment):
+                raise BuildError(
+                    f"passage {fragment.id_technique!r} ({len(fragment.xml)} bytes) cannot fit "
+                    f"in a file of at most {self._limits.max_bytes} bytes"
+                )
+        if current.cert is not fragment.cert_key and current.cert != fragment.cert_key:
             if current.cert is not None:
                 current.layout.end(current.size)
                 current.write(CERTIFICATION_CLOSE)
@@ -239,8 +240,8 @@ class BatchWriter:
             current.temp_path.unlink(missing_ok=True)
 
     def _fits(self, current: _OpenFile, fragment: Fragment) -> bool:
-        needed = len(fragment.xml) + len(CERTIFICATION_CLOSE) + len(FILE_TAIL)
-        if current.cert != fragment.cert_key:
+        needed = len(fragment.xml) + _CLOSING
+        if current.cert is not fragment.cert_key and current.cert != fragment.cert_key:
             key = fragment.cert_key
             needed += len(render_certification_open(key.type, key.code, key.nature_deposant))
             if current.cert is not None:

@@ -42,8 +42,8 @@ from typing import IO, Any, Final
 from builders.batching import CertKey, FileKey, Fragment
 from builders.errors import BuildError
 from builders.importer import RowError, import_share
+from builders.render import render_passage
 from builders.settings import BuildSettings, Declarant, SchemaVersion
-from builders.writer import fragment_for
 
 logger = logging.getLogger(__name__)
 
@@ -91,10 +91,30 @@ def _render(
     path: Path,
     declarant: Declarant,
     settings: BuildSettings,
-    version: SchemaVersion,
+    schema_version: SchemaVersion,
     share: tuple[int, int],
     block: int,
 ) -> Iterator[RenderedRow]:
+    keys: _Keys = ({}, {})
+    for source, number, errors, parts in _rendered_parts(
+        path, declarant, settings, schema_version, share, block
+    ):
+        yield source, number, errors, None if parts is None else _fragment(parts, keys)
+
+
+#: A rendered passage as plain tuples (cheap to pickle): file key, certification key, id, xml.
+_Parts = tuple[tuple[str, str, str], tuple[str, str, str | None], str, bytes]
+_Keys = tuple[dict[tuple[str, str, str], FileKey], dict[tuple[str, str, str | None], CertKey]]
+
+
+def _rendered_parts(
+    path: Path,
+    declarant: Declarant,
+    settings: BuildSettings,
+    version: SchemaVersion,
+    share: tuple[int, int],
+    block: int,
+) -> Iterator[tuple[str, int, tuple[RowError, ...] | None, _Parts | None]]:
     rows = import_share(
         path,
         declarant=declarant,
@@ -104,19 +124,33 @@ def _render(
         block=block,
     )
     for row in rows:
+        record = row.record
         if row.skipped:
             yield row.source, row.row, None, None
-        elif row.record is None or row.errors:
+        elif record is None or row.errors:
             yield row.source, row.row, row.errors, None
         else:
+            passage = record.passage
             try:
-                fragment = fragment_for(row.record, version)
+                xml = render_passage(passage, version)
             except ValueError as exc:
-                value = row.record.passage.idTechnique
-                error = RowError(row.source, row.row, "idTechnique", value, str(exc))
+                error = RowError(row.source, row.row, "idTechnique", passage.idTechnique, str(exc))
                 yield row.source, row.row, (error,), None
-            else:
-                yield row.source, row.row, (), fragment
+                continue
+            # The keys of ``writer.keys_of``, as tuples.
+            declaration, certification = record.declaration, record.certification
+            nature = certification.natureDeposant
+            parts = (
+                (
+                    declaration.idClientEmetteur,
+                    declaration.idClientCertificateur,
+                    declaration.idContrat,
+                ),
+                (certification.type, certification.code, nature.value if nature else None),
+                passage.idTechnique,
+                xml,
+            )
+            yield row.source, row.row, (), parts
 
 
 class _Child:
@@ -178,7 +212,7 @@ def _from_children(
         for index in range(count):
             request = (str(path), declarant, settings, version, level, (index, count), BLOCK)
             children.append(_Child(request))
-        keys: tuple[dict[Any, FileKey], dict[Any, CertKey]] = ({}, {})
+        keys: _Keys = ({}, {})
         block = 0
         while True:
             kind, payload = children[block % count].receive()
@@ -195,9 +229,7 @@ def _from_children(
             child.close()
 
 
-def _fragment(
-    parts: tuple[Any, ...], keys: tuple[dict[Any, FileKey], dict[Any, CertKey]]
-) -> Fragment:
+def _fragment(parts: _Parts, keys: _Keys) -> Fragment:
     """A received fragment; equal keys share one object (cheaper compares downstream)."""
     file_parts, cert_parts, id_technique, xml = parts
     file_keys, cert_keys = keys
@@ -240,22 +272,9 @@ def _child() -> None:
         root.addHandler(sender)
         root.setLevel(level)
     try:
-        items: list[tuple[int, tuple[RowError, ...] | None, tuple[Any, ...] | None]] = []
-        rows = _render(Path(path), declarant, settings, version, share, block)
-        for source, number, errors, fragment in rows:
-            parts = None
-            if fragment is not None:
-                file_key, cert_key = fragment.file_key, fragment.cert_key
-                parts = (
-                    (
-                        file_key.id_client_emetteur,
-                        file_key.id_client_certificateur,
-                        file_key.id_contrat,
-                    ),
-                    (cert_key.type, cert_key.code, cert_key.nature_deposant),
-                    fragment.id_technique,
-                    fragment.xml,
-                )
+        items: list[tuple[int, tuple[RowError, ...] | None, _Parts | None]] = []
+        rows = _rendered_parts(Path(path), declarant, settings, version, share, block)
+        for source, number, errors, parts in rows:
             items.append((number, errors, parts))
             if len(items) == block:
                 sender.send(_ROWS, (source, items))

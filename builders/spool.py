@@ -150,11 +150,9 @@ class Spool:
             key=lambda item: (item[0][0] != first, self._file_ranks[item[0][0]], item[1]),
         )
         for (file_key, cert_key), group_id in groups:
-            with self._group_path(group_id).open("rb", buffering=_BUFFER) as handle:
-                while head := handle.read(_PASSAGE.size):
-                    id_size, xml_size = _PASSAGE.unpack(head)
-                    id_technique = handle.read(id_size).decode()
-                    yield Fragment(file_key, cert_key, id_technique, handle.read(xml_size))
+            with self._group_path(group_id).open("rb", buffering=0) as handle:
+                for id_technique, xml in _read_passages(handle):
+                    yield Fragment(file_key, cert_key, id_technique, xml)
 
     def close(self) -> None:
         """Delete the spool's files."""
@@ -164,6 +162,28 @@ class Spool:
         if self._db is not None:
             self._db.close()
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _read_passages(handle: BinaryIO) -> Iterator[tuple[str, bytes]]:
+    """(idTechnique, xml) of each stored passage, reading the group file in large blocks."""
+    data = b""
+    while True:
+        block = handle.read(_BUFFER)
+        data += block
+        offset, size = 0, _PASSAGE.size
+        while offset + size <= len(data):
+            id_size, xml_size = _PASSAGE.unpack_from(data, offset)
+            start = offset + size + id_size
+            end = start + xml_size
+            if end > len(data):
+                break
+            yield data[offset + size : start].decode(), data[start:end]
+            offset = end
+        data = data[offset:]
+        if not block:
+            if data:
+                raise OSError("the build spool is truncated")
+            return
 
 
 def _read_claims(data: bytes) -> Iterator[tuple[str, str, int, int]]:
