@@ -8,6 +8,11 @@ Usage: ``python benchmarks/build.py --records 150000 [--out DIR] [--keep] [--see
    build validates every file against it.
 3. Runs ``builders.build.build`` in a child process (``--child``), so its peak RSS is read
    alone through ``getrusage(RUSAGE_CHILDREN)`` before anything else runs as a child.
+   ``peak_rss_mb`` is the largest peak RSS of any one process of the build (the build, its
+   import children, its validation workers). The build runs several processes at once, so
+   their summed memory is also sampled every 50 ms from ``/proc`` and printed on the
+   ``memory:`` line: PSS (shared pages counted once, split between sharers) and RSS
+   (shared library pages counted in every process).
 4. Runs ``xmllint --stream --noout --schema XSD`` on every output file.
 
 The last line printed is exactly:
@@ -26,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -168,6 +174,52 @@ def generate(path: Path, records: int, seed: int) -> None:
             writer.writerow(_row(index, rng))
 
 
+def _tree_memory(root: int) -> tuple[int, int]:
+    """Summed (PSS, RSS) bytes of ``root`` and its descendants, from ``/proc``."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+            children.setdefault(parent, []).append(int(entry.name))
+    pss = rss = 0
+    stack = [root]
+    while stack:
+        pid = stack.pop()
+        stack += children.get(pid, [])
+        try:
+            with Path(f"/proc/{pid}/smaps_rollup").open() as handle:
+                for line in handle:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1]) * 1024
+                    elif line.startswith("Rss:"):
+                        rss += int(line.split()[1]) * 1024
+        except OSError:
+            continue  # gone meanwhile
+    return pss, rss
+
+
+class _MemorySampler(threading.Thread):
+    """Peaks of the summed PSS and RSS of a process tree, sampled until ``stop``."""
+
+    def __init__(self, root: int) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.peak_pss = self.peak_rss = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.05):
+            pss, rss = _tree_memory(self.root)
+            self.peak_pss, self.peak_rss = max(self.peak_pss, pss), max(self.peak_rss, rss)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
 def child(csv_path: Path, out_dir: Path, data_dir: Path) -> None:
     """Run the build in this (child) process and print its result as JSON."""
     sys.path.insert(0, str(ROOT))
@@ -188,6 +240,18 @@ def child(csv_path: Path, out_dir: Path, data_dir: Path) -> None:
         "xsd": str(result.xsd),
     }
     print(json.dumps(summary))
+
+
+def _run_build(command: list[str]) -> tuple[str, _MemorySampler]:
+    """Run the build child, sampling its process tree's memory; its stdout."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = _MemorySampler(process.pid)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    sampler.stop()
+    if process.returncode != 0:
+        sys.exit(f"bench: the build failed:\n{stderr}")
+    return stdout, sampler
 
 
 def main() -> None:
@@ -215,13 +279,11 @@ def main() -> None:
         generate(csv_path, args.records, args.seed)
         print(f"generated {args.records} rows in {time.perf_counter() - started:.1f}s")
         command = [sys.executable, __file__, "--child", str(csv_path), str(out_dir), str(data_dir)]
-        done = subprocess.run(command, check=False, capture_output=True, text=True)
-        if done.returncode != 0:
-            sys.exit(f"bench: the build failed:\n{done.stderr}")
+        stdout, sampler = _run_build(command)
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         peak_rss_mb = usage.ru_maxrss / 1024
         build_cpu = usage.ru_utime + usage.ru_stime
-        summary = json.loads(done.stdout.strip().splitlines()[-1])
+        summary = json.loads(stdout.strip().splitlines()[-1])
         print(
             f"build: {summary['valid']} valid, {summary['rejected']} rejected, "
             f"{len(summary['files'])} files, validated with {summary['xsd']}"
@@ -239,6 +301,11 @@ def main() -> None:
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         xmllint_cpu = usage.ru_utime + usage.ru_stime - build_cpu
         print(f"cpu: build_cpu_s={build_cpu:.2f} xmllint_cpu_s={xmllint_cpu:.2f} (all processes)")
+        print(
+            f"memory: max_process_rss_mb={peak_rss_mb:.0f} "
+            f"tree_peak_pss_mb={sampler.peak_pss / 1e6:.0f} "
+            f"tree_peak_rss_mb={sampler.peak_rss / 1e6:.0f} (build and its child processes)"
+        )
         out_mb = sum(Path(f).stat().st_size for f in summary["files"]) / 1e6
         build_s = summary["build_s"]
         print(
