@@ -1,14 +1,14 @@
 """``accrochage build``: certifier exports to validated flux files, statelessly.
 
-Flow: every input file is imported row by row (``builders.importer``); each valid record is
-rendered and its idTechnique claimed in the disk spool (a reused one is a row error). Passages
-of the first group met (declaration + certification, usually the only one) go straight to the
-batch writer, so its files are written, and validated by background processes, while the import
-goes on; passages of other groups wait in the spool and are written after the import, group by
-group. Each finished file is validated against the imported XSD of its version (if any) before
-it gets its final name. Bad rows never stop the
-good ones: they come back as ``RowError``s in the result.
-"""
+Flow: every input file is imported row by row and each valid record rendered
+(``builders.pipeline``: by two child processes for a large file, in file order either way);
+each rendered passage's idTechnique is claimed in the disk spool (a reused one is a row error).
+Passages of the first group met (declaration + certification, usually the only one) go straight
+to the batch writer, so its files are written, and validated by background processes, while the
+import goes on; passages of other groups wait in the spool and are written after the import,
+group by group. Each finished file is validated against the imported XSD of its version (if
+any) before it gets its final name. Bad rows never stop the good ones: they come back as
+``RowError``s in the result."""
 
 from __future__ import annotations
 
@@ -51,10 +51,9 @@ class BuildResult:
 class _Router:
     """Sends each claimed passage to the open writer (first group) or to the spool (others)."""
 
-    def __init__(self, spool: Spool, writer: FluxWriter, version: SchemaVersion) -> None:
+    def __init__(self, spool: Spool, writer: FluxWriter) -> None:
         self.spool = spool
         self.writer = writer
-        self.version: SchemaVersion = version
         self.direct: tuple[FileKey, CertKey] | None = None
 
     def take(self, fragment: Fragment, source: str, row: int) -> str | None:
@@ -140,7 +139,7 @@ def build(
     )
     started = time.perf_counter()
     with Spool() as spool:
-        router = _Router(spool, writer, version)
+        router = _Router(spool, writer)
         try:
             for path in paths:
                 _import_into(router, path, result, declarant=declarant, settings=settings)
