@@ -12,6 +12,7 @@ any) before it gets its final name. Bad rows never stop the good ones: they come
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -88,20 +89,21 @@ def _import_into(
     rows = rendered_rows(
         path, declarant=declarant, settings=settings, schema_version=result.schema_version
     )
-    for source, number, errors, fragment in rows:
-        if errors is None:
-            result.skipped += 1
-        elif errors:
-            result.rejected += 1
-            result.errors.extend(errors)
-        elif fragment is not None:
-            message = router.take(fragment, source, number)
-            if message is None:
-                result.valid += 1
-            else:
-                value = fragment.id_technique
+    with contextlib.closing(rows):  # an error here must not leave import processes behind
+        for source, number, errors, fragment in rows:
+            if errors is None:
+                result.skipped += 1
+            elif errors:
                 result.rejected += 1
-                result.errors.append(RowError(source, number, "idTechnique", value, message))
+                result.errors.extend(errors)
+            elif fragment is not None:
+                message = router.take(fragment, source, number)
+                if message is None:
+                    result.valid += 1
+                else:
+                    value = fragment.id_technique
+                    result.rejected += 1
+                    result.errors.append(RowError(source, number, "idTechnique", value, message))
 
 
 def build(

@@ -35,7 +35,7 @@ import struct
 import subprocess
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -67,8 +67,10 @@ def rendered_rows(
     declarant: Declarant,
     settings: BuildSettings,
     schema_version: SchemaVersion,
-) -> Iterator[RenderedRow]:
+) -> Generator[RenderedRow, None, None]:
     """Import ``path`` and render its valid rows, in file order (see the module docstring).
+
+    Closing the generator early (``close()``) stops and reaps the child processes.
 
     Raises:
         BuildError: the file cannot be used at all (raised on the first ``next``).

@@ -102,3 +102,22 @@ def test_build_through_children_reports_reuse_across_blocks(tmp_path, monkeypatc
         f"idTechnique already used in {export} row 3 (unique per emitter)"
     )
     assert oracle["1.1.5"].validate(etree.parse(str(result.files[0].path)))
+
+
+def test_pipeline_close_early_stops_child_processes(tmp_path, monkeypatch):
+    """Closing the rows early (an error in the build) stops and reaps both child processes."""
+    export = write_csv(tmp_path / "export.csv", ROWS)
+    monkeypatch.setattr(pipeline, "CHILD_BYTES", 0)
+    monkeypatch.setattr(pipeline, "BLOCK", 1)
+    children: list[pipeline._Child] = []
+    child = pipeline._Child
+    monkeypatch.setattr(
+        pipeline, "_Child", lambda request: children.append(child(request)) or children[-1]
+    )
+    rows = pipeline.rendered_rows(
+        export, declarant=Declarant(), settings=BuildSettings(), schema_version="1.1.5"
+    )
+    assert next(rows)[1] == 2
+    rows.close()
+    assert len(children) == 2
+    assert all(c.process.returncode is not None for c in children)
