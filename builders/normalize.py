@@ -84,14 +84,14 @@ def parse_birth_date(raw: str) -> tuple[int, int | None, int | None]:
     if len(raw) == 10 and raw[2] == "/" and raw[5] == "/":
         digits = raw[:2] + raw[3:5] + raw[6:]
         if digits.isascii() and digits.isdigit():
-            year, month, day = int(raw[6:]), int(raw[3:5]), int(raw[:2])
-            if 1900 <= year <= 2099:
+            whole = (int(raw[6:]), int(raw[3:5]), int(raw[:2]))
+            if 1900 <= whole[0] <= 2099:
                 try:
-                    dt.date(year, month, day)
+                    dt.date(*whole)
                 except ValueError:
                     pass  # not a real date: the full path below reports it
                 else:
-                    return year, month, day
+                    return whole
     for pattern in _PARTIAL_DATE:
         match = pattern.fullmatch(raw)
         if match is not None:
