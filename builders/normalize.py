@@ -79,19 +79,6 @@ def parse_birth_date(raw: str) -> tuple[int, int | None, int | None]:
     Returns:
         (year, month or None, day or None).
     """
-    # Fast path for the usual DD/MM/YYYY (birth dates repeat too little to be cached): only
-    # a valid date returns here, anything else takes the full path and its messages.
-    if len(raw) == 10 and raw[2] == "/" and raw[5] == "/":
-        digits = raw[:2] + raw[3:5] + raw[6:]
-        if digits.isascii() and digits.isdigit():
-            whole = (int(raw[6:]), int(raw[3:5]), int(raw[:2]))
-            if 1900 <= whole[0] <= 2099:
-                try:
-                    dt.date(*whole)
-                except ValueError:
-                    pass  # not a real date: the full path below reports it
-                else:
-                    return whole
     for pattern in _PARTIAL_DATE:
         match = pattern.fullmatch(raw)
         if match is not None:
