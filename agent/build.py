@@ -28,7 +28,7 @@ from agent.paths import AgentPaths, private_dir
 from agent.store import Store
 from builders.models import PassageRecord
 from builders.schemas import get_schema
-from builders.validate import FluxValidationError, load_schema
+from builders.validate import FluxValidationError
 from builders.writer import write_flux_files
 
 log = logging.getLogger(__name__)
@@ -123,8 +123,6 @@ def build_pending(
         # Records come out in the order they went in, so the first unassigned id is it.
         per_file.setdefault(file_name, []).append(ids[id_technique].popleft())
 
-    # The compiled XSD is cached by path; an XSD re-imported at the same path must be re-read.
-    load_schema.cache_clear()
     failures = []
     try:
         built = write_flux_files(

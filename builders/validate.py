@@ -63,13 +63,22 @@ class XsdError:
         return f"line {self.line}: {self.message}"
 
 
-@lru_cache(maxsize=4)
 def load_schema(xsd: str) -> etree.XMLSchema:
-    """Compile an XSD once per process.
+    """Compile an XSD once per process and per version of the file.
+
+    The cache key includes the file's mtime and size, so an XSD re-imported at the same path
+    (``accrochage schema import``) is compiled again by long-running processes (the
+    scheduler, the replica) instead of being served stale.
 
     Raises:
         BuildError: the XSD cannot be parsed or compiled.
     """
+    stat = Path(xsd).stat()
+    return _compiled(xsd, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _compiled(xsd: str, mtime_ns: int, size: int) -> etree.XMLSchema:  # noqa: ARG001 - cache key
     try:
         return etree.XMLSchema(etree.parse(xsd))
     except (etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:

@@ -201,3 +201,19 @@ def test_xsd_with_identity_constraint_is_applied_to_whole_document(tmp_path, xsd
         xsd_errors(pending.temp_path, xsd),
     ):
         assert len(errors) == 1 and "oneId" in errors[0].message
+
+
+def test_validate_xsd_replaced_at_same_path_is_reloaded(shared_cdc, tmp_path):
+    """A long-running process sees an XSD re-imported at the same path, never a stale one."""
+    import os
+
+    xsd = tmp_path / "certifications-cdc.xsd"
+    sample = shared_cdc / "cdc-example-1.1.5-CREATION.xml"
+    xsd.write_bytes((shared_cdc / "cdc-certifications-1.1.5.xsd").read_bytes())
+    assert xsd_errors(sample, xsd) == []
+    xsd.write_bytes((shared_cdc / "cdc-certifications-1.1.2.xsd").read_bytes())
+    stat = xsd.stat()
+    os.utime(xsd, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    errors = xsd_errors(sample, xsd)
+    assert errors, "1.1.2 has no cpf:action: the re-imported XSD must be the one applied"
+    assert any("action" in error.message for error in errors)
