@@ -13,12 +13,22 @@ from typing import Any
 
 import click
 
+from agent.collect import CollectError
 from agent.config import ConfigError
 from agent.context import AppContext
+from agent.lifecycle import TransitionError
+from agent.store import StoreError
 from builders.errors import BuildError
 from portal.errors import PortalError
 
-_DOMAIN_ERRORS: tuple[type[Exception], ...] = (BuildError, ConfigError, PortalError)
+_DOMAIN_ERRORS: tuple[type[Exception], ...] = (
+    BuildError,
+    CollectError,
+    ConfigError,
+    PortalError,
+    StoreError,
+    TransitionError,
+)
 
 
 class AppGroup(click.Group):

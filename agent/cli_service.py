@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from agent.cli_report import report_group
-from agent.collect import CollectError, apply_report
+from agent.collect import apply_report
 from agent.context import AppContext, pass_app
 from agent.deposit import RunOptions, run_deposit
 from agent.lifecycle import PassageStatus, TransitionError
@@ -25,7 +25,7 @@ from agent.lock import SCHEDULER, WORK, AlreadyRunning, instance_lock
 from agent.paths import AgentPaths, private_dir
 from agent.portals import default_portal_factory
 from agent.render import render_batch, render_rejects, render_status, summary_lines
-from agent.store import Store, StoreError
+from agent.store import Store
 from agent.views import (
     batch_view,
     find_batch,
@@ -54,10 +54,7 @@ def _locked(exc: AlreadyRunning) -> click.ClickException:
 
 
 def _open_store(app: AppContext) -> Store:
-    try:
-        return Store.open(AgentPaths.from_config(app.config).db)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+    return Store.open(AgentPaths.from_config(app.config).db)
 
 
 @click.command(name="run")
@@ -107,8 +104,6 @@ def deposit_now(app: AppContext, wait: bool, timeout_s: float | None, as_json: b
             )
     except AlreadyRunning as exc:
         raise _locked(exc) from exc
-    except (StoreError, TransitionError) as exc:
-        raise click.ClickException(str(exc)) from exc
     if as_json:
         _dump(summary.to_json())
     else:
@@ -127,10 +122,7 @@ def status(app: AppContext, batch: str | None, as_json: bool) -> None:
     days = app.config.schedule.deadline_days
     with _open_store(app) as store:
         if batch is not None:
-            try:
-                data = batch_view(store, find_batch(store, batch))
-            except StoreError as exc:
-                raise click.ClickException(str(exc)) from exc
+            data = batch_view(store, find_batch(store, batch))
         else:
             data = status_view(store, today=dt.date.today(), within_days=days)  # noqa: DTZ011 - the operator's day
     if as_json:
@@ -182,10 +174,7 @@ def rejects(app: AppContext, csv_path: Path | None, as_json: bool) -> None:
 def log_command(app: AppContext, limit: int, batch_ref: str | None, as_json: bool) -> None:
     """The event log (append-only), oldest first."""
     with _open_store(app) as store:
-        try:
-            batch_id = find_batch(store, batch_ref).id if batch_ref else None
-        except StoreError as exc:
-            raise click.ClickException(str(exc)) from exc
+        batch_id = find_batch(store, batch_ref).id if batch_ref else None
         events = store.events(limit=limit, batch_id=batch_id)
     if as_json:
         _dump([e.__dict__ for e in events])
@@ -214,19 +203,16 @@ def report_import(app: AppContext, file: Path, as_json: bool) -> None:
         shutil.copyfile(file, dest)
         from agent.build import file_sha256
 
-        try:
-            with store.transaction():
-                store.add_document(
-                    batch.id, "accuse_traitement", dest, file_sha256(dest), dest.stat().st_size
-                )
-                store.add_event(
-                    "report_imported",
-                    f"{batch.name}: report imported by hand from {file}",
-                    batch_id=batch.id,
-                )
-                outcome = apply_report(store, batch, report)
-        except (CollectError, TransitionError) as exc:
-            raise click.ClickException(str(exc)) from exc
+        with store.transaction():
+            store.add_document(
+                batch.id, "accuse_traitement", dest, file_sha256(dest), dest.stat().st_size
+            )
+            store.add_event(
+                "report_imported",
+                f"{batch.name}: report imported by hand from {file}",
+                batch_id=batch.id,
+            )
+            outcome = apply_report(store, batch, report)
         done = store.batch(batch.id)
     if as_json:
         _dump(
