@@ -24,12 +24,13 @@ from pathlib import Path
 from agent.collect import hold_batch
 from agent.config import Config
 from agent.lifecycle import BatchStatus
-from agent.paths import AgentPaths, private_dir
+from agent.paths import AgentPaths
 from agent.store import Store
 from builders.models import PassageRecord
 from builders.schemas import get_schema
 from builders.validate import FluxValidationError
 from builders.writer import write_flux_files
+from portal.documents import ensure_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def build_pending(
         (names of deposit-ready batches, names of batches that failed validation).
     """
     paths = AgentPaths.from_config(config)
-    out_dir = private_dir(paths.batches)
+    out_dir = ensure_private_dir(paths.batches)
     remove_orphans(store, out_dir)
     ids: dict[str, deque[int]] = {}
     per_file: dict[str, list[int]] = {}

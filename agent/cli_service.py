@@ -22,7 +22,7 @@ from agent.context import AppContext, pass_app
 from agent.deposit import RunOptions, run_deposit
 from agent.lifecycle import PassageStatus, TransitionError
 from agent.lock import SCHEDULER, WORK, AlreadyRunning, instance_lock
-from agent.paths import AgentPaths, private_dir
+from agent.paths import AgentPaths
 from agent.portals import default_portal_factory
 from agent.render import render_batch, render_rejects, render_status, summary_lines
 from agent.store import Store
@@ -34,6 +34,7 @@ from agent.views import (
     status_view,
     write_rejects_csv,
 )
+from portal.documents import ensure_private_dir
 from portal.reports import parse_report
 
 EXIT_LOCKED = 3
@@ -199,7 +200,7 @@ def report_import(app: AppContext, file: Path, as_json: bool) -> None:
             raise click.ClickException(
                 f"{file}: no batch named {report.nom_fichier!r} was built by this agent"
             )
-        dest = private_dir(paths.documents / batch.name.removesuffix(".xml")) / file.name
+        dest = ensure_private_dir(paths.documents / batch.name.removesuffix(".xml")) / file.name
         shutil.copyfile(file, dest)
         from agent.build import file_sha256
 

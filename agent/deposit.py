@@ -39,11 +39,12 @@ from agent.collect import (
 from agent.config import Config
 from agent.inbox import ImportResult, import_inbox
 from agent.lifecycle import BatchStatus
-from agent.paths import AgentPaths, private_dir
+from agent.paths import AgentPaths
 from agent.rows import Batch
 from agent.store import Store
 from agent.testhooks import crash_point
 from portal.base import DocumentKind, Portal
+from portal.documents import ensure_private_dir
 from portal.errors import DepositRefused, PortalError
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ def run_deposit(
         The summary; failures are in ``errors``, never raised (except programming errors).
     """
     paths = AgentPaths.from_config(config)
-    private_dir(paths.data_dir)
+    ensure_private_dir(paths.data_dir)
     summary = RunSummary()
     control = _Control(progress, should_stop, sleep, monotonic)
     with Store.open(paths.db, now=now) as store:

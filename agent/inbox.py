@@ -28,11 +28,12 @@ from agent.build import file_sha256
 from agent.config import Config
 from agent.intake import Outcome, new_passage, put_invalid, put_record
 from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
-from agent.paths import AgentPaths, private_dir
+from agent.paths import AgentPaths
 from agent.store import Store
 from builders.errors import BuildError
 from builders.idtech import SeenIds
 from builders.importer import RowResult, import_file
+from portal.documents import ensure_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def import_one(
 ) -> ImportResult:
     """Import one export file and move it to ``imported/`` (see the module docstring)."""
     paths = AgentPaths.from_config(config)
-    imported = private_dir(paths.imported)
+    imported = ensure_private_dir(paths.imported)
     sha = file_sha256(path)
     stamp = now().strftime("%Y%m%dT%H%M%S")
     target = _destination(imported, path.name, stamp)
@@ -259,7 +260,7 @@ def import_inbox(
     """Import every new export in the inbox, oldest name first."""
     inbox = config.agent.inbox
     if not inbox.is_dir():
-        private_dir(inbox)
+        ensure_private_dir(inbox)
         return []
     files = sorted(
         p

@@ -55,10 +55,3 @@ class AgentPaths:
     def portal_work(self) -> Path:
         """The portal client's working files (session state, downloads)."""
         return self.data_dir / "portal"
-
-
-def private_dir(path: Path) -> Path:
-    """Create ``path`` owner-only (0700) if needed and return it."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.chmod(0o700)
-    return path
