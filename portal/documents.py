@@ -13,17 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from portal.base import DocumentKind, SavedDocument
-from portal.errors import PortalUnavailable
 
 _CHUNK = 1 << 16
-
-
-class DocumentNotAvailable(PortalUnavailable):
-    """The portal has no such document (yet): its history row lacks the link.
-
-    A ``PortalUnavailable`` (ask again later), but the client does not retry it on the spot:
-    a report appears hours or days after the deposit, not seconds.
-    """
 
 
 def ensure_private_dir(path: Path) -> Path:

@@ -28,6 +28,14 @@ class PortalUnavailable(PortalError):
     """Transient failure: try again later."""
 
 
+class DocumentNotAvailable(PortalUnavailable):
+    """The portal has no such document (yet): its history row lacks the link.
+
+    A ``PortalUnavailable`` (ask again later), but the client does not retry it on the spot:
+    a report appears hours or days after the deposit, not seconds.
+    """
+
+
 class PortalPermanentError(PortalError):
     """Permanent failure: stop and tell the operator."""
 

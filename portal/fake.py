@@ -31,9 +31,10 @@ from types import TracebackType
 from typing import Self
 
 from portal.base import DepositResult, DepositState, DocumentKind, HistoryEntry, SavedDocument
-from portal.documents import DocumentNotAvailable, save_document
+from portal.documents import save_document
 from portal.errors import (
     DepositRefused,
+    DocumentNotAvailable,
     LoginFailed,
     PortalError,
     PortalUnavailable,

@@ -13,8 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from portal.documents import DocumentNotAvailable
-from portal.errors import PortalUnavailable
+from portal.errors import DocumentNotAvailable, PortalUnavailable
 from portal.settings import PortalSettings
 
 log = logging.getLogger(__name__)

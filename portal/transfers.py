@@ -21,8 +21,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from portal import pages
 from portal.base import DocumentKind, HistoryEntry, SavedDocument
 from portal.chromium import is_portal_request, portal_origin
-from portal.documents import DocumentNotAvailable, save_document, save_file, suffix_from
-from portal.errors import DepositRefused, PortalUnavailable, ProfileMismatch
+from portal.documents import save_document, save_file, suffix_from
+from portal.errors import DepositRefused, DocumentNotAvailable, PortalUnavailable, ProfileMismatch
 from portal.navigator import Navigator, SessionExpired
 
 log = logging.getLogger(__name__)

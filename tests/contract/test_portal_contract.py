@@ -16,8 +16,7 @@ import pytest
 from lxml import etree
 
 from portal.base import DepositState, DocumentKind, Portal
-from portal.documents import DocumentNotAvailable
-from portal.errors import LoginFailed, UnknownStatusLabel
+from portal.errors import DocumentNotAvailable, LoginFailed, UnknownStatusLabel
 from portal.fake import FakePortal
 from portal.profile import PortalProfile
 from tests.contract.conftest import SLOW_PROCESSING_S

@@ -6,8 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from portal.documents import DocumentNotAvailable
-from portal.errors import LoginFailed, PortalUnavailable
+from portal.errors import DocumentNotAvailable, LoginFailed, PortalUnavailable
 from portal.retry import RetryPolicy
 from portal.settings import PortalSettings
 
