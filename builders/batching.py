@@ -18,15 +18,17 @@ import datetime as dt
 import hashlib
 import os
 import re
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from builders.errors import BuildError
 from builders.layout import Chunk, Layout, LayoutRecorder
-from builders.render import (
+from builders.markup import (
     CERTIFICATION_CLOSE,
     FILE_TAIL,
     render_certification_open,
@@ -72,6 +74,24 @@ class Fragment:
     cert_key: CertKey
     id_technique: str
     xml: bytes
+
+
+@dataclass(frozen=True)
+class Run:
+    """Consecutive passages of one group: their ids, their XML lengths, their XML back to back."""
+
+    file_key: FileKey
+    cert_key: CertKey
+    ids: list[str]
+    sizes: list[int]
+    xml: bytes
+
+    def fragments(self) -> Iterator[Fragment]:
+        """The run's passages one by one."""
+        end = 0
+        for id_technique, size in zip(self.ids, self.sizes, strict=True):
+            start, end = end, end + size
+            yield Fragment(self.file_key, self.cert_key, id_technique, self.xml[start:end])
 
 
 @dataclass(frozen=True)
@@ -200,33 +220,72 @@ class BatchWriter:
 
     def add(self, fragment: Fragment) -> None:
         """Append one passage, starting a new file first when a limit or the key requires it."""
-        current = self._file
-        if (
-            current is None
-            or (fragment.file_key is not self._file_key and fragment.file_key != self._file_key)
-            or current.passages >= self._limits.max_passages
-            or not self._fits(current, fragment)
-        ):
-            current = self._start(fragment.file_key)
-            if not self._fits(current, fragment):
-                raise BuildError(
-                    f"passage {fragment.id_technique!r} ({len(fragment.xml)} bytes) cannot fit "
-                    f"in a file of at most {self._limits.max_bytes} bytes"
-                )
-        if current.cert is not fragment.cert_key and current.cert != fragment.cert_key:
-            if current.cert is not None:
-                current.layout.end(current.size)
-                current.write(CERTIFICATION_CLOSE)
-            key = fragment.cert_key
-            start, line = current.size, current.lines + 1
-            current.write(render_certification_open(key.type, key.code, key.nature_deposant))
-            current.layout.certification(start, current.size, line)
-            current.cert = key
-        current.layout.passage(current.size, current.lines + 1)
-        current.write(fragment.xml)
-        current.passages += 1
-        if self._on_passage is not None:
-            self._on_passage(current.path.name, fragment.id_technique)
+        xml = fragment.xml
+        self.add_run(
+            Run(fragment.file_key, fragment.cert_key, [fragment.id_technique], [len(xml)], xml)
+        )
+
+    def add_run(self, run: Run) -> None:
+        """Append consecutive passages of one group, as ``add`` would one by one, in a few
+        large writes.
+
+        Raises:
+            BuildError: a passage cannot fit in a file of ``max_bytes``.
+        """
+        file_key, cert_key, ids, sizes, xml = (
+            run.file_key,
+            run.cert_key,
+            run.ids,
+            run.sizes,
+            run.xml,
+        )
+        first, start = 0, 0
+        while first < len(sizes):
+            current = self._file
+            if (
+                current is None
+                or (file_key is not self._file_key and file_key != self._file_key)
+                or current.passages >= self._limits.max_passages
+                or not self._fits(current, cert_key, sizes[first])
+            ):
+                current = self._start(file_key)
+                if not self._fits(current, cert_key, sizes[first]):
+                    raise BuildError(
+                        f"passage {ids[first]!r} ({sizes[first]} bytes) cannot fit "
+                        f"in a file of at most {self._limits.max_bytes} bytes"
+                    )
+            self._certification(current, cert_key)
+            # The passages that fit in this file: by count, then by bytes (the first one does).
+            room = min(len(sizes) - first, self._limits.max_passages - current.passages)
+            ends = list(accumulate(sizes[first : first + room]))
+            fit = bisect_right(ends, self._limits.max_bytes - _CLOSING - current.size)
+            if fit == 0:  # cannot happen: _fits said the first one fits
+                raise RuntimeError("batch writer: no room for a passage that fits")
+            done = 0
+            while done < fit:
+                taken = current.layout.passages(current.size, current.lines + 1, fit - done)
+                low = start + (ends[done - 1] if done else 0)
+                high = start + ends[done + taken - 1]
+                current.write(xml if high - low == len(xml) else xml[low:high])
+                done += taken
+            current.passages += fit
+            if self._on_passage is not None:
+                for id_technique in ids[first : first + fit]:
+                    self._on_passage(current.path.name, id_technique)
+            first += fit
+            start += ends[fit - 1]
+
+    def _certification(self, current: _OpenFile, key: CertKey) -> None:
+        """Open ``key``'s certification element unless it is the open one."""
+        if current.cert is key or current.cert == key:
+            return
+        if current.cert is not None:
+            current.layout.end(current.size)
+            current.write(CERTIFICATION_CLOSE)
+        start, line = current.size, current.lines + 1
+        current.write(render_certification_open(key.type, key.code, key.nature_deposant))
+        current.layout.certification(start, current.size, line)
+        current.cert = key
 
     def close(self) -> None:
         """Finish the last file."""
@@ -239,10 +298,10 @@ class BatchWriter:
             current.handle.close()
             current.temp_path.unlink(missing_ok=True)
 
-    def _fits(self, current: _OpenFile, fragment: Fragment) -> bool:
-        needed = len(fragment.xml) + _CLOSING
-        if current.cert is not fragment.cert_key and current.cert != fragment.cert_key:
-            key = fragment.cert_key
+    def _fits(self, current: _OpenFile, key: CertKey, size: int) -> bool:
+        """Whether a passage of ``size`` bytes of certification ``key`` fits in ``current``."""
+        needed = size + _CLOSING
+        if current.cert is not key and current.cert != key:
             needed += len(render_certification_open(key.type, key.code, key.nature_deposant))
             if current.cert is not None:
                 needed += len(CERTIFICATION_CLOSE)

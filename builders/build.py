@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builders.batching import BuiltFile, CertKey, Clock, FileKey, Fragment, IdFactory
+from builders.batching import BuiltFile, CertKey, Clock, FileKey, Fragment, IdFactory, Run
 from builders.importer import RowError
 from builders.pipeline import rendered_rows
 from builders.schemas import get_schema
 from builders.settings import BuildSettings, Declarant, SchemaVersion
-from builders.spool import Spool
+from builders.spool import RUN, Spool
 from builders.validate import FileFailure, FluxValidationError
 from builders.writer import FluxWriter, utc_now, uuid4_str
 
@@ -50,12 +50,19 @@ class BuildResult:
 
 
 class _Router:
-    """Sends each claimed passage to the open writer (first group) or to the spool (others)."""
+    """Sends each claimed passage to the open writer (first group) or to the spool (others).
+
+    The first group's passages are handed to the writer in runs of up to ``RUN`` (a few large
+    writes instead of one per passage), as the spooled groups are by ``drain``.
+    """
 
     def __init__(self, spool: Spool, writer: FluxWriter) -> None:
         self.spool = spool
         self.writer = writer
         self.direct: tuple[FileKey, CertKey] | None = None
+        self._ids: list[str] = []
+        self._sizes: list[int] = []
+        self._xml: list[bytes] = []
 
     def take(self, fragment: Fragment, source: str, row: int) -> str | None:
         """Route one valid record's fragment; an error message if its id is already used."""
@@ -66,16 +73,30 @@ class _Router:
         if self.direct is None:
             self.direct = group
         if group == self.direct:
-            self.writer.add(fragment)
+            self._ids.append(fragment.id_technique)
+            self._sizes.append(len(fragment.xml))
+            self._xml.append(fragment.xml)
+            if len(self._ids) >= RUN:
+                self.flush()
         else:
             self.spool.store(fragment)
         return None
 
+    def flush(self) -> None:
+        """Write the first group's waiting passages."""
+        if self.direct is not None and self._ids:
+            file_key, cert_key = self.direct
+            xml = b"".join(self._xml)
+            self.writer.add_run(Run(file_key, cert_key, self._ids, self._sizes, xml))
+            self._ids, self._sizes, self._xml = [], [], []
+
     def drain(self) -> None:
-        """Write the spooled groups, the open file's declaration first."""
+        """Write the first group's last passages, then the spooled groups, the open file's
+        declaration first."""
+        self.flush()
         first = self.direct[0] if self.direct else None
-        for fragment in self.spool.fragments(first):
-            self.writer.add(fragment)
+        for run in self.spool.runs(first):
+            self.writer.add_run(run)
 
 
 def _import_into(

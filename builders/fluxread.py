@@ -28,8 +28,8 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
+from builders.markup import NAMESPACE, XSI_NAMESPACE
 from builders.models import PassageRecord, SuppressionRecord
-from builders.render import NAMESPACE, XSI_NAMESPACE
 from builders.xmlsafety import SAFE_PARSING
 
 _NIL = f"{{{XSI_NAMESPACE}}}nil"

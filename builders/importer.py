@@ -147,8 +147,9 @@ def import_share(
 
     The data rows (non-blank, in file order) are cut into blocks of ``block`` rows; share
     ``(index, count)`` yields the results of blocks ``index``, ``index + count``, ... only.
-    Every share reads the whole file; only share 0 logs the ignored columns. Duplicate
-    idTechniques are only detected among the rows of the same share.
+    Every share reads the whole file; only share 0 logs the ignored columns. A shared import
+    (``count`` > 1) does not look for reused idTechniques: no share sees every row, so the
+    caller checks them across the whole file (the build's spool does, naming the first row).
     """
     from builders.rows import RowMapper  # rows imports this module's RowError and RowResult
 
@@ -169,6 +170,7 @@ def import_share(
             columns=columns,
             declarant=declarant,
             schema_version=schema_version,
+            check_reuse=count == 1,
         )
         if count == 1:
             for number, cells in sheet.rows:

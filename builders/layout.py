@@ -61,13 +61,13 @@ class LayoutRecorder:
         self,
         head_end: int,
         head_lines: int,
-        batch: int = BATCH,
+        batch: int | None = None,
         on_chunk: Callable[[Chunk], None] | None = None,
     ) -> None:
         self._on_chunk = on_chunk
         self.head_end = head_end
         self.head_lines = head_lines
-        self._batch = batch
+        self._batch = BATCH if batch is None else batch
         self._chunks: list[Chunk] = []
         self._cert = (0, 0, 0)
         self._open: tuple[int, int] | None = None
@@ -79,12 +79,22 @@ class LayoutRecorder:
 
     def passage(self, offset: int, line: int) -> None:
         """A passage is about to be written at ``offset``, starting on ``line``."""
-        if self._open is not None and self._count < self._batch:
-            self._count += 1
-            return
-        self.end(offset)
-        self._open = (offset, line)
-        self._count = 1
+        self.passages(offset, line, 1)
+
+    def passages(self, offset: int, line: int, count: int) -> int:
+        """Up to ``count`` passages are about to be written from ``offset`` (on ``line``).
+
+        Returns:
+            How many of them the current run takes (at least 1): the caller writes those,
+            then calls again for the rest, with the offset and line where they start.
+        """
+        if self._open is None or self._count >= self._batch:
+            self.end(offset)
+            self._open = (offset, line)
+            self._count = 0
+        taken = min(count, self._batch - self._count)
+        self._count += taken
+        return taken
 
     def end(self, offset: int) -> None:
         """The current run (if any) ends at ``offset``; ``on_chunk`` hears of it at once."""

@@ -19,9 +19,9 @@ and meanwhile spools, writes and hands files to the validation workers. The firs
 records are replayed here; an error that makes the file unusable (``BuildError``) is raised
 here too.
 
-One difference with the in-process import: a duplicate idTechnique between rows of different
-blocks is not seen by the row mapper but by the build's spool, whose message names the first
-row ("idTechnique already used in <file> row <n>").
+One difference with the in-process import: a reused idTechnique is not seen by the row mapper
+(no child sees every row) but by the build's spool, whose message names the first row
+("idTechnique already used in <file> row <n>").
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from builders.markup import escape
 from builders.models import (
     NILLABLE_FIELDS,
     IdentificationTitulaire,
@@ -23,9 +24,6 @@ from builders.models import (
     Titulaire,
 )
 from builders.settings import SchemaVersion
-
-NAMESPACE = "urn:cdc:cpf:pc5:schema:1.0.0"
-XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
 
 #: Indentation (tabs, as in the official 1.1.5 sample) of a passageCertification element.
 PASSAGE_DEPTH = 7
@@ -66,19 +64,6 @@ _TITULAIRE_TAIL = (
 )
 _RESULTAT = ("niveau", "domaineCompetenceId", "competenceId")
 _DOSSIER = ("idDossier", "nomTitulaire", "prenom1Titulaire")
-
-
-def escape(text: str) -> str:
-    """Escape character data for an XML 1.0 text node (``&``, ``<``, ``>`` and CR)."""
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    if "\r" in text:
-        text = text.replace("\r", "&#13;")
-    return text
 
 
 #: How a field's value becomes text, as a Python expression of ``v`` (see ``_emitter``).
@@ -267,53 +252,3 @@ def render_suppression(id_technique: str, ident: IdentificationTitulaire) -> byt
     _identification(parts, ident, "1.1.5")
     parts.append(_PASSAGE_CLOSE)
     return "".join(parts).encode("utf-8")
-
-
-def render_head(
-    *,
-    id_flux: str,
-    horodatage: str,
-    action: str | None,
-    id_client_emetteur: str,
-    id_client_certificateur: str,
-    id_contrat: str,
-) -> bytes:
-    """Everything from the XML declaration down to ``<cpf:certifications>``."""
-    action_line = f"\t<cpf:action>{action}</cpf:action>\n" if action else ""
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<cpf:flux xmlns:cpf="{NAMESPACE}" xmlns:xsi="{XSI_NAMESPACE}">\n'
-        f"\t<cpf:idFlux>{escape(id_flux)}</cpf:idFlux>\n"
-        f"\t<cpf:horodatage>{horodatage}</cpf:horodatage>\n"
-        f"{action_line}"
-        "\t<cpf:emetteur>\n"
-        f"\t\t<cpf:idClient>{escape(id_client_emetteur)}</cpf:idClient>\n"
-        "\t\t<cpf:certificateurs>\n"
-        "\t\t\t<cpf:certificateur>\n"
-        f"\t\t\t\t<cpf:idClient>{escape(id_client_certificateur)}</cpf:idClient>\n"
-        f"\t\t\t\t<cpf:idContrat>{escape(id_contrat)}</cpf:idContrat>\n"
-        "\t\t\t\t<cpf:certifications>\n"
-    ).encode()
-
-
-def render_certification_open(type_: str, code: str, nature_deposant: str | None) -> bytes:
-    """``<cpf:certification>`` with type, code, natureDeposant, down to passageCertifications."""
-    nature = (
-        f"\t\t\t\t\t\t<cpf:natureDeposant>{nature_deposant}</cpf:natureDeposant>\n"
-        if nature_deposant
-        else ""
-    )
-    return (
-        "\t\t\t\t\t<cpf:certification>\n"
-        f"\t\t\t\t\t\t<cpf:type>{escape(type_)}</cpf:type>\n"
-        f"\t\t\t\t\t\t<cpf:code>{escape(code)}</cpf:code>\n"
-        f"{nature}"
-        "\t\t\t\t\t\t<cpf:passageCertifications>\n"
-    ).encode()
-
-
-CERTIFICATION_CLOSE = b"\t\t\t\t\t\t</cpf:passageCertifications>\n\t\t\t\t\t</cpf:certification>\n"
-FILE_TAIL = (
-    b"\t\t\t\t</cpf:certifications>\n\t\t\t</cpf:certificateur>\n\t\t</cpf:certificateurs>\n"
-    b"\t</cpf:emetteur>\n</cpf:flux>\n"
-)

@@ -108,6 +108,7 @@ class RowMapper:
         columns: Mapping[str, str],
         declarant: Declarant,
         schema_version: SchemaVersion,
+        check_reuse: bool = True,
     ) -> None:
         """Prepare the mapping of one file.
 
@@ -117,6 +118,8 @@ class RowMapper:
             columns: canonical column -> header in the file (``columns.resolve_headers``).
             declarant: defaults for the declarant columns.
             schema_version: the schema the records target.
+            check_reuse: reject a row whose idTechnique an earlier row of the file used
+                (False when the caller checks that itself, across processes).
         """
         self.source = source
         position = {header: index for index, header in reversed(list(enumerate(headers)))}
@@ -158,7 +161,7 @@ class RowMapper:
         # Exports without NIR or dossier columns always declare a titulaire.
         self._only_branch = "titulaire" if _OTHER_BRANCHES.isdisjoint(self._index) else None
         self._context = {rules.SCHEMA_VERSION_KEY: schema_version, XML_CHARS_CHECKED: True}
-        self._seen = idtech.SeenIds()
+        self._seen = idtech.SeenIds() if check_reuse else None
 
     def map_row(self, number: int, cells: Sequence[str]) -> RowResult:
         """Validate one row.
@@ -223,7 +226,10 @@ class RowMapper:
             return self._bad(number, cells, values, errors)
         if errors:
             return self._bad(number, cells, values, errors)
-        if not self._seen.add(record.declaration.idClientEmetteur, record.passage.idTechnique):
+        seen = self._seen
+        if seen is not None and not seen.add(
+            record.declaration.idClientEmetteur, record.passage.idTechnique
+        ):
             why = (
                 "the same certificate (code, holder, dateDebutValidite) is on an earlier row"
                 if self._derive_id

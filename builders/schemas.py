@@ -20,7 +20,7 @@ from pathlib import Path
 from lxml import etree
 
 from builders.errors import SchemaImportError
-from builders.render import NAMESPACE
+from builders.markup import NAMESPACE
 
 XSD_NAMESPACE = "http://www.w3.org/2001/XMLSchema"
 SCHEMA_FILE = "certifications-cdc.xsd"

@@ -1,10 +1,12 @@
-"""Disk spool for the stateless ``build``: groups passages and rejects reused idTechniques.
+r"""Disk spool for the stateless ``build``: groups passages and rejects reused idTechniques.
 
 Rows arrive in file order; files must be grouped by declaration and certification. Each valid
-record is rendered once; ``store`` appends its XML fragment to its group's temporary file
-(length-prefixed bytes, large buffered writes), so memory does not grow with the rows.
-``fragments()`` then streams the passages group by group (groups in first-seen order, rows in
-input order).
+record is rendered once; ``store`` appends its XML fragment to its group's temporary files
+(large buffered writes), so memory does not grow with the rows: the passages' XML back to
+back in ``group-N.xml``, their idTechniques in ``group-N.ids`` and both lengths in
+``group-N.idx``. ``runs()`` then streams the passages group by group (groups in first-seen
+order, rows in input order) as :class:`Run`\ s of up to ``RUN`` passages whose XML is one
+``bytes``: the writer copies a run to its file in a few large writes instead of one per passage.
 
 ``claim`` checks that an idTechnique is unique per emitter. The (emitter, idTechnique) keys are
 kept as 64-bit hashes in a compact table (``idtech.SeenIds``, 8 to 16 bytes a key) and every
@@ -19,20 +21,29 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import struct
+import sys
 import tempfile
+from array import array
 from collections.abc import Iterator
+from itertools import accumulate, pairwise
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from builders.batching import CertKey, FileKey, Fragment
+from builders.batching import CertKey, FileKey, Fragment, Run
 from builders.idtech import SeenIds
 
-#: Open group files at most (least recently used is closed first) and their buffer size.
+#: Groups with open files at most (least recently used is closed first), and buffer size.
 _OPEN_GROUPS = 16
 _BUFFER = 1 << 18
+#: Passages per run read back by ``runs``.
+RUN = 1024
 _PASSAGE = struct.Struct("<II")  # idTechnique bytes, xml bytes
 _CLAIM = struct.Struct("<HHIi")  # emitter bytes, idTechnique bytes, source index, row
+_SUFFIXES = (".idx", ".ids", ".xml")
+
+
+_Handles = tuple[BinaryIO, BinaryIO, BinaryIO]  # .idx, .ids, .xml
 
 
 class Spool:
@@ -42,7 +53,7 @@ class Spool:
         self._dir = Path(tempfile.mkdtemp(prefix="accrochage-spool-", dir=parent))
         self._groups: dict[tuple[FileKey, CertKey], int] = {}
         self._file_ranks: dict[FileKey, int] = {}
-        self._open: dict[int, BinaryIO] = {}  # group id -> handle, least recently used first
+        self._open: dict[int, _Handles] = {}  # group id -> files, least recently used first
         self._seen = SeenIds()
         self._sources: dict[str, int] = {}
         self._claims = (self._dir / "claims.bin").open("wb", buffering=_BUFFER)
@@ -62,22 +73,26 @@ class Spool:
     ) -> None:
         self.close()
 
-    def _group_path(self, group_id: int) -> Path:
-        return self._dir / f"group-{group_id}.bin"
+    def _group_path(self, group_id: int, suffix: str) -> Path:
+        return self._dir / f"group-{group_id}{suffix}"
 
-    def _handle(self, fragment: Fragment) -> BinaryIO:
+    def _handles(self, fragment: Fragment) -> _Handles:
         key = (fragment.file_key, fragment.cert_key)
         group_id = self._groups.get(key)
         if group_id is None:
             self._file_ranks.setdefault(fragment.file_key, len(self._file_ranks))
             group_id = self._groups[key] = len(self._groups)
-        handle = self._open.pop(group_id, None)
-        if handle is None:
+        handles = self._open.pop(group_id, None)
+        if handles is None:
             if len(self._open) >= _OPEN_GROUPS:
-                self._open.pop(next(iter(self._open))).close()
-            handle = self._group_path(group_id).open("ab", buffering=_BUFFER)
-        self._open[group_id] = handle  # now the most recently used
-        return handle
+                _close(self._open.pop(next(iter(self._open))))
+            idx, ids, xml = (
+                self._group_path(group_id, suffix).open("ab", buffering=_BUFFER)
+                for suffix in _SUFFIXES
+            )
+            handles = (idx, ids, xml)
+        self._open[group_id] = handles  # now the most recently used
+        return handles
 
     def claim(self, fragment: Fragment, *, source: str, row: int) -> str | None:
         """Record the fragment's idTechnique; an error message if it was already used."""
@@ -127,7 +142,10 @@ class Spool:
         """Keep a claimed fragment for ``fragments()``."""
         id_bytes = fragment.id_technique.encode()
         xml = fragment.xml
-        self._handle(fragment).write(_PASSAGE.pack(len(id_bytes), len(xml)) + id_bytes + xml)
+        idx, ids, data = self._handles(fragment)
+        idx.write(_PASSAGE.pack(len(id_bytes), len(xml)))
+        ids.write(id_bytes)
+        data.write(xml)
         self.count += 1
 
     def add(self, fragment: Fragment, *, source: str, row: int) -> str | None:
@@ -137,53 +155,61 @@ class Spool:
             self.store(fragment)
         return message
 
-    def fragments(self, first: FileKey | None = None) -> Iterator[Fragment]:
-        """Every stored passage, grouped by file then certification, in input order.
+    def runs(self, first: FileKey | None = None, size: int = RUN) -> Iterator[Run]:
+        """Every stored passage, in runs of at most ``size``, grouped by file then
+        certification, in input order.
 
         Args:
             first: a file key whose groups come first (the file the caller has open).
+            size: passages per run at most.
         """
         while self._open:
-            self._open.popitem()[1].close()
+            _close(self._open.popitem()[1])
         groups = sorted(
             self._groups.items(),
             key=lambda item: (item[0][0] != first, self._file_ranks[item[0][0]], item[1]),
         )
         for (file_key, cert_key), group_id in groups:
-            with self._group_path(group_id).open("rb", buffering=0) as handle:
-                for id_technique, xml in _read_passages(handle):
-                    yield Fragment(file_key, cert_key, id_technique, xml)
+            paths = [self._group_path(group_id, suffix) for suffix in _SUFFIXES]
+            with paths[0].open("rb") as idx, paths[1].open("rb") as ids, paths[2].open("rb") as xml:
+                for id_sizes, xml_sizes in _index_runs(idx, size):
+                    id_data = ids.read(sum(id_sizes))
+                    data = xml.read(sum(xml_sizes))
+                    if len(id_data) < sum(id_sizes) or len(data) < sum(xml_sizes):
+                        raise OSError("the build spool is truncated")
+                    bounds = [0, *accumulate(id_sizes)]
+                    run_ids = [id_data[a:b].decode() for a, b in pairwise(bounds)]
+                    yield Run(file_key, cert_key, run_ids, xml_sizes, data)
+
+    def fragments(self, first: FileKey | None = None) -> Iterator[Fragment]:
+        """Every stored passage one by one, in the order of ``runs``."""
+        for run in self.runs(first):
+            yield from run.fragments()
 
     def close(self) -> None:
         """Delete the spool's files."""
         while self._open:
-            self._open.popitem()[1].close()
+            _close(self._open.popitem()[1])
         self._claims.close()
         if self._db is not None:
             self._db.close()
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
-def _read_passages(handle: BinaryIO) -> Iterator[tuple[str, bytes]]:
-    """(idTechnique, xml) of each stored passage, reading the group file in large blocks."""
-    data = b""
-    while True:
-        block = handle.read(_BUFFER)
-        data += block
-        offset, size = 0, _PASSAGE.size
-        while offset + size <= len(data):
-            id_size, xml_size = _PASSAGE.unpack_from(data, offset)
-            start = offset + size + id_size
-            end = start + xml_size
-            if end > len(data):
-                break
-            yield data[offset + size : start].decode(), data[start:end]
-            offset = end
-        data = data[offset:]
-        if not block:
-            if data:
-                raise OSError("the build spool is truncated")
-            return
+def _close(handles: _Handles) -> None:
+    for handle in handles:
+        handle.close()
+
+
+def _index_runs(idx: BinaryIO, size: int) -> Iterator[tuple[list[int], list[int]]]:
+    """(idTechnique lengths, XML lengths) of up to ``size`` passages at a time."""
+    while block := idx.read(_PASSAGE.size * size):
+        if len(block) % _PASSAGE.size:
+            raise OSError("the build spool is truncated")
+        lengths = array("I", block)  # "I" is 4 bytes wherever CPython runs on Linux
+        if sys.byteorder == "big":
+            lengths.byteswap()  # the index is little-endian ("<II")
+        yield lengths[0::2].tolist(), lengths[1::2].tolist()
 
 
 def _read_claims(data: bytes) -> Iterator[tuple[str, str, int, int]]:

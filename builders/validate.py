@@ -24,15 +24,17 @@ import sys
 from dataclasses import astuple, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from lxml import etree
 
-from builders.batching import BuiltFile
 from builders.errors import BuildError
 from builders.layout import Chunk, Layout
-from builders.render import CERTIFICATION_CLOSE, FILE_TAIL, NAMESPACE, XSI_NAMESPACE
+from builders.markup import CERTIFICATION_CLOSE, FILE_TAIL, NAMESPACE, XSI_NAMESPACE
 from builders.xmlsafety import SAFE_PARSING
+
+if TYPE_CHECKING:  # the worker processes start without the models (pydantic)
+    from builders.batching import BuiltFile
 
 BATCH = 1000
 #: At most this many errors per file come back from a worker.

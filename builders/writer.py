@@ -51,6 +51,7 @@ from builders.batching import (
     Limits,
     PassageCallback,
     PendingFile,
+    Run,
 )
 from builders.models import PassageRecord, SuppressionRecord
 from builders.render import render_passage, render_suppression
@@ -145,6 +146,10 @@ class FluxWriter:
     def add(self, fragment: Fragment) -> None:
         """Write one passage (see ``BatchWriter.add``)."""
         self._writer.add(fragment)
+
+    def add_run(self, run: Run) -> None:
+        """Write consecutive passages of one group (see ``BatchWriter.add_run``)."""
+        self._writer.add_run(run)
 
     def finish(self) -> list[BuiltFile]:
         """Close the last file, wait for validation, publish the valid files.
