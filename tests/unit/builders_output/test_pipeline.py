@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 from lxml import etree
@@ -21,6 +22,22 @@ ROWS = [
         + [{"dateDebutValidite": "32/13/2024"}, {}]
     )
 ]
+
+
+@pytest.fixture(params=["fork", "spawn"], autouse=True)
+def start(request, monkeypatch):
+    """Every test runs with forked and with spawned children."""
+    monkeypatch.setattr(pipeline, "START", request.param)
+    return request.param
+
+
+def test_pipeline_auto_forks_only_while_single_threaded(monkeypatch):
+    """Forking a process that runs other threads (the agent's scheduler) is never done."""
+    monkeypatch.setattr(pipeline, "START", "auto")
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert pipeline._forking()
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    assert not pipeline._forking()
 
 
 def _rows(path, monkeypatch, child_bytes):
@@ -120,4 +137,4 @@ def test_pipeline_close_early_stops_child_processes(tmp_path, monkeypatch):
     assert next(rows)[1] == 2
     rows.close()
     assert len(children) == 2
-    assert all(c.process.returncode is not None for c in children)
+    assert all(c.returncode is not None for c in children)
