@@ -154,7 +154,7 @@ def import_share(
     from builders.rows import RowMapper  # rows imports this module's RowError and RowResult
 
     index, count = share
-    with open_sheet(path) as sheet:
+    with open_sheet(path, None if count == 1 else (index, count, block)) as sheet:
         columns = resolve_headers(sheet.headers, settings.columns, sheet.source)
         ignored = [header for header in sheet.headers if header and header not in columns.values()]
         if ignored and index == 0:
@@ -172,13 +172,8 @@ def import_share(
             schema_version=schema_version,
             check_reuse=count == 1,
         )
-        if count == 1:
-            for number, cells in sheet.rows:
-                yield mapper.map_row(number, cells)
-            return
-        for position, (number, cells) in enumerate(sheet.rows):
-            if position // block % count == index:
-                yield mapper.map_row(number, cells)
+        for number, cells in sheet.rows:
+            yield mapper.map_row(number, cells)
 
 
 def bad_row(

@@ -38,6 +38,8 @@ XLSX_SUFFIXES: Final = (".xlsx", ".xlsm")
 Row = tuple[int, dict[str, str]]
 #: A data row as the sheet streams it: row number and cells in header order.
 RawRow = tuple[int, list[str]]
+#: One of several processes reading a file: (index, count, rows per block).
+Share = tuple[int, int, int]
 
 
 def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
@@ -85,7 +87,7 @@ def _delimiter(header_line: str) -> str:
     return "," if header_line.count(",") > header_line.count(";") else ";"
 
 
-def _csv_sheet(path: Path, handle: TextIO) -> Sheet:
+def _csv_sheet(path: Path, handle: TextIO, *, plain: bool, share: Share | None) -> Sheet:
     source = str(path)
     number = 0
     delimiter = None
@@ -101,9 +103,64 @@ def _csv_sheet(path: Path, handle: TextIO) -> Sheet:
         if line.strip(" \t\r\n;,"):
             break
     handle.seek(position)
-    reader = csv.reader(handle, delimiter=delimiter or _delimiter(line))
+    delimiter = delimiter or _delimiter(line)
+    reader = csv.reader(handle, delimiter=delimiter)
     headers = tuple(cell.strip() for cell in next(reader))
-    return Sheet(source, headers, number, _csv_rows(reader, number, source))
+    if plain:
+        return Sheet(source, headers, number, _plain_rows(handle, delimiter, number, source, share))
+    return Sheet(source, headers, number, _owned(_csv_rows(reader, number, source), share))
+
+
+def is_plain(path: Path) -> bool:
+    """Whether a CSV file holds no double quote and no NUL byte.
+
+    Then each line is one record and its cells are the line split on the delimiter, exactly as
+    the csv module would read them (``_plain_rows``, several times cheaper).
+    """
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            if b'"' in block or b"\0" in block:
+                return False
+    return True
+
+
+def _plain_rows(
+    lines: Iterator[str], delimiter: str, first: int, source: str, share: Share | None
+) -> Iterator[RawRow]:
+    """``_csv_rows`` of a plain file (see ``is_plain``), keeping ``share``'s rows only.
+
+    The lines come from a file opened with ``newline=""``: a line ends at LF, CR or CRLF, as a
+    csv record does. A row outside the share is only checked for being blank (it still counts
+    for the blocks), never split.
+    """
+    index, count, block = share or (0, 1, 1)
+    limit = csv.field_size_limit()
+    number = first
+    position = 0  # non-blank rows so far
+    for line in lines:
+        number += 1
+        text = line.rstrip("\r\n")
+        if not text.replace(delimiter, "").strip():
+            continue  # blank: counted, not yielded
+        owned = position // block % count == index
+        position += 1
+        if owned:
+            cells = text.split(delimiter)
+            if len(text) > limit and max(map(len, cells)) > limit:
+                message = f"field larger than field limit ({limit})"  # the csv module's words
+                raise BuildError(f"{source}: row {number}: unreadable CSV ({message})")
+            yield number, cells
+
+
+def _owned(rows: Iterator[RawRow], share: Share | None) -> Iterator[RawRow]:
+    """The rows of blocks ``index``, ``index + count``, ... of ``block`` rows each."""
+    if share is None:
+        yield from rows
+        return
+    index, count, block = share
+    for position, row in enumerate(rows):
+        if position // block % count == index:
+            yield row
 
 
 def _csv_rows(reader: Iterator[list[str]], first: int, source: str) -> Iterator[RawRow]:
@@ -168,11 +225,14 @@ def _open_xlsx(path: Path) -> Iterator[Sheet]:
 
 
 @contextmanager
-def open_sheet(path: Path) -> Iterator[Sheet]:
+def open_sheet(path: Path, share: Share | None = None) -> Iterator[Sheet]:
     """Open an export for streaming.
 
     Args:
         path: a ``.csv`` (or ``.txt``) or ``.xlsx`` file.
+        share: ``(index, count, block)``: the data rows (non-blank, in file order) are cut
+            into blocks of ``block`` rows and ``rows`` yields blocks ``index``,
+            ``index + count``, ... only (one of ``count`` processes sharing the file).
 
     Yields:
         The sheet; its ``rows`` iterator is valid inside the ``with`` block only.
@@ -190,11 +250,13 @@ def open_sheet(path: Path) -> Iterator[Sheet]:
     if suffix in XLSX_SUFFIXES:
         with _open_xlsx(path) as sheet:
             _check_headers(sheet)
+            sheet.rows = _owned(sheet.rows, share)
             yield sheet
         return
     encoding = detect_encoding(path)
+    plain = is_plain(path)
     with path.open(encoding=encoding, errors=_FALLBACK, newline="") as handle:
-        sheet = _csv_sheet(path, handle)
+        sheet = _csv_sheet(path, handle, plain=plain, share=share)
         _check_headers(sheet)
         yield sheet
 
