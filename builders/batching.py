@@ -19,7 +19,7 @@ import hashlib
 import os
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
@@ -85,6 +85,18 @@ class Run:
     ids: list[str]
     sizes: list[int]
     xml: bytes
+
+    @classmethod
+    def of(cls, fragments: Sequence[Fragment]) -> Run:
+        """The run of consecutive ``fragments`` of one group (the first one's keys)."""
+        first = fragments[0]
+        return cls(
+            first.file_key,
+            first.cert_key,
+            [fragment.id_technique for fragment in fragments],
+            [len(fragment.xml) for fragment in fragments],
+            b"".join(fragment.xml for fragment in fragments),
+        )
 
     def fragments(self) -> Iterator[Fragment]:
         """The run's passages one by one."""
@@ -220,10 +232,7 @@ class BatchWriter:
 
     def add(self, fragment: Fragment) -> None:
         """Append one passage, starting a new file first when a limit or the key requires it."""
-        xml = fragment.xml
-        self.add_run(
-            Run(fragment.file_key, fragment.cert_key, [fragment.id_technique], [len(xml)], xml)
-        )
+        self.add_run(Run.of([fragment]))
 
     def add_run(self, run: Run) -> None:
         """Append consecutive passages of one group, as ``add`` would one by one, in a few

@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builders.batching import BuiltFile, CertKey, Clock, FileKey, Fragment, IdFactory, Run
+from builders.batching import BuiltFile, CertKey, Clock, FileKey, IdFactory, Run
+from builders.blocks import Block
 from builders.importer import RowError
-from builders.pipeline import rendered_rows
+from builders.pipeline import rendered_blocks
 from builders.schemas import get_schema
 from builders.settings import BuildSettings, Declarant, SchemaVersion
 from builders.spool import RUN, Spool
@@ -50,10 +51,11 @@ class BuildResult:
 
 
 class _Router:
-    """Sends each claimed passage to the open writer (first group) or to the spool (others).
+    """Claims the valid rows' idTechniques; sends their runs to the open writer (first group)
+    or to the spool (other groups).
 
-    The first group's passages are handed to the writer in runs of up to ``RUN`` (a few large
-    writes instead of one per passage), as the spooled groups are by ``drain``.
+    The first group's passages reach the writer in runs of up to ``RUN`` (a few large writes
+    instead of one per passage), as the spooled groups do in ``drain``.
     """
 
     def __init__(self, spool: Spool, writer: FluxWriter) -> None:
@@ -64,23 +66,38 @@ class _Router:
         self._sizes: list[int] = []
         self._xml: list[bytes] = []
 
-    def take(self, fragment: Fragment, source: str, row: int) -> str | None:
-        """Route one valid record's fragment; an error message if its id is already used."""
-        message = self.spool.claim(fragment, source=source, row=row)
-        if message is not None:
-            return message
-        group = (fragment.file_key, fragment.cert_key)
+    def take(self, block: Block) -> list[RowError]:
+        """Claim and route a block's valid rows; an error for each row whose id was used."""
+        if not block.rows:
+            return []
+        ids = block.ids()
+        runs = block.runs
+        if len(runs) == 1:
+            emitters = [runs[0].file_key.id_client_emetteur] * len(ids)
+        else:
+            emitters = [runs[group].file_key.id_client_emetteur for group in block.groups]
+        refused = self.spool.claim_rows(block.source, block.rows, emitters, ids)
+        if refused:
+            runs = block.without(set(refused))
+        for run in runs:
+            self._route(run)
+        return [
+            RowError(block.source, block.rows[position], "idTechnique", ids[position], message)
+            for position, message in refused.items()
+        ]
+
+    def _route(self, run: Run) -> None:
+        group = (run.file_key, run.cert_key)
         if self.direct is None:
             self.direct = group
         if group == self.direct:
-            self._ids.append(fragment.id_technique)
-            self._sizes.append(len(fragment.xml))
-            self._xml.append(fragment.xml)
+            self._ids += run.ids
+            self._sizes += run.sizes
+            self._xml.append(run.xml)
             if len(self._ids) >= RUN:
                 self.flush()
         else:
-            self.spool.store(fragment)
-        return None
+            self.spool.store_run(run)
 
     def flush(self) -> None:
         """Write the first group's waiting passages."""
@@ -107,24 +124,25 @@ def _import_into(
     declarant: Declarant,
     settings: BuildSettings,
 ) -> None:
-    rows = rendered_rows(
+    blocks = rendered_blocks(
         path, declarant=declarant, settings=settings, schema_version=result.schema_version
     )
-    with contextlib.closing(rows):  # an error here must not leave import processes behind
-        for source, number, errors, fragment in rows:
-            if errors is None:
-                result.skipped += 1
-            elif errors:
-                result.rejected += 1
-                result.errors.extend(errors)
-            elif fragment is not None:
-                message = router.take(fragment, source, number)
-                if message is None:
-                    result.valid += 1
+    with contextlib.closing(blocks):  # an error here must not leave import processes behind
+        for block in blocks:
+            errors: list[RowError] = []
+            for _, row_errors in block.others:
+                if row_errors is None:
+                    result.skipped += 1
                 else:
-                    value = fragment.id_technique
                     result.rejected += 1
-                    result.errors.append(RowError(source, number, "idTechnique", value, message))
+                    errors += row_errors
+            refused = router.take(block)
+            result.rejected += len(refused)
+            result.valid += len(block.rows) - len(refused)
+            if refused:
+                errors += refused
+                errors.sort(key=lambda error: error.row)  # stable: a row's errors keep order
+            result.errors += errors
 
 
 def build(

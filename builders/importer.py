@@ -142,6 +142,7 @@ def import_share(
     schema_version: SchemaVersion,
     share: tuple[int, int],
     block: int = 1,
+    check_reuse: bool = True,
 ) -> Iterator[RowResult]:
     """``import_file`` for one of several processes sharing the work on one file.
 
@@ -150,6 +151,7 @@ def import_share(
     Every share reads the whole file; only share 0 logs the ignored columns. A shared import
     (``count`` > 1) does not look for reused idTechniques: no share sees every row, so the
     caller checks them across the whole file (the build's spool does, naming the first row).
+    ``check_reuse=False`` leaves that check to the caller in every case.
     """
     from builders.rows import RowMapper  # rows imports this module's RowError and RowResult
 
@@ -170,7 +172,7 @@ def import_share(
             columns=columns,
             declarant=declarant,
             schema_version=schema_version,
-            check_reuse=count == 1,
+            check_reuse=check_reuse and count == 1,
         )
         for number, cells in sheet.rows:
             yield mapper.map_row(number, cells)

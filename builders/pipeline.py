@@ -1,28 +1,27 @@
-"""Import and render an export's rows, in a child process when the file is large.
+r"""Import and render an export's rows, in a child process when the file is large.
 
-``rendered_rows`` yields, per non-blank data row, a :data:`RenderedRow`
-``(source, row, errors, fragment)``:
+``rendered_blocks`` yields the non-blank data rows in :class:`~builders.blocks.Block`\ s of
+``BLOCK`` rows, in file order:
 
-- a skipped row (``admis`` false): ``errors`` is None, ``fragment`` None;
-- a bad row: its ``RowError``s, ``fragment`` None (a record that cannot be written in the
+- a skipped row (``admis`` false) is in ``others`` with errors None;
+- a bad row is in ``others`` with its ``RowError``s (a record that cannot be written in the
   schema version, e.g. identifiantNational under 1.1.2, is a bad row with an error on
   idTechnique);
-- a valid row: no errors and its rendered ``Fragment``.
+- a valid row's rendered passage is in the run of its group.
 
 Reading, validating and rendering rows is most of a build's work. For a file of at least
 ``CHILD_BYTES`` on a machine with more than one CPU it is shared by ``CHILDREN`` child
 processes (forked from this one when it runs a single thread, else ``python -m
 builders.pipeline``; see ``START``): each reads the whole file but validates and renders
 only every other block of ``BLOCK`` rows (``importer.import_share``), and sends each block back
-through a pipe of its own (a length-prefixed pickle of plain tuples; pipes hold a bounded
-amount, so memory stays flat). This process takes the blocks in turn, so rows still come in
+through a pipe of its own (a length-prefixed pickle; pipes hold a bounded amount, so memory
+stays flat). This process takes the blocks in turn, so rows still come in
 file order, and meanwhile spools, writes and hands files to the validation workers. The first
 child's log records are replayed here; an error that makes the file unusable
 (``BuildError``) is raised here too.
 
-One difference with the in-process import: a reused idTechnique is not seen by the row mapper
-(no child sees every row) but by the build's spool, whose message names the first row
-("idTechnique already used in <file> row <n>").
+A reused idTechnique is not looked for here (no child sees every row) but by the build's
+spool, whose message names the first row ("idTechnique already used in <file> row <n>").
 """
 
 from __future__ import annotations
@@ -42,15 +41,13 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO, Any, Final, NoReturn
 
-from builders.batching import CertKey, FileKey, Fragment
+from builders.blocks import Block, Keys, PartsRow, shared_keys, to_blocks
 from builders.errors import BuildError
 from builders.importer import RowError, import_share
 from builders.render import render_passage
 from builders.settings import BuildSettings, Declarant, SchemaVersion
 
 logger = logging.getLogger(__name__)
-
-RenderedRow = tuple[str, int, tuple[RowError, ...] | None, Fragment | None]
 
 #: Files at least this large are imported by child processes.
 CHILD_BYTES: Final = 4_000_000
@@ -64,14 +61,15 @@ _HEADER: Final = struct.Struct("<Q")
 _ROWS, _LOG, _END, _ERROR = range(4)
 
 
-def rendered_rows(
+def rendered_blocks(
     path: Path,
     *,
     declarant: Declarant,
     settings: BuildSettings,
     schema_version: SchemaVersion,
-) -> Generator[RenderedRow, None, None]:
-    """Import ``path`` and render its valid rows, in file order (see the module docstring).
+) -> Generator[Block, None, None]:
+    """Import ``path`` and render its valid rows, in blocks in file order (see the module
+    docstring).
 
     Closing the generator early (``close()``) stops and reaps the child processes.
 
@@ -82,7 +80,10 @@ def rendered_rows(
     if count > 1 and _size(path) >= CHILD_BYTES:
         yield from _from_children(path, declarant, settings, schema_version, count)
     else:
-        yield from _render(path, declarant, settings, schema_version, (0, 1), BLOCK)
+        keys: Keys = ({}, {})
+        rows = _rendered_parts(path, declarant, settings, schema_version, (0, 1), BLOCK)
+        for block in to_blocks(rows, BLOCK):
+            yield shared_keys(block, keys)
 
 
 def _size(path: Path) -> int:
@@ -92,26 +93,6 @@ def _size(path: Path) -> int:
         return 0  # import_share reports the unusable file
 
 
-def _render(
-    path: Path,
-    declarant: Declarant,
-    settings: BuildSettings,
-    schema_version: SchemaVersion,
-    share: tuple[int, int],
-    block: int,
-) -> Iterator[RenderedRow]:
-    keys: _Keys = ({}, {})
-    for source, number, errors, parts in _rendered_parts(
-        path, declarant, settings, schema_version, share, block
-    ):
-        yield source, number, errors, None if parts is None else _fragment(parts, keys)
-
-
-#: A rendered passage as plain tuples (cheap to pickle): file key, certification key, id, xml.
-_Parts = tuple[tuple[str, str, str], tuple[str, str, str | None], str, bytes]
-_Keys = tuple[dict[tuple[str, str, str], FileKey], dict[tuple[str, str, str | None], CertKey]]
-
-
 def _rendered_parts(
     path: Path,
     declarant: Declarant,
@@ -119,7 +100,7 @@ def _rendered_parts(
     version: SchemaVersion,
     share: tuple[int, int],
     block: int,
-) -> Iterator[tuple[str, int, tuple[RowError, ...] | None, _Parts | None]]:
+) -> Iterator[PartsRow]:
     rows = import_share(
         path,
         declarant=declarant,
@@ -127,6 +108,7 @@ def _rendered_parts(
         schema_version=version,
         share=share,
         block=block,
+        check_reuse=False,  # the build's spool checks every row, whichever process read it
     )
     for row in rows:
         record = row.record
@@ -284,41 +266,26 @@ def _from_children(
     settings: BuildSettings,
     version: SchemaVersion,
     count: int,
-) -> Iterator[RenderedRow]:
+) -> Iterator[Block]:
     level = logging.getLogger("builders").getEffectiveLevel()
     children: list[_Child] = []
     try:
         for index in range(count):
             request = (str(path), declarant, settings, version, level, (index, count), BLOCK)
             children.append(_Child(request))
-        keys: _Keys = ({}, {})
+        keys: Keys = ({}, {})
         block = 0
         while True:
             kind, payload = children[block % count].receive()
             if kind == _END:
                 break
-            source, items = payload
-            for number, errors, parts in items:
-                yield source, number, errors, None if parts is None else _fragment(parts, keys)
+            yield shared_keys(payload, keys)
             block += 1
         for child in children[block % count + 1 :] + children[: block % count]:
             child.receive()  # their end (or the error that stopped them)
     finally:
         for child in children:
             child.close()
-
-
-def _fragment(parts: _Parts, keys: _Keys) -> Fragment:
-    """A received fragment; equal keys share one object (cheaper compares downstream)."""
-    file_parts, cert_parts, id_technique, xml = parts
-    file_keys, cert_keys = keys
-    file_key = file_keys.get(file_parts)
-    if file_key is None:
-        file_key = file_keys[file_parts] = FileKey(*file_parts)
-    cert_key = cert_keys.get(cert_parts)
-    if cert_key is None:
-        cert_key = cert_keys[cert_parts] = CertKey(*cert_parts)
-    return Fragment(file_key, cert_key, id_technique, xml)
 
 
 class _Sender(logging.Handler):
@@ -349,15 +316,9 @@ def _serve(request: tuple[Any, ...], stream: IO[bytes]) -> None:
         root.addHandler(sender)
         root.setLevel(level)
     try:
-        items: list[tuple[int, tuple[RowError, ...] | None, _Parts | None]] = []
         rows = _rendered_parts(Path(path), declarant, settings, version, share, block)
-        for source, number, errors, parts in rows:
-            items.append((number, errors, parts))
-            if len(items) == block:
-                sender.send(_ROWS, (source, items))
-                items = []
-        if items:
-            sender.send(_ROWS, (source, items))
+        for found in to_blocks(rows, block):
+            sender.send(_ROWS, found)
         sender.send(_END, None)
     except BuildError as exc:
         sender.send(_ERROR, BuildError(str(exc)))

@@ -8,9 +8,10 @@ back in ``group-N.xml``, their idTechniques in ``group-N.ids`` and both lengths 
 order, rows in input order) as :class:`Run`\ s of up to ``RUN`` passages whose XML is one
 ``bytes``: the writer copies a run to its file in a few large writes instead of one per passage.
 
-``claim`` checks that an idTechnique is unique per emitter. The (emitter, idTechnique) keys are
-kept as 64-bit hashes in a compact table (``idtech.SeenIds``, 8 to 16 bytes a key) and every
-claim is appended to a claims file with its source and row. Only when the table says "seen"
+``claim_rows`` checks that an idTechnique is unique per emitter. The (emitter, idTechnique) keys
+are kept as 64-bit hashes in a compact table (``idtech.SeenIds``, 8 to 16 bytes a key) and the
+claims are appended to a claims file with their source and rows, a batch of rows at a time (a
+length-prefixed pickle of lists, our own temporary file). Only when the table says "seen"
 (a reuse, or in theory a hash collision) is the claims file loaded, from where the previous
 load stopped, into an indexed temporary SQLite table, which names the first row or clears a
 collision. Files without reused ids never touch SQLite.
@@ -18,6 +19,7 @@ collision. Files without reused ids never touch SQLite.
 
 from __future__ import annotations
 
+import pickle
 import shutil
 import sqlite3
 import struct
@@ -25,7 +27,7 @@ import sys
 import tempfile
 from array import array
 from collections.abc import Iterator
-from itertools import accumulate, pairwise
+from itertools import accumulate, chain, pairwise
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
@@ -39,7 +41,7 @@ _BUFFER = 1 << 18
 #: Passages per run read back by ``runs``.
 RUN = 1024
 _PASSAGE = struct.Struct("<II")  # idTechnique bytes, xml bytes
-_CLAIM = struct.Struct("<HHIi")  # emitter bytes, idTechnique bytes, source index, row
+_BATCH = struct.Struct("<Q")  # pickled claims batch bytes
 _SUFFIXES = (".idx", ".ids", ".xml")
 
 
@@ -76,11 +78,11 @@ class Spool:
     def _group_path(self, group_id: int, suffix: str) -> Path:
         return self._dir / f"group-{group_id}{suffix}"
 
-    def _handles(self, fragment: Fragment) -> _Handles:
-        key = (fragment.file_key, fragment.cert_key)
+    def _handles(self, file_key: FileKey, cert_key: CertKey) -> _Handles:
+        key = (file_key, cert_key)
         group_id = self._groups.get(key)
         if group_id is None:
-            self._file_ranks.setdefault(fragment.file_key, len(self._file_ranks))
+            self._file_ranks.setdefault(file_key, len(self._file_ranks))
             group_id = self._groups[key] = len(self._groups)
         handles = self._open.pop(group_id, None)
         if handles is None:
@@ -96,19 +98,65 @@ class Spool:
 
     def claim(self, fragment: Fragment, *, source: str, row: int) -> str | None:
         """Record the fragment's idTechnique; an error message if it was already used."""
-        emetteur = fragment.file_key.id_client_emetteur
-        id_technique = fragment.id_technique
-        if not self._seen.add(emetteur, id_technique):
-            first = self._first_claim(emetteur, id_technique)
-            if first is not None:
-                return f"idTechnique already used in {first[0]} row {first[1]} (unique per emitter)"
+        emitter = fragment.file_key.id_client_emetteur
+        return self.claim_rows(source, [row], [emitter], [fragment.id_technique]).get(0)
+
+    def claim_rows(
+        self, source: str, rows: list[int], emitters: list[str], ids: list[str]
+    ) -> dict[int, str]:
+        """Record the idTechniques of rows of ``source`` (in file order).
+
+        Args:
+            source: the file.
+            rows: the rows' numbers.
+            emitters: their idClientEmetteur.
+            ids: their idTechniques.
+
+        Returns:
+            {position in ``rows``: error message} for the rows whose idTechnique an earlier
+            row already used (unique per emitter); those are not recorded.
+        """
         index = self._sources.setdefault(source, len(self._sources))
-        emitter_bytes, id_bytes = emetteur.encode(), id_technique.encode()
-        self._claims.write(
-            _CLAIM.pack(len(emitter_bytes), len(id_bytes), index, row) + emitter_bytes + id_bytes
-        )
-        self.claimed += 1
-        return None
+        refused: dict[int, str] = {}
+        logged = 0
+        add = self._seen.add
+        for position, (emitter, id_technique) in enumerate(zip(emitters, ids, strict=True)):
+            if add(emitter, id_technique):
+                continue
+            # The first claim may be an earlier row of this batch: log those first.
+            self._log(index, rows, emitters, ids, logged, position, refused)
+            logged = position
+            first = self._first_claim(emitter, id_technique)
+            if first is not None:
+                refused[position] = (
+                    f"idTechnique already used in {first[0]} row {first[1]} (unique per emitter)"
+                )
+        self._log(index, rows, emitters, ids, logged, len(rows), refused)
+        self.claimed += len(rows) - len(refused)
+        return refused
+
+    def _log(
+        self,
+        source: int,
+        rows: list[int],
+        emitters: list[str],
+        ids: list[str],
+        start: int,
+        end: int,
+        refused: dict[int, str],
+    ) -> None:
+        """Append the claims of rows ``start`` to ``end`` (not the refused ones) to the file."""
+        if start >= end:
+            return
+        if refused:
+            keep = [p for p in range(start, end) if p not in refused]
+            rows = [rows[p] for p in keep]
+            emitters = [emitters[p] for p in keep]
+            ids = [ids[p] for p in keep]
+            start, end = 0, len(keep)
+        batch = (source, rows[start:end], emitters[start:end], ids[start:end])
+        data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+        self._claims.write(_BATCH.pack(len(data)) + data)
 
     def _first_claim(self, emetteur: str, id_technique: str) -> tuple[str, int] | None:
         """The (source, row) that claimed the key first; None for a mere hash collision."""
@@ -139,14 +187,18 @@ class Spool:
         return names[found[0]], int(found[1])
 
     def store(self, fragment: Fragment) -> None:
-        """Keep a claimed fragment for ``fragments()``."""
-        id_bytes = fragment.id_technique.encode()
-        xml = fragment.xml
-        idx, ids, data = self._handles(fragment)
-        idx.write(_PASSAGE.pack(len(id_bytes), len(xml)))
-        ids.write(id_bytes)
-        data.write(xml)
-        self.count += 1
+        """Keep a claimed fragment for ``runs()``."""
+        self.store_run(Run.of([fragment]))
+
+    def store_run(self, run: Run) -> None:
+        """Keep claimed passages of one group for ``runs()``."""
+        encoded = [id_technique.encode() for id_technique in run.ids]
+        lengths = chain.from_iterable(zip(map(len, encoded), run.sizes, strict=True))
+        idx, ids, xml = self._handles(run.file_key, run.cert_key)
+        idx.write(struct.pack(f"<{2 * len(encoded)}I", *lengths))
+        ids.write(b"".join(encoded))
+        xml.write(run.xml)
+        self.count += len(encoded)
 
     def add(self, fragment: Fragment, *, source: str, row: int) -> str | None:
         """``claim`` then ``store``: an error message if the idTechnique was already used."""
@@ -213,12 +265,12 @@ def _index_runs(idx: BinaryIO, size: int) -> Iterator[tuple[list[int], list[int]
 
 
 def _read_claims(data: bytes) -> Iterator[tuple[str, str, int, int]]:
-    offset, size = 0, _CLAIM.size
+    """(emitter, idTechnique, source index, row) of every claim in ``data`` (whole batches)."""
+    offset = 0
     while offset < len(data):
-        emitter_size, id_size, source, row = _CLAIM.unpack_from(data, offset)
+        (size,) = _BATCH.unpack_from(data, offset)
+        offset += _BATCH.size
+        source, rows, emitters, ids = pickle.loads(data[offset : offset + size])  # noqa: S301 - our own temporary file
         offset += size
-        emitter = data[offset : offset + emitter_size].decode()
-        offset += emitter_size
-        id_technique = data[offset : offset + id_size].decode()
-        offset += id_size
-        yield emitter, id_technique, source, row
+        for row, emitter, id_technique in zip(rows, emitters, ids, strict=True):
+            yield emitter, id_technique, source, row

@@ -43,12 +43,13 @@ def test_pipeline_auto_forks_only_while_single_threaded(monkeypatch):
 def _rows(path, monkeypatch, child_bytes):
     monkeypatch.setattr(pipeline, "CHILD_BYTES", child_bytes)
     monkeypatch.setattr(pipeline, "BLOCK", 3)
-    rows = pipeline.rendered_rows(
+    blocks = pipeline.rendered_blocks(
         path, declarant=Declarant(), settings=BuildSettings(), schema_version="1.1.5"
     )
     return [
         (source, number, errors, None if f is None else (f.file_key, f.cert_key, f.xml))
-        for source, number, errors, f in rows
+        for block in blocks
+        for source, number, errors, f in block.rendered()
     ]
 
 
@@ -131,10 +132,59 @@ def test_pipeline_close_early_stops_child_processes(tmp_path, monkeypatch):
     monkeypatch.setattr(
         pipeline, "_Child", lambda request: children.append(child(request)) or children[-1]
     )
-    rows = pipeline.rendered_rows(
+    blocks = pipeline.rendered_blocks(
         export, declarant=Declarant(), settings=BuildSettings(), schema_version="1.1.5"
     )
-    assert next(rows)[1] == 2
-    rows.close()
+    assert next(blocks).rendered()[0][1] == 2
+    blocks.close()
     assert len(children) == 2
     assert all(c.returncode is not None for c in children)
+
+
+@pytest.mark.parametrize("child_bytes", [0, 10**12])
+def test_build_rejects_reuse_inside_one_block_across_certifications(
+    tmp_path, monkeypatch, oracle, child_bytes
+):
+    """Rows of one block reusing an id, in the same or another certification: the later row
+    is rejected naming the first, the rest are written, errors come in row order."""
+    monkeypatch.setattr(pipeline, "CHILD_BYTES", child_bytes)
+    monkeypatch.setattr(pipeline, "BLOCK", 50)
+    rows = [
+        {"idTechnique": "A", "code": "RNCP11111"},
+        {"idTechnique": "B", "code": "RNCP22222"},
+        {"idTechnique": "A", "code": "RNCP22222"},  # row 4: reuses row 2 (other certification)
+        {"idTechnique": "C", "sexe": "X"},  # row 5: a bad row
+        {"idTechnique": "B", "code": "RNCP22222"},  # row 6: reuses row 3 (same certification)
+        {"idTechnique": "D", "code": "RNCP11111"},
+    ]
+    export = write_csv(tmp_path / "export.csv", rows)
+    result = build(
+        [export],
+        tmp_path / "out",
+        settings=BuildSettings(),
+        declarant=Declarant(),
+        data_dir=tmp_path / "data",
+        now=fixed_clock(),
+        new_id=counter_ids(),
+    )
+    assert (result.valid, result.rejected) == (3, 3)
+    assert [(e.row, e.field) for e in result.errors] == [
+        (4, "idTechnique"),
+        (5, "sexe"),
+        (6, "idTechnique"),
+    ]
+    assert result.errors[0].message == (
+        f"idTechnique already used in {export} row 2 (unique per emitter)"
+    )
+    assert result.errors[2].message == (
+        f"idTechnique already used in {export} row 3 (unique per emitter)"
+    )
+    [built] = result.files
+    tree = etree.parse(str(built.path))
+    ns = {"cpf": "urn:cdc:cpf:pc5:schema:1.0.0"}
+    found = [
+        (c.findtext("cpf:code", namespaces=ns), c.xpath(".//cpf:idTechnique/text()", namespaces=ns))
+        for c in tree.iterfind(".//cpf:certification", ns)
+    ]
+    assert found == [("RNCP11111", ["A", "D"]), ("RNCP22222", ["B"])]
+    assert oracle["1.1.5"].validate(tree)

@@ -75,3 +75,21 @@ def test_spool_names_first_row_for_reuses_after_later_claims():
             "idTechnique already used in b.csv row 3 (unique per emitter)"
         )
         assert spool.claimed == 39
+
+
+def test_spool_claim_rows_names_an_earlier_row_of_the_same_batch():
+    """A batch reusing an id of its own earlier row refuses the later one, naming the first."""
+    with Spool() as spool:
+        assert spool.claim_rows("a.csv", [2, 3], ["E1", "E1"], ["X", "Y"]) == {}
+        refused = spool.claim_rows(
+            "b.csv", [4, 5, 6, 7], ["E1", "E1", "E2", "E1"], ["Z", "Z", "Z", "Y"]
+        )
+        assert refused == {
+            1: "idTechnique already used in b.csv row 4 (unique per emitter)",
+            3: "idTechnique already used in a.csv row 3 (unique per emitter)",
+        }
+        assert spool.claimed == 4
+        # The refused rows were not recorded: the first claims still name rows 4 and 3.
+        assert spool.claim_rows("c.csv", [9], ["E1"], ["Z"]) == {
+            0: "idTechnique already used in b.csv row 4 (unique per emitter)"
+        }
