@@ -99,13 +99,8 @@ def test_pipeline_children_replay_warning_once(tmp_path, monkeypatch, caplog):
     ]
 
 
-def test_build_through_children_reports_reuse_across_blocks(tmp_path, monkeypatch, oracle):
-    """A reused idTechnique in another block is still rejected, naming the first row."""
-    monkeypatch.setattr(pipeline, "CHILD_BYTES", 0)
-    monkeypatch.setattr(pipeline, "BLOCK", 2)
-    rows = [{"idTechnique": f"R{index}"} for index in range(6)] + [{"idTechnique": "R1"}]
-    export = write_csv(tmp_path / "export.csv", rows)
-    result = build(
+def _build(export, tmp_path):
+    return build(
         [export],
         tmp_path / "out",
         settings=BuildSettings(),
@@ -114,6 +109,15 @@ def test_build_through_children_reports_reuse_across_blocks(tmp_path, monkeypatc
         now=fixed_clock(),
         new_id=counter_ids(),
     )
+
+
+def test_build_through_children_reports_reuse_across_blocks(tmp_path, monkeypatch, oracle):
+    """A reused idTechnique in another block is still rejected, naming the first row."""
+    monkeypatch.setattr(pipeline, "CHILD_BYTES", 0)
+    monkeypatch.setattr(pipeline, "BLOCK", 2)
+    rows = [{"idTechnique": f"R{index}"} for index in range(6)] + [{"idTechnique": "R1"}]
+    export = write_csv(tmp_path / "export.csv", rows)
+    result = _build(export, tmp_path)
     assert (result.valid, result.rejected) == (6, 1)
     assert [(e.row, e.field, e.value) for e in result.errors] == [(8, "idTechnique", "R1")]
     assert result.errors[0].message == (
@@ -158,15 +162,7 @@ def test_build_rejects_reuse_inside_one_block_across_certifications(
         {"idTechnique": "D", "code": "RNCP11111"},
     ]
     export = write_csv(tmp_path / "export.csv", rows)
-    result = build(
-        [export],
-        tmp_path / "out",
-        settings=BuildSettings(),
-        declarant=Declarant(),
-        data_dir=tmp_path / "data",
-        now=fixed_clock(),
-        new_id=counter_ids(),
-    )
+    result = _build(export, tmp_path)
     assert (result.valid, result.rejected) == (3, 3)
     assert [(e.row, e.field) for e in result.errors] == [
         (4, "idTechnique"),
