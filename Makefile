@@ -27,7 +27,7 @@ demo: install
 	$(BIN)/python scripts/demo.py
 
 bench: install
-	$(BIN)/python benchmarks/build.py --records 150000
+	$(BIN)/python benchmarks/build.py --records 150000 --repeat 3
 
 clean:
 	rm -rf $(VENV) demo-run bench-out .mypy_cache .ruff_cache .pytest_cache

@@ -1,6 +1,6 @@
 """Benchmark: import + build + XSD validation of N realistic records, against xmllint.
 
-Usage: ``python benchmarks/build.py --records 150000 [--out DIR] [--keep] [--seed 1]``
+Usage: ``python benchmarks/build.py --records 150000 [--repeat 3] [--out DIR] [--keep] [--seed 1]``
 
 1. Generates N rows as a CSV export (French names, mixed options, some nils, DIGCOMP on some,
    INSEE and postal-code births, births abroad, a few dossierFormation rows).
@@ -15,6 +15,10 @@ Usage: ``python benchmarks/build.py --records 150000 [--out DIR] [--keep] [--see
    sharers) and RSS (shared library pages counted in every process). The sampler shares the
    build's cores, so it reads only cheap files often (see ``_MemorySampler``).
 4. Runs ``xmllint --stream --noout --schema XSD`` on every output file.
+5. With ``--repeat N``, does 3 and 4 N times, alternating, and prints each run's figures; the
+   last line then gives the medians (the ratio is the median of the runs' own ratios: each
+   pair runs back to back, under the same load). Shared machines vary by tens of percent
+   from one minute to the next, so one run alone says little (``make bench`` does 3).
 
 The last line printed is exactly:
 ``bench: records=N build_s=... xmllint_s=... ratio=... peak_rss_mb=... out_mb=...``
@@ -30,12 +34,14 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_XSD = ROOT.parent / "shared" / "cdc" / "cdc-certifications-1.1.5.xsd"
@@ -285,12 +291,44 @@ def _run_build(command: list[str]) -> tuple[str, _MemorySampler]:
     return stdout, sampler
 
 
+def _measure(command: list[str], xsd: Path, before_cpu: float) -> dict[str, Any]:
+    """One build then xmllint on its files: times, CPU, memory peaks, output."""
+    stdout, sampler = _run_build(command)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    build_cpu = usage.ru_utime + usage.ru_stime
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    started = time.perf_counter()
+    for file in summary["files"]:
+        subprocess.run(
+            ["xmllint", "--stream", "--noout", "--schema", str(xsd), file],
+            check=True,
+            capture_output=True,
+        )
+    xmllint_s = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        **summary,
+        "xmllint_s": xmllint_s,
+        "build_cpu": build_cpu - before_cpu,
+        "xmllint_cpu": usage.ru_utime + usage.ru_stime - build_cpu,
+        "peak_pss": sampler.peak_pss,
+        "peak_rss": sampler.peak_rss,
+        "cpu_after": usage.ru_utime + usage.ru_stime,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=150_000)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the CSV and XML files")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="build and xmllint runs, alternating; the last line gives their medians",
+    )
     parser.add_argument("--child", nargs=3, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -310,38 +348,44 @@ def main() -> None:
         generate(csv_path, args.records, args.seed)
         print(f"generated {args.records} rows in {time.perf_counter() - started:.1f}s")
         command = [sys.executable, __file__, "--child", str(csv_path), str(out_dir), str(data_dir)]
-        stdout, sampler = _run_build(command)
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        peak_rss_mb = usage.ru_maxrss / 1024
-        build_cpu = usage.ru_utime + usage.ru_stime
-        summary = json.loads(stdout.strip().splitlines()[-1])
-        print(
-            f"build: {summary['valid']} valid, {summary['rejected']} rejected, "
-            f"{len(summary['files'])} files, validated with {summary['xsd']}"
-        )
-        for line in summary["first_errors"]:
-            print(f"  rejected row {line}")
-        started = time.perf_counter()
-        for file in summary["files"]:
-            subprocess.run(
-                ["xmllint", "--stream", "--noout", "--schema", str(xsd), file],
-                check=True,
-                capture_output=True,
+        runs: list[dict[str, Any]] = []
+        cpu = 0.0
+        for number in range(1, args.repeat + 1):
+            if runs:
+                for file in runs[-1]["files"]:
+                    Path(file).unlink()  # each run writes the same files afresh
+            run = _measure(command, xsd, cpu)
+            cpu = float(run["cpu_after"])
+            runs.append(run)
+            print(
+                f"run {number}: build_s={run['build_s']:.2f} xmllint_s={run['xmllint_s']:.2f} "
+                f"ratio={run['build_s'] / run['xmllint_s']:.2f} "
+                f"build_cpu_s={run['build_cpu']:.2f} xmllint_cpu_s={run['xmllint_cpu']:.2f}"
             )
-        xmllint_s = time.perf_counter() - started
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        xmllint_cpu = usage.ru_utime + usage.ru_stime - build_cpu
-        print(f"cpu: build_cpu_s={build_cpu:.2f} xmllint_cpu_s={xmllint_cpu:.2f} (all processes)")
+        last = runs[-1]
+        print(
+            f"build: {last['valid']} valid, {last['rejected']} rejected, "
+            f"{len(last['files'])} files, validated with {last['xsd']}"
+        )
+        for line in last["first_errors"]:
+            print(f"  rejected row {line}")
+        # The largest peak RSS of any one process of every run (build processes and xmllint).
+        peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(
             f"memory: max_process_rss_mb={peak_rss_mb:.0f} "
-            f"tree_peak_pss_mb={sampler.peak_pss / 1e6:.0f} "
-            f"tree_peak_rss_mb={sampler.peak_rss / 1e6:.0f} (build and its child processes)"
+            f"tree_peak_pss_mb={max(r['peak_pss'] for r in runs) / 1e6:.0f} "
+            f"tree_peak_rss_mb={max(r['peak_rss'] for r in runs) / 1e6:.0f} "
+            "(build and its child processes)"
         )
-        out_mb = sum(Path(f).stat().st_size for f in summary["files"]) / 1e6
-        build_s = summary["build_s"]
+        out_mb = sum(Path(f).stat().st_size for f in last["files"]) / 1e6
+        build_s = statistics.median(r["build_s"] for r in runs)
+        xmllint_s = statistics.median(r["xmllint_s"] for r in runs)
+        ratio = statistics.median(r["build_s"] / r["xmllint_s"] for r in runs)
+        if args.repeat > 1:
+            print(f"medians of {args.repeat} runs; ratio is the median of the runs' ratios")
         print(
             f"bench: records={args.records} build_s={build_s:.2f} xmllint_s={xmllint_s:.2f} "
-            f"ratio={build_s / xmllint_s:.2f} peak_rss_mb={peak_rss_mb:.0f} out_mb={out_mb:.0f}"
+            f"ratio={ratio:.2f} peak_rss_mb={peak_rss_mb:.0f} out_mb={out_mb:.0f}"
         )
     finally:
         if not args.keep:
