@@ -21,7 +21,7 @@ child's log records are replayed here; an error that makes the file unusable
 (``BuildError``) is raised here too.
 
 A reused idTechnique is not looked for here (no child sees every row) but by the build's
-spool, whose message names the first row ("idTechnique already used in <file> row <n>").
+spool, whose message names the first row ("already used in <file> row <n>").
 """
 
 from __future__ import annotations

@@ -128,8 +128,9 @@ class Spool:
             logged = position
             first = self._first_claim(emitter, id_technique)
             if first is not None:
+                name, row = first
                 refused[position] = (
-                    f"idTechnique already used in {first[0]} row {first[1]} (unique per emitter)"
+                    f"already used in {name} row {row} (an idTechnique is unique per emitter)"
                 )
         self._log(index, rows, emitters, ids, logged, len(rows), refused)
         self.claimed += len(rows) - len(refused)

@@ -204,12 +204,28 @@ def write_fragments(
         xsd=xsd,
     )
     try:
-        for fragment in fragments:
-            writer.add(fragment)
+        for run in _runs(fragments):
+            writer.add_run(run)
     except BaseException:
         writer.abort()
         raise
     return writer.finish()
+
+
+def _runs(fragments: Iterable[Fragment], size: int = 1024) -> Iterator[Run]:
+    """Consecutive fragments of one group, in runs of at most ``size`` (fewer, larger writes)."""
+    batch: list[Fragment] = []
+    for fragment in fragments:
+        if batch and (
+            len(batch) >= size
+            or fragment.file_key != batch[0].file_key
+            or fragment.cert_key != batch[0].cert_key
+        ):
+            yield Run.of(batch)
+            batch = []
+        batch.append(fragment)
+    if batch:
+        yield Run.of(batch)
 
 
 def write_flux_files(

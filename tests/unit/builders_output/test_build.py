@@ -64,7 +64,7 @@ def test_build_reuse_across_files_names_first_file(tmp_path):
     result = _build([first, second], tmp_path)
     assert [(e.source, e.row, e.field) for e in result.errors] == [(str(second), 2, "idTechnique")]
     assert result.errors[0].message == (
-        f"idTechnique already used in {first} row 2 (unique per emitter)"
+        f"already used in {first} row 2 (an idTechnique is unique per emitter)"
     )
     assert result.passages == 2
 

@@ -121,7 +121,7 @@ def test_build_through_children_reports_reuse_across_blocks(tmp_path, monkeypatc
     assert (result.valid, result.rejected) == (6, 1)
     assert [(e.row, e.field, e.value) for e in result.errors] == [(8, "idTechnique", "R1")]
     assert result.errors[0].message == (
-        f"idTechnique already used in {export} row 3 (unique per emitter)"
+        f"already used in {export} row 3 (an idTechnique is unique per emitter)"
     )
     assert oracle["1.1.5"].validate(etree.parse(str(result.files[0].path)))
 
@@ -170,10 +170,10 @@ def test_build_rejects_reuse_inside_one_block_across_certifications(
         (6, "idTechnique"),
     ]
     assert result.errors[0].message == (
-        f"idTechnique already used in {export} row 2 (unique per emitter)"
+        f"already used in {export} row 2 (an idTechnique is unique per emitter)"
     )
     assert result.errors[2].message == (
-        f"idTechnique already used in {export} row 3 (unique per emitter)"
+        f"already used in {export} row 3 (an idTechnique is unique per emitter)"
     )
     [built] = result.files
     tree = etree.parse(str(built.path))

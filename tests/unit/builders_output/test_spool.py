@@ -12,7 +12,7 @@ def test_spool_rejects_reused_id_technique_naming_first_row():
     with Spool() as spool:
         assert spool.add(fragment_for(make_record("T1"), "1.1.5"), source="a.csv", row=2) is None
         message = spool.add(fragment_for(make_record("T1"), "1.1.5"), source="b.csv", row=7)
-        assert message == "idTechnique already used in a.csv row 2 (unique per emitter)"
+        assert message == "already used in a.csv row 2 (an idTechnique is unique per emitter)"
         assert spool.count == 1
 
 
@@ -67,12 +67,12 @@ def test_spool_names_first_row_for_reuses_after_later_claims():
             assert spool.claim(fragment_for(record, "1.1.5"), source="a.csv", row=number) is None
         again = fragment_for(make_record("T5"), "1.1.5")
         assert spool.claim(again, source="b.csv", row=2) == (
-            "idTechnique already used in a.csv row 5 (unique per emitter)"
+            "already used in a.csv row 5 (an idTechnique is unique per emitter)"
         )
         assert spool.claim(fragment_for(make_record("U1"), "1.1.5"), source="b.csv", row=3) is None
         later = fragment_for(make_record("U1"), "1.1.5")
         assert spool.claim(later, source="c.csv", row=9) == (
-            "idTechnique already used in b.csv row 3 (unique per emitter)"
+            "already used in b.csv row 3 (an idTechnique is unique per emitter)"
         )
         assert spool.claimed == 39
 
@@ -85,11 +85,11 @@ def test_spool_claim_rows_names_an_earlier_row_of_the_same_batch():
             "b.csv", [4, 5, 6, 7], ["E1", "E1", "E2", "E1"], ["Z", "Z", "Z", "Y"]
         )
         assert refused == {
-            1: "idTechnique already used in b.csv row 4 (unique per emitter)",
-            3: "idTechnique already used in a.csv row 3 (unique per emitter)",
+            1: "already used in b.csv row 4 (an idTechnique is unique per emitter)",
+            3: "already used in a.csv row 3 (an idTechnique is unique per emitter)",
         }
         assert spool.claimed == 4
         # The refused rows were not recorded: the first claims still name rows 4 and 3.
         assert spool.claim_rows("c.csv", [9], ["E1"], ["Z"]) == {
-            0: "idTechnique already used in b.csv row 4 (unique per emitter)"
+            0: "already used in b.csv row 4 (an idTechnique is unique per emitter)"
         }
