@@ -12,7 +12,7 @@ r"""Import and render an export's rows, in a child process when the file is larg
 Reading, validating and rendering rows is most of a build's work. For a file of at least
 ``CHILD_BYTES`` on a machine with more than one CPU it is shared by ``CHILDREN`` child
 processes (forked from this one when it runs a single thread, else ``python -m
-builders.pipeline``; see ``START``): each reads the whole file but validates and renders
+builders.pipeline``; see ``builders.forking``): each reads the whole file but validates and renders
 only every other block of ``BLOCK`` rows (``importer.import_share``), and sends each block back
 through a pipe of its own (a length-prefixed pickle; pipes hold a bounded amount, so memory
 stays flat). This process takes the blocks in turn, so rows still come in
@@ -35,14 +35,14 @@ import signal
 import struct
 import subprocess
 import sys
-import threading
 import traceback
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import IO, Any, Final, NoReturn
+from typing import IO, Any, Final
 
 from builders.blocks import Block, Keys, PartsRow, shared_keys, to_blocks
 from builders.errors import BuildError
+from builders.forking import fork_call, forking
 from builders.importer import RowError, import_share
 from builders.render import render_passage
 from builders.settings import BuildSettings, Declarant, SchemaVersion
@@ -140,19 +140,6 @@ def _rendered_parts(
             yield row.source, row.row, (), parts
 
 
-#: How the import children start: "fork" (a copy of this process: no interpreter start-up
-#: nor imports, about 0.2 s of CPU saved per child), "spawn" (a fresh ``python -m
-#: builders.pipeline``) or "auto": fork only while this process runs a single thread, since
-#: forking a multi-threaded process (the agent's scheduler) can leave a lock held forever.
-START = "auto"
-
-
-def _forking() -> bool:
-    if START == "auto":
-        return hasattr(os, "fork") and threading.active_count() == 1
-    return START == "fork"
-
-
 class _Child:
     """One import child process (forked or spawned) and the pipe it writes its rows to."""
 
@@ -164,10 +151,8 @@ class _Child:
         self.pid = 0
         self._status: int | None = None
         try:
-            if _forking():
-                self.pid = os.fork()
-                if self.pid == 0:
-                    _forked(request, read_fd, write_fd)  # never returns
+            if forking():
+                self.pid = fork_call(lambda: _serve_fd(request, write_fd), keep=[write_fd])
             else:
                 self.process = _spawn(request, write_fd)
                 self.pid = self.process.pid
@@ -241,25 +226,6 @@ def _spawn(request: tuple[Any, ...], write_fd: int) -> subprocess.Popen[bytes]:
     return process
 
 
-def _forked(request: tuple[Any, ...], read_fd: int, write_fd: int) -> NoReturn:
-    """The forked child: serve the request, then leave without running the parent's exit code
-    (its buffered files and temporary folders belong to the parent)."""
-    code = 1
-    try:
-        os.close(read_fd)
-        # The parent's handlers (a log file, the console) are not this process's to use.
-        loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
-        for logger in loggers:
-            if isinstance(logger, logging.Logger):
-                for handler in list(logger.handlers):
-                    logger.removeHandler(handler)
-        with os.fdopen(write_fd, "wb") as stream:
-            _serve(request, stream)
-        code = 0
-    finally:
-        os._exit(code)
-
-
 def _from_children(
     path: Path,
     declarant: Declarant,
@@ -328,11 +294,15 @@ def _serve(request: tuple[Any, ...], stream: IO[bytes]) -> None:
     stream.flush()
 
 
+def _serve_fd(request: tuple[Any, ...], fd: int) -> None:
+    with os.fdopen(fd, "wb") as stream:
+        _serve(request, stream)
+
+
 def _child() -> None:
     """``python -m builders.pipeline FD``: read the request on stdin, stream rows to ``FD``."""
     request = pickle.load(sys.stdin.buffer)  # noqa: S301 - from our parent
-    with os.fdopen(int(sys.argv[1]), "wb") as stream:
-        _serve(request, stream)
+    _serve_fd(request, int(sys.argv[1]))
 
 
 if __name__ == "__main__":

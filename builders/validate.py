@@ -14,17 +14,19 @@ identity constraints, which could span passages, is applied to the whole documen
 
 Files the batch writer produced come with their ``Layout`` and are validated run by run
 instead (``layout_errors``, 10-40 % cheaper in our measurements).
-``python -m builders.validate XSD`` is the worker process of ``builders.workers.FileValidator``.
+``serve`` is the loop of the worker processes of ``builders.workers.FileValidator`` (forked,
+or ``python -m builders.validate XSD``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import astuple, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from lxml import etree
 
@@ -298,13 +300,13 @@ def file_errors(path: Path, xsd: Path, layout: Layout | None = None) -> list[Xsd
     return xsd_errors(path, xsd)
 
 
-def _serve(xsd: Path) -> None:
-    """Worker loop: one JSON request per stdin line, one JSON answer line (errors).
+def serve(xsd: Path, requests: TextIO, answers: TextIO) -> None:
+    """Worker loop: one JSON request per line of ``requests``, one JSON answer line (errors).
 
     A request is either a whole file (``path``, optional ``layout``) or one run of a file
     being written (``path``, ``head_end``, ``head_lines``, ``chunk``).
     """
-    for line in sys.stdin:
+    for line in requests:
         request = json.loads(line)
         path = Path(request["path"])
         if "chunk" in request:
@@ -314,9 +316,15 @@ def _serve(xsd: Path) -> None:
             layout = Layout.from_json(request["layout"]) if request.get("layout") else None
             errors = file_errors(path, xsd, layout)
         errors = errors[:MAX_REPORTED]
-        sys.stdout.write(json.dumps([list(astuple(e)) for e in errors]) + "\n")
-        sys.stdout.flush()
+        answers.write(json.dumps([list(astuple(e)) for e in errors]) + "\n")
+        answers.flush()
+
+
+def serve_fds(xsd: Path, requests: int, answers: int) -> None:
+    """``serve`` on two pipe file descriptors (a forked worker)."""
+    with os.fdopen(requests, "r") as request_stream, os.fdopen(answers, "w") as answer_stream:
+        serve(xsd, request_stream, answer_stream)
 
 
 if __name__ == "__main__":
-    _serve(Path(sys.argv[1]))
+    serve(Path(sys.argv[1]), sys.stdin, sys.stdout)

@@ -3,10 +3,12 @@
 ``FileValidator`` hears of every run of passages as soon as the writer has it on disk
 (``chunk_ready``). Until a build has ``BACKGROUND_BYTES`` waiting, runs are only noted and a
 finished file is validated at once in this process. Beyond that, two worker processes
-(``python -m builders.validate XSD``, one JSON request per line) validate runs as they come, in
-parallel with the writer, so little is left to check when the last file is closed. ``finish``
-then checks that each file's runs tile it exactly (else validates it again, streaming), publishes
-valid files under their final name and moves failing ones aside (``<name>.invalid``).
+(``validate.serve``: forked from this one when it runs a single thread, see
+``builders.forking``, else ``python -m builders.validate XSD``; one JSON request per line)
+validate runs as they come, in parallel with the writer, so little is left to check when the
+last file is closed. ``finish`` then checks that each file's runs tile it exactly (else
+validates it again, streaming), publishes valid files under their final name and moves failing
+ones aside (``<name>.invalid``).
 
 An XSD with identity constraints cannot be checked run by run: its files are sent whole.
 """
@@ -17,14 +19,17 @@ import contextlib
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from builders.batching import BuiltFile, PendingFile
 from builders.errors import BuildError
+from builders.forking import fork_call, forking
 from builders.layout import Chunk
 from builders.validate import (
     FileFailure,
@@ -32,6 +37,7 @@ from builders.validate import (
     file_errors,
     merge,
     needs_whole_document,
+    serve_fds,
     tiles,
     xsd_errors,
 )
@@ -41,57 +47,109 @@ BACKGROUND_BYTES = 8_000_000
 
 
 class _Worker:
-    """A ``python -m builders.validate XSD`` child; a thread collects its answers."""
+    """A validation child (``validate.serve``: forked, else ``python -m builders.validate
+    XSD``); ``start`` its thread that collects the answers."""
 
     def __init__(self, xsd: Path) -> None:
-        package_root = str(Path(__file__).resolve().parent.parent)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "builders.validate", str(xsd)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+        self.process: subprocess.Popen[str] | None = None
+        self._status: int | None = None
+        if forking():
+            request_read, request_write = os.pipe()
+            answer_read, answer_write = os.pipe()
+            self.pid = fork_call(
+                lambda: serve_fds(xsd, request_read, answer_write),
+                keep=[request_read, answer_write],
+            )
+            os.close(request_read)
+            os.close(answer_write)
+            self._requests: IO[str] = os.fdopen(request_write, "w")
+            self._answers_in: IO[str] = os.fdopen(answer_read, "r")
+        else:
+            package_root = str(Path(__file__).resolve().parent.parent)
+            env = dict(os.environ)
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "builders.validate", str(xsd)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            assert self.process.stdin is not None and self.process.stdout is not None  # noqa: S101
+            self.pid = self.process.pid
+            self._requests, self._answers_in = self.process.stdin, self.process.stdout
         self.pending = 0
         self._answers: queue.Queue[str] = queue.Queue()
         # Reading answers as they come means a worker never blocks on a full pipe while this
         # process blocks sending it requests.
         self._reader = threading.Thread(target=self._read, daemon=True)
+
+    def start(self) -> None:
+        """Start collecting answers (after every worker was forked: forks need one thread)."""
         self._reader.start()
 
     def _read(self) -> None:
-        assert self.process.stdout is not None  # noqa: S101 - created with PIPE
-        for line in self.process.stdout:
+        for line in self._answers_in:
             self._answers.put(line)
         self._answers.put("")  # end of output: the process is gone
 
     def send(self, request: dict[str, Any]) -> None:
-        assert self.process.stdin is not None  # noqa: S101 - created with PIPE
-        self.process.stdin.write(json.dumps(request) + "\n")
-        self.process.stdin.flush()
+        try:
+            self._requests.write(json.dumps(request) + "\n")
+            self._requests.flush()
+        except BrokenPipeError:
+            code = self._wait(block=True)
+            raise BuildError(f"the XSD validation process died (exit {code})") from None
         self.pending += 1
 
     def result(self) -> list[XsdError]:
         line = self._answers.get()
         self.pending -= 1
         if not line:
-            raise BuildError(f"the XSD validation process died (exit {self.process.poll()})")
+            raise BuildError(f"the XSD validation process died (exit {self._wait(block=True)})")
         return [XsdError(*item) for item in json.loads(line)]
 
+    def _wait(self, *, block: bool) -> int | None:
+        if self.process is not None:
+            return self.process.wait() if block else self.process.poll()
+        if self._status is None:
+            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+            if pid:
+                self._status = os.waitstatus_to_exitcode(status)
+        return self._status
+
     def stop(self, *, kill: bool) -> None:
-        if kill:
-            self.process.kill()
-        if self.process.stdin is not None:
-            with contextlib.suppress(BrokenPipeError):  # already gone: nothing to tell it
-                self.process.stdin.close()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._reader.join(timeout=5)
+        if kill and self._wait(block=False) is None:
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(BrokenPipeError):  # already gone: nothing to tell it
+            self._requests.close()
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        else:
+            self._wait_forked()
+        if self._reader.is_alive():
+            self._reader.join(timeout=5)
+        self._answers_in.close()
+
+    def _wait_forked(self) -> None:
+        deadline = time.monotonic() + 30
+        while self._wait(block=False) is None:
+            if time.monotonic() > deadline:
+                os.kill(self.pid, signal.SIGKILL)
+                self._wait(block=True)
+                return
+            time.sleep(0.01)
+
+
+def _start_workers(xsd: Path, count: int) -> list[_Worker]:
+    workers = [_Worker(xsd) for _ in range(count)]
+    for worker in workers:
+        worker.start()
+    return workers
 
 
 class FileValidator:
@@ -127,7 +185,7 @@ class FileValidator:
         self._waiting.setdefault(path, []).append(request)
         self._waiting_bytes += chunk.body_end - chunk.body_start
         if self._waiting_bytes >= self._background_bytes:
-            self._workers = [_Worker(self._xsd) for _ in range(self._max_workers)]
+            self._workers = _start_workers(self._xsd, self._max_workers)
             for waiting_path, requests in self._waiting.items():
                 for waiting in requests:
                     self._send(waiting_path, waiting)
@@ -156,7 +214,7 @@ class FileValidator:
             self._queue.append((pending, xsd_errors(path, self._xsd)))
         else:
             if not self._workers:
-                self._workers = [_Worker(self._xsd)]
+                self._workers = _start_workers(self._xsd, 1)
             worker = self._workers[self._turn % len(self._workers)]
             self._turn += 1
             worker.send({"path": str(path), "layout": None})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 
 from builders.build import build
@@ -115,9 +116,11 @@ def test_build_unusable_later_file_publishes_nothing(tmp_path):
     assert list((tmp_path / "out").iterdir()) == []
 
 
-def test_build_validates_files_in_background_during_import(tmp_path, xsd115, monkeypatch):
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_build_validates_files_in_background_during_import(tmp_path, xsd115, monkeypatch, start):
     """Files finished during the import go to validation workers; all end up published."""
     monkeypatch.setattr("builders.workers.BACKGROUND_BYTES", 0)
+    monkeypatch.setattr("builders.forking.START", start)
     import_schema(xsd115, tmp_path / "data")
     export = write_csv(tmp_path / "export.csv", [{"idTechnique": f"R{i}"} for i in range(5)])
     result = _build([export], tmp_path, settings=BuildSettings(max_passages_per_file=2))

@@ -8,7 +8,7 @@ import threading
 import pytest
 from lxml import etree
 
-from builders import pipeline
+from builders import forking, pipeline
 from builders.build import build
 from builders.errors import BuildError
 from builders.settings import BuildSettings, Declarant
@@ -27,17 +27,17 @@ ROWS = [
 @pytest.fixture(params=["fork", "spawn"], autouse=True)
 def start(request, monkeypatch):
     """Every test runs with forked and with spawned children."""
-    monkeypatch.setattr(pipeline, "START", request.param)
+    monkeypatch.setattr(forking, "START", request.param)
     return request.param
 
 
 def test_pipeline_auto_forks_only_while_single_threaded(monkeypatch):
     """Forking a process that runs other threads (the agent's scheduler) is never done."""
-    monkeypatch.setattr(pipeline, "START", "auto")
+    monkeypatch.setattr(forking, "START", "auto")
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    assert pipeline._forking()
+    assert forking.forking()
     monkeypatch.setattr(threading, "active_count", lambda: 2)
-    assert not pipeline._forking()
+    assert not forking.forking()
 
 
 def _rows(path, monkeypatch, child_bytes):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
+from builders import workers
 from builders.batching import BatchWriter, Limits, PendingFile
+from builders.errors import BuildError
 from builders.settings import BuildSettings
 from builders.validate import FluxValidationError, file_errors, layout_errors, xsd_errors
 from builders.writer import fragment_for
@@ -91,9 +95,13 @@ def test_writer_moves_aside_a_file_the_imported_xsd_rejects(tmp_path, xsd115):
     assert f"line {failure.errors[0].line}" in str(caught.value)
 
 
-def test_writer_background_validation_publishes_good_files_only(tmp_path, xsd115, monkeypatch):
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_writer_background_validation_publishes_good_files_only(
+    tmp_path, xsd115, monkeypatch, start
+):
     """With worker processes, valid files are published and the invalid one moved aside."""
     monkeypatch.setattr("builders.workers.BACKGROUND_BYTES", 0)
+    monkeypatch.setattr("builders.forking.START", start)
     xsd = strict_xsd(xsd115, tmp_path)
     records = [
         make_record("T1", nom="Abc"),
@@ -217,3 +225,15 @@ def test_validate_xsd_replaced_at_same_path_is_reloaded(shared_cdc, tmp_path):
     errors = xsd_errors(sample, xsd)
     assert errors, "1.1.2 has no cpf:action: the re-imported XSD must be the one applied"
     assert any("action" in error.message for error in errors)
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_validation_worker_that_dies_is_reported(tmp_path, xsd115, monkeypatch, start):
+    """A worker killed (out of memory, say) ends the build with a clear error, not a hang."""
+    monkeypatch.setattr("builders.forking.START", start)
+    (worker,) = workers._start_workers(xsd115, 1)
+    os.kill(worker.pid, signal.SIGKILL)
+    with pytest.raises(BuildError, match=r"the XSD validation process died \(exit -9\)"):
+        worker.send({"path": str(tmp_path / "missing.xml"), "layout": None})
+        worker.result()
+    worker.stop(kill=True)
