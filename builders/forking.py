@@ -3,8 +3,8 @@
 A forked child starts at once, with every module already imported: no interpreter start-up, no
 imports, no XSD compilation (about 0.1 to 0.2 s of CPU saved per child). Forking a process that
 runs other threads can leave a lock held forever in the child (the agent's scheduler runs
-threads), so ``START = "auto"`` forks only while this process runs a single thread, and
-callers start a fresh interpreter otherwise.
+threads), so helpers are forked only while this process runs a single thread, and callers start
+a fresh interpreter otherwise (always, with ``START = "spawn"``).
 
 The child keeps only the file descriptors it is given (and 0, 1, 2), drops this process's log
 handlers (a log file, the console: not the child's to use) and leaves with ``os._exit``, so
@@ -20,15 +20,13 @@ import threading
 import traceback
 from collections.abc import Callable, Iterable
 
-#: "auto" (fork while single-threaded), "fork" or "spawn" (tests force each).
-START = "auto"
+#: "fork" (while single-threaded) or "spawn" (always a fresh interpreter; tests use both).
+START = "fork"
 
 
 def forking() -> bool:
     """Whether helper processes should be forked now (see the module docstring)."""
-    if START == "auto":
-        return hasattr(os, "fork") and threading.active_count() == 1
-    return START == "fork"
+    return START == "fork" and hasattr(os, "fork") and threading.active_count() == 1
 
 
 def fork_call(target: Callable[[], None], keep: Iterable[int]) -> int:

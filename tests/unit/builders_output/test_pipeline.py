@@ -31,11 +31,10 @@ def start(request, monkeypatch):
     return request.param
 
 
-def test_pipeline_auto_forks_only_while_single_threaded(monkeypatch):
+def test_pipeline_forks_only_while_single_threaded(monkeypatch, start):
     """Forking a process that runs other threads (the agent's scheduler) is never done."""
-    monkeypatch.setattr(forking, "START", "auto")
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    assert forking.forking()
+    assert forking.forking() == (start == "fork")
     monkeypatch.setattr(threading, "active_count", lambda: 2)
     assert not forking.forking()
 
@@ -53,18 +52,20 @@ def _rows(path, monkeypatch, child_bytes):
     ]
 
 
-def test_pipeline_children_yield_same_rows_as_in_process(tmp_path, monkeypatch):
+def test_pipeline_children_yield_same_rows_as_in_process(tmp_path, monkeypatch, start):
     """Blocks shared by two child processes come back in file order, results unchanged."""
     export = write_csv(tmp_path / "export.csv", ROWS)
-    started: list[object] = []
+    started: list[pipeline._Child] = []
     child = pipeline._Child
     monkeypatch.setattr(
-        pipeline, "_Child", lambda request: started.append(request) or child(request)
+        pipeline, "_Child", lambda request: started.append(child(request)) or started[-1]
     )
     in_process = _rows(export, monkeypatch, 10**12)
     assert started == []
     shared = _rows(export, monkeypatch, 0)
     assert len(started) == 2
+    # Forked children have no Popen; spawned ones do (so both ways were really taken).
+    assert all((c.process is None) == (start == "fork") for c in started)
     assert shared == in_process
     assert [number for _, number, _, _ in shared] == list(range(2, 2 + len(ROWS)))
     assert sum(errors is None for _, _, errors, _ in shared) == 1  # admis non: skipped
