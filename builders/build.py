@@ -19,13 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builders.batching import BuiltFile, CertKey, Clock, FileKey, IdFactory, Run
+from builders.batching import BuiltFile, CertKey, Clock, FileKey, IdFactory
 from builders.blocks import Block
 from builders.importer import RowError
 from builders.pipeline import rendered_blocks
 from builders.schemas import get_schema
 from builders.settings import BuildSettings, Declarant, SchemaVersion
-from builders.spool import RUN, Spool
+from builders.spool import Spool
 from builders.validate import FileFailure, FluxValidationError
 from builders.writer import FluxWriter, utc_now, uuid4_str
 
@@ -52,19 +52,12 @@ class BuildResult:
 
 class _Router:
     """Claims the valid rows' idTechniques; sends their runs to the open writer (first group)
-    or to the spool (other groups).
-
-    The first group's passages reach the writer in runs of up to ``RUN`` (a few large writes
-    instead of one per passage), as the spooled groups do in ``drain``.
-    """
+    or to the spool (other groups)."""
 
     def __init__(self, spool: Spool, writer: FluxWriter) -> None:
         self.spool = spool
         self.writer = writer
         self.direct: tuple[FileKey, CertKey] | None = None
-        self._ids: list[str] = []
-        self._sizes: list[int] = []
-        self._xml: list[bytes] = []
 
     def take(self, block: Block) -> list[RowError]:
         """Claim and route a block's valid rows; an error for each row whose id was used."""
@@ -80,37 +73,20 @@ class _Router:
         if refused:
             runs = block.without(set(refused))
         for run in runs:
-            self._route(run)
+            group = (run.file_key, run.cert_key)
+            if self.direct is None:
+                self.direct = group
+            if group == self.direct:
+                self.writer.add_run(run)
+            else:
+                self.spool.store_run(run)
         return [
             RowError(block.source, block.rows[position], "idTechnique", ids[position], message)
             for position, message in refused.items()
         ]
 
-    def _route(self, run: Run) -> None:
-        group = (run.file_key, run.cert_key)
-        if self.direct is None:
-            self.direct = group
-        if group == self.direct:
-            self._ids += run.ids
-            self._sizes += run.sizes
-            self._xml.append(run.xml)
-            if len(self._ids) >= RUN:
-                self.flush()
-        else:
-            self.spool.store_run(run)
-
-    def flush(self) -> None:
-        """Write the first group's waiting passages."""
-        if self.direct is not None and self._ids:
-            file_key, cert_key = self.direct
-            xml = b"".join(self._xml)
-            self.writer.add_run(Run(file_key, cert_key, self._ids, self._sizes, xml))
-            self._ids, self._sizes, self._xml = [], [], []
-
     def drain(self) -> None:
-        """Write the first group's last passages, then the spooled groups, the open file's
-        declaration first."""
-        self.flush()
+        """Write the spooled groups, the open file's declaration first."""
         first = self.direct[0] if self.direct else None
         for run in self.spool.runs(first):
             self.writer.add_run(run)

@@ -1,7 +1,7 @@
 r"""Disk spool for the stateless ``build``: groups passages and rejects reused idTechniques.
 
 Rows arrive in file order; files must be grouped by declaration and certification. Each valid
-record is rendered once; ``store`` appends its XML fragment to its group's temporary files
+record is rendered once; ``store_run`` appends a run of passages to its group's temporary files
 (large buffered writes), so memory does not grow with the rows: the passages' XML back to
 back in ``group-N.xml``, their idTechniques in ``group-N.ids`` and both lengths in
 ``group-N.idx``. ``runs()`` then streams the passages group by group (groups in first-seen
@@ -32,7 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from builders.batching import CertKey, FileKey, Fragment, Run
+from builders.batching import CertKey, FileKey, Run
 from builders.idtech import SeenIds
 
 #: Groups with open files at most (least recently used is closed first), and buffer size.
@@ -95,11 +95,6 @@ class Spool:
             handles = (idx, ids, xml)
         self._open[group_id] = handles  # now the most recently used
         return handles
-
-    def claim(self, fragment: Fragment, *, source: str, row: int) -> str | None:
-        """Record the fragment's idTechnique; an error message if it was already used."""
-        emitter = fragment.file_key.id_client_emetteur
-        return self.claim_rows(source, [row], [emitter], [fragment.id_technique]).get(0)
 
     def claim_rows(
         self, source: str, rows: list[int], emitters: list[str], ids: list[str]
@@ -187,10 +182,6 @@ class Spool:
         names = list(self._sources)
         return names[found[0]], int(found[1])
 
-    def store(self, fragment: Fragment) -> None:
-        """Keep a claimed fragment for ``runs()``."""
-        self.store_run(Run.of([fragment]))
-
     def store_run(self, run: Run) -> None:
         """Keep claimed passages of one group for ``runs()``."""
         encoded = [id_technique.encode() for id_technique in run.ids]
@@ -200,13 +191,6 @@ class Spool:
         ids.write(b"".join(encoded))
         xml.write(run.xml)
         self.count += len(encoded)
-
-    def add(self, fragment: Fragment, *, source: str, row: int) -> str | None:
-        """``claim`` then ``store``: an error message if the idTechnique was already used."""
-        message = self.claim(fragment, source=source, row=row)
-        if message is None:
-            self.store(fragment)
-        return message
 
     def runs(self, first: FileKey | None = None, size: int = RUN) -> Iterator[Run]:
         """Every stored passage, in runs of at most ``size``, grouped by file then
@@ -226,18 +210,14 @@ class Spool:
             paths = [self._group_path(group_id, suffix) for suffix in _SUFFIXES]
             with paths[0].open("rb") as idx, paths[1].open("rb") as ids, paths[2].open("rb") as xml:
                 for id_sizes, xml_sizes in _index_runs(idx, size):
-                    id_data = ids.read(sum(id_sizes))
-                    data = xml.read(sum(xml_sizes))
-                    if len(id_data) < sum(id_sizes) or len(data) < sum(xml_sizes):
-                        raise OSError("the build spool is truncated")
                     bounds = [0, *accumulate(id_sizes)]
+                    id_data = ids.read(bounds[-1])
+                    total = sum(xml_sizes)
+                    data = xml.read(total)
+                    if len(id_data) < bounds[-1] or len(data) < total:
+                        raise OSError("the build spool is truncated")
                     run_ids = [id_data[a:b].decode() for a, b in pairwise(bounds)]
                     yield Run(file_key, cert_key, run_ids, xml_sizes, data)
-
-    def fragments(self, first: FileKey | None = None) -> Iterator[Fragment]:
-        """Every stored passage one by one, in the order of ``runs``."""
-        for run in self.runs(first):
-            yield from run.fragments()
 
     def close(self) -> None:
         """Delete the spool's files."""

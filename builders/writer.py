@@ -105,7 +105,8 @@ def suppression_fragment(record: SuppressionRecord) -> Fragment:
 
 
 class FluxWriter:
-    """Incremental form of ``write_fragments``: ``add`` fragments, then ``finish`` or ``abort``.
+    """Incremental form of ``write_fragments``: ``add_run`` runs of passages, then ``finish`` or
+    ``abort``.
 
     Finished files are handed to the validator at once (large ones are validated in a background
     process while later fragments are still being added).
@@ -142,10 +143,6 @@ class FluxWriter:
     def _on_file(self, file: PendingFile) -> None:
         self._parts.append(file.temp_path)
         self._validator.submit(file)
-
-    def add(self, fragment: Fragment) -> None:
-        """Write one passage (see ``BatchWriter.add``)."""
-        self._writer.add(fragment)
 
     def add_run(self, run: Run) -> None:
         """Write consecutive passages of one group (see ``BatchWriter.add_run``)."""

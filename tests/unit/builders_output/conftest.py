@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from builders.batching import Fragment, Run
 from builders.models import (
     Certification,
     Declaration,
@@ -18,6 +19,7 @@ from builders.models import (
     PassageRecord,
     Titulaire,
 )
+from builders.spool import Spool
 
 WINTER = dt.datetime(2026, 1, 15, 9, 30, 5, 123456, tzinfo=dt.UTC)
 SUMMER = dt.datetime(2026, 7, 15, 9, 30, 5, tzinfo=dt.UTC)
@@ -153,3 +155,17 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
         for row in rows:
             writer.writerow({**GOOD_ROW, **row})
     return path
+
+
+def spool_claim(spool: Spool, fragment: Fragment, *, source: str, row: int) -> str | None:
+    """Claim one fragment's idTechnique; the spool's message when it was already used."""
+    emitter = fragment.file_key.id_client_emetteur
+    return spool.claim_rows(source, [row], [emitter], [fragment.id_technique]).get(0)
+
+
+def spool_add(spool: Spool, fragment: Fragment, *, source: str, row: int) -> str | None:
+    """Claim then store one fragment, as the build does for a one-row block."""
+    message = spool_claim(spool, fragment, source=source, row=row)
+    if message is None:
+        spool.store_run(Run.of([fragment]))
+    return message

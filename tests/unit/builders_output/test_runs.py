@@ -13,7 +13,12 @@ from builders import layout
 from builders.batching import BatchWriter, CertKey, Fragment, Limits, PendingFile, Run
 from builders.spool import Spool
 from builders.writer import fragment_for
-from tests.unit.builders_output.conftest import counter_ids, fixed_clock, make_record
+from tests.unit.builders_output.conftest import (
+    counter_ids,
+    fixed_clock,
+    make_record,
+    spool_add,
+)
 
 CODES = ("RNCP11111", "RNCP22222", "RNCP33333")
 
@@ -120,7 +125,7 @@ def test_spool_runs_cut_groups_into_runs_of_at_most_size():
     records.insert(2, make_record("é-accentué", code="RNCP2"))  # a non-ASCII id
     with Spool() as spool:
         for number, record in enumerate(records, start=2):
-            spool.add(fragment_for(record, "1.1.5"), source="x.csv", row=number)
+            spool_add(spool, fragment_for(record, "1.1.5"), source="x.csv", row=number)
         runs = list(spool.runs(size=2))
     assert [(run.cert_key.code, run.ids) for run in runs] == [
         ("RNCP1", ["A0", "A1"]),

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from builders.spool import Spool
 from builders.writer import fragment_for
-from tests.unit.builders_output.conftest import make_record
+from tests.unit.builders_output.conftest import make_record, spool_add, spool_claim
 
 
 def test_spool_rejects_reused_id_technique_naming_first_row():
     """The later row with a used idTechnique is refused with the first file and row."""
     with Spool() as spool:
-        assert spool.add(fragment_for(make_record("T1"), "1.1.5"), source="a.csv", row=2) is None
-        message = spool.add(fragment_for(make_record("T1"), "1.1.5"), source="b.csv", row=7)
+        first = fragment_for(make_record("T1"), "1.1.5")
+        assert spool_add(spool, first, source="a.csv", row=2) is None
+        message = spool_add(spool, fragment_for(make_record("T1"), "1.1.5"), source="b.csv", row=7)
         assert message == "already used in a.csv row 2 (an idTechnique is unique per emitter)"
         assert spool.count == 1
 
@@ -19,9 +20,9 @@ def test_spool_rejects_reused_id_technique_naming_first_row():
 def test_spool_id_technique_unique_per_emitter_only():
     """The same idTechnique under another emitter is accepted."""
     with Spool() as spool:
-        spool.add(fragment_for(make_record("T1"), "1.1.5"), source="a.csv", row=2)
+        spool_add(spool, fragment_for(make_record("T1"), "1.1.5"), source="a.csv", row=2)
         other = make_record("T1", emetteur="ZZ999ZZZ")
-        assert spool.add(fragment_for(other, "1.1.5"), source="a.csv", row=3) is None
+        assert spool_add(spool, fragment_for(other, "1.1.5"), source="a.csv", row=3) is None
         assert spool.count == 2
 
 
@@ -36,10 +37,11 @@ def test_spool_streams_grouped_by_file_then_certification_in_input_order():
     ]
     with Spool() as spool:
         for number, record in enumerate(rows, start=2):
-            spool.add(fragment_for(record, "1.1.5"), source="x.csv", row=number)
+            spool_add(spool, fragment_for(record, "1.1.5"), source="x.csv", row=number)
         order = [
             (f.file_key.id_client_certificateur, f.cert_key.code, f.id_technique)
-            for f in spool.fragments()
+            for run in spool.runs()
+            for f in run.fragments()
         ]
     assert order == [
         ("AB123CDE", "RNCP1", "A1"),
@@ -53,7 +55,7 @@ def test_spool_streams_grouped_by_file_then_certification_in_input_order():
 def test_spool_close_deletes_its_database(tmp_path):
     """Closing the spool removes its temporary folder (personal data never lingers)."""
     spool = Spool(tmp_path)
-    spool.add(fragment_for(make_record("T1"), "1.1.5"), source="a.csv", row=2)
+    spool_add(spool, fragment_for(make_record("T1"), "1.1.5"), source="a.csv", row=2)
     assert len(list(tmp_path.iterdir())) == 1
     spool.close()
     assert list(tmp_path.iterdir()) == []
@@ -64,14 +66,16 @@ def test_spool_names_first_row_for_reuses_after_later_claims():
     with Spool() as spool:
         for number in range(2, 40):
             record = make_record(f"T{number}")
-            assert spool.claim(fragment_for(record, "1.1.5"), source="a.csv", row=number) is None
+            fragment = fragment_for(record, "1.1.5")
+            assert spool_claim(spool, fragment, source="a.csv", row=number) is None
         again = fragment_for(make_record("T5"), "1.1.5")
-        assert spool.claim(again, source="b.csv", row=2) == (
+        assert spool_claim(spool, again, source="b.csv", row=2) == (
             "already used in a.csv row 5 (an idTechnique is unique per emitter)"
         )
-        assert spool.claim(fragment_for(make_record("U1"), "1.1.5"), source="b.csv", row=3) is None
+        u1 = fragment_for(make_record("U1"), "1.1.5")
+        assert spool_claim(spool, u1, source="b.csv", row=3) is None
         later = fragment_for(make_record("U1"), "1.1.5")
-        assert spool.claim(later, source="c.csv", row=9) == (
+        assert spool_claim(spool, later, source="c.csv", row=9) == (
             "already used in b.csv row 3 (an idTechnique is unique per emitter)"
         )
         assert spool.claimed == 39
