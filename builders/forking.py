@@ -16,9 +16,15 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
 
 #: "fork" (while single-threaded) or "spawn" (always a fresh interpreter; tests use both).
 START = "fork"
@@ -53,6 +59,63 @@ def fork_call(target: Callable[[], None], keep: Iterable[int]) -> int:
         traceback.print_exc()
     finally:
         os._exit(code)
+
+
+def spawn(module: str, *args: str, **options: Any) -> subprocess.Popen[Any]:
+    """``python -m MODULE ARGS...`` in a fresh interpreter that can import this project.
+
+    ``options`` go to ``subprocess.Popen`` (pipes, ``pass_fds``, ``text``).
+    """
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    return subprocess.Popen([sys.executable, "-m", module, *args], env=env, **options)
+
+
+class Helper:
+    """A helper process, forked (``process`` None) or spawned: its state, stop and reaping."""
+
+    def __init__(self, pid: int, process: subprocess.Popen[Any] | None = None) -> None:
+        self.pid = pid
+        self.process = process
+        self._status: int | None = None
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit code once the process has been reaped, else None."""
+        return self.process.returncode if self.process is not None else self._status
+
+    def poll(self) -> int | None:
+        """The exit code if the process has ended (reaping it), else None."""
+        if self.process is not None:
+            return self.process.poll()
+        if self._status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self._status = os.waitstatus_to_exitcode(status)
+        return self._status
+
+    def kill(self) -> None:
+        """SIGKILL the process unless it has already ended."""
+        if self.poll() is None:
+            os.kill(self.pid, signal.SIGKILL)
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Reap the process; its exit code.
+
+        Raises:
+            subprocess.TimeoutExpired: still running after ``timeout`` seconds.
+        """
+        if self.process is not None:
+            return self.process.wait(timeout)
+        if timeout is None and self._status is None:
+            self._status = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        deadline = time.monotonic() + (timeout or 0)
+        while (code := self.poll()) is None:
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
+            time.sleep(0.01)
+        return code
 
 
 def _close_others(keep: set[int]) -> None:

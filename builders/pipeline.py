@@ -31,7 +31,6 @@ import fcntl
 import logging
 import os
 import pickle
-import signal
 import struct
 import subprocess
 import sys
@@ -42,7 +41,7 @@ from typing import IO, Any, Final
 
 from builders.blocks import Block, Keys, PartsRow, shared_keys, to_blocks
 from builders.errors import BuildError
-from builders.forking import fork_call, forking
+from builders.forking import Helper, fork_call, forking, spawn
 from builders.importer import RowError, import_share
 from builders.render import render_passage
 from builders.settings import BuildSettings, Declarant, SchemaVersion
@@ -147,35 +146,24 @@ class _Child:
         read_fd, write_fd = os.pipe()
         with contextlib.suppress(OSError):  # a larger pipe lets the child work further ahead
             fcntl.fcntl(read_fd, _F_SETPIPE_SZ, _PIPE_BYTES)
-        self.process: subprocess.Popen[bytes] | None = None
-        self.pid = 0
-        self._status: int | None = None
         try:
             if forking():
-                self.pid = fork_call(lambda: _serve_fd(request, write_fd), keep=[write_fd])
+                pid = fork_call(lambda: _serve_fd(request, write_fd), keep=[write_fd])
+                self.helper = Helper(pid)
             else:
-                self.process = _spawn(request, write_fd)
-                self.pid = self.process.pid
+                process = spawn(
+                    "builders.pipeline", str(write_fd), stdin=subprocess.PIPE, pass_fds=(write_fd,)
+                )
+                assert process.stdin is not None  # noqa: S101 - a PIPE
+                with process.stdin as stdin:
+                    pickle.dump(request, stdin)
+                self.helper = Helper(process.pid, process)
         except BaseException:
             os.close(read_fd)
             raise
         finally:
             os.close(write_fd)  # the child has its own copy: EOF here once it is gone
         self.stdout: IO[bytes] = os.fdopen(read_fd, "rb")
-
-    @property
-    def returncode(self) -> int | None:
-        """The child's exit code once it has been reaped, else None."""
-        if self.process is not None:
-            return self.process.returncode
-        return self._status
-
-    def _wait(self) -> int:
-        if self.process is not None:
-            return self.process.wait()
-        if self._status is None:
-            self._status = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
-        return self._status
 
     def receive(self) -> tuple[int, Any]:
         """The next message; log records are replayed here, errors raised."""
@@ -184,7 +172,7 @@ class _Child:
             (size,) = _HEADER.unpack(head) if len(head) == _HEADER.size else (-1,)
             data = self.stdout.read(size) if size >= 0 else b""
             if size < 0 or len(data) < size:
-                raise BuildError(f"the import process died (exit {self._wait()})")
+                raise BuildError(f"the import process died (exit {self.helper.wait()})")
             kind, payload = pickle.loads(data)  # noqa: S301 - our own child's output
             if kind == _ERROR:
                 raise payload
@@ -196,34 +184,9 @@ class _Child:
 
     def close(self) -> None:
         """Stop the process if it still runs, and reap it."""
-        if self.process is not None:
-            if self.process.poll() is None:
-                self.process.kill()
-        elif self._status is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid == 0:
-                os.kill(self.pid, signal.SIGKILL)
-            else:
-                self._status = os.waitstatus_to_exitcode(status)
+        self.helper.kill()
         self.stdout.close()
-        self._wait()
-
-
-def _spawn(request: tuple[Any, ...], write_fd: int) -> subprocess.Popen[bytes]:
-    """``python -m builders.pipeline FD``: the request on its stdin, rows on pipe ``FD``."""
-    package_root = str(Path(__file__).resolve().parent.parent)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "builders.pipeline", str(write_fd)],
-        stdin=subprocess.PIPE,
-        pass_fds=(write_fd,),
-        env=env,
-    )
-    assert process.stdin is not None  # noqa: S101 - a PIPE
-    with process.stdin as stdin:
-        pickle.dump(request, stdin)
-    return process
+        self.helper.wait()
 
 
 def _from_children(

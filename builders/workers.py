@@ -19,17 +19,14 @@ import contextlib
 import json
 import os
 import queue
-import signal
 import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 from typing import IO, Any
 
 from builders.batching import BuiltFile, PendingFile
 from builders.errors import BuildError
-from builders.forking import fork_call, forking
+from builders.forking import Helper, fork_call, forking, spawn
 from builders.layout import Chunk
 from builders.validate import (
     FileFailure,
@@ -51,33 +48,29 @@ class _Worker:
     XSD``); ``start`` its thread that collects the answers."""
 
     def __init__(self, xsd: Path) -> None:
-        self.process: subprocess.Popen[str] | None = None
-        self._status: int | None = None
         if forking():
             request_read, request_write = os.pipe()
             answer_read, answer_write = os.pipe()
-            self.pid = fork_call(
+            pid = fork_call(
                 lambda: serve_fds(xsd, request_read, answer_write),
                 keep=[request_read, answer_write],
             )
             os.close(request_read)
             os.close(answer_write)
+            self.helper = Helper(pid)
             self._requests: IO[str] = os.fdopen(request_write, "w")
             self._answers_in: IO[str] = os.fdopen(answer_read, "r")
         else:
-            package_root = str(Path(__file__).resolve().parent.parent)
-            env = dict(os.environ)
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "builders.validate", str(xsd)],
+            process = spawn(
+                "builders.validate",
+                str(xsd),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
-                env=env,
             )
-            assert self.process.stdin is not None and self.process.stdout is not None  # noqa: S101
-            self.pid = self.process.pid
-            self._requests, self._answers_in = self.process.stdin, self.process.stdout
+            assert process.stdin is not None and process.stdout is not None  # noqa: S101
+            self.helper = Helper(process.pid, process)
+            self._requests, self._answers_in = process.stdin, process.stdout
         self.pending = 0
         self._answers: queue.Queue[str] = queue.Queue()
         # Reading answers as they come means a worker never blocks on a full pipe while this
@@ -98,7 +91,7 @@ class _Worker:
             self._requests.write(json.dumps(request) + "\n")
             self._requests.flush()
         except BrokenPipeError:
-            code = self._wait(block=True)
+            code = self.helper.wait()
             raise BuildError(f"the XSD validation process died (exit {code})") from None
         self.pending += 1
 
@@ -106,43 +99,22 @@ class _Worker:
         line = self._answers.get()
         self.pending -= 1
         if not line:
-            raise BuildError(f"the XSD validation process died (exit {self._wait(block=True)})")
+            raise BuildError(f"the XSD validation process died (exit {self.helper.wait()})")
         return [XsdError(*item) for item in json.loads(line)]
 
-    def _wait(self, *, block: bool) -> int | None:
-        if self.process is not None:
-            return self.process.wait() if block else self.process.poll()
-        if self._status is None:
-            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
-            if pid:
-                self._status = os.waitstatus_to_exitcode(status)
-        return self._status
-
     def stop(self, *, kill: bool) -> None:
-        if kill and self._wait(block=False) is None:
-            os.kill(self.pid, signal.SIGKILL)
+        if kill:
+            self.helper.kill()
         with contextlib.suppress(BrokenPipeError):  # already gone: nothing to tell it
             self._requests.close()
-        if self.process is not None:
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        else:
-            self._wait_forked()
+        try:
+            self.helper.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.helper.kill()
+            self.helper.wait()
         if self._reader.is_alive():
             self._reader.join(timeout=5)
         self._answers_in.close()
-
-    def _wait_forked(self) -> None:
-        deadline = time.monotonic() + 30
-        while self._wait(block=False) is None:
-            if time.monotonic() > deadline:
-                os.kill(self.pid, signal.SIGKILL)
-                self._wait(block=True)
-                return
-            time.sleep(0.01)
 
 
 def _start_workers(xsd: Path, count: int) -> list[_Worker]:

@@ -65,7 +65,7 @@ def test_pipeline_children_yield_same_rows_as_in_process(tmp_path, monkeypatch, 
     shared = _rows(export, monkeypatch, 0)
     assert len(started) == 2
     # Forked children have no Popen; spawned ones do (so both ways were really taken).
-    assert all((c.process is None) == (start == "fork") for c in started)
+    assert all((c.helper.process is None) == (start == "fork") for c in started)
     assert shared == in_process
     assert [number for _, number, _, _ in shared] == list(range(2, 2 + len(ROWS)))
     assert sum(errors is None for _, _, errors, _ in shared) == 1  # admis non: skipped
@@ -143,7 +143,7 @@ def test_pipeline_close_early_stops_child_processes(tmp_path, monkeypatch):
     assert next(blocks).rendered()[0][1] == 2
     blocks.close()
     assert len(children) == 2
-    assert all(c.returncode is not None for c in children)
+    assert all(c.helper.returncode is not None for c in children)
 
 
 @pytest.mark.parametrize("child_bytes", [0, 10**12])

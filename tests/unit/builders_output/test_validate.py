@@ -232,8 +232,8 @@ def test_validation_worker_that_dies_is_reported(tmp_path, xsd115, monkeypatch, 
     """A worker killed (out of memory, say) ends the build with a clear error, not a hang."""
     monkeypatch.setattr("builders.forking.START", start)
     (worker,) = workers._start_workers(xsd115, 1)
-    assert (worker.process is None) == (start == "fork")  # forked: no Popen
-    os.kill(worker.pid, signal.SIGKILL)
+    assert (worker.helper.process is None) == (start == "fork")  # forked: no Popen
+    os.kill(worker.helper.pid, signal.SIGKILL)
     with pytest.raises(BuildError, match=r"the XSD validation process died \(exit -9\)"):
         worker.send({"path": str(tmp_path / "missing.xml"), "layout": None})
         worker.result()
