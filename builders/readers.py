@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, TextIO
+from typing import Final, TextIO, TypeVar
 
 from builders.errors import BuildError
 
@@ -40,6 +40,7 @@ Row = tuple[int, dict[str, str]]
 RawRow = tuple[int, list[str]]
 #: One of several processes reading a file: (index, count, rows per block).
 Share = tuple[int, int, int]
+_Row = TypeVar("_Row")
 
 
 def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
@@ -133,26 +134,26 @@ def _plain_rows(
     csv record does. A row outside the share is only checked for being blank (it still counts
     for the blocks), never split.
     """
-    index, count, block = share or (0, 1, 1)
     limit = csv.field_size_limit()
+    for number, text in _owned(_plain_lines(lines, delimiter, first), share):
+        cells = text.split(delimiter)
+        if len(text) > limit and max(map(len, cells)) > limit:
+            message = f"field larger than field limit ({limit})"  # the csv module's words
+            raise BuildError(f"{source}: row {number}: unreadable CSV ({message})")
+        yield number, cells
+
+
+def _plain_lines(lines: Iterator[str], delimiter: str, first: int) -> Iterator[tuple[int, str]]:
+    """(row number, line without its end) of each non-blank line; blank ones are counted."""
     number = first
-    position = 0  # non-blank rows so far
     for line in lines:
         number += 1
         text = line.rstrip("\r\n")
-        if not text.replace(delimiter, "").strip():
-            continue  # blank: counted, not yielded
-        owned = position // block % count == index
-        position += 1
-        if owned:
-            cells = text.split(delimiter)
-            if len(text) > limit and max(map(len, cells)) > limit:
-                message = f"field larger than field limit ({limit})"  # the csv module's words
-                raise BuildError(f"{source}: row {number}: unreadable CSV ({message})")
-            yield number, cells
+        if text.replace(delimiter, "").strip():
+            yield number, text
 
 
-def _owned(rows: Iterator[RawRow], share: Share | None) -> Iterator[RawRow]:
+def _owned(rows: Iterator[_Row], share: Share | None) -> Iterator[_Row]:
     """The rows of blocks ``index``, ``index + count``, ... of ``block`` rows each."""
     if share is None:
         yield from rows
