@@ -291,8 +291,10 @@ def _run_build(command: list[str]) -> tuple[str, _MemorySampler]:
     return stdout, sampler
 
 
-def _measure(command: list[str], xsd: Path, before_cpu: float) -> dict[str, Any]:
+def _measure(command: list[str], xsd: Path) -> dict[str, Any]:
     """One build then xmllint on its files: times, CPU, memory peaks, output."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before_cpu = usage.ru_utime + usage.ru_stime
     stdout, sampler = _run_build(command)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     build_cpu = usage.ru_utime + usage.ru_stime
@@ -313,7 +315,6 @@ def _measure(command: list[str], xsd: Path, before_cpu: float) -> dict[str, Any]
         "xmllint_cpu": usage.ru_utime + usage.ru_stime - build_cpu,
         "peak_pss": sampler.peak_pss,
         "peak_rss": sampler.peak_rss,
-        "cpu_after": usage.ru_utime + usage.ru_stime,
     }
 
 
@@ -349,13 +350,11 @@ def main() -> None:
         print(f"generated {args.records} rows in {time.perf_counter() - started:.1f}s")
         command = [sys.executable, __file__, "--child", str(csv_path), str(out_dir), str(data_dir)]
         runs: list[dict[str, Any]] = []
-        cpu = 0.0
         for number in range(1, args.repeat + 1):
             if runs:
                 for file in runs[-1]["files"]:
                     Path(file).unlink()  # each run writes the same files afresh
-            run = _measure(command, xsd, cpu)
-            cpu = float(run["cpu_after"])
+            run = _measure(command, xsd)
             runs.append(run)
             print(
                 f"run {number}: build_s={run['build_s']:.2f} xmllint_s={run['xmllint_s']:.2f} "
