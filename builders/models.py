@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Final
 
 from pydantic import (
     BaseModel,
@@ -294,6 +294,10 @@ class IdentificationTitulaire(_Model):
         return self
 
 
+#: The start date an end date must not precede.
+_START_OF: Final = {"dateFinExamen": "dateDebutExamen", "dateFinValidite": "dateDebutValidite"}
+
+
 class PassageCertification(_Model):
     """Bloc 5: one certificate awarded to one holder."""
 
@@ -322,20 +326,13 @@ class PassageCertification(_Model):
     identificationTitulaire: IdentificationTitulaire  # noqa: N815
     verbatim: Str255 | None = None
 
-    @field_validator("dateFinExamen")
+    @field_validator("dateFinExamen", "dateFinValidite")
     @classmethod
-    def _exam_dates(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
-        start = info.data.get("dateDebutExamen")
+    def _not_before_start(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start_field = _START_OF[info.field_name or ""]
+        start = info.data.get(start_field)
         if start is not None and value is not None and value < start:
-            rules.check(rules.date_order(start, value, "dateDebutExamen"))
-        return value
-
-    @field_validator("dateFinValidite")
-    @classmethod
-    def _validity(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
-        start = info.data.get("dateDebutValidite")
-        if start is not None and value is not None and value < start:
-            rules.check(rules.date_order(start, value, "dateDebutValidite"))
+            rules.check(rules.date_order(start, value, start_field))
         return value
 
     @field_validator("niveauLangueEuropeen")
