@@ -1,6 +1,6 @@
 """The build step: pending passages in the store -> validated XML batches on disk.
 
-Files are written by :func:`builders.writer.write_flux_files` straight into the batches
+Files are written by :func:`builders.flux.writer.write_flux_files` straight into the batches
 folder, validated against the imported XSD when there is one (the project's own rules were
 applied at import), and recorded with their passages in one transaction per file. A file
 the XSD rejects is recorded as an ``invalid`` batch (never uploaded) and its passages are
@@ -26,10 +26,10 @@ from agent.config import Config
 from agent.lifecycle import BatchStatus
 from agent.paths import AgentPaths
 from agent.store import Store
-from builders.models import PassageRecord
-from builders.schemas import get_schema
-from builders.validate import FluxValidationError
-from builders.writer import write_flux_files
+from builders.cdc.models import PassageRecord
+from builders.cdc.schemas import get_schema
+from builders.flux.validate import FluxValidationError
+from builders.flux.writer import write_flux_files
 from portal.documents import ensure_private_dir
 
 log = logging.getLogger(__name__)

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, cast
 import click
 
 from agent.context import AppContext, pass_app
-from builders.batching import BuiltFile
+from builders.cdc.versions import SchemaVersion
 from builders.errors import BuildError
-from builders.settings import SchemaVersion
+from builders.flux.batching import BuiltFile
 
 if TYPE_CHECKING:
-    from builders.build import BuildResult
+    from builders.flux.build import BuildResult
 
 _VERSIONS = click.Choice(["1.1.5", "1.1.2"])
 EXIT_REJECTED = 1
@@ -84,7 +84,7 @@ def build_command(
     Every bad row is listed (file:row: field: message); good rows are always written.
     Exit code 0 when every row was valid, 1 when some were rejected, 2 on unusable input.
     """
-    from builders.build import build
+    from builders.flux.build import build
 
     config = app.config
     version = cast("SchemaVersion | None", schema_version)  # click.Choice guarantees it
@@ -181,8 +181,8 @@ def check_command(app: AppContext, file: Path, schema_version: str | None, as_js
     Each finding carries its line number. Exit code 0 when no finding is an error (warnings
     alone keep 0), 1 otherwise.
     """
-    from builders.check import check_flux, has_action
-    from builders.schemas import get_schema
+    from builders.cdc.check import check_flux, has_action
+    from builders.cdc.schemas import get_schema
 
     config = app.config
     # cpf:action exists only in 1.1.5: such a file is checked against 1.1.5 whatever the default
@@ -219,7 +219,7 @@ def check_command(app: AppContext, file: Path, schema_version: str | None, as_js
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def template_command(path: Path, force: bool) -> None:
     """Write a CSV template with every canonical column and an example row."""
-    from builders.template import write_template
+    from builders.exports.template import write_template
 
     if path.exists() and not force:
         raise click.ClickException(f"{path} exists (use --force to overwrite)")
@@ -237,7 +237,7 @@ def schema_group() -> None:
 @pass_app
 def schema_import(app: AppContext, path: Path) -> None:
     """Import the official XSD (.xsd, or the official kit .zip holding it)."""
-    from builders.schemas import import_schema
+    from builders.cdc.schemas import import_schema
 
     imported = import_schema(path, app.config.agent.data_dir)
     verb = "replaced" if imported.replaced else "imported"
@@ -250,7 +250,7 @@ def schema_import(app: AppContext, path: Path) -> None:
 @pass_app
 def schema_list(app: AppContext) -> None:
     """List the imported XSDs."""
-    from builders.schemas import list_schemas
+    from builders.cdc.schemas import list_schemas
 
     found = list_schemas(app.config.agent.data_dir)
     for schema in found:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from portal.reports import ProcessingReport, parse_report, report_to_json
+from builders.cdc.reports import ProcessingReport, parse_report, report_to_json
 
 
 @click.group(name="report")

@@ -34,8 +34,8 @@ from agent.views import (
     status_view,
     write_rejects_csv,
 )
+from builders.cdc.reports import parse_report
 from portal.documents import ensure_private_dir
-from portal.reports import parse_report
 
 EXIT_LOCKED = 3
 

@@ -21,10 +21,10 @@ from agent.lifecycle import BatchStatus, PassageStatus, batch_outcome
 from agent.rows import Batch
 from agent.store import Store
 from agent.testhooks import crash_point
+from builders.cdc.messages import KoClass
+from builders.cdc.reports import ProcessingReport, parse_report
 from portal.base import DepositState, DocumentKind, Portal
 from portal.errors import PortalError
-from portal.messages import KoClass
-from portal.reports import ProcessingReport, parse_report
 
 log = logging.getLogger(__name__)
 

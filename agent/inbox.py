@@ -1,7 +1,7 @@
 """The inbox: new CSV/XLSX exports are imported into the store, then moved aside.
 
 Each file in the inbox folder (``[agent] inbox_dir``, default ``<data_dir>/inbox``) is read
-row by row with :func:`builders.importer.import_file`. Valid rows become pending passages
+row by row with :func:`builders.exports.importer.import_file`. Valid rows become pending passages
 (or refresh one); a bad row whose idTechnique is known becomes an ``invalid`` passage with its
 reasons (see :mod:`agent.intake`); a bad row without a known idTechnique is only in the
 report (counted as ``unidentified``). The file
@@ -30,9 +30,9 @@ from agent.intake import Outcome, new_passage, put_invalid, put_record
 from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
 from agent.paths import AgentPaths
 from agent.store import Store
+from builders.cdc.idtech import SeenIds
 from builders.errors import BuildError
-from builders.idtech import SeenIds
-from builders.importer import RowResult, import_file
+from builders.exports.importer import RowResult, import_file
 from portal.documents import ensure_private_dir
 
 log = logging.getLogger(__name__)

@@ -1,10 +1,11 @@
 """Invalid rows whose idTechnique is known: their passage's reasons, and their re-export.
 
-A bad row of an export becomes an ``invalid`` passage when :class:`builders.importer.RowResult`
-says which passage it is (``id_technique`` and ``emitter``). The passage keeps no data of the
-row beyond what a valid one keeps in its summary: its reasons are "field: message", quoting
-the raw value only for fields that do not identify the holder (names, birth date, sex, birth
-place, NIR, CPF dossier), whose reasons say the field and the problem only.
+A bad row of an export becomes an ``invalid`` passage when
+:class:`builders.exports.importer.RowResult` says which passage it is (``id_technique`` and
+``emitter``). The passage keeps no data of the row beyond what a valid one keeps in its summary:
+its reasons are "field: message", quoting the raw value only for fields that do not identify the
+holder (names, birth date, sex, birth place, NIR, CPF dossier), whose reasons say the field and
+the problem only.
 
 To correct them, :func:`invalid_rows` reads the rows again from the imported file kept under
 ``inbox/imported/`` (the store never holds them), as canonical columns ready to re-import.
@@ -20,10 +21,10 @@ from typing import Final
 
 from agent.rows import Passage
 from agent.store import Store
-from builders import columns as cols
 from builders.errors import BuildError
-from builders.importer import RowError
-from builders.readers import open_sheet
+from builders.exports import columns as cols
+from builders.exports.formats import open_sheet
+from builders.exports.importer import RowError
 from builders.settings import BuildSettings
 
 log = logging.getLogger(__name__)

@@ -4,8 +4,8 @@
 ``status BATCH``: one batch with its passages' counts, attempts, documents and event log.
 ``rejects``: rejected passages with the CDC message, class and hint, and invalid passages
 (bad rows whose idTechnique is known) with their reasons; the CSV export has the canonical
-columns (:data:`builders.columns.CANONICAL`) so it can be corrected and re-imported: rejected
-rows from their stored record, invalid rows read again from the imported file.
+columns (:data:`builders.exports.columns.CANONICAL`) so it can be corrected and re-imported:
+rejected rows from their stored record, invalid rows read again from the imported file.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from agent.invalid import invalid_rows
 from agent.lifecycle import PassageStatus
 from agent.rows import Batch, Passage
 from agent.store import Store, StoreError
-from builders.columns import CANONICAL
-from builders.models import PassageRecord
-from builders.normalize import format_resultats
+from builders.cdc.models import PassageRecord
+from builders.exports.columns import CANONICAL
+from builders.exports.normalize import format_resultats
 from builders.settings import BuildSettings
 
 REJECT_COLUMNS = ("status", "cdcMessage", "cdcClass", "hint", "reasons")

@@ -6,7 +6,7 @@ Usage: ``python benchmarks/build.py --records 150000 [--repeat 3] [--out DIR] [-
    INSEE and postal-code births, births abroad, a few dossierFormation rows).
 2. Imports the official 1.1.5 XSD from ``../shared/cdc/`` into a temporary data dir, so the
    build validates every file against it.
-3. Runs ``builders.build.build`` in a child process (``--child``), so its peak RSS is read
+3. Runs ``builders.flux.build.build`` in a child process (``--child``), so its peak RSS is read
    alone through ``getrusage(RUSAGE_CHILDREN)`` before anything else runs as a child.
    ``peak_rss_mb`` is the largest peak RSS of any one process of the build (the build, its
    import children, its validation workers). The build runs several processes at once, so
@@ -260,7 +260,7 @@ class _MemorySampler(threading.Thread):
 def child(csv_path: Path, out_dir: Path, data_dir: Path) -> None:
     """Run the build in this (child) process and print its result as JSON."""
     sys.path.insert(0, str(ROOT))
-    from builders.build import build
+    from builders.flux.build import build
     from builders.settings import BuildSettings, Declarant
 
     started = time.perf_counter()
@@ -342,7 +342,7 @@ def main() -> None:
     try:
         csv_path, data_dir = work / "export.csv", work / "data"
         sys.path.insert(0, str(ROOT))
-        from builders.schemas import import_schema
+        from builders.cdc.schemas import import_schema
 
         xsd = import_schema(SHARED_XSD, data_dir).path
         started = time.perf_counter()

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-SchemaVersion = Literal["1.1.5", "1.1.2"]
+from builders.cdc.versions import SchemaVersion
 
 #: The CDC refuses files above 200 MB (official general guide V5, section 4.4.2).
 PORTAL_MAX_FILE_BYTES = 200_000_000

@@ -15,6 +15,6 @@ Modules, by responsibility:
 - ``faults``: injected failures, switchable at runtime.
 
 The replica reads deposited files with its own small reader (``fluxscan``) rather than the
-project's ``builders.fluxread``, so that the code under test and the stand-in for the CDC do
+project's ``builders.cdc.fluxread``, so that the code under test and the stand-in for the CDC do
 not share a parser.
 """

@@ -1,10 +1,10 @@
 """Stage 1 of processing: the XML/XSD control of a received file.
 
 With an official XSD (``--xsd PATH``, or else the newest one imported with ``accrochage schema
-import``, found by ``builders.schemas.list_schemas`` under ``<agent data_dir>/schemas/``) the
-file is validated against it with ``builders.validate.xsd_errors`` (streaming, every error with
+import``, found by ``builders.cdc.schemas.list_schemas`` under ``<agent data_dir>/schemas/``) the
+file is validated against it with ``builders.cdc.xsd.xsd_errors`` (streaming, every error with
 its line), as the CDC does. Without one, the project's own checks stand in for it
-(``builders.check.check_flux(path, xsd=None)``): syntax plus the built-in rules' errors
+(``builders.cdc.check.check_flux(path, xsd=None)``): syntax plus the built-in rules' errors
 (warnings, which the CDC accepts, are ignored). The rules are stricter than the CDC's XSD in
 places, so give the replica an XSD for a faithful control. Errors become ``erreurs/erreur``
 entries of type ``XSD`` (the only type the CDC is known to use); libxml2 writes its messages in
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builders.check import check_flux
-from builders.schemas import list_schemas
-from builders.validate import xsd_errors
+from builders.cdc.check import check_flux
+from builders.cdc.schemas import list_schemas
+from builders.cdc.xsd import xsd_errors
 from portal.sandbox.rapport import MAX_ERRORS, FileError
 
 

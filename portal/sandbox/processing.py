@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from portal import messages
+from builders.cdc import messages
 from portal.sandbox.certifications import Certifications
 from portal.sandbox.control import control_errors
 from portal.sandbox.files import private_dir

@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from portal import messages
+from builders.cdc import messages
 from portal.sandbox.files import write_private
 
 log = logging.getLogger(__name__)

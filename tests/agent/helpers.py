@@ -8,11 +8,11 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from agent.config import AgentSettings, Config
-from builders.columns import CANONICAL
-from builders.template import EXAMPLE
+from builders.cdc.messages import HOLDER_NOT_FOUND
+from builders.exports.columns import CANONICAL
+from builders.exports.template import EXAMPLE
 from portal.base import Portal
 from portal.fake import FakePortal
-from portal.messages import HOLDER_NOT_FOUND
 
 
 def row(id_technique: str, **overrides: str) -> dict[str, str]:

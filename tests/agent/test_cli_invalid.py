@@ -18,7 +18,7 @@ from agent.lifecycle import PassageStatus
 from agent.paths import AgentPaths
 from agent.render import summary_lines
 from agent.store import Store
-from builders.columns import CANONICAL
+from builders.exports.columns import CANONICAL
 from tests.agent.helpers import inbox, row, write_export
 
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)

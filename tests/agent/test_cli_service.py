@@ -15,8 +15,8 @@ from agent.cli import cli
 from agent.config import load_config
 from agent.deposit import RunOptions, run_deposit
 from agent.lock import WORK, instance_lock
+from builders.cdc.messages import SEVERAL_HOLDERS
 from portal.fake import FakePortal
-from portal.messages import SEVERAL_HOLDERS
 from tests.agent.helpers import factory, inbox, report_xml, row, write_export
 
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)

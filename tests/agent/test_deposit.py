@@ -13,10 +13,10 @@ from agent.deposit import RunOptions, RunSummary, run_deposit
 from agent.lifecycle import BatchStatus
 from agent.paths import AgentPaths
 from agent.store import Store
+from builders.cdc.messages import HOLDER_NOT_FOUND, duplicate_message
 from portal.base import DepositState
 from portal.errors import DepositRefused, LoginFailed, PortalUnavailable
 from portal.fake import FakePortal
-from portal.messages import HOLDER_NOT_FOUND, duplicate_message
 from tests.agent.helpers import (
     factory,
     inbox,
@@ -191,7 +191,7 @@ def test_deposit_file_rejected_report_released_after_xsd_import(
     config: Config, fake: FakePortal, shared_cdc: Path
 ) -> None:
     """A whole-file rejection holds passages until a new XSD is imported, then rebuilds once."""
-    from builders.schemas import import_schema
+    from builders.cdc.schemas import import_schema
 
     write_export(inbox(config) / "a.csv", [row("A1")])
     name = run(config, fake).built[0]
@@ -265,7 +265,7 @@ def test_deposit_xsd_failure_never_uploaded(
     config: Config, fake: FakePortal, shared_cdc: Path, tmp_path: Path
 ) -> None:
     """A built file failing the imported XSD is never uploaded; its passages are held."""
-    from builders.schemas import import_schema
+    from builders.cdc.schemas import import_schema
 
     xsd = (shared_cdc / "cdc-certifications-1.1.5.xsd").read_text(encoding="utf-8")
     strict = xsd.replace('name="idTechnique"', 'name="idTechnique" fixed="never"', 1)

@@ -10,7 +10,7 @@ import pytest
 from agent.inbox import import_inbox
 from agent.intake import add_months, holder_summary
 from agent.store import Store
-from builders.models import DossierFormation, IdentificationTitulaire, Titulaire
+from builders.cdc.models import DossierFormation, IdentificationTitulaire, Titulaire
 from tests.agent.helpers import inbox, make_config
 
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)

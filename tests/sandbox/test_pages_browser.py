@@ -10,8 +10,8 @@ import pytest
 from lxml import etree
 from playwright.sync_api import Page, expect
 
-from portal import messages
-from portal.reports import parse_report
+from builders.cdc import messages
+from builders.cdc.reports import parse_report
 from portal.sandbox.labels import Status
 from tests.sandbox.conftest import (
     PROFILE,

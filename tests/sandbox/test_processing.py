@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from portal import messages
-from portal.reports import parse_report
+from builders.cdc import messages
+from builders.cdc.reports import parse_report
 from portal.sandbox.deposits import DepositService
 from portal.sandbox.labels import Status
 from portal.sandbox.processing import SUPPRESSION_UNKNOWN, Processor, Worker
@@ -219,7 +219,7 @@ def test_processor_xsd_failure_writes_error_report_capped_at_100(
 
 
 def test_processor_without_xsd_uses_the_projects_rules(tmp_path: Path, shared_cdc: Path) -> None:
-    """With no XSD, builders.check errors decide: official samples pass, a broken copy fails."""
+    """With no XSD, builders.cdc.check errors decide: official samples pass, a broken copy fails."""
     replica = Replica(tmp_path / "sandbox", None)
     pix, _ = replica.run(shared_cdc / "pix-deposit-sample-RS-1.1.2.xml")
     assert pix.status is Status.PROCESSED
@@ -240,7 +240,7 @@ def test_processor_without_xsd_uses_the_projects_rules(tmp_path: Path, shared_cd
 
 def test_processor_uses_newest_imported_schema(tmp_path: Path, shared_cdc: Path) -> None:
     """XSDs imported under <agent data_dir>/schemas/<version>/ are found, newest first."""
-    from builders.schemas import import_schema
+    from builders.cdc.schemas import import_schema
     from portal.sandbox.control import find_xsd
 
     agent_dir = tmp_path / "agent"

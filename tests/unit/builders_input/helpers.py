@@ -9,11 +9,12 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from builders.importer import RowResult, import_file
-from builders.models import PassageRecord
-from builders.normalize import format_resultats
-from builders.settings import BuildSettings, Declarant, SchemaVersion
-from builders.template import EXAMPLE
+from builders.cdc.models import PassageRecord
+from builders.cdc.versions import SchemaVersion
+from builders.exports.importer import RowResult, import_file
+from builders.exports.normalize import format_resultats
+from builders.exports.template import EXAMPLE
+from builders.settings import BuildSettings, Declarant
 
 DECLARANT = Declarant(
     id_client_emetteur="12ABC345",

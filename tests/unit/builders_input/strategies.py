@@ -1,4 +1,4 @@
-"""Hypothesis strategies producing records that ``builders.models`` accepts.
+"""Hypothesis strategies producing records that ``builders.cdc.models`` accepts.
 
 ``passage_records(schema_version)`` covers the three identification branches (the NIR branch
 only for 1.1.5), nils (every "Obligatoire (sauf nil)" field may be None), DIGCOMP blocks, VAE,
@@ -15,7 +15,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from builders.models import (
+from builders.cdc.models import (
     MAX_DATE,
     MIN_DATE,
     Certification,
@@ -39,7 +39,7 @@ from builders.models import (
     Titulaire,
     VoieAccesVAE,
 )
-from builders.rules import CERTIFICATION_TYPES, DIGCOMP_COMPETENCES
+from builders.cdc.rules import CERTIFICATION_TYPES, DIGCOMP_COMPETENCES
 
 # XML 1.0 text: letters, marks, digits, punctuation, symbols and spaces (no control
 # characters, no surrogates, no non-characters). Models strip edges, so strip here too.

@@ -7,7 +7,7 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builders.idtech import SeenIds, derive_id_technique
+from builders.cdc.idtech import SeenIds, derive_id_technique
 
 ROW: dict[str, object] = {
     "code": "RNCP34567",

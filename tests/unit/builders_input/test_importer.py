@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from builders.cdc.models import Mention, ModalitePassageExamen
 from builders.errors import BuildError
-from builders.importer import RowError, import_file
-from builders.models import Mention, ModalitePassageExamen
+from builders.exports.importer import RowError, import_file
 from builders.settings import BuildSettings, Declarant
 
 from .helpers import DECLARANT, base_row, error_fields, import_one, import_rows, write_csv
@@ -420,7 +420,7 @@ def test_import_file_warns_about_ignored_columns(
 ) -> None:
     """Headers that match no column are named in a warning, and the row still imports."""
     row = {**base_row(), "nomUsag": "Dupont", "Remarques": "x"}
-    with caplog.at_level("WARNING", logger="builders.importer"):
+    with caplog.at_level("WARNING", logger="builders.exports.importer"):
         result = import_one(tmp_path, row)
     assert result.record is not None
     assert "columns ignored" in caplog.text

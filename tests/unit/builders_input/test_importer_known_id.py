@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from builders.idtech import PREFIX
+from builders.cdc.idtech import PREFIX
 
 from .helpers import base_row, error_fields, import_one, import_rows
 

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builders.models import PassageRecord
+from builders.cdc.models import PassageRecord
 
 from .strategies import text
 from .test_rules import P, T, _rejected_fields, _with

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builders.nir import nir_key, normalize_nir
+from builders.cdc.nir import nir_key, normalize_nir
 
 
 def test_nir_key_known_values() -> None:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builders import models
-from builders.normalize import (
+from builders.cdc import models
+from builders.exports.normalize import (
     CellError,
     enum_converter,
     fold,

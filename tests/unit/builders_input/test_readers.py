@@ -9,7 +9,7 @@ import pytest
 from openpyxl import Workbook
 
 from builders.errors import BuildError
-from builders.readers import cell_text, detect_encoding, read_rows
+from builders.exports.formats import cell_text, detect_encoding, read_rows
 
 HEADER = "idTechnique;nomNaissance;prenom1\r\n"
 

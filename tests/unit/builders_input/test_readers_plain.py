@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from builders import readers
 from builders.errors import BuildError
-from builders.readers import is_plain, open_sheet
+from builders.exports import formats as readers
+from builders.exports.formats import is_plain, open_sheet
 
 HEADER = "idTechnique;nomNaissance;prenom1\r\n"
 # Line ends of every kind, blanks of every kind (str.strip's Unicode spaces included), and

@@ -9,9 +9,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from builders.columns import CANONICAL
-from builders.importer import import_file
-from builders.models import PassageRecord
+from builders.cdc.models import PassageRecord
+from builders.exports.columns import CANONICAL
+from builders.exports.importer import import_file
 from builders.settings import BuildSettings, Declarant
 
 from .helpers import record_to_row, write_csv

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from builders.models import PassageRecord
+from builders.cdc.models import PassageRecord
 
 
 def _record() -> dict[str, Any]:
@@ -304,7 +304,7 @@ def test_rules_xml_control_character_rejected() -> None:
 
 def test_rules_voie_vae_without_vae_is_accepted_but_warned() -> None:
     """voieAccessVAE without VAE passes the models (the CDC's samples do it) and check warns."""
-    from builders import models, rules
+    from builders.cdc import models, rules
 
     inscription = models.ModalitesInscription(
         modaliteAcces=models.ModaliteAcces.CANDIDAT_LIBRE,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builders.models import PassageRecord
+from builders.cdc.models import PassageRecord
 
 from .strategies import passage_records
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-from builders.columns import CANONICAL
-from builders.importer import import_file
+from builders.exports.columns import CANONICAL
+from builders.exports.importer import import_file
+from builders.exports.template import write_template
 from builders.settings import BuildSettings, Declarant
-from builders.template import write_template
 
 
 def test_write_template_columns_and_encoding(tmp_path: Path) -> None:

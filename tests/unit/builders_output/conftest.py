@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from builders.batching import Fragment, Run
-from builders.models import (
+from builders.cdc.models import (
     Certification,
     Declaration,
     IdentificationTitulaire,
@@ -19,7 +18,8 @@ from builders.models import (
     PassageRecord,
     Titulaire,
 )
-from builders.spool import Spool
+from builders.flux.batching import Fragment, Run
+from builders.flux.spool import Spool
 
 WINTER = dt.datetime(2026, 1, 15, 9, 30, 5, 123456, tzinfo=dt.UTC)
 SUMMER = dt.datetime(2026, 7, 15, 9, 30, 5, tzinfo=dt.UTC)
@@ -97,8 +97,8 @@ def make_record(
 
 def write_flux(records: list[PassageRecord], folder: Path, **options: object) -> list:
     """Write ``records`` with the default settings, a fixed clock and counter ids."""
+    from builders.flux.writer import write_flux_files
     from builders.settings import BuildSettings
-    from builders.writer import write_flux_files
 
     settings = options.pop("settings", BuildSettings())
     return write_flux_files(

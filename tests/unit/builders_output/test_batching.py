@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from builders.errors import BuildError
-from builders.models import (
+from builders.cdc.models import (
     DossierFormation,
     IdentifiantNational,
     IdentificationTitulaire,
     Titulaire,
 )
-from builders.render import render_passage
+from builders.cdc.render import render_passage
+from builders.errors import BuildError
 from builders.settings import BuildSettings
 from tests.unit.builders_output.conftest import (
     SUMMER,
@@ -75,8 +75,8 @@ def test_batching_splits_files_before_crossing_byte_limit(tmp_path, oracle):
 
 def test_batching_passage_larger_than_limit_is_an_error_and_leaves_nothing(tmp_path):
     """A passage that cannot fit in an empty file raises BuildError; no file stays behind."""
-    from builders.batching import BatchWriter, Limits
-    from builders.writer import fragment_for
+    from builders.flux.batching import BatchWriter, Limits
+    from builders.flux.writer import fragment_for
 
     finished: list[object] = []
     writer = BatchWriter(
@@ -162,8 +162,8 @@ def test_writer_rejects_naive_clock(tmp_path):
 
 def test_writer_files_owner_only_named_ascii_with_uuid_idflux(tmp_path):
     """Files are 0600, ASCII-named without spaces, no temp part left, idFlux a UUID by default."""
+    from builders.flux.writer import write_flux_files
     from builders.settings import BuildSettings
-    from builders.writer import write_flux_files
 
     record = make_record(certificateur="É 12345é")
     built = write_flux_files([record], tmp_path, settings=BuildSettings())
@@ -231,7 +231,7 @@ def test_writer_nil_rules(tmp_path, oracle):
 
 def test_writer_escapes_markup_characters(tmp_path, oracle):
     """&, <, > in values are escaped and read back unchanged."""
-    from builders.fluxread import iter_flux
+    from builders.cdc.fluxread import iter_flux
 
     record = make_record()
     record = record.model_copy(

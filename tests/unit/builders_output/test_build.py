@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from builders.build import build
-from builders.fluxread import iter_flux
-from builders.schemas import import_schema
+from builders.cdc.fluxread import iter_flux
+from builders.cdc.schemas import import_schema
+from builders.flux.build import build
 from builders.settings import BuildSettings, Declarant
 from tests.unit.builders_output.conftest import counter_ids, fixed_clock, write_csv
 
@@ -119,8 +119,8 @@ def test_build_unusable_later_file_publishes_nothing(tmp_path):
 @pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_build_validates_files_in_background_during_import(tmp_path, xsd115, monkeypatch, start):
     """Files finished during the import go to validation workers; all end up published."""
-    monkeypatch.setattr("builders.workers.BACKGROUND_BYTES", 0)
-    monkeypatch.setattr("builders.forking.START", start)
+    monkeypatch.setattr("builders.flux.workers.BACKGROUND_BYTES", 0)
+    monkeypatch.setattr("builders.flux.forking.START", start)
     import_schema(xsd115, tmp_path / "data")
     export = write_csv(tmp_path / "export.csv", [{"idTechnique": f"R{i}"} for i in range(5)])
     result = _build([export], tmp_path, settings=BuildSettings(max_passages_per_file=2))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from builders.check import check_flux
+from builders.cdc.check import check_flux
 from tests.unit.builders_output.conftest import make_record, write_flux
 
 

@@ -8,9 +8,9 @@ import threading
 import pytest
 from lxml import etree
 
-from builders import forking, pipeline
-from builders.build import build
 from builders.errors import BuildError
+from builders.flux import forking, pipeline
+from builders.flux.build import build
 from builders.settings import BuildSettings, Declarant
 from tests.unit.builders_output.conftest import counter_ids, fixed_clock, write_csv
 

@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from builders import layout
-from builders.batching import BatchWriter, CertKey, Fragment, Limits, PendingFile, Run
-from builders.spool import Spool
-from builders.writer import fragment_for
+from builders.flux import layout
+from builders.flux.batching import BatchWriter, CertKey, Fragment, Limits, PendingFile, Run
+from builders.flux.spool import Spool
+from builders.flux.writer import fragment_for
 from tests.unit.builders_output.conftest import (
     counter_ids,
     fixed_clock,

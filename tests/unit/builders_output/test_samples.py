@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from builders.check import check_flux
-from builders.fluxread import FluxHeader, iter_flux
-from builders.models import PassageRecord, SuppressionRecord
+from builders.cdc.check import check_flux
+from builders.cdc.fluxread import FluxHeader, iter_flux
+from builders.cdc.models import PassageRecord, SuppressionRecord
+from builders.flux.suppression import write_suppression_files
 from builders.settings import BuildSettings
-from builders.suppression import write_suppression_files
 from tests.unit.builders_output.conftest import counter_ids, fixed_clock, write_flux
 
 CREATION_SAMPLES = (
@@ -20,7 +20,7 @@ CREATION_SAMPLES = (
     ("pix-deposit-sample-RS-1.1.2.xml", "1.1.2"),
 )
 #: The official CDC samples give voieAccessVAE with modaliteAcces other than VAE: the CDC
-#: accepts it, so the project's rule only warns (builders.rules.vae_route_unexpected).
+#: accepts it, so the project's rule only warns (builders.cdc.rules.vae_route_unexpected).
 VAE_WARNING_SAMPLES = {"cdc-example-1.1.2-Fichier-XML-v2.0.0.xml", "cdc-example-1.1.5-CREATION.xml"}
 
 

@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
+from builders.cdc.schemas import get_schema, import_schema, list_schemas
 from builders.errors import SchemaImportError
-from builders.schemas import get_schema, import_schema, list_schemas
 
 
 def test_schema_import_xsd_stores_by_version_with_sha256(xsd115, tmp_path):

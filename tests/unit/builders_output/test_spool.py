@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from builders.spool import Spool
-from builders.writer import fragment_for
+from builders.flux.spool import Spool
+from builders.flux.writer import fragment_for
 from tests.unit.builders_output.conftest import make_record, spool_add, spool_claim
 
 

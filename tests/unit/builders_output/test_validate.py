@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from builders import workers
-from builders.batching import BatchWriter, Limits, PendingFile
+from builders.cdc.xsd import xsd_errors
 from builders.errors import BuildError
+from builders.flux import workers
+from builders.flux.batching import BatchWriter, Limits, PendingFile
+from builders.flux.validate import FluxValidationError, file_errors, layout_errors
+from builders.flux.writer import fragment_for
 from builders.settings import BuildSettings
-from builders.validate import FluxValidationError, file_errors, layout_errors, xsd_errors
-from builders.writer import fragment_for
 from tests.unit.builders_output.conftest import fixed_clock, make_record, strict_xsd, write_flux
 
 SAMPLES = (
@@ -100,8 +101,8 @@ def test_writer_background_validation_publishes_good_files_only(
     tmp_path, xsd115, monkeypatch, start
 ):
     """With worker processes, valid files are published and the invalid one moved aside."""
-    monkeypatch.setattr("builders.workers.BACKGROUND_BYTES", 0)
-    monkeypatch.setattr("builders.forking.START", start)
+    monkeypatch.setattr("builders.flux.workers.BACKGROUND_BYTES", 0)
+    monkeypatch.setattr("builders.flux.forking.START", start)
     xsd = strict_xsd(xsd115, tmp_path)
     records = [
         make_record("T1", nom="Abc"),
@@ -230,7 +231,7 @@ def test_validate_xsd_replaced_at_same_path_is_reloaded(shared_cdc, tmp_path):
 @pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_validation_worker_that_dies_is_reported(tmp_path, xsd115, monkeypatch, start):
     """A worker killed (out of memory, say) ends the build with a clear error, not a hang."""
-    monkeypatch.setattr("builders.forking.START", start)
+    monkeypatch.setattr("builders.flux.forking.START", start)
     (worker,) = workers._start_workers(xsd115, 1)
     assert (worker.helper.process is None) == (start == "fork")  # forked: no Popen
     os.kill(worker.helper.pid, signal.SIGKILL)

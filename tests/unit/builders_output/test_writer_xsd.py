@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from builders.fluxread import iter_flux
-from builders.models import PassageRecord
+from builders.cdc.fluxread import iter_flux
+from builders.cdc.models import PassageRecord
+from builders.flux.writer import keys_of, write_flux_files
 from builders.settings import BuildSettings
-from builders.writer import keys_of, write_flux_files
 from tests.unit.builders_input.strategies import passage_records
 from tests.unit.builders_output.conftest import counter_ids, fixed_clock
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builders.check import check_flux
-from builders.fluxread import iter_flux
+from builders.cdc.check import check_flux
+from builders.cdc.fluxread import iter_flux
 
 CANARY = "canary-7c1e-local-secret"
 

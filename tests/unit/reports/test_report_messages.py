@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.messages import (
+from builders.cdc.messages import (
     HOLDER_NOT_FOUND,
     HOLDER_NOT_FOUND_ENRICHED,
     HOLDER_NOT_FOUND_RECONCILIATION,

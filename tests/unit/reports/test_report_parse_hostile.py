@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from portal.errors import PortalPermanentError
-from portal.reports import MAX_DEPTH, ReportRefused, parse_report
+from builders.cdc.reports import MAX_DEPTH, ReportRefused, parse_report
+from builders.errors import BuildError
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE rapport [
@@ -45,9 +45,9 @@ def _refused(source: Path | bytes, **kwargs: int) -> str:
     return str(info.value)
 
 
-def test_report_refused_is_permanent_portal_error() -> None:
-    """ReportRefused sits under PortalPermanentError so the CLI prints it cleanly."""
-    assert issubclass(ReportRefused, PortalPermanentError)
+def test_report_refused_is_a_domain_error() -> None:
+    """ReportRefused sits under BuildError, a domain error the CLI prints cleanly."""
+    assert issubclass(ReportRefused, BuildError)
 
 
 def test_parse_report_refuses_billion_laughs() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from portal.messages import KoClass, classify
-from portal.reports import ProcessingReport, parse_report, report_to_json
+from builders.cdc.messages import KoClass, classify
+from builders.cdc.reports import ProcessingReport, parse_report, report_to_json
 from tests.conftest import SHARED_CDC
 
 SAMPLES = sorted(p.name for p in SHARED_CDC.glob("report-*.xml"))

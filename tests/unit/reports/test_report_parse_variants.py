@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from portal.messages import KoClass
-from portal.reports import ProcessingReport, parse_report
+from builders.cdc.messages import KoClass
+from builders.cdc.reports import ProcessingReport, parse_report
 
 PIX = "report-pix-accuse-de-traitement-ok-ko-20231018.xml"
 XSD_ERROR = "report-pix-accuse-de-traitement-erreur-xsd.xml"

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from builders.batching import BuiltFile, Clock, Fragment, IdFactory, PassageCallback
-from builders.models import PassageRecord, SuppressionRecord
+from builders.cdc.models import PassageRecord, SuppressionRecord
+from builders.flux.batching import BuiltFile, Clock, Fragment, IdFactory, PassageCallback
+from builders.flux.writer import suppression_fragment, utc_now, uuid4_str, write_fragments
 from builders.settings import BuildSettings
-from builders.writer import suppression_fragment, utc_now, uuid4_str, write_fragments
 
 
 def suppression_of(record: PassageRecord) -> SuppressionRecord:

@@ -30,8 +30,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
-from builders import models, normalize
+from builders.cdc import models
 from builders.errors import BuildError
+from builders.exports import normalize
 
 Converter = Callable[[str], object]
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from builders.cdc.markup import NAMESPACE
 from builders.errors import SchemaImportError
-from builders.markup import NAMESPACE
 
 XSD_NAMESPACE = "http://www.w3.org/2001/XMLSchema"
 SCHEMA_FILE = "certifications-cdc.xsd"

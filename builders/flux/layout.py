@@ -2,7 +2,7 @@
 
 The batch writer records, for each run of at most ``BATCH`` passages of one certification,
 the byte span and first line of the run and of its ``<cpf:certification>`` opening. The
-validator (``builders.validate.layout_errors``) then validates each run as a small document
+validator (``builders.flux.validate.layout_errors``) then validates each run as a small document
 (the file's own header + the run's certification opening + the run + the closing tags),
 which is somewhat cheaper than a streaming parse of the whole file, and maps the reported
 lines back to the file. Runs can be validated as soon as they are written (``on_chunk``); once

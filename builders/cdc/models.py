@@ -2,9 +2,9 @@
 
 Field names are the XSD local names so that error messages name the CDC field. Every model is
 strict about its XSD facets (lengths, enumerations, ranges, patterns); cross-field business
-rules of the data dictionary live in model validators (see ``builders.rules``).
+rules of the data dictionary live in model validators (see ``builders.cdc.rules``).
 
-Business rules (``builders.rules``) run as field validators of the field they concern, so a
+Business rules (``builders.cdc.rules``) run as field validators of the field they concern, so a
 violation is reported under that CDC field (e.g. a missing ``voieAccessVAE`` when
 ``modaliteAcces`` is VAE names ``voieAccessVAE``). Pass ``context={"schema_version": "1.1.2"}``
 to ``model_validate`` to refuse ``identifiantNational`` (1.1.5 only); without a context both
@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from builders import rules
+from builders.cdc import rules
 
 # XSD date facet: years 1900-2099 only (pattern on every date of both schemas).
 MIN_DATE = dt.date(1900, 1, 1)

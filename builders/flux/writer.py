@@ -11,7 +11,7 @@ Public API (also used by the agent, which keeps records in its own store)::
         now=utc_now,        # clock returning an aware datetime -> horodatage, file names
         new_id=uuid4_str,   # idFlux factory
         on_passage=None,    # callback(file_name, idTechnique) as each passage is written
-        xsd=None,           # imported XSD (``builders.schemas.get_schema``); None = no check
+        xsd=None,           # imported XSD (``builders.cdc.schemas.get_schema``); None = no check
     ) -> list[BuiltFile]    # BuiltFile(path, name, id_flux, schema_version, passages, size, sha256)
 
 Ordering: records should come grouped by declaration (idClientEmetteur, idClientCertificateur,
@@ -21,7 +21,7 @@ new ``certification`` element. Unordered input still yields valid files, only mo
 
 Files are written owner-only under a temporary dot-name, validated against ``xsd`` (run by run,
 memory flat; in large builds by two background processes while the writing goes on, see
-``builders.workers``) and only then renamed to their final name. A file failing the XSD is
+``builders.flux.workers``) and only then renamed to their final name. A file failing the XSD is
 moved aside as ``<name>.invalid`` and ``FluxValidationError`` (a ``BuildError``) is raised
 after all files were processed; its ``built`` attribute lists the files that passed.
 ``on_passage`` is called while writing, before validation: the file names it reports are final
@@ -40,7 +40,10 @@ import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from builders.batching import (
+from builders.cdc.models import PassageRecord, SuppressionRecord
+from builders.cdc.render import render_passage, render_suppression
+from builders.cdc.versions import SchemaVersion
+from builders.flux.batching import (
     BatchWriter,
     BuiltFile,
     CertKey,
@@ -53,11 +56,9 @@ from builders.batching import (
     PendingFile,
     Run,
 )
-from builders.models import PassageRecord, SuppressionRecord
-from builders.render import render_passage, render_suppression
-from builders.settings import BuildSettings, SchemaVersion
-from builders.validate import FluxValidationError
-from builders.workers import FileValidator
+from builders.flux.validate import FluxValidationError
+from builders.flux.workers import FileValidator
+from builders.settings import BuildSettings
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The fixed markup of a flux file: namespaces, escaping, header, certification and tail.
 
-Kept apart from ``builders.render`` (which renders validated records and so needs the pydantic
+Kept apart from ``builders.cdc.render`` (which renders validated records and so needs the pydantic
 models) so that the XSD validation worker processes start without importing pydantic.
 """
 

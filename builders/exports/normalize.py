@@ -2,7 +2,7 @@
 
 Every converter takes a non-empty, trimmed cell and returns a Python value, or raises
 :class:`CellError` with a plain-English message of what was expected. Empty cells never reach a
-converter: the row mapper treats them as unknown (see ``builders.rows``).
+converter: the row mapper treats them as unknown (see ``builders.exports.rows``).
 
 Accepted forms:
 - dates: ``DD/MM/YYYY`` (also ``D/M/YYYY``) or ISO ``YYYY-MM-DD`` (an ISO date-time keeps its
@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Final
 
-from builders import models, nir, rules
+from builders.cdc import models, nir, rules
 
 
 class CellError(ValueError):
@@ -255,7 +255,7 @@ def parse_certification_code(raw: str) -> str:
 
 
 def parse_nir(raw: str) -> str:
-    """A NIR reduced to its 13 characters (see ``builders.nir``)."""
+    """A NIR reduced to its 13 characters (see ``builders.cdc.nir``)."""
     try:
         return nir.normalize_nir(raw)
     except ValueError as exc:

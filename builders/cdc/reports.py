@@ -23,8 +23,8 @@ from typing import IO, Any
 
 from lxml import etree
 
-from portal.errors import PortalPermanentError
-from portal.messages import KoClass, classify, hint
+from builders.cdc.messages import KoClass, classify, hint
+from builders.errors import BuildError
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ _SECTIONS = frozenset({"passagesko", "passagesok", "erreurs"})
 _HEADER = {"nomfichier": "nom_fichier", "idflux": "id_flux", "idtraitement": "id_traitement"}
 
 
-class ReportRefused(PortalPermanentError):
+class ReportRefused(BuildError):
     """The file is not a report this parser can trust (not XML, hostile, wrong shape)."""
 
 

@@ -1,7 +1,7 @@
 """``accrochage build``: certifier exports to validated flux files, statelessly.
 
 Flow: every input file is imported row by row and each valid record rendered
-(``builders.pipeline``: by two child processes for a large file, in file order either way);
+(``builders.flux.pipeline``: by two child processes for a large file, in file order either way);
 each rendered passage's idTechnique is claimed in the disk spool (a reused one is a row error).
 Passages of the first group met (declaration + certification, usually the only one) go straight
 to the batch writer, so its files are written, and validated by background processes, while the
@@ -19,15 +19,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builders.batching import BuiltFile, CertKey, Clock, FileKey, IdFactory
-from builders.blocks import Block
-from builders.importer import RowError
-from builders.pipeline import rendered_blocks
-from builders.schemas import get_schema
-from builders.settings import BuildSettings, Declarant, SchemaVersion
-from builders.spool import Spool
-from builders.validate import FileFailure, FluxValidationError
-from builders.writer import FluxWriter, utc_now, uuid4_str
+from builders.cdc.schemas import get_schema
+from builders.cdc.versions import SchemaVersion
+from builders.exports.importer import RowError
+from builders.flux.batching import BuiltFile, CertKey, Clock, FileKey, IdFactory
+from builders.flux.blocks import Block
+from builders.flux.pipeline import rendered_blocks
+from builders.flux.spool import Spool
+from builders.flux.validate import FileFailure, FluxValidationError
+from builders.flux.writer import FluxWriter, utc_now, uuid4_str
+from builders.settings import BuildSettings, Declarant
 
 logger = logging.getLogger(__name__)
 

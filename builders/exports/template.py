@@ -12,7 +12,7 @@ import csv
 from pathlib import Path
 from typing import Final
 
-from builders.columns import CANONICAL
+from builders.exports.columns import CANONICAL
 
 #: The example row; columns not listed are empty.
 EXAMPLE: Final = {

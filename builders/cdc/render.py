@@ -2,9 +2,9 @@
 
 Rendering is hand-written string building with explicit escaping: it is several times faster
 than building lxml elements and keeps memory flat, because each passage becomes one small
-``bytes`` fragment that the batch writer copies to disk (see ``builders.batching``).
+``bytes`` fragment that the batch writer copies to disk (see ``builders.flux.batching``).
 
-Nil rules: a ``None`` in a field of ``builders.models.NILLABLE_FIELDS`` is written
+Nil rules: a ``None`` in a field of ``builders.cdc.models.NILLABLE_FIELDS`` is written
 ``xsi:nil="true"``; any other ``None`` is omitted. ``modalitesInscription`` is always written
 (``modaliteAcces`` nil when unknown). Schema 1.1.2 has no ``identifiantNational`` branch:
 rendering one for 1.1.2 raises ``ValueError``.
@@ -15,15 +15,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from builders.markup import escape
-from builders.models import (
+from builders.cdc.markup import escape
+from builders.cdc.models import (
     NILLABLE_FIELDS,
     IdentificationTitulaire,
     NiveauNumeriqueEuropeen,
     PassageCertification,
     Titulaire,
 )
-from builders.settings import SchemaVersion
+from builders.cdc.versions import SchemaVersion
 
 #: Indentation (tabs, as in the official 1.1.5 sample) of a passageCertification element.
 PASSAGE_DEPTH = 7

@@ -1,7 +1,7 @@
 """Business rules of the CDC data dictionary that the XSD does not check.
 
 Each rule is a pure function returning ``None`` when the values are fine, or a plain-English
-message naming what was expected. ``builders.models`` wires them as field validators (so that
+message naming what was expected. ``builders.cdc.models`` wires them as field validators (so that
 a failure is reported against the CDC field it concerns) through :func:`check`.
 
 Sources: ``../shared/docs/cdc-format.md`` §4 (dictionary V22, construction guide, report

@@ -26,15 +26,15 @@ from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from builders.errors import BuildError
-from builders.layout import Chunk, Layout, LayoutRecorder
-from builders.markup import (
+from builders.cdc.markup import (
     CERTIFICATION_CLOSE,
     FILE_TAIL,
     render_certification_open,
     render_head,
 )
-from builders.settings import SchemaVersion
+from builders.cdc.versions import SchemaVersion
+from builders.errors import BuildError
+from builders.flux.layout import Chunk, Layout, LayoutRecorder
 
 PARIS = ZoneInfo("Europe/Paris")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")

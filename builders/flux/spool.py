@@ -32,8 +32,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from builders.batching import CertKey, FileKey, Run
-from builders.idtech import SeenIds
+from builders.cdc.idtech import SeenIds
+from builders.flux.batching import CertKey, FileKey, Run
 
 #: Groups with open files at most (least recently used is closed first), and buffer size.
 _OPEN_GROUPS = 16

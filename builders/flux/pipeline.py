@@ -1,6 +1,6 @@
 r"""Import and render an export's rows, in a child process when the file is large.
 
-``rendered_blocks`` yields the non-blank data rows in :class:`~builders.blocks.Block`\ s of
+``rendered_blocks`` yields the non-blank data rows in :class:`~builders.flux.blocks.Block`\ s of
 ``BLOCK`` rows, in file order:
 
 - a skipped row (``admis`` false) is in ``others`` with errors None;
@@ -10,15 +10,14 @@ r"""Import and render an export's rows, in a child process when the file is larg
 - a valid row's rendered passage is in the run of its group.
 
 Reading, validating and rendering rows is most of a build's work. For a file of at least
-``CHILD_BYTES`` on a machine with more than one CPU it is shared by ``CHILDREN`` child
-processes (forked from this one when it runs a single thread, else ``python -m
-builders.pipeline``; see ``builders.forking``): each reads the whole file but validates and renders
-only every other block of ``BLOCK`` rows (``importer.import_share``), and sends each block back
-through a pipe of its own (a length-prefixed pickle; pipes hold a bounded amount, so memory
-stays flat). This process takes the blocks in turn, so rows still come in
-file order, and meanwhile spools, writes and hands files to the validation workers. The first
-child's log records are replayed here; an error that makes the file unusable
-(``BuildError``) is raised here too.
+``CHILD_BYTES`` on a machine with more than one CPU it is shared by ``CHILDREN`` child processes
+(forked from this one when it runs a single thread, else ``python -m builders.flux.pipeline``;
+see ``builders.flux.forking``): each reads the whole file but validates and renders only every
+other block of ``BLOCK`` rows (``importer.import_share``), and sends each block back through a
+pipe of its own (a length-prefixed pickle; pipes hold a bounded amount, so memory stays flat).
+This process takes the blocks in turn, so rows still come in file order, and meanwhile spools,
+writes and hands files to the validation workers. The first child's log records are replayed
+here; an error that makes the file unusable (``BuildError``) is raised here too.
 
 A reused idTechnique is not looked for here (no child sees every row) but by the build's
 spool, whose message names the first row ("already used in <file> row <n>").
@@ -39,12 +38,13 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO, Any, Final
 
-from builders.blocks import Block, Keys, PartsRow, shared_keys, to_blocks
+from builders.cdc.render import render_passage
+from builders.cdc.versions import SchemaVersion
 from builders.errors import BuildError
-from builders.forking import Helper, fork_call, forking, spawn
-from builders.importer import RowError, import_share
-from builders.render import render_passage
-from builders.settings import BuildSettings, Declarant, SchemaVersion
+from builders.exports.importer import RowError, import_share
+from builders.flux.blocks import Block, Keys, PartsRow, shared_keys, to_blocks
+from builders.flux.forking import Helper, fork_call, forking, spawn
+from builders.settings import BuildSettings, Declarant
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +152,10 @@ class _Child:
                 self.helper = Helper(pid)
             else:
                 process = spawn(
-                    "builders.pipeline", str(write_fd), stdin=subprocess.PIPE, pass_fds=(write_fd,)
+                    "builders.flux.pipeline",
+                    str(write_fd),
+                    stdin=subprocess.PIPE,
+                    pass_fds=(write_fd,),
                 )
                 assert process.stdin is not None  # noqa: S101 - a PIPE
                 with process.stdin as stdin:
@@ -263,7 +266,7 @@ def _serve_fd(request: tuple[Any, ...], fd: int) -> None:
 
 
 def _child() -> None:
-    """``python -m builders.pipeline FD``: read the request on stdin, stream rows to ``FD``."""
+    """``python -m builders.flux.pipeline FD``: read the request on stdin, stream rows to ``FD``."""
     request = pickle.load(sys.stdin.buffer)  # noqa: S301 - from our parent
     _serve_fd(request, int(sys.argv[1]))
 

@@ -4,7 +4,7 @@
 (``chunk_ready``). Until a build has ``BACKGROUND_BYTES`` waiting, runs are only noted and a
 finished file is validated at once in this process. Beyond that, two worker processes
 (``validate.serve``: forked from this one when it runs a single thread, see
-``builders.forking``, else ``python -m builders.validate XSD``; one JSON request per line)
+``builders.flux.forking``, else ``python -m builders.flux.validate XSD``; one JSON request per line)
 validate runs as they come, in parallel with the writer, so little is left to check when the
 last file is closed. ``finish`` then checks that each file's runs tile it exactly (else
 validates it again, streaming), publishes valid files under their final name and moves failing
@@ -24,19 +24,17 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
-from builders.batching import BuiltFile, PendingFile
+from builders.cdc.xsd import XsdError, needs_whole_document, xsd_errors
 from builders.errors import BuildError
-from builders.forking import Helper, fork_call, forking, spawn
-from builders.layout import Chunk
-from builders.validate import (
+from builders.flux.batching import BuiltFile, PendingFile
+from builders.flux.forking import Helper, fork_call, forking, spawn
+from builders.flux.layout import Chunk
+from builders.flux.validate import (
     FileFailure,
-    XsdError,
     file_errors,
     merge,
-    needs_whole_document,
     serve_fds,
     tiles,
-    xsd_errors,
 )
 
 #: Once this many bytes wait for validation, worker processes take over.
@@ -44,7 +42,7 @@ BACKGROUND_BYTES = 8_000_000
 
 
 class _Worker:
-    """A validation child (``validate.serve``: forked, else ``python -m builders.validate
+    """A validation child (``validate.serve``: forked, else ``python -m builders.flux.validate
     XSD``); ``start`` its thread that collects the answers."""
 
     def __init__(self, xsd: Path) -> None:
@@ -62,7 +60,7 @@ class _Worker:
             self._answers_in: IO[str] = os.fdopen(answer_read, "r")
         else:
             process = spawn(
-                "builders.validate",
+                "builders.flux.validate",
                 str(xsd),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

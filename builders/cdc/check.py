@@ -4,7 +4,7 @@
 is an error (warnings point at data the CDC accepts but that is probably a mistake).
 Three sources, each finding saying which: ``syntax`` (not well-formed: the first error with
 line and column, nothing else can be checked), ``xsd`` (every error the imported XSD reports,
-with its line) and ``rules`` (each passage re-validated through ``builders.models``; the
+with its line) and ``rules`` (each passage re-validated through ``builders.cdc.models``; the
 finding names the CDC field and the line of its element). ``idTechnique`` must also be unique
 within the file.
 """
@@ -17,11 +17,11 @@ from typing import Any
 
 from lxml import etree
 
-from builders.fluxread import FluxPassage, iter_flux
-from builders.models import PassageRecord
-from builders.rules import vae_route_unexpected
-from builders.validate import xsd_errors
-from builders.xmlsafety import SAFE_PARSING, doctype_line
+from builders.cdc.fluxread import FluxPassage, iter_flux
+from builders.cdc.models import PassageRecord
+from builders.cdc.rules import vae_route_unexpected
+from builders.cdc.xmlsafety import SAFE_PARSING, doctype_line
+from builders.cdc.xsd import xsd_errors
 
 
 @dataclass(frozen=True)

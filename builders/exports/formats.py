@@ -240,7 +240,7 @@ def open_sheet(path: Path, share: Share | None = None) -> Iterator[Sheet]:
 
     Raises:
         BuildError: missing or unreadable file, unknown extension, empty file or sheet,
-            duplicated header (see ``builders.columns`` for header matching).
+            duplicated header (see ``builders.exports.columns`` for header matching).
     """
     source = str(path)
     suffix = path.suffix.lower()

@@ -28,9 +28,9 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
-from builders.markup import NAMESPACE, XSI_NAMESPACE
-from builders.models import PassageRecord, SuppressionRecord
-from builders.xmlsafety import SAFE_PARSING
+from builders.cdc.markup import NAMESPACE, XSI_NAMESPACE
+from builders.cdc.models import PassageRecord, SuppressionRecord
+from builders.cdc.xmlsafety import SAFE_PARSING
 
 _NIL = f"{{{XSI_NAMESPACE}}}nil"
 _PASSAGE = f"{{{NAMESPACE}}}passageCertification"

@@ -17,7 +17,7 @@ Decisions documented here (the dictionary is silent on them):
   code's last 3 digits, as the dictionary asks to "report the value" (8.13).
 - ``dateNaissance`` fills anneeNaissance/moisNaissance/jourNaissance; when those cells are also
   filled they must agree.
-- ``idTechnique``: when the column is absent, it is derived (``builders.idtech``). When the
+- ``idTechnique``: when the column is absent, it is derived (``builders.cdc.idtech``). When the
   column is present, an empty cell is an error: deriving an id for one row of an export that
   otherwise carries its own ids could declare the same certificate twice.
 - ``admis`` false skips the row (counted, not an error); an empty ``admis`` cell is an error,
@@ -41,18 +41,19 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 
-from builders import columns as cols
-from builders import idtech, rules
-from builders.importer import DECLARANT_KEYS, RowError, RowResult, bad_row, model_errors
-from builders.models import (
+from builders.cdc import idtech, rules
+from builders.cdc.models import (
     XML_CHARS_CHECKED,
     Certification,
     Declaration,
     ModalitesInscription,
     PassageRecord,
 )
-from builders.normalize import CellError
-from builders.settings import Declarant, SchemaVersion
+from builders.cdc.versions import SchemaVersion
+from builders.exports import columns as cols
+from builders.exports.importer import DECLARANT_KEYS, RowError, RowResult, bad_row, model_errors
+from builders.exports.normalize import CellError
+from builders.settings import Declarant
 
 _TITULAIRE_OWN: Final = frozenset(cols.TITULAIRE) - {"nomNaissance"} | {"dateNaissance"}
 _BIRTH: Final = ("anneeNaissance", "moisNaissance", "jourNaissance")

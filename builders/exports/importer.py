@@ -23,10 +23,11 @@ from typing import Any, Final
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from builders.columns import resolve_headers
-from builders.models import PassageRecord
-from builders.readers import open_sheet
-from builders.settings import BuildSettings, Declarant, SchemaVersion
+from builders.cdc.models import PassageRecord
+from builders.cdc.versions import SchemaVersion
+from builders.exports.columns import resolve_headers
+from builders.exports.formats import open_sheet
+from builders.settings import BuildSettings, Declarant
 
 __all__ = ["RowError", "RowResult", "bad_row", "import_file", "import_share"]
 
@@ -153,7 +154,7 @@ def import_share(
     caller checks them across the whole file (the build's spool does, naming the first row).
     ``check_reuse=False`` leaves that check to the caller in every case.
     """
-    from builders.rows import RowMapper  # rows imports this module's RowError and RowResult
+    from builders.exports.rows import RowMapper  # rows imports this module's RowError and RowResult
 
     index, count = share
     with open_sheet(path, None if count == 1 else (index, count, block)) as sheet:

@@ -1,0 +1,1 @@
+"""The CDC format: models, rules, rendering, reading and checking flux files, reports."""

@@ -1,0 +1,1 @@
+"""Certifiers' export files (CSV, XLSX) -> row results."""

@@ -1,0 +1,1 @@
+"""Records -> validated flux files on disk."""
