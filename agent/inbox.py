@@ -32,7 +32,8 @@ from agent.paths import AgentPaths
 from agent.store import Store
 from builders.cdc.idtech import SeenIds
 from builders.errors import BuildError
-from builders.exports.importer import RowResult, import_file
+from builders.exports.importer import import_file
+from builders.exports.results import RowResult
 from portal.documents import ensure_private_dir
 
 log = logging.getLogger(__name__)

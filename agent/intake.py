@@ -1,7 +1,7 @@
 """What one imported row does to its passage (valid rows and invalid ones whose id is known).
 
 Valid rows: :func:`put_record` inserts a pending passage or refreshes one, see its rules. Bad
-rows whose idTechnique is known (:class:`builders.exports.importer.RowResult`): :func:`put_invalid`
+rows whose idTechnique is known (:class:`builders.exports.results.RowResult`): :func:`put_invalid`
 marks the passage invalid with its reasons (:func:`agent.invalid.reasons`). Passages that are
 batched, deposited, accepted or withdrawn are never touched by an import.
 """
@@ -18,7 +18,7 @@ from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
 from agent.rows import NewPassage, Passage
 from agent.store import Store
 from builders.cdc.models import IdentificationTitulaire, PassageRecord
-from builders.exports.importer import RowResult
+from builders.exports.results import RowResult
 
 UNKNOWN_HOLDER: Final = "?"
 

@@ -1,7 +1,7 @@
 """Invalid rows whose idTechnique is known: their passage's reasons, and their re-export.
 
 A bad row of an export becomes an ``invalid`` passage when
-:class:`builders.exports.importer.RowResult` says which passage it is (``id_technique`` and
+:class:`builders.exports.results.RowResult` says which passage it is (``id_technique`` and
 ``emitter``). The passage keeps no data of the row beyond what a valid one keeps in its summary:
 its reasons are "field: message", quoting the raw value only for fields that do not identify the
 holder (names, birth date, sex, birth place, NIR, CPF dossier), whose reasons say the field and
@@ -24,7 +24,7 @@ from agent.store import Store
 from builders.errors import BuildError
 from builders.exports import columns as cols
 from builders.exports.formats import open_sheet
-from builders.exports.importer import RowError
+from builders.exports.results import RowError
 from builders.settings import BuildSettings
 
 log = logging.getLogger(__name__)

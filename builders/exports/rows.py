@@ -51,8 +51,8 @@ from builders.cdc.models import (
 )
 from builders.cdc.versions import SchemaVersion
 from builders.exports import columns as cols
-from builders.exports.importer import DECLARANT_KEYS, RowError, RowResult, bad_row, model_errors
 from builders.exports.normalize import CellError
+from builders.exports.results import DECLARANT_KEYS, RowError, RowResult, bad_row, model_errors
 from builders.settings import Declarant
 
 _TITULAIRE_OWN: Final = frozenset(cols.TITULAIRE) - {"nomNaissance"} | {"dateNaissance"}

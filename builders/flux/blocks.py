@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
-from builders.exports.importer import RowError
+from builders.exports.results import RowError
 from builders.flux.batching import CertKey, FileKey, Fragment, Run
 
 #: A rendered passage as plain tuples: file key, certification key, idTechnique, xml.

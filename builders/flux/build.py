@@ -21,7 +21,7 @@ from pathlib import Path
 
 from builders.cdc.schemas import get_schema
 from builders.cdc.versions import SchemaVersion
-from builders.exports.importer import RowError
+from builders.exports.results import RowError
 from builders.flux.batching import BuiltFile, CertKey, Clock, FileKey, IdFactory
 from builders.flux.blocks import Block
 from builders.flux.pipeline import rendered_blocks

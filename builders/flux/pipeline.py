@@ -41,7 +41,8 @@ from typing import IO, Any, Final
 from builders.cdc.render import render_passage
 from builders.cdc.versions import SchemaVersion
 from builders.errors import BuildError
-from builders.exports.importer import RowError, import_share
+from builders.exports.importer import import_share
+from builders.exports.results import RowError
 from builders.flux.blocks import Block, Keys, PartsRow, shared_keys, to_blocks
 from builders.flux.forking import Helper, fork_call, forking, spawn
 from builders.settings import BuildSettings, Declarant

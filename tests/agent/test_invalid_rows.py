@@ -15,7 +15,7 @@ from agent.lifecycle import PassageStatus
 from agent.paths import AgentPaths
 from agent.rows import Passage
 from agent.store import Store
-from builders.exports.importer import RowError
+from builders.exports.results import RowError
 from portal.fake import FakePortal
 from tests.agent.helpers import factory, inbox, make_config, row, write_export
 

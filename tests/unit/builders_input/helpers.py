@@ -11,8 +11,9 @@ from pydantic import BaseModel
 
 from builders.cdc.models import PassageRecord
 from builders.cdc.versions import SchemaVersion
-from builders.exports.importer import RowResult, import_file
+from builders.exports.importer import import_file
 from builders.exports.normalize import format_resultats
+from builders.exports.results import RowResult
 from builders.exports.template import EXAMPLE
 from builders.settings import BuildSettings, Declarant
 

@@ -10,7 +10,8 @@ from openpyxl import Workbook
 
 from builders.cdc.models import Mention, ModalitePassageExamen
 from builders.errors import BuildError
-from builders.exports.importer import RowError, import_file
+from builders.exports.importer import import_file
+from builders.exports.results import RowError
 from builders.settings import BuildSettings, Declarant
 
 from .helpers import DECLARANT, base_row, error_fields, import_one, import_rows, write_csv
