@@ -32,13 +32,13 @@ from agent.paths import AgentPaths
 from agent.store import Store
 from builders.cdc.idtech import SeenIds
 from builders.errors import BuildError
+from builders.exports.formats import SUFFIXES
 from builders.exports.importer import import_file
 from builders.exports.results import RowResult
 from portal.documents import ensure_private_dir
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = frozenset({".csv", ".xlsx"})
 REPORT_COLUMNS = ("source", "row", "field", "value", "message")
 
 Progress = Callable[[str], None]

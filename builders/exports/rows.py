@@ -169,7 +169,7 @@ class RowMapper:
 
         Args:
             number: the spreadsheet row number.
-            cells: the cells in header order (``readers.Sheet.rows``).
+            cells: the cells in header order (``builders.exports.sheet.Sheet.rows``).
 
         Returns:
             The row's result: a record, or every error found, or skipped.

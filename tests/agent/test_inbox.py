@@ -6,12 +6,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 
 from agent.inbox import import_inbox
 from agent.intake import add_months, holder_summary
 from agent.store import Store
 from builders.cdc.models import DossierFormation, IdentificationTitulaire, Titulaire
-from tests.agent.helpers import inbox, make_config
+from builders.exports.columns import CANONICAL
+from tests.agent.helpers import inbox, make_config, row, write_export
 
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 
@@ -47,7 +49,7 @@ def test_inbox_unusable_file_moved_with_report(tmp_path: Path) -> None:
     config = make_config(tmp_path)
     bad = inbox(config) / "broken.csv"
     bad.write_text("nothing;useful\n1;2\n", encoding="utf-8")
-    (inbox(config) / "notes.txt").write_text("ignored", encoding="utf-8")
+    (inbox(config) / "notes.md").write_text("ignored", encoding="utf-8")
     with Store.open(config.agent.data_dir / "agent.sqlite3") as store:
         [result] = import_inbox(store, config, now=lambda: NOW, progress=lambda _l: None)
         assert result.failure and "no header matches" in result.failure
@@ -55,4 +57,24 @@ def test_inbox_unusable_file_moved_with_report(tmp_path: Path) -> None:
     report = Path(result.error_report or "")
     assert "no header matches" in report.read_text(encoding="utf-8")
     assert not bad.exists() and (inbox(config) / "imported" / "broken.csv").exists()
-    assert (inbox(config) / "notes.txt").exists()
+    assert (inbox(config) / "notes.md").exists()
+
+
+def test_inbox_reads_every_suffix_build_reads(tmp_path: Path) -> None:
+    """A ``.txt`` CSV and an ``.xlsm`` workbook are imported like ``.csv``/``.xlsx``."""
+    config = make_config(tmp_path)
+    write_export(inbox(config) / "export.txt", [row("TXT-1")])
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(list(CANONICAL))
+    sheet.append([row("XLSM-1").get(name, "") for name in CANONICAL])
+    workbook.save(inbox(config) / "export.XLSM")
+    (inbox(config) / "notes.md").write_text("not an export", encoding="utf-8")
+    with Store.open(config.agent.data_dir / "agent.sqlite3") as store:
+        results = import_inbox(store, config, now=lambda: NOW, progress=lambda _l: None)
+    assert sorted((r.file, r.valid, r.failure) for r in results) == [
+        ("export.XLSM", 1, None),
+        ("export.txt", 1, None),
+    ]
+    assert (inbox(config) / "notes.md").exists()

@@ -9,7 +9,9 @@ import pytest
 from openpyxl import Workbook
 
 from builders.errors import BuildError
-from builders.exports.formats import cell_text, detect_encoding, read_rows
+from builders.exports.csvfile import detect_encoding
+from builders.exports.formats import read_rows
+from builders.exports.xlsxfile import cell_text
 
 HEADER = "idTechnique;nomNaissance;prenom1\r\n"
 

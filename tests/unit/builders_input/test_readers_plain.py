@@ -1,4 +1,4 @@
-"""A CSV without double quotes is read line by line (``readers._plain_rows``): the rows, row
+"""A CSV without double quotes is read line by line (``csvfile._plain_rows``): the rows, row
 numbers and errors must be exactly those of the csv module, for every share of the file."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from builders.errors import BuildError
-from builders.exports import formats as readers
-from builders.exports.formats import is_plain, open_sheet
+from builders.exports import csvfile
+from builders.exports.csvfile import is_plain
+from builders.exports.formats import open_sheet
 
 HEADER = "idTechnique;nomNaissance;prenom1\r\n"
 # Line ends of every kind, blanks of every kind (str.strip's Unicode spaces included), and
@@ -23,7 +24,7 @@ TEXTS = st.lists(PIECES, max_size=60).map("".join)
 
 
 def _rows(path, monkeypatch, *, plain, share=None):
-    monkeypatch.setattr(readers, "is_plain", lambda _path: plain)
+    monkeypatch.setattr(csvfile, "is_plain", lambda _path: plain)
     with open_sheet(path, share) as sheet:
         return sheet.header_row, list(sheet.rows)
 
@@ -69,7 +70,7 @@ def test_plain_rows_refuse_a_field_over_the_csv_limit_like_the_csv_module(tmp_pa
     previous = csv.field_size_limit(100)
     try:
         for plain in (True, False):
-            monkeypatch.setattr(readers, "is_plain", lambda _path, plain=plain: plain)
+            monkeypatch.setattr(csvfile, "is_plain", lambda _path, plain=plain: plain)
             with pytest.raises(BuildError) as caught, open_sheet(path) as sheet:
                 list(sheet.rows)
             messages.append(str(caught.value))
