@@ -28,9 +28,9 @@ from agent.paths import AgentPaths
 from agent.store import Store
 from builders.cdc.models import PassageRecord
 from builders.cdc.schemas import get_schema
+from builders.files import ensure_private_dir, file_sha256
 from builders.flux.validate import FluxValidationError
 from builders.flux.writer import write_flux_files
-from portal.documents import ensure_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +56,6 @@ def fingerprint(config: Config) -> str:
     xsd_hash = hashlib.sha256(xsd.read_bytes()).hexdigest() if xsd else "built-in-rules-only"
     text = f"{agent_version()}|{config.build.schema_version}|{xsd_hash}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, streamed."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def remove_orphans(store: Store, folder: Path) -> int:

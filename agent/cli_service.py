@@ -35,7 +35,7 @@ from agent.views import (
     write_rejects_csv,
 )
 from builders.cdc.reports import parse_report
-from portal.documents import ensure_private_dir
+from builders.files import ensure_private_dir
 
 EXIT_LOCKED = 3
 
@@ -202,7 +202,7 @@ def report_import(app: AppContext, file: Path, as_json: bool) -> None:
             )
         dest = ensure_private_dir(paths.documents / batch.name.removesuffix(".xml")) / file.name
         shutil.copyfile(file, dest)
-        from agent.build import file_sha256
+        from builders.files import file_sha256
 
         with store.transaction():
             store.add_document(

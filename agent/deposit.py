@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.build import build_pending, file_sha256, fingerprint
+from agent.build import build_pending, fingerprint
 from agent.collect import (
     collect_reports,
     confirm_upload,
@@ -43,8 +43,8 @@ from agent.paths import AgentPaths
 from agent.rows import Batch
 from agent.store import Store
 from agent.testhooks import crash_point
+from builders.files import ensure_private_dir, file_sha256
 from portal.base import DocumentKind, Portal
-from portal.documents import ensure_private_dir
 from portal.errors import DepositRefused, PortalError
 
 log = logging.getLogger(__name__)

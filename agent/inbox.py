@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from agent.build import file_sha256
 from agent.config import Config
 from agent.intake import Outcome, new_passage, put_invalid, put_record
 from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
@@ -35,7 +34,7 @@ from builders.errors import BuildError
 from builders.exports.formats import SUFFIXES
 from builders.exports.importer import import_file
 from builders.exports.results import RowResult
-from portal.documents import ensure_private_dir
+from builders.files import ensure_private_dir, file_sha256
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Self, TypeVar
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
+from builders.files import ensure_private_dir
 from portal.base import DepositResult, DocumentKind, HistoryEntry, SavedDocument
 from portal.chromium import is_portal_request, launch_options, portal_origin
-from portal.documents import ensure_private_dir
 from portal.errors import LoginFailed, PortalError, PortalPermanentError, PortalUnavailable
 from portal.evidence import EvidenceRecorder, StepTracer
 from portal.navigator import Navigator, SessionExpired

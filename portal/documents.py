@@ -6,22 +6,11 @@ documents the same way.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
+from builders.files import ensure_private_dir, read_chunks, write_private
 from portal.base import DocumentKind, SavedDocument
-
-_CHUNK = 1 << 16
-
-
-def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) if needed and make it owner-only (0700)."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.chmod(0o700)
-    return path
 
 
 def document_name(file_name: str, kind: DocumentKind, suffix: str) -> str:
@@ -72,36 +61,14 @@ def save_document(
     """
     ensure_private_dir(dest_dir)
     target = dest_dir / document_name(file_name, kind, suffix)
-    digest = hashlib.sha256()
-    size = 0
-    fd, tmp_name = tempfile.mkstemp(dir=dest_dir, prefix=".part-")
-    tmp = Path(tmp_name)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            for chunk in chunks:
-                digest.update(chunk)
-                size += len(chunk)
-                handle.write(chunk)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return SavedDocument(
-        kind=kind, file_name=file_name, path=target, sha256=digest.hexdigest(), size=size
-    )
+    sha256, size = write_private(chunks, target)
+    return SavedDocument(kind=kind, file_name=file_name, path=target, sha256=sha256, size=size)
 
 
 def save_file(
     source: Path, *, kind: DocumentKind, file_name: str, dest_dir: Path, suffix: str
 ) -> SavedDocument:
     """Copy ``source`` (e.g. a finished browser download) into ``dest_dir`` with its hash."""
-
-    def read() -> Iterable[bytes]:
-        with source.open("rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                yield chunk
-
-    return save_document(read(), kind=kind, file_name=file_name, dest_dir=dest_dir, suffix=suffix)
+    return save_document(
+        read_chunks(source), kind=kind, file_name=file_name, dest_dir=dest_dir, suffix=suffix
+    )

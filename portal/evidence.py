@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from portal.documents import ensure_private_dir
+from builders.files import ensure_private_dir
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from builders.files import ensure_private_dir
 from portal import pages
-from portal.documents import ensure_private_dir
 from portal.errors import PortalError, ProfileMismatch
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from portal.documents import ensure_private_dir
+from builders.files import ensure_private_dir
 
 log = logging.getLogger(__name__)
 
