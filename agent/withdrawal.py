@@ -265,6 +265,70 @@ def adopt_correction(store: Store, passage: Passage) -> None:
     store.put_passage(new, status=PassageStatus.PENDING)
 
 
+def withdraw_locally(
+    store: Store, id_techniques: Sequence[str], *, emitter: str | None
+) -> list[str]:
+    """Never deposit these passages (pending, invalid or rejected: the CDC does not hold them).
+
+    Raises:
+        WithdrawalError: an unknown id, or a passage the CDC holds or is being sent.
+    """
+    passages = [find_passage(store, i, emitter) for i in id_techniques]
+    for passage in passages:
+        if passage.status in PASSAGE_NEVER_SENT:
+            continue
+        at_cdc = passage.status in (PassageStatus.ACCEPTED, PassageStatus.WITHDRAW_REJECTED)
+        raise WithdrawalError(
+            f"{passage.id_technique}: passage cannot go from {passage.status} to withdrawn: "
+            + (
+                "the CDC holds it; `accrochage withdraw --at-cdc "
+                f"{passage.id_technique}` asks the CDC to delete it (SUPPRESSION)"
+                if at_cdc
+                else "only pending, invalid or rejected passages can be withdrawn"
+            )
+        )
+    return _move_all(
+        store, passages, PassageStatus.WITHDRAWN, "withdrawn", "withdrawn by the operator"
+    )
+
+
+def _move_all(
+    store: Store, passages: Sequence[Passage], to: PassageStatus, kind: str, what: str
+) -> list[str]:
+    """Move every passage to ``to`` in one transaction, one event each; their ids."""
+    with store.transaction():
+        for passage in passages:
+            store.set_passage_status(passage.id, to)
+            store.add_event(kind, f"{passage.id_technique}: {what}", passage_id=passage.id)
+    return [p.id_technique for p in passages]
+
+
+def redeclare(store: Store, id_techniques: Sequence[str], *, emitter: str | None) -> list[str]:
+    """Put withdrawn passages back to pending, to be declared again with their stored record.
+
+    Raises:
+        WithdrawalError: an unknown id, a passage that is not withdrawn, or one without a
+            valid record (an invalid row withdrawn before it was corrected).
+    """
+    passages = [find_passage(store, i, emitter) for i in id_techniques]
+    for passage in passages:
+        if passage.status is not PassageStatus.WITHDRAWN:
+            raise WithdrawalError(
+                f"{passage.id_technique}: passage is {passage.status}, not withdrawn"
+            )
+        if not store.record_json(passage.id):
+            raise WithdrawalError(
+                f"{passage.id_technique}: no valid record to declare (it was an invalid row)"
+            )
+    return _move_all(
+        store,
+        passages,
+        PassageStatus.PENDING,
+        "redeclared",
+        "withdrawn passage back to pending, declared again by the next run",
+    )
+
+
 def apply_suppression_report(store: Store, batch: Batch, report: ProcessingReport) -> BatchStatus:
     """Apply the accusé de traitement of a SUPPRESSION file (inside the caller's transaction)."""
     mine = {p.id_technique: p for p in store.passages(batch_id=batch.id)}
