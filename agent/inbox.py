@@ -270,6 +270,11 @@ def _kept_message(previous: PassageStatus | None) -> str:
         return "same data as the passage the CDC rejected: correct the row, then re-import it"
     if previous is PassageStatus.ACCEPTED:
         return "already accepted by the CDC: not sent again (the row was ignored)"
+    if previous is PassageStatus.WITHDRAWN:
+        return (
+            "this passage is withdrawn: the row was ignored "
+            "(`accrochage redeclare ID` declares it again)"
+        )
     return f"this passage is already {previous}: the row was ignored"
 
 

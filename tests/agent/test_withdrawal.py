@@ -252,3 +252,32 @@ def test_suppression_file_rejected_is_held_then_released(config: Config, fake: F
     again = run(config, fake)
     assert again.released == 1 and len(again.built) == 1
     assert _action(fake, again.built[0]) == "SUPPRESSION"
+
+
+def test_correction_with_schema_112_says_what_to_do(config: Config, fake: FakePortal) -> None:
+    """Accepted, then the config goes back to 1.1.2: a corrected row is held and the report
+    says SUPPRESSION does not exist there and what to do."""
+    _accepted(config, fake, "A1")
+    old = config.model_copy(update={"build": BuildSettings(schema_version="1.1.2")})
+    _correct_row(old, nomNaissance="Martine")
+    summary = run(old, fake)
+    assert summary.imported[0].outcomes == {"correction": 1} and summary.built == []
+    report = Path(summary.imported[0].error_report or "").read_text(encoding="utf-8")
+    assert NO_SUPPRESSION_112.split(":")[0] in report
+    assert statuses(old) == {"A1": "accepted"}
+
+
+def test_withdrawn_passage_row_ignored_with_redeclare_hint(
+    config: Config, fake: FakePortal
+) -> None:
+    """A withdrawn passage's row in a later export is ignored; the report names redeclare."""
+    _accepted(config, fake, "A1")
+    _withdraw(config, "A1")
+    [name] = run(config, fake).built
+    fake.process(name, report_xml(name, ok=["A1"]))
+    run(config, fake)
+    write_export(inbox(config) / "later.csv", [row("A1", prenom1="Anne"), row("Z1")])
+    summary = run(config, fake)
+    report = Path(summary.imported[0].error_report or "").read_text(encoding="utf-8")
+    assert "this passage is withdrawn" in report and "accrochage redeclare ID" in report
+    assert statuses(config)["A1"] == "withdrawn"
