@@ -52,6 +52,19 @@ def _withdraw(config: Config, *ids: str, reason: str | None = None) -> list[str]
         return request_withdrawals(store, ids, emitter=None, reason=reason, settings=config.build)
 
 
+def _suppression_answered(
+    config: Config, fake: FakePortal, ok: list[str] | None = None, ko: dict[str, str] | None = None
+) -> str:
+    """A1 accepted, withdrawn at the CDC, its SUPPRESSION answered; the file's name."""
+    _accepted(config, fake, "A1")
+    _withdraw(config, "A1")
+    [name] = run(config, fake).built
+    state = DepositState.PROCESSED_WITH_ERRORS if ko else DepositState.PROCESSED
+    fake.process(name, report_xml(name, ok=ok or [], ko=ko), state)
+    run(config, fake)
+    return name
+
+
 def _action(fake: FakePortal, name: str) -> str | None:
     root = etree.fromstring(fake.uploaded_content(name))
     return root.findtext("cpf:action", namespaces=CPF)
@@ -101,11 +114,7 @@ def test_withdraw_at_cdc_ko_gives_the_cdc_message_and_a_hint(
     config: Config, fake: FakePortal
 ) -> None:
     """The CDC refuses the SUPPRESSION: withdraw_rejected, listed by rejects, asked again."""
-    _accepted(config, fake, "A1")
-    _withdraw(config, "A1")
-    [name] = run(config, fake).built
-    fake.process(name, report_xml(name, ko={"A1": UNKNOWN}), DepositState.PROCESSED_WITH_ERRORS)
-    run(config, fake)
+    name = _suppression_answered(config, fake, ko={"A1": UNKNOWN})
     assert statuses(config) == {"A1": "withdraw_rejected"}
     with open_store(config) as store:
         [reject] = rejects_view(store)
@@ -271,11 +280,7 @@ def test_withdrawn_passage_row_ignored_with_redeclare_hint(
     config: Config, fake: FakePortal
 ) -> None:
     """A withdrawn passage's row in a later export is ignored; the report names redeclare."""
-    _accepted(config, fake, "A1")
-    _withdraw(config, "A1")
-    [name] = run(config, fake).built
-    fake.process(name, report_xml(name, ok=["A1"]))
-    run(config, fake)
+    _suppression_answered(config, fake, ok=["A1"])
     write_export(inbox(config) / "later.csv", [row("A1", prenom1="Anne"), row("Z1")])
     summary = run(config, fake)
     report = Path(summary.imported[0].error_report or "").read_text(encoding="utf-8")
