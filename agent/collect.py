@@ -38,6 +38,14 @@ FILE_HINT = (
     "re-importing corrected rows also releases them"
 )
 
+#: The same for a SUPPRESSION file refused as a whole: the CDC still holds its passages.
+SUPPRESSION_FILE_HINT = (
+    "the whole SUPPRESSION file was refused, so the CDC still holds these passages. Their "
+    "SUPPRESSION is built again automatically once the cause is fixed: a new XSD imported "
+    "(accrochage schema import) or a new version of accrochage-agent; "
+    "`accrochage withdraw --at-cdc ID` (or `accrochage correct ID`) asks again at once"
+)
+
 Progress = Callable[[str], None]
 
 
@@ -196,10 +204,12 @@ def hold_batch(
     """
     to = PassageStatus.INVALID if status is BatchStatus.INVALID else PassageStatus.REJECTED
     waiting: tuple[PassageStatus, ...] = (PassageStatus.BATCHED, PassageStatus.DEPOSITED)
+    hint = FILE_HINT
     if is_suppression(batch):
         # The CDC still holds these passages: their withdrawal failed, and is asked again
         # once the cause is fixed (release_held) or by the operator.
         to, waiting = PassageStatus.WITHDRAW_REJECTED, (PassageStatus.WITHDRAWING,)
+        hint = SUPPRESSION_FILE_HINT
     with store.transaction():
         held = 0
         for passage in store.passages(batch_id=batch.id):
@@ -209,7 +219,7 @@ def hold_batch(
                     to,
                     message=message,
                     klass=FILE_CLASS,
-                    hint=FILE_HINT,
+                    hint=hint,
                     reasons=[message] if to is PassageStatus.INVALID else None,
                 )
                 held += 1
@@ -218,7 +228,7 @@ def hold_batch(
             return status
         store.add_event(
             "file_rejected" if status is BatchStatus.FILE_REJECTED else "batch_invalid",
-            f"{batch.name}: {message}. {held} passage(s) held: {FILE_HINT}",
+            f"{batch.name}: {message}. {held} passage(s) held: {hint}",
             level="error",
             batch_id=batch.id,
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from agent.collect import SUPPRESSION_FILE_HINT
 from agent.config import AgentSettings, Config
 from agent.lifecycle import BatchStatus
 from agent.views import rejects_view, status_view
@@ -257,6 +258,7 @@ def test_suppression_file_rejected_is_held_then_released(config: Config, fake: F
     with open_store(config) as store:
         [passage] = store.passages_with_id_technique("A1")
         assert passage.cdc_class == "file"
+        assert passage.hint == SUPPRESSION_FILE_HINT
         store._conn.execute("UPDATE batches SET fingerprint = 'older' WHERE name = ?", (name,))
     again = run(config, fake)
     assert again.released == 1 and len(again.built) == 1
