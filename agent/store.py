@@ -519,10 +519,14 @@ class Store:
         return int(row[0]) if row else 0
 
     def was_uploaded_before(self, passage_id: int, batch_id: int) -> bool:
-        """Whether this passage was in another batch that reached the portal."""
+        """Whether this passage was in another CREATION batch that reached the portal since
+        its last SUPPRESSION (what the CDC deleted does not count)."""
         row = self._one(
             "SELECT COUNT(*) FROM passage_batches pb JOIN batches b ON b.id = pb.batch_id "
-            "WHERE pb.passage_id = ? AND pb.batch_id != ? AND b.status NOT IN (?, ?, ?)",
+            "WHERE pb.passage_id = ? AND pb.batch_id != ? AND b.status NOT IN (?, ?, ?) "
+            "AND b.action = 'CREATION' AND b.id > COALESCE((SELECT MAX(s.id) FROM "
+            "passage_batches ps JOIN batches s ON s.id = ps.batch_id "
+            "WHERE ps.passage_id = pb.passage_id AND s.action = 'SUPPRESSION'), 0)",
             (
                 passage_id,
                 batch_id,

@@ -22,6 +22,7 @@ from agent.withdrawal import (
 from builders.settings import BuildSettings
 from portal.base import DepositState
 from portal.fake import FakePortal
+from portal.messages import duplicate_message
 from tests.agent.helpers import inbox, report_xml, row, write_export, xsd_error_report
 from tests.agent.test_deposit import NOW, open_store, run, statuses
 
@@ -288,3 +289,22 @@ def test_withdrawn_passage_row_ignored_with_redeclare_hint(
     report = Path(summary.imported[0].error_report or "").read_text(encoding="utf-8")
     assert "this passage is withdrawn" in report and "accrochage redeclare ID" in report
     assert statuses(config)["A1"] == "withdrawn"
+
+
+def test_corrected_creation_refused_as_duplicate_is_not_taken_as_accepted(
+    config: Config, fake: FakePortal
+) -> None:
+    """After a SUPPRESSION OK, a "déjà en base" for the corrected CREATION is a rejection:
+    the earlier CREATION the CDC deleted does not make it ours."""
+    _accepted(config, fake, "A1")
+    _correct_row(config, nomNaissance="Martine")
+    run(config, fake)
+    with open_store(config) as store:
+        request_corrections(store, ["A1"], emitter=None, settings=config.build)
+    [suppression] = run(config, fake).built
+    fake.process(suppression, report_xml(suppression, ok=["A1"]))
+    [creation] = run(config, fake).built
+    duplicate = {"A1": duplicate_message("12ABC345", "A1")}
+    fake.process(creation, report_xml(creation, ko=duplicate), DepositState.PROCESSED_WITH_ERRORS)
+    run(config, fake)
+    assert statuses(config) == {"A1": "rejected"}
