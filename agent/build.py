@@ -23,18 +23,22 @@ from pathlib import Path
 
 from agent.collect import hold_batch
 from agent.config import Config
-from agent.lifecycle import BatchStatus
+from agent.lifecycle import BatchAction, BatchStatus
 from agent.paths import AgentPaths
 from agent.store import Store
-from builders.cdc.models import PassageRecord
+from builders.cdc.models import PassageRecord, SuppressionRecord
 from builders.cdc.schemas import get_schema
 from builders.files import ensure_private_dir, file_sha256
-from builders.flux.validate import FluxValidationError
+from builders.flux.batching import BuiltFile
+from builders.flux.suppression import suppression_of, write_suppression_files
+from builders.flux.validate import FileFailure, FluxValidationError
 from builders.flux.writer import write_flux_files
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+#: SUPPRESSION files exist in schema 1.1.5 only.
+SUPPRESSION_SCHEMA = "1.1.5"
 
 
 def agent_version() -> str:
@@ -103,19 +107,13 @@ def build_pending(
     paths = AgentPaths.from_config(config)
     out_dir = ensure_private_dir(paths.batches)
     remove_orphans(store, out_dir)
-    ids: dict[str, deque[int]] = {}
-    per_file: dict[str, list[int]] = {}
+    files = _Files()
 
     def records() -> Iterator[PassageRecord]:
         for passage_id, id_technique, record_json in store.iter_pending():
-            ids.setdefault(id_technique, deque()).append(passage_id)
+            files.expect(id_technique, passage_id)
             yield PassageRecord.model_validate_json(record_json)
 
-    def on_passage(file_name: str, id_technique: str) -> None:
-        # Records come out in the order they went in, so the first unassigned id is it.
-        per_file.setdefault(file_name, []).append(ids[id_technique].popleft())
-
-    failures = []
     try:
         built = write_flux_files(
             records(),
@@ -123,13 +121,97 @@ def build_pending(
             settings=config.build,
             schema_version=config.build.schema_version,
             now=now,
-            on_passage=on_passage,
+            on_passage=files.on_passage,
             xsd=imported_xsd(config),
         )
     except FluxValidationError as exc:
-        built, failures = exc.built, exc.failures
+        files.failed(exc)
+        built = exc.built
+    files.built = built
+    return _record_files(
+        store, files, config.build.schema_version, fingerprint_value, progress, BatchAction.CREATION
+    )
+
+
+def build_suppressions(
+    store: Store,
+    config: Config,
+    *,
+    now: Callable[[], dt.datetime],
+    fingerprint_value: str,
+    progress: Progress,
+) -> tuple[list[str], list[str]]:
+    """Build the SUPPRESSION files of passages to withdraw at the CDC, and record them.
+
+    Always schema 1.1.5 (SUPPRESSION does not exist in 1.1.2), validated against the imported
+    1.1.5 XSD when there is one. Files are named ``<file_prefix>-suppression-...`` so that
+    they never take the name of a CREATION file built in the same second, and are easy to
+    recognise in the portal's history.
+
+    Returns:
+        (names of deposit-ready batches, names of batches that failed validation).
+    """
+    paths = AgentPaths.from_config(config)
+    out_dir = ensure_private_dir(paths.batches)
+    files = _Files()
+
+    def records() -> Iterator[SuppressionRecord]:
+        for passage_id, id_technique, record_json in store.iter_withdrawing():
+            files.expect(id_technique, passage_id)
+            yield suppression_of(PassageRecord.model_validate_json(record_json))
+
+    settings = config.build.model_copy(
+        update={"file_prefix": f"{config.build.file_prefix}-suppression"}
+    )
+    try:
+        built = write_suppression_files(
+            records(),
+            out_dir,
+            settings=settings,
+            now=now,
+            on_passage=files.on_passage,
+            xsd=get_schema(config.agent.data_dir, SUPPRESSION_SCHEMA),
+        )
+    except FluxValidationError as exc:
+        files.failed(exc)
+        built = exc.built
+    files.built = built
+    return _record_files(
+        store, files, SUPPRESSION_SCHEMA, fingerprint_value, progress, BatchAction.SUPPRESSION
+    )
+
+
+class _Files:
+    """Which passage went into which file, as the writer reports it."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, deque[int]] = {}
+        self.per_file: dict[str, list[int]] = {}
+        self.built: list[BuiltFile] = []
+        self.failures: list[FileFailure] = []
+
+    def expect(self, id_technique: str, passage_id: int) -> None:
+        self.ids.setdefault(id_technique, deque()).append(passage_id)
+
+    def on_passage(self, file_name: str, id_technique: str) -> None:
+        # Records come out in the order they went in, so the first unassigned id is it.
+        self.per_file.setdefault(file_name, []).append(self.ids[id_technique].popleft())
+
+    def failed(self, exc: FluxValidationError) -> None:
+        self.failures = list(exc.failures)
+
+
+def _record_files(
+    store: Store,
+    files: _Files,
+    schema_version: str,
+    fingerprint_value: str,
+    progress: Progress,
+    action: BatchAction,
+) -> tuple[list[str], list[str]]:
+    what = "SUPPRESSION of " if action is BatchAction.SUPPRESSION else ""
     ready: list[str] = []
-    for file in built:
+    for file in files.built:
         store.add_batch(
             name=file.name,
             path=str(file.path),
@@ -138,23 +220,27 @@ def build_pending(
             schema_version=file.schema_version,
             id_flux=file.id_flux,
             fingerprint=fingerprint_value,
-            passage_ids=per_file.get(file.name, []),
+            passage_ids=files.per_file.get(file.name, []),
+            action=action,
         )
-        store.add_event("built", f"{file.name}: {file.passages} passage(s), {file.size} bytes")
-        progress(f"built {file.name} ({file.passages} passages)")
+        store.add_event(
+            "built", f"{file.name}: {what}{file.passages} passage(s), {file.size} bytes"
+        )
+        progress(f"built {file.name} ({what}{file.passages} passages)")
         ready.append(file.name)
     invalid: list[str] = []
-    for failure in failures:
+    for failure in files.failures:
         aside = _unique_aside(store, failure.moved_to)
         batch_id = store.add_batch(
             name=aside.name,  # "<name>.invalid[.N]": the deposit name stays free for a rebuild
             path=str(aside),
             sha256=file_sha256(aside),
             size=aside.stat().st_size,
-            schema_version=config.build.schema_version,
+            schema_version=schema_version,
             id_flux="",
             fingerprint=fingerprint_value,
-            passage_ids=per_file.get(failure.name, []),
+            passage_ids=files.per_file.get(failure.name, []),
+            action=action,
         )
         first = failure.errors[0] if failure.errors else None
         hold_batch(

@@ -18,6 +18,7 @@ from agent.config import ConfigError
 from agent.context import AppContext
 from agent.lifecycle import TransitionError
 from agent.store import StoreError
+from agent.withdrawal import WithdrawalError
 from builders.errors import BuildError
 from portal.errors import PortalError
 
@@ -28,6 +29,7 @@ _DOMAIN_ERRORS: tuple[type[Exception], ...] = (
     PortalError,
     StoreError,
     TransitionError,
+    WithdrawalError,
 )
 
 
@@ -65,9 +67,9 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from agent import cli_build, cli_portal, cli_report, cli_sandbox, cli_service
+    from agent import cli_build, cli_portal, cli_report, cli_sandbox, cli_service, cli_withdraw
 
-    for module in (cli_build, cli_report, cli_portal, cli_sandbox, cli_service):
+    for module in (cli_build, cli_report, cli_portal, cli_sandbox, cli_service, cli_withdraw):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -20,7 +20,6 @@ from agent.cli_report import report_group
 from agent.collect import apply_report
 from agent.context import AppContext, pass_app
 from agent.deposit import RunOptions, run_deposit
-from agent.lifecycle import PassageStatus, TransitionError
 from agent.lock import SCHEDULER, WORK, AlreadyRunning, instance_lock
 from agent.paths import AgentPaths
 from agent.portals import default_portal_factory
@@ -232,45 +231,6 @@ def report_import(app: AppContext, file: Path, as_json: bool) -> None:
         )
 
 
-@click.command(name="withdraw")
-@click.argument("id_techniques", nargs=-1, required=True)
-@click.option("--emitter", default=None, help="Emitter BCR, when several emitters share an id.")
-@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-@pass_app
-def withdraw(
-    app: AppContext, id_techniques: tuple[str, ...], emitter: str | None, as_json: bool
-) -> None:
-    """Never deposit these passages (pending, invalid or rejected ones only)."""
-    done: list[str] = []
-    with _open_store(app) as store:
-        for id_technique in id_techniques:
-            found = [
-                p
-                for p in store.passages_with_id_technique(id_technique)
-                if emitter is None or p.emitter == emitter
-            ]
-            if len(found) != 1:
-                what = "no passage" if not found else "several passages (use --emitter)"
-                raise click.ClickException(f"{id_technique}: {what}")
-            try:
-                with store.transaction():
-                    store.set_passage_status(found[0].id, PassageStatus.WITHDRAWN)
-                    store.add_event(
-                        "withdrawn",
-                        f"{id_technique}: withdrawn by the operator",
-                        passage_id=found[0].id,
-                    )
-            except TransitionError as exc:
-                raise click.ClickException(
-                    f"{exc}: only pending, invalid or rejected passages can be withdrawn"
-                ) from exc
-            done.append(id_technique)
-    if as_json:
-        _dump({"withdrawn": done})
-    else:
-        click.echo(f"withdrawn: {', '.join(done)}")
-
-
 report_group.add_command(report_import)
 
-COMMANDS: list[click.Command] = [run, deposit_group, status, rejects, log_command, withdraw]
+COMMANDS: list[click.Command] = [run, deposit_group, status, rejects, log_command]

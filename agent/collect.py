@@ -17,10 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.lifecycle import BatchStatus, PassageStatus, batch_outcome
+from agent.lifecycle import BatchStatus, PassageStatus
 from agent.rows import Batch
 from agent.store import Store
 from agent.testhooks import crash_point
+from agent.withdrawal import apply_suppression_report, close_processed, is_suppression
 from builders.cdc.messages import KoClass
 from builders.cdc.reports import ProcessingReport, parse_report
 from portal.base import DepositState, DocumentKind, Portal
@@ -35,6 +36,14 @@ FILE_HINT = (
     "go back to pending automatically once the cause is fixed: a new XSD imported "
     "(accrochage schema import) or a new version of accrochage-agent (new build rules); "
     "re-importing corrected rows also releases them"
+)
+
+#: The same for a SUPPRESSION file refused as a whole: the CDC still holds its passages.
+SUPPRESSION_FILE_HINT = (
+    "the whole SUPPRESSION file was refused, so the CDC still holds these passages. Their "
+    "SUPPRESSION is built again automatically once the cause is fixed: a new XSD imported "
+    "(accrochage schema import) or a new version of accrochage-agent; "
+    "`accrochage withdraw --at-cdc ID` (or `accrochage correct ID`) asks again at once"
 )
 
 Progress = Callable[[str], None]
@@ -52,6 +61,7 @@ class CollectSummary:
     waiting: list[str] = field(default_factory=list)
     accepted: int = 0
     rejected: int = 0
+    requeued: int = 0  # corrected passages pending again after their SUPPRESSION's OK
 
 
 def _mark_uploaded(store: Store, batch: Batch, message: str) -> None:
@@ -121,6 +131,8 @@ def apply_report(store: Store, batch: Batch, report: ProcessingReport) -> BatchS
             _mark_uploaded(store, batch, "confirmed by its accusé de traitement")
         if report.file_rejected:
             return _apply_file_rejected(store, batch, report)
+        if is_suppression(batch):
+            return apply_suppression_report(store, batch, report)
         mine = {p.id_technique: p for p in store.passages(batch_id=batch.id)}
         accepted = rejected = 0
         for outcome in report.passages:
@@ -169,16 +181,9 @@ def apply_report(store: Store, batch: Batch, report: ProcessingReport) -> BatchS
                 level="warning",
                 batch_id=batch.id,
             )
-        status = batch_outcome(rejected, file_rejected=False)
-        store.set_batch_status(batch.id, status, accepted=accepted, rejected=rejected)
-        store.add_event(
-            "processed",
-            f"{batch.name}: {accepted} accepted, {rejected} rejected "
-            f"(idTraitement {report.id_traitement or '?'})",
-            level="warning" if rejected else "info",
-            batch_id=batch.id,
+        return close_processed(
+            store, batch, report, accepted, rejected, f"{accepted} accepted, {rejected} rejected"
         )
-    return status
 
 
 def _apply_file_rejected(store: Store, batch: Batch, report: ProcessingReport) -> BatchStatus:
@@ -198,16 +203,23 @@ def hold_batch(
     validation) with class ``file`` and :data:`FILE_HINT`; :func:`release_held` frees them.
     """
     to = PassageStatus.INVALID if status is BatchStatus.INVALID else PassageStatus.REJECTED
+    waiting: tuple[PassageStatus, ...] = (PassageStatus.BATCHED, PassageStatus.DEPOSITED)
+    hint = FILE_HINT
+    if is_suppression(batch):
+        # The CDC still holds these passages: their withdrawal failed, and is asked again
+        # once the cause is fixed (release_held) or by the operator.
+        to, waiting = PassageStatus.WITHDRAW_REJECTED, (PassageStatus.WITHDRAWING,)
+        hint = SUPPRESSION_FILE_HINT
     with store.transaction():
         held = 0
         for passage in store.passages(batch_id=batch.id):
-            if passage.status in (PassageStatus.BATCHED, PassageStatus.DEPOSITED):
+            if passage.status in waiting:
                 store.set_passage_status(
                     passage.id,
                     to,
                     message=message,
                     klass=FILE_CLASS,
-                    hint=FILE_HINT,
+                    hint=hint,
                     reasons=[message] if to is PassageStatus.INVALID else None,
                 )
                 held += 1
@@ -216,7 +228,7 @@ def hold_batch(
             return status
         store.add_event(
             "file_rejected" if status is BatchStatus.FILE_REJECTED else "batch_invalid",
-            f"{batch.name}: {message}. {held} passage(s) held: {FILE_HINT}",
+            f"{batch.name}: {message}. {held} passage(s) held: {hint}",
             level="error",
             batch_id=batch.id,
         )
@@ -234,11 +246,7 @@ def retire_batch(store: Store, batch: Batch, message: str) -> int:
     """
     with store.transaction():
         hold_batch(store, batch, BatchStatus.INVALID, message, announce=False)
-        count = 0
-        for passage in store.passages(batch_id=batch.id, status=PassageStatus.INVALID):
-            if passage.cdc_class == FILE_CLASS:
-                store.set_passage_status(passage.id, PassageStatus.PENDING, reasons=[])
-                count += 1
+        count = _release(store, batch)
         store.mark_released(batch.id)
         store.add_event(
             "retired",
@@ -246,6 +254,21 @@ def retire_batch(store: Store, batch: Batch, message: str) -> int:
             level="warning",
             batch_id=batch.id,
         )
+    return count
+
+
+def _release(store: Store, batch: Batch) -> int:
+    """Passages ``batch`` holds for a file-level failure go back to be built again."""
+    count = 0
+    for passage in store.passages(batch_id=batch.id):
+        if passage.cdc_class != FILE_CLASS:
+            continue
+        if passage.status in (PassageStatus.REJECTED, PassageStatus.INVALID):
+            store.set_passage_status(passage.id, PassageStatus.PENDING, reasons=[])
+            count += 1
+        elif passage.status is PassageStatus.WITHDRAW_REJECTED:
+            store.request_withdrawal(passage.id)  # its SUPPRESSION is built again
+            count += 1
     return count
 
 
@@ -263,15 +286,7 @@ def release_held(store: Store, fingerprint: str, progress: Progress) -> int:
         if batch.released_at is not None or batch.fingerprint == fingerprint:
             continue
         with store.transaction():
-            count = 0
-            for passage in store.passages(batch_id=batch.id):
-                held = passage.cdc_class == FILE_CLASS and passage.status in (
-                    PassageStatus.REJECTED,
-                    PassageStatus.INVALID,
-                )
-                if held:
-                    store.set_passage_status(passage.id, PassageStatus.PENDING, reasons=[])
-                    count += 1
+            count = _release(store, batch)
             store.mark_released(batch.id)
             store.add_event(
                 "released",
@@ -325,6 +340,9 @@ def collect_reports(
         report = parse_report(saved)
         status = apply_report(store, store.batch(batch.id), report)
         done = store.batch(batch.id)
+        if is_suppression(done):
+            # Corrections whose SUPPRESSION is OK: their CREATION can be built now.
+            summary.requeued += len(store.passages(batch_id=done.id, status=PassageStatus.PENDING))
         summary.processed.append(batch.name)
         summary.accepted += done.accepted
         summary.rejected += done.rejected

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.build import build_pending, fingerprint
+from agent.build import build_pending, build_suppressions, fingerprint
 from agent.collect import (
     collect_reports,
     confirm_upload,
@@ -134,7 +134,7 @@ def run_deposit(
     paths = AgentPaths.from_config(config)
     ensure_private_dir(paths.data_dir)
     summary = RunSummary()
-    control = _Control(progress, should_stop, sleep, monotonic)
+    control = _Control(progress, should_stop, sleep, monotonic, now)
     with Store.open(paths.db, now=now) as store:
         store.add_event("run_started", "collect" if options.collect_only else "deposit run")
         if not options.collect_only:
@@ -171,9 +171,7 @@ def _prepare(
     summary.imported = import_inbox(store, config, now=now, progress=progress)
     crash_point("after_import")
     try:
-        summary.built, summary.invalid = build_pending(
-            store, config, now=now, fingerprint_value=current, progress=progress
-        )
+        _build(store, config, summary, now=now, fingerprint_value=current, progress=progress)
     except ValueError as exc:
         # A record that cannot be written in the target schema version: nothing was built.
         message = f"build failed, nothing built: {exc}"
@@ -181,6 +179,28 @@ def _prepare(
         summary.errors.append(message)
         progress(message)
     crash_point("after_build")
+
+
+def _build(
+    store: Store,
+    config: Config,
+    summary: RunSummary,
+    *,
+    now: Callable[[], dt.datetime],
+    fingerprint_value: str,
+    progress: Progress,
+) -> None:
+    """SUPPRESSION files first (withdrawals and corrections), then the pending passages.
+
+    Raises:
+        ValueError: a record cannot be written in the target schema version.
+    """
+    for build in (build_suppressions, build_pending):
+        built, invalid = build(
+            store, config, now=now, fingerprint_value=fingerprint_value, progress=progress
+        )
+        summary.built += built
+        summary.invalid += invalid
 
 
 def _portal_needed(store: Store, *, collect_only: bool) -> bool:
@@ -197,6 +217,7 @@ class _Control:
     should_stop: Callable[[], bool]
     sleep: Callable[[float], None]
     monotonic: Callable[[], float]
+    now: Callable[[], dt.datetime] = _utcnow
 
 
 def _with_portal(
@@ -222,6 +243,10 @@ def _with_portal(
     while True:
         collected = collect_reports(store, portal, paths.documents, progress)
         summary.processed.extend(collected.processed)
+        if collected.requeued and not options.collect_only and not should_stop():
+            # Corrections whose SUPPRESSION report is OK: declare the corrected records now.
+            _redeclare(store, portal, config, summary, control)
+            continue
         if not options.wait or not collected.waiting or should_stop():
             return
         if control.monotonic() >= deadline:
@@ -230,6 +255,23 @@ def _with_portal(
             return
         progress(f"waiting for the CDC's reports: {', '.join(collected.waiting)}")
         control.sleep(options.poll_interval_s)
+
+
+def _redeclare(
+    store: Store, portal: Portal, config: Config, summary: RunSummary, control: _Control
+) -> None:
+    """Build and deposit what became pending during this run (corrected records)."""
+    paths = AgentPaths.from_config(config)
+    current = fingerprint(config)
+    progress = control.progress
+    built, invalid = build_pending(
+        store, config, now=control.now, fingerprint_value=current, progress=progress
+    )
+    summary.built += built
+    summary.invalid += invalid
+    crash_point("after_build")
+    for batch in store.batches(BatchStatus.BUILT):
+        deposit_batch(store, portal, batch, paths, current, summary, progress)
 
 
 def deposit_batch(

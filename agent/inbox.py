@@ -28,7 +28,9 @@ from agent.config import Config
 from agent.intake import Outcome, new_passage, put_invalid, put_record
 from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
 from agent.paths import AgentPaths
+from agent.rows import NewPassage
 from agent.store import Store
+from agent.withdrawal import hold_correction
 from builders.cdc.idtech import SeenIds
 from builders.errors import BuildError
 from builders.exports.formats import SUFFIXES
@@ -197,7 +199,10 @@ def _import_rows(
             continue
         result.valid += 1
         seen.add(row.record.declaration.idClientEmetteur, row.record.passage.idTechnique)
-        outcome, previous = put_record(store, new_passage(row.record, source_id, row.row))
+        new = new_passage(row.record, source_id, row.row)
+        outcome, previous = put_record(store, new)
+        if outcome is Outcome.CORRECTION:
+            outcome = _correction(store, config, new, path.name, row.row, report)
         result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
         if outcome is Outcome.KEPT or (
             outcome is Outcome.UNCHANGED and previous in PASSAGE_REOPENABLE
@@ -209,6 +214,20 @@ def _import_rows(
                 value=row.record.passage.idTechnique,
                 message=_kept_message(previous),
             )
+
+
+def _correction(
+    store: Store, config: Config, new: NewPassage, source: str, row: int, report: _Report
+) -> Outcome:
+    """Hold other data for a passage the CDC holds; the report line says what differs."""
+    passage = store.passage(new.emitter, new.id_technique)
+    message = hold_correction(store, passage, new, settings=config.build) if passage else None
+    if message is None:  # the same data as the correction already held
+        return Outcome.UNCHANGED
+    report.write(
+        source=source, row=row, field="idTechnique", value=new.id_technique, message=message
+    )
+    return Outcome.CORRECTION
 
 
 def _bad_row(
@@ -251,6 +270,11 @@ def _kept_message(previous: PassageStatus | None) -> str:
         return "same data as the passage the CDC rejected: correct the row, then re-import it"
     if previous is PassageStatus.ACCEPTED:
         return "already accepted by the CDC: not sent again (the row was ignored)"
+    if previous is PassageStatus.WITHDRAWN:
+        return (
+            "this passage is withdrawn: the row was ignored "
+            "(`accrochage redeclare ID` declares it again)"
+        )
     return f"this passage is already {previous}: the row was ignored"
 
 

@@ -31,6 +31,7 @@ class Outcome(StrEnum):
     REOPENED = "reopened"  # an invalid/rejected passage is pending again
     UNCHANGED = "unchanged"
     KEPT = "kept"  # batched, deposited, accepted or withdrawn: never touched
+    CORRECTION = "correction"  # other data for a passage the CDC holds (agent.withdrawal)
     INVALID = "invalid"  # a bad row: a new invalid passage
     INVALIDATED = "invalidated"  # a bad row: a pending/invalid/rejected passage is invalid now
     REPEATED = "repeated"  # a bad row whose id an earlier row of the file already used
@@ -65,7 +66,7 @@ def holder_summary(identification: IdentificationTitulaire) -> str:
     return "?"
 
 
-def new_passage(record: PassageRecord, source_id: int, row: int) -> NewPassage:
+def new_passage(record: PassageRecord, source_id: int | None, row: int) -> NewPassage:
     """The store's view of a validated record."""
     record_json = record.model_dump_json()
     delivery = record.passage.dateDebutValidite
@@ -92,6 +93,8 @@ def put_record(store: Store, new: NewPassage) -> tuple[Outcome, PassageStatus | 
     A corrected row puts an invalid or rejected passage back to pending (the same data again
     does not: it would be rejected again). A passage that is batched, deposited, accepted or
     withdrawn is never touched: the CDC keeps accepted data, and re-sending it is a duplicate.
+    Other data for a passage the CDC holds is a ``CORRECTION``: the caller holds it
+    (``agent.withdrawal.hold_correction``).
     """
     old = store.passage(new.emitter, new.id_technique)
     if old is None:
@@ -110,7 +113,17 @@ def put_record(store: Store, new: NewPassage) -> tuple[Outcome, PassageStatus | 
             passage_id=old.id,
         )
         return Outcome.REOPENED, old.status
+    if old.status in _AT_CDC:
+        # The CDC holds other data: a correction (SUPPRESSION, then CREATION), never a
+        # plain re-send, which the CDC would refuse as a duplicate.
+        return Outcome.CORRECTION, old.status
     return Outcome.KEPT, old.status
+
+
+#: Statuses in which the CDC holds the passage's record: other data is a correction.
+_AT_CDC = frozenset(
+    {PassageStatus.ACCEPTED, PassageStatus.WITHDRAWING, PassageStatus.WITHDRAW_REJECTED}
+)
 
 
 #: Statuses a bad row may turn invalid.

@@ -16,6 +16,14 @@ Passage::
     pending | rejected ──► invalid (a re-imported row for it is invalid)
     pending | invalid | rejected ──► withdrawn
 
+Withdrawal at the CDC (a SUPPRESSION flux, schema 1.1.5; see ``agent.withdrawal``)::
+
+    accepted ──► withdrawing ──► withdrawn (SUPPRESSION report OK)
+                  ▲    │  └───► pending (OK, and a held correction becomes the new record)
+                  │    └──────► withdraw_rejected (KO, or its file failed) ──► withdrawn
+                  └──────────────────────┘ (asked again)
+    withdrawn (at the CDC) ──► pending (declared again by a re-import)
+
 "Cause fixed" applies to passages held by a file-level failure (see ``agent.collect``).
 
 Batch::
@@ -42,7 +50,9 @@ class PassageStatus(StrEnum):
     DEPOSITED = "deposited"  # its file was uploaded; waiting for the accusé de traitement
     ACCEPTED = "accepted"  # in PassagesOK (or a duplicate of our own earlier deposit)
     REJECTED = "rejected"  # in PassagesKO, or its whole file was rejected
-    WITHDRAWN = "withdrawn"  # the operator took it out; never deposited
+    WITHDRAWN = "withdrawn"  # taken out: never deposited, or deleted at the CDC (SUPPRESSION)
+    WITHDRAWING = "withdrawing"  # a SUPPRESSION for it is to build, built or deposited
+    WITHDRAW_REJECTED = "withdraw_rejected"  # the CDC refused its SUPPRESSION (or the file)
 
 
 class BatchStatus(StrEnum):
@@ -65,6 +75,11 @@ BATCH_FINAL = frozenset(
     }
 )
 
+#: Passage statuses plain ``withdraw`` accepts: the CDC does not hold them.
+PASSAGE_NEVER_SENT = frozenset(
+    {PassageStatus.PENDING, PassageStatus.INVALID, PassageStatus.REJECTED}
+)
+
 #: Passage statuses a corrected row may bring back to pending.
 PASSAGE_REOPENABLE = frozenset({PassageStatus.INVALID, PassageStatus.REJECTED})
 
@@ -75,10 +90,13 @@ _PASSAGE_MOVES: dict[PassageStatus, frozenset[PassageStatus]] = {
     # batched -> invalid: its file failed validation; -> rejected: the portal refused the file.
     _P.BATCHED: frozenset({_P.DEPOSITED, _P.INVALID, _P.REJECTED}),
     _P.DEPOSITED: frozenset({_P.ACCEPTED, _P.REJECTED}),
-    _P.ACCEPTED: frozenset({_P.ACCEPTED}),
+    _P.ACCEPTED: frozenset({_P.ACCEPTED, _P.WITHDRAWING}),
     # rejected -> invalid: a re-imported row for it is itself invalid.
     _P.REJECTED: frozenset({_P.REJECTED, _P.PENDING, _P.INVALID, _P.WITHDRAWN}),
-    _P.WITHDRAWN: frozenset(),
+    # withdrawn -> pending: only one the CDC deleted, declared again (agent.intake decides).
+    _P.WITHDRAWN: frozenset({_P.PENDING}),
+    _P.WITHDRAWING: frozenset({_P.WITHDRAWING, _P.WITHDRAWN, _P.PENDING, _P.WITHDRAW_REJECTED}),
+    _P.WITHDRAW_REJECTED: frozenset({_P.WITHDRAW_REJECTED, _P.WITHDRAWING, _P.WITHDRAWN}),
 }
 
 _B = BatchStatus
@@ -94,6 +112,13 @@ _BATCH_MOVES: dict[BatchStatus, frozenset[BatchStatus]] = {
     _B.PARTLY_REJECTED: frozenset({_B.PARTLY_REJECTED}),
     _B.FILE_REJECTED: frozenset({_B.FILE_REJECTED}),
 }
+
+
+class BatchAction(StrEnum):
+    """What a batch file asks of the CDC (``cpf:action``)."""
+
+    CREATION = "CREATION"
+    SUPPRESSION = "SUPPRESSION"
 
 
 def passage_can_move(old: PassageStatus, new: PassageStatus) -> bool:

@@ -58,15 +58,22 @@ def render_status(data: dict[str, Any]) -> None:
     click.echo("Batches:")
     for b in data["batches"]:
         c = b["counts"]
-        click.echo(
-            f"  {b['name']}  {b['status']}  {b['passages']} passages "
-            f"(accepted {c.get('accepted', 0)}, rejected {c.get('rejected', 0)}, "
-            f"waiting {c.get('batched', 0) + c.get('deposited', 0)})"
-        )
+        if b.get("action") == "SUPPRESSION":
+            click.echo(
+                f"  {b['name']}  {b['status']}  SUPPRESSION of {b['passages']} passages "
+                f"(withdrawn {b['accepted']}, refused {b['rejected']})"
+            )
+        else:
+            click.echo(
+                f"  {b['name']}  {b['status']}  {b['passages']} passages "
+                f"(accepted {c.get('accepted', 0)}, rejected {c.get('rejected', 0)}, "
+                f"waiting {c.get('batched', 0) + c.get('deposited', 0)})"
+            )
         if b["status"] in ("file_rejected", "invalid") and b["message"]:
             click.echo(f"      {b['message']}")
     if not data["batches"]:
         click.echo("  none yet")
+    _render_withdrawals(data)
     dl = data["deadlines"]
     click.echo(f"Deadlines (3 months after delivery; today {dl['today']}):")
     click.echo(
@@ -77,6 +84,38 @@ def render_status(data: dict[str, Any]) -> None:
     click.echo("Last events:")
     for e in data["events"]:
         click.echo(f"  {e['at']} {e['level']:7} {e['message']}")
+
+
+_WITHDRAWAL_WORDS = {
+    "withdrawing": "SUPPRESSION under way",
+    "withdraw_rejected": "SUPPRESSION refused by the CDC",
+    "withdrawn": "withdrawn at the CDC",
+}
+
+
+def _render_withdrawals(data: dict[str, Any]) -> None:
+    """Withdrawals at the CDC and corrections (``status``)."""
+    held = data.get("corrections_held") or []
+    if held:
+        click.echo(f"Corrections held ({len(held)}): `accrochage correct ID` sends them")
+        for c in held:
+            click.echo(
+                f"  {c['id_technique']}  accepted on {c['accepted_on']}, other data in "
+                + ", ".join(c["fields"])
+            )
+    withdrawals = data.get("withdrawals") or []
+    if withdrawals:
+        click.echo("Withdrawals at the CDC:")
+    for w in withdrawals:
+        what = _WITHDRAWAL_WORDS.get(w["status"], w["status"])
+        if w["correction"]:
+            what += " (correction of " + ", ".join(w["correction"]) + ")"
+        click.echo(
+            f"  {w['id_technique']}  {what}  {w['date']}"
+            + (f"  reason: {w['reason']}" if w["reason"] and w["reason"] != "correction" else "")
+        )
+        if w["message"] and w["status"] == "withdraw_rejected":
+            click.echo(f"      CDC: {w['message']}")
 
 
 def render_batch(data: dict[str, Any]) -> None:
@@ -109,8 +148,10 @@ def render_rejects(data: dict[str, Any]) -> None:
     if not data["rejects"]:
         click.echo("No rejected passage.")
     for p in data["rejects"]:
+        refused = " (withdrawal refused)" if p["status"] == "withdraw_rejected" else ""
         click.echo(
-            f"{p['id_technique']}  {p['holder']}  {p['certification_code']}  [{p['cdc_class']}]"
+            f"{p['id_technique']}  {p['holder']}  {p['certification_code']}  "
+            f"[{p['cdc_class']}]{refused}"
         )
         click.echo(f"    CDC: {p['cdc_message']}")
         click.echo(f"    what to do: {p['hint']}")

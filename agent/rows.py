@@ -45,6 +45,15 @@ class Passage:
     hint: str | None
     record_sha256: str | None
     updated_at: str
+    accepted_at: str | None = None  # when the CDC accepted it (None before this was recorded)
+    withdrawn_at: str | None = None  # when the CDC confirmed its SUPPRESSION
+    correction_fields: tuple[str, ...] = ()  # fields of a held correction that differ
+    withdraw_reason: str | None = None  # the operator's reason for withdrawing it at the CDC
+
+    @property
+    def correction_held(self) -> bool:
+        """Whether a corrected record waits for this passage's SUPPRESSION."""
+        return bool(self.correction_fields)
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,7 @@ class Batch:
     created_at: str
     updated_at: str
     released_at: str | None
+    action: str = "CREATION"  # cpf:action of the file: CREATION or SUPPRESSION
 
 
 @dataclass(frozen=True)

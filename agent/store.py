@@ -21,7 +21,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from agent.lifecycle import BatchStatus, PassageStatus, check_batch, check_passage
+from agent.lifecycle import (
+    BatchAction,
+    BatchStatus,
+    PassageStatus,
+    check_batch,
+    check_passage,
+)
 from agent.rows import Attempt, Batch, Document, Event, NewPassage, Passage, SourceFile
 from agent.store_schema import MIGRATIONS
 
@@ -277,6 +283,10 @@ class Store:
             hint=row["hint"],
             record_sha256=row["record_sha256"],
             updated_at=row["updated_at"],
+            accepted_at=row["accepted_at"],
+            withdrawn_at=row["withdrawn_at"],
+            correction_fields=tuple(json.loads(row["correction_fields"] or "[]")),
+            withdraw_reason=row["withdraw_reason"],
         )
 
     def passage(self, emitter: str, id_technique: str) -> Passage | None:
@@ -345,7 +355,9 @@ class Store:
                 "UPDATE passages SET certificateur=?, contrat=?, certification_type=?, "
                 "certification_code=?, holder=?, delivery_date=?, deadline=?, status=?, "
                 "reasons=?, record_json=?, record_sha256=?, source_file_id=?, source_row=?, "
-                "updated_at=?, cdc_message=NULL, cdc_class=NULL, hint=NULL WHERE id=?",
+                "updated_at=?, cdc_message=NULL, cdc_class=NULL, hint=NULL, accepted_at=NULL, "
+                "correction_json=NULL, correction_sha256=NULL, correction_fields=NULL, "
+                "withdraw_reason=NULL WHERE id=?",
                 (*values, old.id),
             )
             return old.id
@@ -364,19 +376,82 @@ class Store:
         with self.transaction():
             old = self.passage_by_id(passage_id)
             check_passage(old.status, status, who=old.id_technique)
+            stamp = self._stamp()
+            # The dates of the CDC's answers: first acceptance, confirmed SUPPRESSION.
+            accepted_at = stamp if status is PassageStatus.ACCEPTED else None
+            withdrawn_at = (
+                stamp
+                if status is PassageStatus.WITHDRAWN and old.status is PassageStatus.WITHDRAWING
+                else None
+            )
             self._conn.execute(
                 "UPDATE passages SET status=?, cdc_message=?, cdc_class=?, hint=?, "
-                "reasons=COALESCE(?, reasons), updated_at=? WHERE id=?",
+                "reasons=COALESCE(?, reasons), updated_at=?, "
+                "accepted_at=COALESCE(accepted_at, ?), withdrawn_at=COALESCE(?, withdrawn_at) "
+                "WHERE id=?",
                 (
                     status.value,
                     message,
                     klass,
                     hint,
                     json.dumps(list(reasons), ensure_ascii=False) if reasons is not None else None,
+                    stamp,
+                    accepted_at,
+                    withdrawn_at,
+                    passage_id,
+                ),
+            )
+
+    def request_withdrawal(self, passage_id: int, *, reason: str | None = None) -> None:
+        """Move a passage to ``withdrawing`` (checked): its SUPPRESSION is built next.
+
+        The passage leaves its CREATION batch (``batch_id`` cleared) so the build finds it.
+        """
+        with self.transaction():
+            old = self.passage_by_id(passage_id)
+            check_passage(old.status, PassageStatus.WITHDRAWING, who=old.id_technique)
+            self._conn.execute(
+                "UPDATE passages SET status=?, batch_id=NULL, updated_at=?, "
+                "withdraw_reason=COALESCE(?, withdraw_reason) WHERE id=?",
+                (PassageStatus.WITHDRAWING.value, self._stamp(), reason, passage_id),
+            )
+
+    def hold_correction(
+        self, passage_id: int, record_json: str, record_sha256: str, fields: Sequence[str]
+    ) -> None:
+        """Keep a corrected record for a passage the CDC holds, until its SUPPRESSION is OK."""
+        with self.transaction():
+            self._conn.execute(
+                "UPDATE passages SET correction_json=?, correction_sha256=?, "
+                "correction_fields=?, updated_at=? WHERE id=?",
+                (
+                    record_json,
+                    record_sha256,
+                    json.dumps(list(fields), ensure_ascii=False),
                     self._stamp(),
                     passage_id,
                 ),
             )
+
+    def correction(self, passage_id: int) -> tuple[str, str] | None:
+        """(record JSON, SHA-256) of the correction held for a passage, if any."""
+        row = self._one(
+            "SELECT correction_json, correction_sha256 FROM passages WHERE id = ?", (passage_id,)
+        )
+        if row is None or row[0] is None:
+            return None
+        return str(row[0]), str(row[1])
+
+    def iter_withdrawing(self) -> Iterator[tuple[int, str, str]]:
+        """(passage id, idTechnique, record JSON) of passages whose SUPPRESSION is to build."""
+        cur = self._conn.execute(
+            "SELECT id, id_technique, record_json FROM passages "
+            "WHERE status = ? AND batch_id IS NULL "
+            "ORDER BY emitter, certificateur, contrat, certification_type, certification_code, id",
+            (PassageStatus.WITHDRAWING.value,),
+        )
+        for row in cur:
+            yield row[0], row[1], row[2]
 
     def iter_pending(self) -> Iterator[tuple[int, str, str]]:
         """(passage id, idTechnique, record JSON) of pending passages, in build-group order."""
@@ -444,10 +519,14 @@ class Store:
         return int(row[0]) if row else 0
 
     def was_uploaded_before(self, passage_id: int, batch_id: int) -> bool:
-        """Whether this passage was in another batch that reached the portal."""
+        """Whether this passage was in another CREATION batch that reached the portal since
+        its last SUPPRESSION (what the CDC deleted does not count)."""
         row = self._one(
             "SELECT COUNT(*) FROM passage_batches pb JOIN batches b ON b.id = pb.batch_id "
-            "WHERE pb.passage_id = ? AND pb.batch_id != ? AND b.status NOT IN (?, ?, ?)",
+            "WHERE pb.passage_id = ? AND pb.batch_id != ? AND b.status NOT IN (?, ?, ?) "
+            "AND b.action = 'CREATION' AND b.id > COALESCE((SELECT MAX(s.id) FROM "
+            "passage_batches ps JOIN batches s ON s.id = ps.batch_id "
+            "WHERE ps.passage_id = pb.passage_id AND s.action = 'SUPPRESSION'), 0)",
             (
                 passage_id,
                 batch_id,
@@ -471,14 +550,18 @@ class Store:
         id_flux: str,
         fingerprint: str,
         passage_ids: Sequence[int],
+        action: BatchAction = BatchAction.CREATION,
     ) -> int:
-        """Record a built file and move its passages to batched, in one transaction."""
+        """Record a built file and move its passages to batched, in one transaction.
+
+        The passages of a SUPPRESSION file stay ``withdrawing`` and point at it.
+        """
         with self.transaction():
             stamp = self._stamp()
             cur = self._conn.execute(
                 "INSERT INTO batches (name, path, sha256, size, schema_version, id_flux, "
-                "passages, status, fingerprint, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "passages, status, fingerprint, created_at, updated_at, action) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     name,
                     path,
@@ -491,15 +574,21 @@ class Store:
                     fingerprint,
                     stamp,
                     stamp,
+                    action.value,
                 ),
             )
             batch_id = int(cur.lastrowid or 0)
+            to = (
+                PassageStatus.WITHDRAWING
+                if action is BatchAction.SUPPRESSION
+                else PassageStatus.BATCHED
+            )
             for pid in passage_ids:
                 old = self.passage_by_id(pid)
-                check_passage(old.status, PassageStatus.BATCHED, who=old.id_technique)
+                check_passage(old.status, to, who=old.id_technique)
                 self._conn.execute(
                     "UPDATE passages SET status=?, batch_id=?, updated_at=? WHERE id=?",
-                    (PassageStatus.BATCHED.value, batch_id, stamp, pid),
+                    (to.value, batch_id, stamp, pid),
                 )
                 self._conn.execute("INSERT INTO passage_batches VALUES (?, ?)", (pid, batch_id))
         return batch_id

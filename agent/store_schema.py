@@ -132,4 +132,20 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ALTER TABLE source_files ADD COLUMN moved_to TEXT",
         ),
     ),
+    (
+        "withdrawals and corrections at the CDC (SUPPRESSION batches)",
+        (
+            # CREATION or SUPPRESSION (cpf:action of the file).
+            "ALTER TABLE batches ADD COLUMN action TEXT NOT NULL DEFAULT 'CREATION'",
+            # When the CDC accepted the passage, and when its SUPPRESSION was confirmed.
+            "ALTER TABLE passages ADD COLUMN accepted_at TEXT",
+            "ALTER TABLE passages ADD COLUMN withdrawn_at TEXT",
+            # A corrected record for an accepted passage, held until its SUPPRESSION is OK
+            # (personal data, like record_json), and the names of the fields that differ.
+            "ALTER TABLE passages ADD COLUMN correction_json TEXT",
+            "ALTER TABLE passages ADD COLUMN correction_sha256 TEXT",
+            "ALTER TABLE passages ADD COLUMN correction_fields TEXT",
+            "ALTER TABLE passages ADD COLUMN withdraw_reason TEXT",
+        ),
+    ),
 )

@@ -68,8 +68,46 @@ def status_view(
             "overdue": [passage_json(p) for p in due if p.deadline and p.deadline < today],
             "due": [passage_json(p) for p in due if p.deadline and p.deadline >= today],
         },
+        "withdrawals": withdrawals_view(store),
+        "corrections_held": [
+            {
+                "id_technique": p.id_technique,
+                "accepted_on": (p.accepted_at or p.updated_at)[:10],
+                "fields": list(p.correction_fields),
+            }
+            for p in store.passages(status=PassageStatus.ACCEPTED)
+            if p.correction_held
+        ],
         "events": [asdict(e) for e in store.events(limit=events)],
     }
+
+
+#: Statuses of passages withdrawn, or being withdrawn, at the CDC.
+_WITHDRAWAL_STATUSES = (
+    PassageStatus.WITHDRAWING,
+    PassageStatus.WITHDRAW_REJECTED,
+    PassageStatus.WITHDRAWN,
+)
+
+
+def withdrawals_view(store: Store) -> list[dict[str, Any]]:
+    """Withdrawals at the CDC (asked, refused, done) and corrections under way."""
+    out = []
+    for status in _WITHDRAWAL_STATUSES:
+        for p in store.passages(status=status):
+            if status is PassageStatus.WITHDRAWN and p.withdrawn_at is None:
+                continue  # withdrawn here only, never deposited
+            out.append(
+                {
+                    "id_technique": p.id_technique,
+                    "status": str(p.status),
+                    "date": (p.withdrawn_at or p.updated_at)[:10],
+                    "reason": p.withdraw_reason,
+                    "message": p.cdc_message,
+                    "correction": list(p.correction_fields),
+                }
+            )
+    return out
 
 
 def find_batch(store: Store, ref: str) -> Batch:
@@ -98,8 +136,10 @@ def batch_view(store: Store, batch: Batch) -> dict[str, Any]:
 
 
 def rejects_view(store: Store) -> list[dict[str, Any]]:
-    """Rejected passages with the CDC message, class and hint."""
-    return [passage_json(p) for p in store.passages(status=PassageStatus.REJECTED)]
+    """Rejected passages, then refused withdrawals, with the CDC message, class and hint."""
+    found = store.passages(status=PassageStatus.REJECTED)
+    found += store.passages(status=PassageStatus.WITHDRAW_REJECTED)
+    return [passage_json(p) for p in found]
 
 
 def invalid_view(store: Store) -> list[dict[str, Any]]:

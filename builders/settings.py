@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from builders.cdc.versions import SchemaVersion
 
@@ -36,6 +36,13 @@ class BuildSettings(BaseModel):
     max_passages_per_file: int = Field(default=50_000, ge=1, le=200_000)
     max_file_bytes: int = Field(default=190_000_000, ge=10_000, le=PORTAL_MAX_FILE_BYTES)
     file_prefix: str = Field(default="accrochage", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$")
+    corrections: Literal["hold", "auto"] = Field(
+        default="hold",
+        description=(
+            "Other data imported for a passage the CDC accepted: hold it until "
+            "`accrochage correct`, or correct at once (SUPPRESSION, then the new CREATION)."
+        ),
+    )
     columns: dict[str, str] = Field(
         default_factory=dict,
         description='Header renames, e.g. "Nom de naissance" = "nomNaissance".',
@@ -45,3 +52,13 @@ class BuildSettings(BaseModel):
     @classmethod
     def _strip_headers(cls, value: dict[str, str]) -> dict[str, str]:
         return {k.strip(): v.strip() for k, v in value.items()}
+
+    @model_validator(mode="after")
+    def _corrections_need_suppression(self) -> BuildSettings:
+        if self.corrections == "auto" and self.schema_version == "1.1.2":
+            msg = (
+                'corrections = "auto" needs schema_version "1.1.5": SUPPRESSION, which a '
+                "correction sends first, does not exist in schema 1.1.2"
+            )
+            raise ValueError(msg)
+        return self

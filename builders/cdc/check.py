@@ -51,7 +51,7 @@ class Finding:
         return asdict(self)
 
 
-def _rule_findings(passages: list[FluxPassage] | Any) -> list[Finding]:
+def _rule_findings(passages: list[FluxPassage] | Any, *, suppression: bool) -> list[Finding]:
     findings: list[Finding] = []
     reported_scopes: set[tuple[str, str, str]] = set()
     seen: dict[str, int] = {}
@@ -63,7 +63,15 @@ def _rule_findings(passages: list[FluxPassage] | Any) -> list[Finding]:
                     continue
                 reported_scopes.add(key)
             findings.append(
-                Finding(problem.line, 0, "rules", problem.field, problem.message, problem.value)
+                Finding(
+                    problem.line,
+                    0,
+                    "rules",
+                    problem.field,
+                    problem.message,
+                    problem.value,
+                    problem.severity,
+                )
             )
         findings += _warnings(passage)
         if passage.id_technique is not None:
@@ -77,6 +85,8 @@ def _rule_findings(passages: list[FluxPassage] | Any) -> list[Finding]:
                         "idTechnique",
                         f"idTechnique already used at line {first} (unique per emitter)",
                         passage.id_technique,
+                        # The XSD accepts it; deleting twice only gets a KO for the second.
+                        "warning" if suppression else "error",
                     )
                 )
     return findings
@@ -121,7 +131,7 @@ def check_flux(path: Path, *, xsd: Path | None) -> list[Finding]:
             message = "a DOCTYPE declaration is not allowed in a CDC flux (entities are not read)"
             return [Finding(1, 0, "syntax", "", message)]
         header, passages = iter_flux(path)
-        rules = _rule_findings(passages)
+        rules = _rule_findings(passages, suppression=header.is_suppression)
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (exc.lineno or 0, 0)
         return [Finding(line, column, "syntax", "", f"not well-formed XML: {exc.msg}")]

@@ -29,7 +29,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from builders.cdc.markup import NAMESPACE, XSI_NAMESPACE
-from builders.cdc.models import PassageRecord, SuppressionRecord
+from builders.cdc.models import PassageRecord, SuppressionExtras, SuppressionRecord
 from builders.cdc.xmlsafety import SAFE_PARSING
 
 _NIL = f"{{{XSI_NAMESPACE}}}nil"
@@ -37,6 +37,8 @@ _PASSAGE = f"{{{NAMESPACE}}}passageCertification"
 _CERTIFICATION = f"{{{NAMESPACE}}}certification"
 _FLUX = f"{{{NAMESPACE}}}flux"
 _SCOPES = ("declaration", "certification")
+#: What a SUPPRESSION passage needs; anything else it carries is checked as SuppressionExtras.
+SUPPRESSION_KEYS = ("idTechnique", "identificationTitulaire")
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ class Problem:
     value: str
     line: int
     scope: str = "passage"
+    #: "warning" for a business rule in a SUPPRESSION: the CDC's XSD accepts the file and a
+    #: deletion only needs to name the passage, so such findings do not block it.
+    severity: str = "error"
 
 
 @dataclass(frozen=True)
@@ -145,8 +150,12 @@ def passage_data(element: etree._Element) -> tuple[dict[str, Any], dict[str, int
 
 
 def _problems(
-    error: ValidationError, lines: dict[str, int], default_line: int, header_line: int
+    error: ValidationError,
+    lines: dict[str, int],
+    default_line: int,
+    header: FluxHeader,
 ) -> tuple[Problem, ...]:
+    header_line = header.line
     found = []
     for item in error.errors():
         names = [part for part in item["loc"] if isinstance(part, str)]
@@ -157,7 +166,9 @@ def _problems(
         value = item.get("input")
         shown = "" if isinstance(value, dict | list) or value is None else str(value)
         line = header_line if scope == "declaration" else lines.get(name, default_line)
-        found.append(Problem(name, item["msg"], shown, line, scope))
+        lenient = header.is_suppression and item["type"] == "cdc_rule"
+        severity = "warning" if lenient else "error"
+        found.append(Problem(name, item["msg"], shown, line, scope, severity))
     return tuple(found)
 
 
@@ -217,14 +228,23 @@ def _record(
     }
     certification = {k: v for k, v in cert.items() if v is not None}
     if header.is_suppression:
-        rest = {k: v for k, v in data.items() if k not in ("idTechnique",)}
-        return {
-            "declaration": declaration,
-            "certification": certification,
-            "idTechnique": data.get("idTechnique"),
-            **rest,
-        }
+        named = {k: data[k] for k in SUPPRESSION_KEYS if k in data}
+        return {"declaration": declaration, "certification": certification, **named}
     return {"declaration": declaration, "certification": certification, "passage": data}
+
+
+def _extra_problems(
+    data: dict[str, Any], lines: dict[str, int], line: int, header: FluxHeader
+) -> tuple[Problem, ...]:
+    """XSD facets of the CREATION fields a SUPPRESSION passage may also carry."""
+    extras = {k: v for k, v in data.items() if k not in SUPPRESSION_KEYS}
+    if not extras:
+        return ()
+    try:
+        SuppressionExtras.model_validate(extras)
+    except ValidationError as exc:
+        return _problems(exc, lines, line, header)
+    return ()
 
 
 def _passages(
@@ -256,7 +276,9 @@ def _passages(
         try:
             record = model.model_validate(_record(header, cert, data))
         except ValidationError as exc:
-            problems = _problems(exc, lines, line, header.line)
+            problems = _problems(exc, lines, line, header)
+        if header.is_suppression:
+            problems += _extra_problems(data, lines, line, header)
         element.clear()
         parent = element.getparent()
         while parent is not None and element.getprevious() is not None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from pydantic import (
     BaseModel,
@@ -27,6 +27,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -454,6 +455,32 @@ class SuppressionRecord(_Model):
         _xml_text(self, info)
         return self
 
+
+def _optional_copy(name: str, model: type[BaseModel], keep_out: frozenset[str]) -> type[_Model]:
+    """``model``'s fields minus ``keep_out``, each optional and with its XSD facets only.
+
+    Field validators (the project's business rules) are not copied; nested models keep theirs.
+    """
+    fields: dict[str, Any] = {}
+    for field_name, info in model.model_fields.items():
+        if field_name in keep_out:
+            continue
+        annotation: Any = info.annotation
+        if info.metadata:
+            annotation = Annotated[(annotation, *info.metadata)]
+        fields[field_name] = (annotation | None, None)
+    made: type[_Model] = create_model(name, __base__=_Model, **fields)
+    return made
+
+
+#: What a SUPPRESSION passage may carry besides idTechnique and the holder: the XSD 1.1.5 lets
+#: it hold every CREATION field (all optional there). The CDC ignores them for a deletion, so
+#: only their XSD facets are checked (``builders.cdc.fluxread``).
+SuppressionExtras = _optional_copy(
+    "SuppressionExtras",
+    PassageCertification,
+    frozenset({"idTechnique", "identificationTitulaire"}),
+)
 
 _MODEL_CLASSES: frozenset[type] = frozenset(
     {

@@ -8,10 +8,25 @@ from pathlib import Path
 
 import pytest
 
+from agent.config import Config
 from agent.rows import NewPassage
 from agent.store import DB_NAME, Store
+from portal.fake import FakePortal
+from tests.agent.helpers import make_config
 
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    """A config in tmp_path (the built-in defaults otherwise)."""
+    return make_config(tmp_path)
+
+
+@pytest.fixture
+def fake() -> FakePortal:
+    """A fresh in-memory portal."""
+    return FakePortal(clock=lambda: NOW)
 
 
 @pytest.fixture

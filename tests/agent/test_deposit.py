@@ -6,8 +6,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from agent.config import Config
 from agent.deposit import RunOptions, RunSummary, run_deposit
 from agent.lifecycle import BatchStatus
@@ -20,7 +18,6 @@ from portal.fake import FakePortal
 from tests.agent.helpers import (
     factory,
     inbox,
-    make_config,
     report_xml,
     row,
     write_export,
@@ -52,18 +49,6 @@ def statuses(config: Config) -> dict[str, str]:
     """idTechnique -> passage status."""
     with open_store(config) as store:
         return {p.id_technique: str(p.status) for p in store.passages()}
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Config:
-    """A config in tmp_path."""
-    return make_config(tmp_path)
-
-
-@pytest.fixture
-def fake() -> FakePortal:
-    """A fresh in-memory portal."""
-    return FakePortal(clock=lambda: NOW)
 
 
 def test_deposit_full_loop(config: Config, fake: FakePortal) -> None:
@@ -235,17 +220,17 @@ def test_deposit_duplicate_counts_as_accepted_only_if_ours(
     assert statuses(config) == {"A1": "accepted", "B2": "rejected"}
 
 
-def test_deposit_reimport_never_touches_accepted(config: Config, fake: FakePortal) -> None:
-    """A row for an accepted passage is ignored and reported in the error report."""
+def test_deposit_reimport_never_resends_accepted(config: Config, fake: FakePortal) -> None:
+    """Other data for an accepted passage is held as a correction (reported), never sent."""
     write_export(inbox(config) / "a.csv", [row("A1")])
     name = run(config, fake).built[0]
     fake.process(name, report_xml(name, ok=["A1"]))
     run(config, fake)
     write_export(inbox(config) / "b.csv", [row("A1", prenom1="Autre")])
     summary = run(config, fake)
-    assert summary.built == [] and summary.imported[0].outcomes == {"kept": 1}
+    assert summary.built == [] and summary.imported[0].outcomes == {"correction": 1}
     report = Path(summary.imported[0].error_report or "").read_text(encoding="utf-8")
-    assert "already accepted" in report
+    assert "with other data: prenom1 'Élodie' -> 'Autre'" in report
     assert statuses(config) == {"A1": "accepted"}
 
 

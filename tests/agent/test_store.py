@@ -54,7 +54,7 @@ def test_store_migration_2_upgrades_an_existing_store(
         source = store.add_source("f" * 64, "old.csv")
     monkeypatch.undo()
     with Store.open(path) as store:
-        assert [number for number, _ in store.migrations()] == [1, 2]
+        assert [number for number, _ in store.migrations()] == list(range(1, len(MIGRATIONS) + 1))
         found = store.source(source)
         assert found is not None
         assert (found.name, found.unidentified, found.moved_to) == ("old.csv", 0, None)
@@ -63,6 +63,36 @@ def test_store_migration_2_upgrades_an_existing_store(
         )
         again = store.source(source)
         assert again is not None and (again.unidentified, again.moved_to) == (1, "/m")
+
+
+def test_store_migration_withdrawals_upgrades_an_existing_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches and passages made before SUPPRESSION support are CREATION ones, no correction."""
+    path = tmp_path / DB_NAME
+    before = next(i for i, (name, _) in enumerate(MIGRATIONS) if name.startswith("withdrawals"))
+    monkeypatch.setattr("agent.store.MIGRATIONS", MIGRATIONS[:before])
+    with Store.open(path, now=lambda: NOW) as store:
+        pid = store.put_passage(new_passage("OLD1"), status=PassageStatus.PENDING)
+    monkeypatch.undo()
+    with Store.open(path, now=lambda: NOW) as store:
+        batch_id = store.add_batch(
+            name="b.xml",
+            path="b.xml",
+            sha256="0" * 64,
+            size=1,
+            schema_version="1.1.5",
+            id_flux="x",
+            fingerprint="f",
+            passage_ids=[pid],
+        )
+        assert store.batch(batch_id).action == "CREATION"
+        passage = store.passage_by_id(pid)
+        assert (passage.accepted_at, passage.withdrawn_at, passage.correction_held) == (
+            None,
+            None,
+            False,
+        )
 
 
 def test_store_open_refuses_garbage(tmp_path: Path) -> None:
