@@ -7,6 +7,8 @@ between processes) and three cron jobs from ``[schedule]``:
 - ``collect``: collect receipts and reports (every two hours by default);
 - ``deadline-check``: hourly; when a pending passage is within ``deadline_days`` of its
   three-month deadline, it runs the deposit at once instead of waiting for the night;
+- ``notify``: every ``[notify] interval_minutes`` (and at start): the service's heartbeat
+  (read by ``status --check``), pending notifications and the daily deadline digest;
 - ``startup-collect``: once at start, so uploads left in doubt by a crash are settled from the
   portal history (and ready reports collected) before the next scheduled deposit.
 
@@ -36,14 +38,19 @@ from apscheduler.events import (  # type: ignore[import-untyped]
 )
 from apscheduler.schedulers.blocking import BlockingScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
 from agent.config import Config
 from agent.deposit import PortalFactory, RunOptions, run_deposit
 from agent.lock import WORK, AlreadyRunning, instance_lock
+from agent.notify import send_pending
 from agent.paths import AgentPaths
 from agent.store import Store
 
 log = logging.getLogger(__name__)
+
+#: agent_state key: when the service last showed it was alive (UTC ISO time).
+HEARTBEAT = "service_heartbeat"
 
 
 def _utcnow() -> dt.datetime:
@@ -76,6 +83,12 @@ class Jobs:
     def deposit(self) -> None:
         """Import, build, deposit and collect once."""
         self._locked_run(RunOptions(), "deposit")
+
+    def notify(self) -> None:
+        """Between runs: note that the service is alive, send pending notifications."""
+        with Store.open(AgentPaths.from_config(self.config).db, now=self.now) as store:
+            store.set_state(HEARTBEAT, self.now().isoformat(timespec="seconds"))
+        send_pending(self.config, now=self.now)
 
     def collect(self) -> None:
         """Collect receipts and reports only."""
@@ -132,6 +145,16 @@ def build_scheduler(jobs: Jobs) -> BlockingScheduler:
     ):
         trigger = CronTrigger.from_crontab(cron, timezone=tz)
         scheduler.add_job(func, trigger, id=job_id, name=job_id, **common)
+    # Between runs: heartbeat (for `status --check`), pending notifications, daily digest.
+    minutes = jobs.config.notify.interval_minutes
+    scheduler.add_job(
+        jobs.notify,
+        IntervalTrigger(minutes=minutes, timezone=tz),
+        id="notify",
+        name="notify",
+        next_run_time=dt.datetime.now(tz),
+        **common,
+    )
     # On start, settle uploads left in doubt and collect what is ready, once, right away.
     scheduler.add_job(jobs.collect, "date", id="startup-collect", name="startup-collect", **common)
     scheduler.add_listener(jobs.listener, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
