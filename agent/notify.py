@@ -54,6 +54,8 @@ class AppriseSender:
         """Send with Apprise; never raises."""
         import apprise
 
+        # Apprise logs each send at INFO; the agent logs failures itself.
+        logging.getLogger("apprise").setLevel(logging.WARNING)
         app = apprise.Apprise()
         if not app.add(url):
             return "not a valid Apprise URL (or its plugin is unavailable)"

@@ -18,7 +18,7 @@ from agent.paths import AgentPaths
 from agent.store import Store
 from portal.base import DepositState
 from portal.credentials import CredentialsError
-from portal.errors import LoginFailed, PortalUnavailable
+from portal.errors import DepositRefused, LoginFailed, PortalUnavailable
 from portal.fake import FakePortal
 from portal.messages import HOLDER_NOT_FOUND
 from tests.agent.conftest import new_passage
@@ -274,3 +274,17 @@ def test_notify_deadline_days_follow_schedule(tmp_path: Path) -> None:
         assert ensure_digest(store, config, NOW)
         [event] = [e for e in store.events() if e.kind == "deadline_digest"]
     assert event.message == "deadline digest: 0 overdue, 1 due within 30 days"
+
+
+def test_notify_file_refused_whole(tmp_path: Path, receiver: Receiver) -> None:
+    """A file the portal refuses: one critical file_rejected message naming it and why."""
+    config = make(tmp_path, receiver.json_url)
+    fake = FakePortal(clock=lambda: NOW)
+    write_export(inbox(config) / "a.csv", [row("A1", dateDebutValidite=RECENT)])
+    fake.fail_next(DepositRefused("fichier illisible"), method="deposit")
+    summary = run(config, fake)
+    [name] = summary.refused
+    assert receiver.kinds() == ["file_rejected"]
+    [message] = receiver.messages()
+    assert message["title"] == f"Fichier refusé en entier : {name}"
+    assert "fichier illisible" in message["message"] and message["type"] == "failure"
