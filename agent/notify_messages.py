@@ -14,14 +14,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.health import login_refused, run_errors
 from agent.lifecycle import PassageStatus
 from agent.notify_settings import Level, NotifyKind
 from agent.notify_texts import Language, class_hint, class_label, text
 from agent.rows import Event, Passage
 from agent.store import Store, StoreError
 
-#: Events whose failure is the portal refusing the login (issue 12 adds ``login_paused``).
-_LOGIN_ERRORS = ("LoginFailed", "CredentialsError")
 _EVIDENCE = re.compile(r"\(evidence: ([^,)]+)")
 LIST_LIMIT = 20
 
@@ -91,16 +90,9 @@ def _build(store: Store, event: Event, ctx: Context) -> _Built | None:
 
 
 def _run_failed(store: Store, event: Event, lang: Language) -> _Built:
-    start = store.last_event("run_started", before_id=event.id)
-    first = start.id if start else event.id
-    errors = [
-        e
-        for e in store.events_between(first, event.id - 1)
-        if e.level == "error" and e.kind != "run_finished"
-    ]
-    login = any(any(word in e.message for word in _LOGIN_ERRORS) for e in errors)
+    errors = run_errors(store, event)
     reasons = [e.message for e in errors] or [event.message]
-    if login:
+    if login_refused(errors):
         body = text(lang, "login_refused.body", at=event.at)
         return (
             NotifyKind.LOGIN_REFUSED,

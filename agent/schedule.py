@@ -42,15 +42,13 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 
 from agent.config import Config
 from agent.deposit import PortalFactory, RunOptions, run_deposit
+from agent.health import HEARTBEAT
 from agent.lock import WORK, AlreadyRunning, instance_lock
 from agent.notify import send_pending
 from agent.paths import AgentPaths
 from agent.store import Store
 
 log = logging.getLogger(__name__)
-
-#: agent_state key: when the service last showed it was alive (UTC ISO time).
-HEARTBEAT = "service_heartbeat"
 
 
 def _utcnow() -> dt.datetime:
