@@ -164,6 +164,11 @@ def run_service(config: Config, *, portal_factory: PortalFactory) -> None:
     stop = threading.Event()
     jobs = Jobs(config, portal_factory, stop)
     scheduler = build_scheduler(jobs)
+    page = None
+    if config.agent.status_port is not None:
+        from agent.status_server import StatusServer
+
+        page = StatusServer(config, config.agent.status_port)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the current step", signal.Signals(signum).name)
@@ -177,5 +182,9 @@ def run_service(config: Config, *, portal_factory: PortalFactory) -> None:
     jobs.event("service_started", "accrochage run: scheduler started")
     for job in scheduler.get_jobs():
         log.info("job %s: %s", job.id, job.trigger)
-    scheduler.start()
+    try:
+        scheduler.start()
+    finally:
+        if page is not None:
+            page.close()
     jobs.event("service_stopped", "accrochage run: scheduler stopped")

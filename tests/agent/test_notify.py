@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from agent.config import AgentSettings, Config, ScheduleSettings
-from agent.deposit import RunOptions, RunSummary, run_deposit
+from agent.deposit import RunSummary
 from agent.lifecycle import PassageStatus
 from agent.notify import AppriseSender, ensure_digest, send_pending, try_destinations
 from agent.notify_settings import NotifySettings
@@ -22,7 +22,7 @@ from portal.errors import DepositRefused, LoginFailed, PortalUnavailable
 from portal.fake import FakePortal
 from portal.messages import HOLDER_NOT_FOUND
 from tests.agent.conftest import new_passage
-from tests.agent.helpers import factory, inbox, report_xml, row, write_export
+from tests.agent.helpers import inbox, quiet_run, report_xml, row, write_export
 from tests.notify_receiver import Receiver, running_receiver
 
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)  # 11:00 in Paris, after the digest time
@@ -47,13 +47,7 @@ def make(tmp_path: Path, *urls: Any, **notify: Any) -> Config:
 
 def run(config: Config, fake: FakePortal, now: dt.datetime = NOW) -> RunSummary:
     """One run with the fake portal (notifications go out at its end, for real)."""
-    return run_deposit(
-        config,
-        portal_factory=factory(fake),  # type: ignore[arg-type]
-        options=RunOptions(),
-        now=lambda: now,
-        progress=lambda _line: None,
-    )
+    return quiet_run(config, fake, now)
 
 
 def rejected_batch(config: Config, fake: FakePortal) -> str:

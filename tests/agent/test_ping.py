@@ -9,26 +9,18 @@ from pathlib import Path
 import pytest
 
 from agent.config import AgentSettings, Config
-from agent.deposit import RunOptions, run_deposit
 from agent.notify_settings import NotifySettings
 from agent.ping import Pinger, ping_target
 from portal.errors import LoginFailed
 from portal.fake import FakePortal
-from tests.agent.helpers import factory, inbox, row, write_export
+from tests.agent.helpers import inbox, quiet_run, row, write_export
 from tests.notify_receiver import running_receiver
 
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 
 
 def _run(config: Config, fake: FakePortal) -> bool:
-    summary = run_deposit(
-        config,
-        portal_factory=factory(fake),  # type: ignore[arg-type]
-        options=RunOptions(),
-        now=lambda: NOW,
-        progress=lambda _line: None,
-    )
-    return summary.ok
+    return quiet_run(config, fake, NOW).ok
 
 
 def _config(tmp_path: Path, ping_url: str) -> Config:
