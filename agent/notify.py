@@ -48,16 +48,21 @@ class Sender(Protocol):
 
 
 class AppriseSender:
-    """The real sender: one ``apprise.Apprise`` per destination, so each has its own result."""
+    """The real sender: the Apprise plugin of each URL, called in this thread.
+
+    The plugin is called directly rather than through ``Apprise.notify``, which hands the
+    work to a thread pool that stays alive afterwards: the builders fork helper processes
+    only while the agent runs a single thread (see :mod:`builders.forking`).
+    """
 
     def send(self, url: str, notification: Notification) -> str | None:
         """Send with Apprise; never raises."""
         import apprise
 
-        # Apprise logs each send at INFO; the agent logs failures itself.
+        # Apprise logs each send at INFO (and URLs at DEBUG); the agent logs failures itself.
         logging.getLogger("apprise").setLevel(logging.WARNING)
-        app = apprise.Apprise()
-        if not app.add(url):
+        plugin = apprise.Apprise.instantiate(url)
+        if plugin is None:
             return "not a valid Apprise URL (or its plugin is unavailable)"
         types = {
             Level.INFO: apprise.NotifyType.INFO,
@@ -65,7 +70,7 @@ class AppriseSender:
             Level.CRITICAL: apprise.NotifyType.FAILURE,
         }
         try:
-            ok = app.notify(
+            ok = plugin.notify(
                 body=notification.body,
                 title=notification.title,
                 notify_type=types[notification.level],

@@ -68,13 +68,14 @@ class Destination(BaseModel):
         if self.name:
             return self.name
         scheme, _, rest = self.url.partition("://")
-        host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+        # Only the host: user names, passwords, paths and queries can all hold secrets.
+        host = re.split(r"[/?#]", rest, maxsplit=1)[0].rsplit("@", 1)[-1]
         return f"{scheme}://{SECRET.sub('***', host)}"
 
     @property
     def key(self) -> str:
-        """The outbox cursor's key: stable while the URL (with placeholders) is unchanged."""
-        return hashlib.sha256(self.url.encode()).hexdigest()[:16]
+        """The outbox cursor's key: stable while the name and URL (placeholders) stay."""
+        return hashlib.sha256(f"{self.name}\n{self.url}".encode()).hexdigest()[:16]
 
     def secret_names(self) -> list[str]:
         """Names of the keyring secrets this URL refers to."""

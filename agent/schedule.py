@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import (  # type: ignore[import-untyped]
@@ -47,6 +47,9 @@ from agent.lock import WORK, AlreadyRunning, instance_lock
 from agent.notify import send_pending
 from agent.paths import AgentPaths
 from agent.store import Store
+
+if TYPE_CHECKING:
+    from agent.status_server import StatusServer
 
 log = logging.getLogger(__name__)
 
@@ -159,16 +162,31 @@ def build_scheduler(jobs: Jobs) -> BlockingScheduler:
     return scheduler
 
 
+def _status_page(jobs: Jobs) -> StatusServer | None:
+    """The status page server when ``[agent] status_port`` is set; the service runs without
+    it (and says why in the event log) when the port cannot be used."""
+    port = jobs.config.agent.status_port
+    if port is None:
+        return None
+    from agent.status_server import StatusServer
+
+    try:
+        return StatusServer(jobs.config, port)
+    except OSError as exc:
+        jobs.event(
+            "status_page_failed",
+            f"status page not served: cannot listen on 127.0.0.1:{port} ({exc})",
+            level="error",
+        )
+        return None
+
+
 def run_service(config: Config, *, portal_factory: PortalFactory) -> None:
     """Run the scheduler in the foreground until SIGTERM/SIGINT (the caller holds the lock)."""
     stop = threading.Event()
     jobs = Jobs(config, portal_factory, stop)
     scheduler = build_scheduler(jobs)
-    page = None
-    if config.agent.status_port is not None:
-        from agent.status_server import StatusServer
-
-        page = StatusServer(config, config.agent.status_port)
+    page = _status_page(jobs)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the current step", signal.Signals(signum).name)

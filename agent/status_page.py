@@ -63,8 +63,8 @@ def page_data(store: Store, config: Config, now: dt.datetime) -> PageData:
     overdue = [p for p in open_passages if p.deadline and p.deadline < today]
     upcoming = [p for p in open_passages if p.deadline and p.deadline >= today]
     per_week = Counter(monday(p.deadline) for p in upcoming if p.deadline)
-    weeks = [(first_week + dt.timedelta(weeks=i), 0) for i in range(WEEKS)]
-    weeks = [(start, per_week.get(start, 0)) for start, _ in weeks]
+    starts = [first_week + dt.timedelta(weeks=i) for i in range(WEEKS)]
+    weeks = [(start, per_week.get(start, 0)) for start in starts]
     horizon = today + dt.timedelta(days=days)
     processed = [
         b

@@ -13,7 +13,7 @@ from agent.config import AgentSettings, Config, ScheduleSettings
 from agent.deposit import RunSummary
 from agent.lifecycle import PassageStatus
 from agent.notify import AppriseSender, ensure_digest, send_pending, try_destinations
-from agent.notify_settings import NotifySettings
+from agent.notify_settings import Destination, NotifySettings
 from agent.paths import AgentPaths
 from agent.store import Store
 from portal.base import DepositState
@@ -282,3 +282,17 @@ def test_notify_file_refused_whole(tmp_path: Path, receiver: Receiver) -> None:
     [message] = receiver.messages()
     assert message["title"] == f"Fichier refusé en entier : {name}"
     assert "fichier illisible" in message["message"] and message["type"] == "failure"
+
+
+def test_notify_destination_label_never_shows_secrets() -> None:
+    """The label printed by `notify test` and the log keeps the scheme and host only."""
+    cases = {
+        "mailtos://user:{secret:smtp}@example.org?to=a@b.org": "mailtos://example.org",
+        "ntfy://ntfy.sh?token=abc": "ntfy://ntfy.sh",
+        "json://hooks.example.org/path/{secret:tok}": "json://hooks.example.org",
+        "msteams://{secret:team}/x/y": "msteams://***",
+    }
+    for url, label in cases.items():
+        assert Destination(url=url).label == label
+    assert Destination(url="json://h", name="ops").label == "ops"
+    assert Destination(url="json://h").key != Destination(url="json://h", name="ops").key

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -14,10 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import load_config
+from agent.config import AgentSettings, Config, load_config
 from agent.health import HEARTBEAT
 from agent.paths import AgentPaths
+from agent.schedule import Jobs, _status_page
 from agent.store import Store
+from portal.fake import FakePortal
+from tests.agent.helpers import factory
 from tests.notify_receiver import running_receiver
 
 pytestmark = pytest.mark.slow
@@ -85,3 +89,18 @@ def test_service_sends_between_runs_and_serves_the_page(tmp_path: Path) -> None:
             output = service.communicate(timeout=60)[0].decode()
         assert service.returncode == 0, output
         assert len(receiver.messages()) == 1  # sent once, not again at the later ticks
+
+
+def test_service_runs_without_page_when_port_taken(tmp_path: Path) -> None:
+    """A status_port already in use: no page, an error event saying why; no crash."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = Config(agent=AgentSettings(data_dir=tmp_path / "data", status_port=port))
+        jobs = Jobs(config, factory(FakePortal()), threading.Event())  # type: ignore[arg-type]
+        assert _status_page(jobs) is None
+    with Store.open(AgentPaths.from_config(config).db) as store:
+        [event] = store.events()
+    assert (event.kind, event.level) == ("status_page_failed", "error")
+    assert f"cannot listen on 127.0.0.1:{port}" in event.message
