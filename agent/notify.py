@@ -131,19 +131,26 @@ def _context(config: Config, now: dt.datetime) -> Context:
     )
 
 
+def _utc_stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
 def ensure_digest(store: Store, config: Config, now: dt.datetime) -> bool:
-    """Append today's ``deadline_digest`` event once the digest time has passed.
+    """Append a ``deadline_digest`` event once per day, at the first flush after digest_time.
+
+    The slot is the latest digest time that has passed (today's, or yesterday's before it),
+    so an agent that only runs at night (``deposit now`` from a timer) still sends one a day.
 
     Returns:
-        True when an event was appended (passages are due or overdue, and none was today).
+        True when an event was appended (passages are due or overdue, none since the slot).
     """
     tz = ZoneInfo(config.agent.timezone)
     local = now.astimezone(tz)
-    if local.time() < config.notify.digest_time:
-        return False
-    midnight = dt.datetime.combine(local.date(), dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+    slot = dt.datetime.combine(local.date(), config.notify.digest_time, tzinfo=tz)
+    if slot > local:
+        slot -= dt.timedelta(days=1)
     last = store.last_event("deadline_digest")
-    if last is not None and last.at >= midnight.isoformat(timespec="seconds"):
+    if last is not None and last.at >= _utc_stamp(slot):
         return False
     horizon = local.date() + dt.timedelta(days=config.schedule.deadline_days)
     due = store.open_passages_due(horizon)
@@ -198,8 +205,7 @@ def _flush_one(
     key, label = destination.key, destination.label
     cursor = store.notify_cursor(key)
     if cursor is None:
-        start = (now - NEW_DESTINATION_WINDOW).astimezone(dt.UTC).isoformat(timespec="seconds")
-        cursor = store.last_event_id(before=start)
+        cursor = store.last_event_id(before=_utc_stamp(now - NEW_DESTINATION_WINDOW))
         store.set_notify_cursor(key, cursor, error=None)
     report.sent.setdefault(label, 0)
     wanted = set(config.notify.kinds)

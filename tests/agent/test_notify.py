@@ -173,7 +173,7 @@ def test_notify_min_level_and_kinds_filter(tmp_path: Path, receiver: Receiver) -
 
 
 def test_notify_digest_once_a_day_after_its_time(tmp_path: Path, receiver: Receiver) -> None:
-    """The deadline digest: one a day, after digest_time, listing overdue and due passages."""
+    """The deadline digest: one per daily slot (digest_time), listing overdue and due passages."""
     config = make(tmp_path, receiver.json_url)
     db = AgentPaths.from_config(config).db
     clock = [NOW]
@@ -183,15 +183,19 @@ def test_notify_digest_once_a_day_after_its_time(tmp_path: Path, receiver: Recei
             store.put_passage(passage, status=PassageStatus.PENDING)
         far = new_passage("FAR", deadline=dt.date(2026, 6, 1))
         store.put_passage(far, status=PassageStatus.PENDING)
-        early = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC)  # 07:00 in Paris
-        assert not ensure_digest(store, config, early)
-        assert ensure_digest(store, config, NOW)
+        clock[0] = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC)  # 07:00 in Paris
+        assert ensure_digest(store, config, clock[0])  # nothing since yesterday's 08:00
+        clock[0] = NOW
+        assert ensure_digest(store, config, NOW)  # today's 08:00 has passed since
         clock[0] = NOW + dt.timedelta(hours=5)
         assert not ensure_digest(store, config, clock[0])
         clock[0] = NOW + dt.timedelta(days=1)
         assert ensure_digest(store, config, clock[0])
+        clock[0] = NOW + dt.timedelta(days=1, hours=2)
+        assert not ensure_digest(store, config, clock[0])
     send_pending(config, now=lambda: NOW + dt.timedelta(days=1))
-    assert receiver.kinds() == ["deadline_digest", "deadline_digest"]
+    # The first digest is older than 24 hours: a new destination does not get it.
+    assert receiver.kinds() == ["deadline_digest"] * 2
     first = receiver.messages()[0]
     assert first["title"] == "Échéances : 1 en retard, 1 à moins de 15 jours"
     assert "2026-03-01  EN RETARD LATE  J.D. 1990  (pending)" in first["message"]
