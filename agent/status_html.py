@@ -6,6 +6,7 @@ be mailed. Every value from the store is escaped.
 
 from __future__ import annotations
 
+import datetime as dt
 from html import escape
 
 from agent.notify_texts import class_hint, class_label
@@ -66,7 +67,7 @@ svg{width:100%;height:auto}blockquote{margin:4px 0;color:#333;font-style:italic}
 def render_page(data: PageData) -> str:
     """The whole page."""
     stamp = data.generated_at.strftime("%d/%m/%Y à %H:%M")
-    last = _fr_time(data.last_success) if data.last_success else "aucune"
+    last = _fr_time(data.last_success, data) if data.last_success else "aucune"
     body = [
         "<header><h1>Déclarations à la Caisse des Dépôts (accrochage certificateur)</h1>",
         f"<p>État au {escape(stamp)} · dernière exécution réussie de l'agent : "
@@ -88,8 +89,10 @@ def render_page(data: PageData) -> str:
     )
 
 
-def _fr_time(stamp: str) -> str:
-    return f"{stamp[8:10]}/{stamp[5:7]}/{stamp[:4]} {stamp[11:16]} UTC"
+def _fr_time(stamp: str, data: PageData) -> str:
+    """A stored UTC time, shown in the agent's timezone (that of the page's own time)."""
+    moment = dt.datetime.fromisoformat(stamp).astimezone(data.generated_at.tzinfo)
+    return moment.strftime("%d/%m/%Y %H:%M")
 
 
 def _fr_date(day: object) -> str:
@@ -170,7 +173,7 @@ def _batches(data: PageData) -> str:
     if not data.batches:
         return "<section><h2>Fichiers déposés</h2><p>Aucun fichier pour l'instant.</p></section>"
     lines = "".join(
-        f"<tr><td>{escape(b.name)}</td><td>{_fr_time(b.created_at)}</td>"
+        f"<tr><td>{escape(b.name)}</td><td>{_fr_time(b.created_at, data)}</td>"
         f"<td>{_tag(b.status)}</td><td class=num>{b.passages}</td>"
         f"<td class=num>{counts.get('accepted', 0)}</td>"
         f"<td class=num>{counts.get('rejected', 0)}</td>"

@@ -157,6 +157,10 @@ def _read_page(page: Page) -> None:
     assert "BAD-1" in invalid and "export-0302.csv, ligne 10" in invalid
     assert "sexe: expected one of: M, F" in invalid
     text = page.locator("body").inner_text()
+    assert (
+        "État au 02/03/2026 à 10:00 · dernière exécution réussie de l'agent : 02/03/2026 05:00"
+        in text
+    )
     assert "Martin" not in text and "Élodie" not in text  # initials and birth year only
     assert page.outside == []  # type: ignore[attr-defined]
 
