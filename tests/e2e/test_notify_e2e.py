@@ -99,3 +99,7 @@ def test_e2e_one_notification_per_kind_even_after_a_kill(
         assert kinds[5:] == ["login_refused"]
         accepted = dict(zip(kinds, receiver.messages(), strict=False))["batch_accepted"]
         assert "2 passage(s) accepté(s)" in accepted["message"]
+    # The destination's secret exists only inside the encrypted keyring.
+    written = [p for p in agent.root.rglob("*") if p.is_file() and p.name != "keyring.cfg"]
+    assert len(written) > 10
+    assert not [p for p in written if b"tok-123" in p.read_bytes()]
