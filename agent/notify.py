@@ -208,7 +208,7 @@ def _flush_one(
         cursor = store.last_event_id(before=_utc_stamp(now - NEW_DESTINATION_WINDOW))
         store.set_notify_cursor(key, cursor, error=None)
     report.sent.setdefault(label, 0)
-    wanted = set(config.notify.kinds)
+    wanted = set(destination.kinds if destination.kinds is not None else config.notify.kinds)
     url: str | None = None
     while events := store.events_after(cursor):
         for event in events:

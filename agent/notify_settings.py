@@ -47,13 +47,17 @@ DEFAULT_KINDS = tuple(kind for kind in NotifyKind if kind is not NotifyKind.BATC
 
 
 class Destination(BaseModel):
-    """One destination: an Apprise URL, its name and the least serious level it receives."""
+    """One destination: an Apprise URL, its name, the least serious level and the kinds it
+    receives."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     url: str = Field(min_length=3, description="Apprise URL; secrets as {secret:NAME}.")
     name: str = Field(default="", description="Shown in `notify test`; default: the scheme.")
     min_level: Level = Level.INFO
+    kinds: tuple[NotifyKind, ...] | None = Field(
+        default=None, description="What this destination gets; default: [notify] kinds."
+    )
 
     @field_validator("url")
     @classmethod
@@ -88,7 +92,7 @@ class NotifySettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     urls: tuple[Destination, ...] = Field(
-        default=(), description="Apprise URLs, or tables {url, name, min_level}."
+        default=(), description="Apprise URLs, or tables {url, name, min_level, kinds}."
     )
     kinds: tuple[NotifyKind, ...] = Field(default=DEFAULT_KINDS, description="What is sent.")
     language: Literal["fr", "en"] = "fr"

@@ -154,22 +154,26 @@ def test_notify_run_failed_names_reason_and_evidence(tmp_path: Path, receiver: R
 
 
 def test_notify_min_level_and_kinds_filter(tmp_path: Path, receiver: Receiver) -> None:
-    """A critical-only destination skips rejects; kinds can switch a notification off."""
-    with running_receiver() as quiet:
+    """A critical-only destination skips rejects; kinds switch notifications off, globally
+    or for one destination."""
+    with running_receiver() as quiet, running_receiver() as rejects_only:
         config = make(
             tmp_path,
             {"url": receiver.json_url, "min_level": "critical"},
             quiet.json_url,
+            {"url": rejects_only.json_url, "name": "scolarité", "kinds": ["passages_rejected"]},
             kinds=["run_failed", "batch_accepted"],
         )
         fake = FakePortal(clock=lambda: NOW)
         rejected_batch(config, fake)
         run(config, fake)
         assert receiver.messages() == [] and quiet.messages() == []
+        assert rejects_only.kinds() == ["passages_rejected"]
         write_export(inbox(config) / "b.csv", [row("D4", dateDebutValidite=RECENT)])
         fake.fail_next(PortalUnavailable("down"))
         run(config, fake)
         assert receiver.kinds() == ["run_failed"] and quiet.kinds() == ["run_failed"]
+        assert rejects_only.kinds() == ["passages_rejected"]
 
 
 def test_notify_digest_once_a_day_after_its_time(tmp_path: Path, receiver: Receiver) -> None:
