@@ -19,7 +19,7 @@ from agent.config import Config
 from agent.paths import AgentPaths
 from agent.status_html import render_page
 from agent.status_page import page_data
-from agent.store import Store
+from agent.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,12 @@ class StatusServer:
                 if self.path.split("?", 1)[0] not in ("/", "/index.html"):
                     self.send_error(404)
                     return
-                body = status_html(config).encode("utf-8")
+                try:
+                    body = status_html(config).encode("utf-8")
+                except StoreError as exc:
+                    log.warning("status page: %s", exc)
+                    self.send_error(503, "the store cannot be read (see the agent log)")
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
