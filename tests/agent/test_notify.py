@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -304,3 +305,39 @@ def test_notify_destination_label_never_shows_secrets() -> None:
         assert Destination(url=url).label == label
     assert Destination(url="json://h", name="ops").label == "ops"
     assert Destination(url="json://h").key != Destination(url="json://h", name="ops").key
+
+
+def test_notify_cli_test_and_send_report_each_destination(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """`notify test`: one line per destination, exit 1 when one fails; `notify send` counts."""
+    from click.testing import CliRunner
+
+    from agent.cli import cli
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]  # closed again below: nothing listens there
+    path = tmp_path / "accrochage.toml"
+    path.write_text(
+        '[agent]\ndata_dir = "data"\n[notify]\n'
+        f'urls = ["{receiver.json_url}", {{ url = "json://127.0.0.1:{dead}/x", name = "down" }}]\n',
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--config", str(path), "notify", "test"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == f"json://127.0.0.1:{receiver.port}: OK"
+    assert lines[1].startswith("down: FAILED: the destination did not accept the message")
+    with Store.open(tmp_path / "data" / "agent.sqlite3") as store:
+        store.add_event("import_failed", "x.csv: unreadable", level="error")
+    sent = runner.invoke(cli, ["--config", str(path), "notify", "send"])
+    assert sent.exit_code == 1
+    assert f"json://127.0.0.1:{receiver.port}: 1 sent" in sent.output
+    assert "down: 0 sent; FAILED:" in sent.output
+    empty = tmp_path / "empty.toml"
+    empty.write_text("", encoding="utf-8")
+    none = runner.invoke(cli, ["--config", str(empty), "notify", "test"])
+    assert none.exit_code == 1
+    assert "no destination: set [notify] urls in the config" in none.output
