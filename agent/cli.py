@@ -67,9 +67,28 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from agent import cli_build, cli_portal, cli_report, cli_sandbox, cli_service, cli_withdraw
+    from agent import (
+        cli_build,
+        cli_notify,
+        cli_page,
+        cli_portal,
+        cli_report,
+        cli_sandbox,
+        cli_service,
+        cli_withdraw,
+    )
 
-    for module in (cli_build, cli_report, cli_portal, cli_sandbox, cli_service, cli_withdraw):
+    modules = (
+        cli_build,
+        cli_report,
+        cli_portal,
+        cli_sandbox,
+        cli_service,
+        cli_withdraw,
+        cli_notify,
+        cli_page,
+    )
+    for module in modules:
         for command in module.COMMANDS:
             cli.add_command(command)
 

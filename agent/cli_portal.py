@@ -30,10 +30,11 @@ def _portal_client(config: Config, *, reuse_session: bool = True) -> PlaywrightP
     )
 
 
-def _read_password() -> str:
+def read_secret(prompt: str = "Portal password") -> str:
+    """A secret from a hidden, confirmed prompt on a terminal, else one line of stdin."""
     if sys.stdin.isatty():
         value: str = click.prompt(
-            "Portal password", hide_input=True, confirmation_prompt=True, show_default=False
+            prompt, hide_input=True, confirmation_prompt=True, show_default=False
         )
         return value
     line = sys.stdin.readline()
@@ -59,7 +60,7 @@ def credentials_set(app: AppContext) -> None:
     if not username:
         raise click.ClickException("set [portal] username in the config first")
     backend = backend_name()
-    set_password(username, _read_password())
+    set_password(username, read_secret())
     click.echo(f"Password stored for {username} (keyring service accrochage-agent, {backend}).")
 
 

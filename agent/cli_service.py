@@ -20,10 +20,17 @@ from agent.cli_report import report_group
 from agent.collect import apply_report
 from agent.context import AppContext, pass_app
 from agent.deposit import RunOptions, run_deposit
+from agent.health import check_result, findings, service_view
 from agent.lock import SCHEDULER, WORK, AlreadyRunning, instance_lock
 from agent.paths import AgentPaths
 from agent.portals import default_portal_factory
-from agent.render import render_batch, render_rejects, render_status, summary_lines
+from agent.render import (
+    render_batch,
+    render_rejects,
+    render_service,
+    render_status,
+    summary_lines,
+)
 from agent.store import Store
 from agent.views import (
     batch_view,
@@ -116,21 +123,49 @@ def deposit_now(app: AppContext, wait: bool, timeout_s: float | None, as_json: b
 @click.command(name="status")
 @click.argument("batch", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Monitoring: one line per finding; exit 0 healthy, 1 warning, 2 critical.",
+)
 @pass_app
-def status(app: AppContext, batch: str | None, as_json: bool) -> None:
-    """Where every batch and passage stands; with BATCH, one batch in detail."""
+def status(app: AppContext, batch: str | None, as_json: bool, check: bool) -> None:
+    """Where every batch and passage stands; with BATCH, one batch in detail.
+
+    With --check, what needs attention (Nagios/Icinga convention): exit code 0 healthy,
+    1 warning, 2 critical, one line per finding (the same findings in --json).
+    """
+    if check:
+        _check(app, as_json)
+        return
     days = app.config.schedule.deadline_days
+    now = dt.datetime.now(dt.UTC)
     with _open_store(app) as store:
         if batch is not None:
             data = batch_view(store, find_batch(store, batch))
         else:
             data = status_view(store, today=dt.date.today(), within_days=days)  # noqa: DTZ011 - the operator's day
+            data["service"] = service_view(store, app.config, now)
     if as_json:
         _dump(data)
     elif batch is not None:
         render_batch(data)
     else:
         render_status(data)
+        render_service(data["service"])
+
+
+def _check(app: AppContext, as_json: bool) -> None:
+    with _open_store(app) as store:
+        result = check_result(findings(store, app.config, dt.datetime.now(dt.UTC)))
+    if as_json:
+        _dump(result)
+    else:
+        for finding in result["findings"]:
+            click.echo(finding["line"])
+        if not result["findings"]:
+            click.echo("OK: nothing needs attention")
+    sys.exit(result["exit_code"])
 
 
 @click.command(name="rejects")

@@ -13,6 +13,7 @@ from pathlib import Path
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from agent.notify_settings import NotifySettings
 from builders.settings import BuildSettings, Declarant
 from portal.settings import PortalSettings
 
@@ -34,6 +35,12 @@ class AgentSettings(BaseModel):
         default=None, description="Folder watched for new CSV/XLSX exports; default data_dir/inbox."
     )
     timezone: str = "Europe/Paris"
+    status_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="accrochage run serves the status page on 127.0.0.1 at this port.",
+    )
 
     @property
     def inbox(self) -> Path:
@@ -90,6 +97,7 @@ class Config(BaseModel):
     declarant: Declarant = Declarant()
     build: BuildSettings = BuildSettings()
     portal: PortalSettings = PortalSettings()
+    notify: NotifySettings = NotifySettings()
 
 
 class ConfigError(Exception):

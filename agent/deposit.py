@@ -39,7 +39,9 @@ from agent.collect import (
 from agent.config import Config
 from agent.inbox import ImportResult, import_inbox
 from agent.lifecycle import BatchStatus
+from agent.notify import keyring_secret, send_pending
 from agent.paths import AgentPaths
+from agent.ping import Pinger
 from agent.rows import Batch
 from agent.store import Store
 from agent.testhooks import crash_point
@@ -131,10 +133,36 @@ def run_deposit(
     Returns:
         The summary; failures are in ``errors``, never raised (except programming errors).
     """
+    pinger = Pinger(config.notify.ping_url, keyring_secret)
+    pinger.start()
+    try:
+        summary = _run(
+            config,
+            portal_factory,
+            options,
+            now,
+            _Control(progress, should_stop, sleep, monotonic, now),
+        )
+    except BaseException:
+        pinger.finish(ok=False, summary="the run stopped on an unexpected error")
+        raise
+    pinger.finish(ok=summary.ok, summary=summary.line())
+    crash_point("before_notify")
+    send_pending(config, now=now)
+    return summary
+
+
+def _run(
+    config: Config,
+    portal_factory: PortalFactory,
+    options: RunOptions,
+    now: Callable[[], dt.datetime],
+    control: _Control,
+) -> RunSummary:
+    progress = control.progress
     paths = AgentPaths.from_config(config)
     ensure_private_dir(paths.data_dir)
     summary = RunSummary()
-    control = _Control(progress, should_stop, sleep, monotonic, now)
     with Store.open(paths.db, now=now) as store:
         store.add_event("run_started", "collect" if options.collect_only else "deposit run")
         if not options.collect_only:

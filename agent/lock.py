@@ -59,3 +59,24 @@ def instance_lock(data_dir: Path, name: str = WORK) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def lock_holder(data_dir: Path, name: str) -> int | None:
+    """The pid of the process holding the ``name`` lock, or None; never takes the lock.
+
+    Reads ``/proc/locks`` (Linux): taking the lock even for an instant to test it could make
+    a service starting at that moment refuse to run.
+    """
+    path = data_dir / f"{name}.lock"
+    try:
+        info = path.stat()
+        lines = Path("/proc/locks").read_text(encoding="ascii").splitlines()
+    except OSError:
+        return None
+    device = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    for line in lines:
+        fields = line.split()
+        # A line reads: id, FLOCK, ADVISORY, WRITE, pid, major:minor:inode, start, end.
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == device:
+            return int(fields[4])
+    return None

@@ -167,3 +167,18 @@ def render_rejects(data: dict[str, Any]) -> None:
         click.echo(f"{p['id_technique']}  {p['certification_code'] or '?'}  ({where})")
         for reason in p["reasons"]:
             click.echo(f"    {reason}")
+
+
+def render_service(data: dict[str, Any]) -> None:
+    """Print the service lines of ``status``: runs, schedule, whether the service runs."""
+    running = f"running (pid {data['pid']})" if data["running"] else "not running"
+    seen = f", last seen {data['last_seen']}" if data["last_seen"] else ""
+    click.echo(f"Service (accrochage run): {running}{seen}")
+    last = data["last_run"]
+    if last:
+        outcome = "ok" if last["ok"] else "FAILED"
+        click.echo(f"Last run: {last['at']} {outcome}: {last['summary']}")
+    click.echo(f"Last successful run: {data['last_successful_run'] or 'never'}")
+    click.echo(
+        "Next scheduled runs: " + ", ".join(f"{job} {at}" for job, at in data["next_runs"].items())
+    )

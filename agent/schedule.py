@@ -7,6 +7,8 @@ between processes) and three cron jobs from ``[schedule]``:
 - ``collect``: collect receipts and reports (every two hours by default);
 - ``deadline-check``: hourly; when a pending passage is within ``deadline_days`` of its
   three-month deadline, it runs the deposit at once instead of waiting for the night;
+- ``notify``: every ``[notify] interval_minutes`` (and at start): the service's heartbeat
+  (read by ``status --check``), pending notifications and the daily deadline digest;
 - ``startup-collect``: once at start, so uploads left in doubt by a crash are settled from the
   portal history (and ready reports collected) before the next scheduled deposit.
 
@@ -26,7 +28,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import (  # type: ignore[import-untyped]
@@ -36,12 +38,18 @@ from apscheduler.events import (  # type: ignore[import-untyped]
 )
 from apscheduler.schedulers.blocking import BlockingScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
 from agent.config import Config
 from agent.deposit import PortalFactory, RunOptions, run_deposit
+from agent.health import HEARTBEAT
 from agent.lock import WORK, AlreadyRunning, instance_lock
+from agent.notify import send_pending
 from agent.paths import AgentPaths
 from agent.store import Store
+
+if TYPE_CHECKING:
+    from agent.status_server import StatusServer
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +84,12 @@ class Jobs:
     def deposit(self) -> None:
         """Import, build, deposit and collect once."""
         self._locked_run(RunOptions(), "deposit")
+
+    def notify(self) -> None:
+        """Between runs: note that the service is alive, send pending notifications."""
+        with Store.open(AgentPaths.from_config(self.config).db, now=self.now) as store:
+            store.set_state(HEARTBEAT, self.now().isoformat(timespec="seconds"))
+        send_pending(self.config, now=self.now)
 
     def collect(self) -> None:
         """Collect receipts and reports only."""
@@ -132,10 +146,39 @@ def build_scheduler(jobs: Jobs) -> BlockingScheduler:
     ):
         trigger = CronTrigger.from_crontab(cron, timezone=tz)
         scheduler.add_job(func, trigger, id=job_id, name=job_id, **common)
+    # Between runs: heartbeat (for `status --check`), pending notifications, daily digest.
+    minutes = jobs.config.notify.interval_minutes
+    scheduler.add_job(
+        jobs.notify,
+        IntervalTrigger(minutes=minutes, timezone=tz),
+        id="notify",
+        name="notify",
+        next_run_time=dt.datetime.now(tz),
+        **common,
+    )
     # On start, settle uploads left in doubt and collect what is ready, once, right away.
     scheduler.add_job(jobs.collect, "date", id="startup-collect", name="startup-collect", **common)
     scheduler.add_listener(jobs.listener, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     return scheduler
+
+
+def _status_page(jobs: Jobs) -> StatusServer | None:
+    """The status page server when ``[agent] status_port`` is set; the service runs without
+    it (and says why in the event log) when the port cannot be used."""
+    port = jobs.config.agent.status_port
+    if port is None:
+        return None
+    from agent.status_server import StatusServer
+
+    try:
+        return StatusServer(jobs.config, port)
+    except OSError as exc:
+        jobs.event(
+            "status_page_failed",
+            f"status page not served: cannot listen on 127.0.0.1:{port} ({exc})",
+            level="error",
+        )
+        return None
 
 
 def run_service(config: Config, *, portal_factory: PortalFactory) -> None:
@@ -143,6 +186,7 @@ def run_service(config: Config, *, portal_factory: PortalFactory) -> None:
     stop = threading.Event()
     jobs = Jobs(config, portal_factory, stop)
     scheduler = build_scheduler(jobs)
+    page = _status_page(jobs)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the current step", signal.Signals(signum).name)
@@ -156,5 +200,9 @@ def run_service(config: Config, *, portal_factory: PortalFactory) -> None:
     jobs.event("service_started", "accrochage run: scheduler started")
     for job in scheduler.get_jobs():
         log.info("job %s: %s", job.id, job.trigger)
-    scheduler.start()
+    try:
+        scheduler.start()
+    finally:
+        if page is not None:
+            page.close()
     jobs.event("service_stopped", "accrochage run: scheduler stopped")

@@ -705,3 +705,93 @@ class Store:
         """Documents saved for a batch, oldest first."""
         rows = self._all("SELECT * FROM documents WHERE batch_id = ? ORDER BY id", (batch_id,))
         return [Document(**dict(r)) for r in rows]
+
+    # -- notification outbox and agent state ---------------------------------------------
+
+    def last_event_id(self, *, before: str | None = None) -> int:
+        """The id of the latest event (0 when none), optionally among those before a time."""
+        if before is None:
+            row = self._one("SELECT COALESCE(MAX(id), 0) FROM events")
+        else:
+            row = self._one("SELECT COALESCE(MAX(id), 0) FROM events WHERE at < ?", (before,))
+        return int(row[0]) if row else 0
+
+    def events_after(self, event_id: int, *, limit: int = 500) -> list[Event]:
+        """Events with an id above ``event_id``, oldest first (the outbox's next items)."""
+        rows = self._all("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (event_id, limit))
+        return [Event(**dict(r)) for r in rows]
+
+    def event_by_id(self, event_id: int) -> Event | None:
+        """One event of the log, if it exists."""
+        row = self._one("SELECT * FROM events WHERE id = ?", (event_id,))
+        return Event(**dict(row)) if row else None
+
+    def last_event(
+        self, *kinds: str, level: str | None = None, before_id: int | None = None
+    ) -> Event | None:
+        """The latest event of one of these kinds (and level, and before an id, when given)."""
+        marks = ", ".join("?" for _ in kinds)
+        clauses, params = "", list[object]()
+        if level is not None:
+            clauses, params = " AND level = ?", [level]
+        if before_id is not None:
+            clauses, params = f"{clauses} AND id < ?", [*params, before_id]
+        row = self._one(
+            f"SELECT * FROM events WHERE kind IN ({marks}){clauses} ORDER BY id DESC LIMIT 1",  # noqa: S608 - placeholders only
+            [*kinds, *params],
+        )
+        return Event(**dict(row)) if row else None
+
+    def events_between(self, first_id: int, last_id: int) -> list[Event]:
+        """Events whose id is in [first_id, last_id], oldest first."""
+        rows = self._all(
+            "SELECT * FROM events WHERE id BETWEEN ? AND ? ORDER BY id", (first_id, last_id)
+        )
+        return [Event(**dict(r)) for r in rows]
+
+    def notify_cursor(self, destination: str) -> int | None:
+        """The last event id given to a destination; None for a destination never seen."""
+        row = self._one(
+            "SELECT last_event_id FROM notify_cursors WHERE destination = ?", (destination,)
+        )
+        return int(row[0]) if row else None
+
+    def set_notify_cursor(self, destination: str, event_id: int, *, error: str | None) -> None:
+        """Move a destination's cursor; ``error`` records why its next event failed."""
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO notify_cursors (destination, last_event_id, failures, last_error, "
+                "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (destination) DO UPDATE SET "
+                "last_event_id = excluded.last_event_id, last_error = excluded.last_error, "
+                "failures = CASE WHEN excluded.last_error IS NULL THEN 0 "
+                "ELSE notify_cursors.failures + 1 END, updated_at = excluded.updated_at",
+                (destination, event_id, 1 if error else 0, error, self._stamp()),
+            )
+
+    def notify_cursors(self) -> list[dict[str, Any]]:
+        """Every destination's cursor, failures in a row and last error."""
+        return [dict(r) for r in self._all("SELECT * FROM notify_cursors ORDER BY destination")]
+
+    def set_state(self, key: str, value: str) -> None:
+        """Set one fact about the agent (e.g. the service heartbeat)."""
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO agent_state (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                (key, value, self._stamp()),
+            )
+
+    def state(self, key: str) -> str | None:
+        """One fact about the agent, if set."""
+        row = self._one("SELECT value FROM agent_state WHERE key = ?", (key,))
+        return str(row[0]) if row else None
+
+    def batch_passages(self, batch_id: int, status: PassageStatus) -> list[Passage]:
+        """Passages that were in a batch (even if it is no longer their current one)."""
+        rows = self._all(
+            "SELECT p.* FROM passages p JOIN passage_batches pb ON pb.passage_id = p.id "
+            "WHERE pb.batch_id = ? AND p.status = ? ORDER BY p.id",
+            (batch_id, status.value),
+        )
+        return [self._passage(r) for r in rows]

@@ -148,4 +148,25 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ALTER TABLE passages ADD COLUMN withdraw_reason TEXT",
         ),
     ),
+    (
+        "notify_cursors: the notification outbox's cursor per destination; agent_state",
+        (
+            # The event log is the outbox: each destination remembers the last event id it
+            # has been given (sent, or filtered out). A destination that is down keeps its
+            # cursor and is retried from there by the next flush.
+            """CREATE TABLE notify_cursors (
+                destination TEXT PRIMARY KEY,
+                last_event_id INTEGER NOT NULL,
+                failures INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT,
+                updated_at TEXT NOT NULL
+            )""",
+            # Small facts about the agent itself (the service's heartbeat), one row per key.
+            """CREATE TABLE agent_state (
+                key TEXT PRIMARY KEY,
+                value TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+        ),
+    ),
 )

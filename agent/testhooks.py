@@ -10,6 +10,7 @@ duplicates a passage. It is never set in production; an unknown value is ignored
 - ``during_upload``: the batch is committed as ``uploading``, the upload not started.
 - ``after_upload``: the portal confirmed the upload, the agent has not recorded it yet.
 - ``during_report``: the accusé de traitement was downloaded but not applied yet.
+- ``before_notify``: the run ended and logged its events, no notification sent yet.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ import os
 
 CRASH_ENV = "ACCROCHAGE_TEST_CRASH_AT"
 CRASH_POINTS = frozenset(
-    {"after_import", "after_build", "during_upload", "after_upload", "during_report"}
+    {
+        "after_import",
+        "after_build",
+        "during_upload",
+        "after_upload",
+        "during_report",
+        "before_notify",
+    }
 )
 EXIT_STATUS = 137
 

@@ -11,7 +11,8 @@ What it does (installs nothing itself: the Makefile's ``install`` target did tha
 4. copies the shipped sample export (``examples/sample-export.csv``: valid rows, invalid rows,
    one candidate not admitted, holders the replica does not identify, a withdrawn
    certification) into the inbox;
-5. runs ``accrochage deposit now --wait``, then ``status`` and ``rejects --csv``;
+5. runs ``accrochage deposit now --wait``, then ``status``, ``rejects --csv`` and
+   ``report html`` (the status page, ``demo-run/etat.html``);
 6. stops the replica and exits 0 when the deposit run succeeded.
 """
 
@@ -139,6 +140,7 @@ def main() -> int:
         code = _run(env, "deposit", "now", "--wait")
         _run(env, "status")
         _run(env, "rejects", "--csv", str(DEMO / "rejects.csv"))
+        _run(env, "report", "html", str(DEMO / "etat.html"))
     finally:
         replica.terminate()
         try:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 from agent.config import AgentSettings, Config
+from agent.deposit import RunOptions, RunSummary, run_deposit
 from builders.cdc.messages import HOLDER_NOT_FOUND
 from builders.exports.columns import CANONICAL
 from builders.exports.template import EXAMPLE
@@ -77,6 +79,19 @@ def factory(fake: FakePortal) -> object:
         return fake
 
     return make
+
+
+def quiet_run(
+    config: Config, fake: FakePortal, at: dt.datetime, *, collect_only: bool = False
+) -> RunSummary:
+    """One run against ``fake`` at the fixed time ``at``, without progress output."""
+    return run_deposit(
+        config,
+        portal_factory=factory(fake),  # type: ignore[arg-type]
+        options=RunOptions(collect_only=collect_only),
+        now=lambda: at,
+        progress=lambda _line: None,
+    )
 
 
 __all__ = ["HOLDER_NOT_FOUND"]

@@ -35,14 +35,14 @@ def _events(config: Config) -> list[str]:
 
 
 def test_schedule_jobs_have_explicit_options(tmp_path: Path) -> None:
-    """Three jobs with explicit id, coalesce, one instance and a grace time in hours."""
+    """The jobs have explicit id, coalesce, one instance and a grace time in hours."""
     config = Config(
         agent=AgentSettings(data_dir=tmp_path),
         schedule=ScheduleSettings(deposit="0 3 * * 1-5", misfire_grace_hours=2),
     )
     scheduler = build_scheduler(_jobs(config, FakePortal()))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert sorted(jobs) == ["collect", "deadline-check", "deposit", "startup-collect"]
+    assert sorted(jobs) == ["collect", "deadline-check", "deposit", "notify", "startup-collect"]
     for job in jobs.values():
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 7200)
     assert "day_of_week='1-5'" in str(jobs["deposit"].trigger)
