@@ -18,6 +18,7 @@ from agent.config import ConfigError
 from agent.context import AppContext
 from agent.lifecycle import TransitionError
 from agent.store import StoreError
+from agent.where import NoAgentData
 from builders.errors import BuildError
 from portal.errors import PortalError
 
@@ -25,6 +26,7 @@ _DOMAIN_ERRORS: tuple[type[Exception], ...] = (
     BuildError,
     CollectError,
     ConfigError,
+    NoAgentData,
     PortalError,
     StoreError,
     TransitionError,

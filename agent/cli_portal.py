@@ -11,6 +11,7 @@ import click
 
 from agent.config import Config
 from agent.context import AppContext, pass_app
+from agent.where import keyring_choice
 
 if TYPE_CHECKING:
     from portal.browser import PlaywrightPortal
@@ -23,7 +24,7 @@ def _portal_client(config: Config, *, reuse_session: bool = True) -> PlaywrightP
     data_dir = config.agent.data_dir
     return PlaywrightPortal(
         config.portal,
-        password_provider=password_provider(config.portal.username),
+        password_provider=password_provider(config.portal.username, keyring_choice(config)),
         work_dir=data_dir / "portal",
         evidence_dir=data_dir / "evidence",
         reuse_session=reuse_session,
@@ -53,30 +54,39 @@ def credentials_set(app: AppContext) -> None:
     Asks for it with a hidden prompt on a terminal; otherwise reads one line from standard
     input (e.g. from a secrets manager: `pass show cdc | accrochage credentials set`).
     """
-    from portal.credentials import backend_name, set_password
+    from portal.credentials import ready_to_store, set_password
 
     username = app.config.portal.username
     if not username:
         raise click.ClickException("set [portal] username in the config first")
-    backend = backend_name()
-    set_password(username, _read_password())
-    click.echo(f"Password stored for {username} (keyring service accrochage-agent, {backend}).")
+    choice = keyring_choice(app.config)
+    created = ready_to_store(choice)  # what is missing is said before the password is typed
+    if created is not None:
+        click.echo(
+            f"Created the keyring key {created} (owner-only): keep it, and keep it off the "
+            f"backups that hold {choice.keyring_file}."
+        )
+    where = set_password(username, _read_password(), choice)
+    click.echo(
+        f"Password stored for {username} in {where}, and read back the way the service reads it."
+    )
 
 
 @credentials.command("check")
 @pass_app
 def credentials_check(app: AppContext) -> None:
     """Log in to the portal with the stored password, then log out; say OK or why not."""
-    from portal.credentials import backend_name, get_password
+    from portal.credentials import get_password
 
     config = app.config
-    get_password(config.portal.username)  # a missing password is reported before Chromium starts
+    choice = keyring_choice(config)
+    get_password(config.portal.username, choice)  # reported before Chromium starts
     with _portal_client(config, reuse_session=False) as portal:
         portal.login()
         portal.logout()
     click.echo(
         f"OK: logged in to {config.portal.base_url} as {config.portal.username} and out again "
-        f"(password from {backend_name()})."
+        f"(password from {choice.describe()})."
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -34,6 +35,7 @@ from agent.views import (
     status_view,
     write_rejects_csv,
 )
+from agent.where import require_store, whereabouts
 from portal.documents import ensure_private_dir
 from portal.reports import parse_report
 
@@ -55,7 +57,8 @@ def _locked(exc: AlreadyRunning) -> click.ClickException:
 
 
 def _open_store(app: AppContext) -> Store:
-    return Store.open(AgentPaths.from_config(app.config).db)
+    """The existing store (a command that only reads or amends never creates one)."""
+    return Store.open(require_store(app.config_path, app.config))
 
 
 @click.command(name="run")
@@ -65,6 +68,9 @@ def run(app: AppContext) -> None:
     from agent.schedule import run_service
 
     config = app.config
+    logging.getLogger(__name__).info(
+        "accrochage run: %s", whereabouts(app.config_path, config).line()
+    )
     try:
         with instance_lock(config.agent.data_dir, SCHEDULER):
             run_service(config, portal_factory=default_portal_factory(config))
@@ -126,11 +132,13 @@ def status(app: AppContext, batch: str | None, as_json: bool) -> None:
             data = batch_view(store, find_batch(store, batch))
         else:
             data = status_view(store, today=dt.date.today(), within_days=days)  # noqa: DTZ011 - the operator's day
+    about = whereabouts(app.config_path, app.config)
     if as_json:
-        _dump(data)
+        _dump(data | {"agent": about.to_json()})
     elif batch is not None:
         render_batch(data)
     else:
+        click.echo(f"Agent: {about.line()}")
         render_status(data)
 
 
