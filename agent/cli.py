@@ -15,7 +15,7 @@ import click
 
 from agent.collect import CollectError
 from agent.config import ConfigError
-from agent.context import AppContext
+from agent.context import AppContext, ConfigProblem
 from agent.lifecycle import TransitionError
 from agent.store import StoreError
 from agent.where import NoAgentData
@@ -43,6 +43,8 @@ class AppGroup(click.Group):
             app = ctx.find_object(AppContext)
             if app is not None and app.verbose:
                 raise
+            if isinstance(exc, ConfigError):
+                raise ConfigProblem(str(exc)) from exc
             raise click.ClickException(str(exc)) from exc
 
 
@@ -67,9 +69,9 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from agent import cli_build, cli_portal, cli_report, cli_sandbox, cli_service
+    from agent import cli_build, cli_config, cli_portal, cli_report, cli_sandbox, cli_service
 
-    for module in (cli_build, cli_report, cli_portal, cli_sandbox, cli_service):
+    for module in (cli_build, cli_report, cli_portal, cli_sandbox, cli_service, cli_config):
         for command in module.COMMANDS:
             cli.add_command(command)
 

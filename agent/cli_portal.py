@@ -12,6 +12,7 @@ import click
 from agent.config import Config
 from agent.context import AppContext, pass_app
 from agent.where import keyring_choice
+from portal.reach import require_reachable
 
 if TYPE_CHECKING:
     from portal.browser import PlaywrightPortal
@@ -81,6 +82,7 @@ def credentials_check(app: AppContext) -> None:
     config = app.config
     choice = keyring_choice(config)
     get_password(config.portal.username, choice)  # reported before Chromium starts
+    require_reachable(config.portal)  # one fast attempt, not minutes of browser retries
     with _portal_client(config, reuse_session=False) as portal:
         portal.login()
         portal.logout()
@@ -110,6 +112,7 @@ def portal_probe(app: AppContext, out_dir: Path | None) -> None:
     from portal.probe import run_probe
 
     config = app.config
+    require_reachable(config.portal)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = out_dir or config.agent.data_dir / "probe" / stamp
     with _portal_client(config, reuse_session=False) as portal:

@@ -19,7 +19,7 @@ import click
 
 from agent.cli_report import report_group
 from agent.collect import apply_report
-from agent.context import AppContext, pass_app
+from agent.context import AppContext, ConfigProblem, pass_app
 from agent.deposit import RunOptions, run_deposit
 from agent.lifecycle import PassageStatus, TransitionError
 from agent.lock import SCHEDULER, WORK, AlreadyRunning, instance_lock
@@ -35,7 +35,8 @@ from agent.views import (
     status_view,
     write_rejects_csv,
 )
-from agent.where import require_store, whereabouts
+from agent.where import keyring_choice, require_store, whereabouts
+from portal.credentials import CredentialsError, get_password
 from portal.documents import ensure_private_dir
 from portal.reports import parse_report
 
@@ -71,6 +72,12 @@ def run(app: AppContext) -> None:
     logging.getLogger(__name__).info(
         "accrochage run: %s", whereabouts(app.config_path, config).line()
     )
+    try:  # a service without its password would fail every job: stop, and say why
+        get_password(config.portal.username, keyring_choice(config))
+    except CredentialsError as exc:
+        raise ConfigProblem(
+            f"{exc.message} (the service stops: a restart cannot fix this)"
+        ) from exc
     try:
         with instance_lock(config.agent.data_dir, SCHEDULER):
             run_service(config, portal_factory=default_portal_factory(config))

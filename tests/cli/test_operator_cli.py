@@ -117,3 +117,58 @@ def test_credentials_set_then_check_reads_the_same_file_backend(tmp_path: Path) 
     ]
     assert "s3cret-pw" not in done.stdout + done.stderr
     assert b"s3cret-pw" not in (tmp_path / "data" / "keyring.cfg").read_bytes()
+
+
+def test_config_show_prints_the_effective_config_as_toml(tmp_path: Path) -> None:
+    """Every key with the value in use, as TOML that loads back to the same config."""
+    import tomllib
+
+    from agent.config import Config, load_config
+
+    config = tmp_path / "accrochage.toml"
+    key = tmp_path / "keyring-key"
+    key.write_text("the-keyring-key-itself\n")
+    config.write_text(
+        '[agent]\ndata_dir = "data"\n[portal]\nusername = "alice"\n'
+        '[credentials]\nbackend = "file"\nkey_file = "keyring-key"\n'
+        '[build.columns]\n"Nom de naissance" = "nomNaissance"\n',
+        encoding="utf-8",
+    )
+    done = _run(tmp_path, "--config", str(config), "config", "show")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"# Effective configuration from {config};")
+    assert f'key_file = "{key}"' in done.stdout
+    assert '"Nom de naissance" = "nomNaissance"' in done.stdout
+    assert "the-keyring-key-itself" not in done.stdout
+    shown = Config.model_validate(tomllib.loads(done.stdout))
+    assert shown.model_dump() == load_config(config).model_dump()
+
+
+@pytest.mark.parametrize(
+    ("content", "code", "expected"),
+    [
+        ('[portal]\nusername = "alice"\n', 0, "OK: {path} is valid.\nnote: [credentials]"),
+        (
+            '[portal]\nbase_url = "http://127.0.0.1:8080/espace-prive"\n',
+            78,
+            "Error: {path}: invalid configuration\n  portal: [portal] base_url "
+            "'http://127.0.0.1:8080/espace-prive' is a page's address, not the portal's: "
+            "write 'http://127.0.0.1:8080'",
+        ),
+        ('[agent]\ndatadir = "x"\n', 78, "Error: {path}: invalid configuration\n  agent.datadir"),
+    ],
+)
+def test_config_validate(tmp_path: Path, content: str, code: int, expected: str) -> None:
+    """validate says OK with notes, or every problem with the file and key; 78 = EX_CONFIG."""
+    config = tmp_path / "accrochage.toml"
+    config.write_text(content, encoding="utf-8")
+    done = _run(tmp_path, "--config", str(config), "config", "validate")
+    assert done.returncode == code
+    assert (done.stdout + done.stderr).startswith(expected.format(path=config))
+
+
+def test_config_validate_without_a_config_file(tmp_path: Path) -> None:
+    """Nothing to validate: say how to name the file."""
+    done = _run(tmp_path, "config", "validate")
+    assert done.returncode == 78
+    assert "no config file to validate: pass --config or set ACCROCHAGE_CONFIG" in done.stderr
