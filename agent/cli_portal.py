@@ -110,6 +110,7 @@ def portal_probe(app: AppContext, out_dir: Path | None) -> None:
     """Log in, walk to the deposit form and the history WITHOUT uploading, and say which
     profile entries match the pages (found / NOT FOUND). Exit 1 when something is missing."""
     from portal.probe import run_probe
+    from portal.probe_hints import ENTRY_KINDS
 
     config = app.config
     require_reachable(config.portal)
@@ -122,6 +123,17 @@ def portal_probe(app: AppContext, out_dir: Path | None) -> None:
         status = {True: "found", False: "NOT FOUND", None: "not checked"}[check.found]
         note = f"  ({check.note})" if check.note else ""
         click.echo(f"  {check.page:<13} {check.entry:<24} {check.value!r:<40} {status}{note}")
+        if check.closest:
+            near = ", ".join(f"{c.text!r} ({c.kind}, {c.ratio:.0%})" for c in check.closest)
+            click.echo(f"      closest on the page: {near}")
+        elif check.found is False and not check.note and check.entry in ENTRY_KINDS:
+            click.echo("      nothing of that kind on the page: see its screenshot")
+    pastes = [check.paste for check in report.checks if check.paste]
+    if pastes:
+        click.echo("Best guesses to paste into the config (check them on the screenshots):")
+        click.echo("[portal.profile]")
+        for line in dict.fromkeys(pastes):
+            click.echo(line)
     click.echo(f"Screenshots: {target}")
     missing = sum(1 for check in report.checks if check.found is False)
     click.echo(f"{len(report.checks) - missing} entries found or skipped, {missing} NOT FOUND.")
