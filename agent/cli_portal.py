@@ -71,6 +71,9 @@ def credentials_set(app: AppContext) -> None:
     click.echo(
         f"Password stored for {username} in {where}, and read back the way the service reads it."
     )
+    problem = choice.desktop_only()  # only possible with backend = "system", chosen on purpose
+    if problem:
+        click.echo(f"note: a service started at boot cannot read it: {problem}")
 
 
 @credentials.command("check")

@@ -28,6 +28,7 @@ from portal.keyrings import (
     class_name,
     effective_key_file,
     keyring_file_path,
+    members,
     unattended_problem,
 )
 
@@ -88,9 +89,20 @@ class KeyringChoice:
             key = effective_key_file(self.settings)
             return f"encrypted file {self.keyring_file} (key {key or 'not set'})"
         try:
-            return f"{class_name(backend())} ([credentials] backend = {self.settings.backend!r})"
+            chosen = members(backend())
         except CredentialsError as exc:
             return f"no usable backend ({exc.message})"
+        names = ", ".join(class_name(member) for member in chosen)
+        return f"{names} (keyring's choice; [credentials] backend = {self.settings.backend!r})"
+
+    def desktop_only(self) -> str | None:
+        """Why a service started at boot could not read this backend, or None."""
+        if self.settings.backend == "file":
+            return None
+        try:
+            return unattended_problem(backend(), strict=True)
+        except CredentialsError as exc:
+            return exc.message
 
     def open(self, *, storing: bool = False) -> KeyringBackend:
         """The backend, ready to use without any prompt.

@@ -81,8 +81,9 @@ class AgentCryptFileKeyring(CryptFileKeyring):  # type: ignore[misc]
         key: The file's key; default from the environment (:func:`key_from_environment`).
     """
 
-    # Only used when selected explicitly, never picked by priority.
-    priority = 0.1
+    # Only used when selected explicitly: priority 0 keeps it out of keyring's own chain of
+    # backends, where, without its key, it would fail a lookup meant for another backend.
+    priority = 0
 
     def __init__(self, path: Path | None = None, key: str | None = None) -> None:
         super().__init__()
