@@ -41,28 +41,36 @@ class Check:
     detail: str
 
 
-class _Failed(Exception):
+class CheckFailed(Exception):
     """A check's failure, with what to do."""
 
 
-class _Warned(Exception):
+class CheckWarned(Exception):
     """A check that passed with a remark."""
 
 
-def _folder(path: Path, what: str) -> str:
+def check_folder(path: Path, what: str) -> str:
+    """A folder the agent writes: writable and owner-only, or creatable.
+
+    Raises:
+        CheckFailed: neither writable nor creatable.
+        CheckWarned: writable, but readable by others.
+    """
     if path.is_dir():
         mode = stat.S_IMODE(path.stat().st_mode)
         try:
             with tempfile.TemporaryFile(dir=path):
                 pass
         except OSError as exc:
-            raise _Failed(f"{path} is not writable ({exc.strerror}): fix {what}") from exc
+            raise CheckFailed(f"{path} is not writable ({exc.strerror}): fix {what}") from exc
         if mode & 0o077:
-            raise _Warned(f"{path} is writable but readable by others ({mode:o}): chmod 700 {path}")
+            raise CheckWarned(
+                f"{path} is writable but readable by others ({mode:o}): chmod 700 {path}"
+            )
         return f"{path} (writable, owner-only)"
     parent = next((p for p in path.parents if p.exists()), None)
     if parent is None or not os.access(parent, os.W_OK | os.X_OK):
-        raise _Failed(f"{path} does not exist and {parent} is not writable: fix {what}")
+        raise CheckFailed(f"{path} does not exist and {parent} is not writable: fix {what}")
     return f"{path} does not exist yet; it will be created ({parent} is writable)"
 
 
@@ -86,7 +94,7 @@ def _chromium(config: Config) -> str:
     try:
         executable = chromium_executable(config.portal) or "Playwright's own Chromium"
     except FileNotFoundError as exc:
-        raise _Failed(f"{exc}: fix [portal] chromium_path") from exc
+        raise CheckFailed(f"{exc}: fix [portal] chromium_path") from exc
     with tempfile.TemporaryDirectory() as downloads:
         version = chromium_launches(config.portal, Path(downloads))
     return f"{executable} starts headless ({version})"
@@ -97,7 +105,7 @@ def _portal(config: Config) -> str:
 
     reach = check_reachable(config.portal)
     if not reach.ok:
-        raise _Failed(f"{reach.detail}: check [portal] base_url and that the portal is up")
+        raise CheckFailed(f"{reach.detail}: check [portal] base_url and that the portal is up")
     return reach.detail
 
 
@@ -105,7 +113,7 @@ def _xsd(config: Config) -> str:
     version = config.build.schema_version
     path = get_schema(config.agent.data_dir, version)
     if path is None:
-        raise _Warned(
+        raise CheckWarned(
             f"no imported XSD for schema {version}: only the built-in rules apply; run "
             "`accrochage schema import <CDC kit .zip>`"
         )
@@ -126,8 +134,8 @@ def run_doctor(
 ) -> list[Check]:
     """Every check, in order (the config itself was loaded by the caller)."""
     steps: list[tuple[str, Callable[[], str]]] = [
-        ("data-dir", lambda: _folder(config.agent.data_dir, "[agent] data_dir")),
-        ("inbox", lambda: _folder(config.agent.inbox, "[agent] inbox_dir")),
+        ("data-dir", lambda: check_folder(config.agent.data_dir, "[agent] data_dir")),
+        ("inbox", lambda: check_folder(config.agent.inbox, "[agent] inbox_dir")),
         ("keyring", lambda: _keyring(config)),
         ("password", lambda: _password(config)),
         ("chromium", lambda: _chromium(config)),
@@ -139,9 +147,9 @@ def run_doctor(
     for name, step in steps:
         try:
             checks.append(Check(name, Level.OK, step()))
-        except _Warned as exc:
+        except CheckWarned as exc:
             checks.append(Check(name, Level.WARN, str(exc)))
-        except _Failed as exc:
+        except CheckFailed as exc:
             checks.append(Check(name, Level.FAIL, str(exc)))
         except PortalError as exc:
             checks.append(Check(name, Level.FAIL, exc.message))
