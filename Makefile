@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test lint demo bench clean
+.PHONY: install test lint demo bench wheel clean
 
 install: $(STAMP)
 	@scripts/ensure-system-deps.sh
@@ -29,5 +29,10 @@ demo: install
 bench: install
 	$(BIN)/python benchmarks/build.py --records 150000 --repeat 3
 
+# dist/accrochage_agent-<version>-py3-none-any.whl, for `pipx install` on a server.
+wheel: install
+	$(BIN)/python -m pip wheel --no-deps --no-build-isolation --quiet -w dist .
+	@ls dist/accrochage_agent-*.whl
+
 clean:
-	rm -rf $(VENV) demo-run bench-out .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) demo-run bench-out dist .mypy_cache .ruff_cache .pytest_cache

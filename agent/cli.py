@@ -15,9 +15,10 @@ import click
 
 from agent.collect import CollectError
 from agent.config import ConfigError
-from agent.context import AppContext
+from agent.context import AppContext, ConfigProblem
 from agent.lifecycle import TransitionError
 from agent.store import StoreError
+from agent.where import NoAgentData
 from agent.withdrawal import WithdrawalError
 from builders.errors import BuildError
 from portal.errors import PortalError
@@ -26,6 +27,7 @@ _DOMAIN_ERRORS: tuple[type[Exception], ...] = (
     BuildError,
     CollectError,
     ConfigError,
+    NoAgentData,
     PortalError,
     StoreError,
     TransitionError,
@@ -43,6 +45,8 @@ class AppGroup(click.Group):
             app = ctx.find_object(AppContext)
             if app is not None and app.verbose:
                 raise
+            if isinstance(exc, ConfigError):
+                raise ConfigProblem(str(exc)) from exc
             raise click.ClickException(str(exc)) from exc
 
 
@@ -69,6 +73,7 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
 def _register() -> None:
     from agent import (
         cli_build,
+        cli_config,
         cli_notify,
         cli_page,
         cli_portal,
@@ -87,6 +92,7 @@ def _register() -> None:
         cli_withdraw,
         cli_notify,
         cli_page,
+        cli_config,
     )
     for module in modules:
         for command in module.COMMANDS:

@@ -68,17 +68,19 @@ def notify_send(app: AppContext) -> None:
 
 @notify_group.command(name="secret")
 @click.argument("name")
-def notify_secret(name: str) -> None:
+@pass_app
+def notify_secret(app: AppContext, name: str) -> None:
     """Store the secret NAME (SMTP password, token) that a URL refers to as {secret:NAME}.
 
     Asks for it with a hidden prompt on a terminal; otherwise reads one line from standard input.
     """
     from agent.notify import SECRET_USER_PREFIX
-    from portal.credentials import backend_name, set_password
+    from agent.where import keyring_choice
+    from portal.credentials import set_password
 
-    backend = backend_name()
-    set_password(SECRET_USER_PREFIX + name, read_secret(f"Secret {name}"))
-    click.echo(f"Secret {name!r} stored (keyring service accrochage-agent, {backend}).")
+    secret = read_secret(f"Secret {name}")
+    where = set_password(SECRET_USER_PREFIX + name, secret, keyring_choice(app.config))
+    click.echo(f"Secret {name!r} stored in {where}, where the service reads it.")
 
 
 COMMANDS: list[click.Command] = [notify_group]

@@ -11,6 +11,8 @@ import click
 
 from agent.config import Config
 from agent.context import AppContext, pass_app
+from agent.where import keyring_choice
+from portal.reach import require_reachable
 
 if TYPE_CHECKING:
     from portal.browser import PlaywrightPortal
@@ -23,7 +25,7 @@ def _portal_client(config: Config, *, reuse_session: bool = True) -> PlaywrightP
     data_dir = config.agent.data_dir
     return PlaywrightPortal(
         config.portal,
-        password_provider=password_provider(config.portal.username),
+        password_provider=password_provider(config.portal.username, keyring_choice(config)),
         work_dir=data_dir / "portal",
         evidence_dir=data_dir / "evidence",
         reuse_session=reuse_session,
@@ -54,30 +56,43 @@ def credentials_set(app: AppContext) -> None:
     Asks for it with a hidden prompt on a terminal; otherwise reads one line from standard
     input (e.g. from a secrets manager: `pass show cdc | accrochage credentials set`).
     """
-    from portal.credentials import backend_name, set_password
+    from portal.credentials import ready_to_store, set_password
 
     username = app.config.portal.username
     if not username:
         raise click.ClickException("set [portal] username in the config first")
-    backend = backend_name()
-    set_password(username, read_secret())
-    click.echo(f"Password stored for {username} (keyring service accrochage-agent, {backend}).")
+    choice = keyring_choice(app.config)
+    created = ready_to_store(choice)  # what is missing is said before the password is typed
+    if created is not None:
+        click.echo(
+            f"Created the keyring key {created} (owner-only): keep it, and keep it off the "
+            f"backups that hold {choice.keyring_file}."
+        )
+    where = set_password(username, read_secret(), choice)
+    click.echo(
+        f"Password stored for {username} in {where}, and read back the way the service reads it."
+    )
+    problem = choice.desktop_only()  # only possible with backend = "system", chosen on purpose
+    if problem:
+        click.echo(f"note: a service started at boot cannot read it: {problem}")
 
 
 @credentials.command("check")
 @pass_app
 def credentials_check(app: AppContext) -> None:
     """Log in to the portal with the stored password, then log out; say OK or why not."""
-    from portal.credentials import backend_name, get_password
+    from portal.credentials import get_password
 
     config = app.config
-    get_password(config.portal.username)  # a missing password is reported before Chromium starts
+    choice = keyring_choice(config)
+    get_password(config.portal.username, choice)  # reported before Chromium starts
+    require_reachable(config.portal)  # one fast attempt, not minutes of browser retries
     with _portal_client(config, reuse_session=False) as portal:
         portal.login()
         portal.logout()
     click.echo(
         f"OK: logged in to {config.portal.base_url} as {config.portal.username} and out again "
-        f"(password from {backend_name()})."
+        f"(password from {choice.describe()})."
     )
 
 
@@ -99,8 +114,10 @@ def portal_probe(app: AppContext, out_dir: Path | None) -> None:
     """Log in, walk to the deposit form and the history WITHOUT uploading, and say which
     profile entries match the pages (found / NOT FOUND). Exit 1 when something is missing."""
     from portal.probe import run_probe
+    from portal.probe_hints import ENTRY_KINDS
 
     config = app.config
+    require_reachable(config.portal)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = out_dir or config.agent.data_dir / "probe" / stamp
     with _portal_client(config, reuse_session=False) as portal:
@@ -110,6 +127,17 @@ def portal_probe(app: AppContext, out_dir: Path | None) -> None:
         status = {True: "found", False: "NOT FOUND", None: "not checked"}[check.found]
         note = f"  ({check.note})" if check.note else ""
         click.echo(f"  {check.page:<13} {check.entry:<24} {check.value!r:<40} {status}{note}")
+        if check.closest:
+            near = ", ".join(f"{c.text!r} ({c.kind}, {c.ratio:.0%})" for c in check.closest)
+            click.echo(f"      closest on the page: {near}")
+        elif check.found is False and not check.note and check.entry in ENTRY_KINDS:
+            click.echo("      nothing of that kind on the page: see its screenshot")
+    pastes = [check.paste for check in report.checks if check.paste]
+    if pastes:
+        click.echo("Best guesses to paste into the config (check them on the screenshots):")
+        click.echo("[portal.profile]")
+        for line in dict.fromkeys(pastes):
+            click.echo(line)
     click.echo(f"Screenshots: {target}")
     missing = sum(1 for check in report.checks if check.found is False)
     click.echo(f"{len(report.checks) - missing} entries found or skipped, {missing} NOT FOUND.")

@@ -213,6 +213,7 @@ def _serve(server: Any) -> None:
         server.start()
         settings = server.settings
         click.echo(f"Sandbox portal: {server.login_url}")
+        click.echo(f'In the agent\'s config: [portal] base_url = "{server.url}"')
         click.echo(f"Data folder: {settings.data_dir}")
         if server.generated_password:
             click.echo(f"Account: {settings.username} (password: {server.generated_password})")

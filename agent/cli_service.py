@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ import click
 
 from agent.cli_report import report_group
 from agent.collect import apply_report
-from agent.context import AppContext, pass_app
+from agent.context import AppContext, ConfigProblem, pass_app
 from agent.deposit import RunOptions, run_deposit
 from agent.health import check_result, findings, service_view
 from agent.lock import SCHEDULER, WORK, AlreadyRunning, instance_lock
@@ -40,8 +41,10 @@ from agent.views import (
     status_view,
     write_rejects_csv,
 )
+from agent.where import keyring_choice, require_store, whereabouts
 from builders.cdc.reports import parse_report
 from builders.files import ensure_private_dir
+from portal.credentials import CredentialsError, get_password
 
 EXIT_LOCKED = 3
 
@@ -61,7 +64,8 @@ def _locked(exc: AlreadyRunning) -> click.ClickException:
 
 
 def _open_store(app: AppContext) -> Store:
-    return Store.open(AgentPaths.from_config(app.config).db)
+    """The existing store (a command that only reads or amends never creates one)."""
+    return Store.open(require_store(app.config_path, app.config))
 
 
 @click.command(name="run")
@@ -71,6 +75,15 @@ def run(app: AppContext) -> None:
     from agent.schedule import run_service
 
     config = app.config
+    logging.getLogger(__name__).info(
+        "accrochage run: %s", whereabouts(app.config_path, config).line()
+    )
+    try:  # a service without its password would fail every job: stop, and say why
+        get_password(config.portal.username, keyring_choice(config))
+    except CredentialsError as exc:
+        raise ConfigProblem(
+            f"{exc.message} (the service stops: a restart cannot fix this)"
+        ) from exc
     try:
         with instance_lock(config.agent.data_dir, SCHEDULER):
             run_service(config, portal_factory=default_portal_factory(config))
@@ -146,11 +159,13 @@ def status(app: AppContext, batch: str | None, as_json: bool, check: bool) -> No
         else:
             data = status_view(store, today=dt.date.today(), within_days=days)  # noqa: DTZ011 - the operator's day
             data["service"] = service_view(store, app.config, now)
+    about = whereabouts(app.config_path, app.config)
     if as_json:
-        _dump(data)
+        _dump(data | {"agent": about.to_json()})
     elif batch is not None:
         render_batch(data)
     else:
+        click.echo(f"Agent: {about.line()}")
         render_status(data)
         render_service(data["service"])
 

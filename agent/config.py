@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent.notify_settings import NotifySettings
 from builders.settings import BuildSettings, Declarant
+from portal.keyrings import CredentialSettings
 from portal.settings import PortalSettings
 
 ENV_CONFIG = "ACCROCHAGE_CONFIG"
@@ -45,6 +47,17 @@ class AgentSettings(BaseModel):
     @property
     def inbox(self) -> Path:
         return self.inbox_dir or self.data_dir / "inbox"
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}: use an IANA name such as 'Europe/Paris'"
+            ) from exc
+        return value
 
 
 class ScheduleSettings(BaseModel):
@@ -98,6 +111,7 @@ class Config(BaseModel):
     build: BuildSettings = BuildSettings()
     portal: PortalSettings = PortalSettings()
     notify: NotifySettings = NotifySettings()
+    credentials: CredentialSettings = CredentialSettings()
 
 
 class ConfigError(Exception):
@@ -109,18 +123,29 @@ def _format_validation_error(path: Path, error: ValidationError) -> str:
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"])
         message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        if item["type"] == "value_error":  # our own message, without pydantic's prefix
+            message = str(item.get("ctx", {}).get("error", message))
         lines.append(f"  {where}: {message}")
     return "\n".join(lines)
 
 
+_PATH_KEYS = (
+    ("agent", ("data_dir", "inbox_dir")),
+    ("credentials", ("keyring_file", "key_file")),
+    ("portal", ("chromium_path",)),
+)
+
+
 def _resolve_paths(raw: dict[str, object], base: Path) -> None:
     """Make relative paths in known path keys relative to the config file's folder."""
-    agent = raw.get("agent")
-    if isinstance(agent, dict):
-        for key in ("data_dir", "inbox_dir"):
-            value = agent.get(key)
+    for section, keys in _PATH_KEYS:
+        table = raw.get(section)
+        if not isinstance(table, dict):
+            continue
+        for key in keys:
+            value = table.get(key)
             if isinstance(value, str):
-                agent[key] = str((base / Path(value).expanduser()).resolve())
+                table[key] = str((base / Path(value).expanduser()).resolve())
 
 
 def load_config(path: Path | None) -> Config:

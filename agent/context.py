@@ -9,6 +9,16 @@ import click
 
 from agent.config import Config, ConfigError, find_config, load_config
 
+#: Exit code of a command stopped by its configuration (sysexits' EX_CONFIG): the systemd
+#: unit lists it in RestartPreventExitStatus=, since restarting cannot fix a config.
+EXIT_CONFIG = 78
+
+
+class ConfigProblem(click.ClickException):
+    """The config (or what it names) stops the command; exit code 78."""
+
+    exit_code = EXIT_CONFIG
+
 
 @dataclass
 class AppContext:
@@ -28,7 +38,7 @@ class AppContext:
             try:
                 self._config = load_config(self.config_path)
             except ConfigError as exc:
-                raise click.ClickException(str(exc)) from exc
+                raise ConfigProblem(str(exc)) from exc
         return self._config
 
 

@@ -39,7 +39,7 @@ from agent.collect import (
 from agent.config import Config
 from agent.inbox import ImportResult, import_inbox
 from agent.lifecycle import BatchStatus
-from agent.notify import keyring_secret, send_pending
+from agent.notify import config_secrets, send_pending
 from agent.paths import AgentPaths
 from agent.ping import Pinger
 from agent.rows import Batch
@@ -133,7 +133,7 @@ def run_deposit(
     Returns:
         The summary; failures are in ``errors``, never raised (except programming errors).
     """
-    pinger = Pinger(config.notify.ping_url, keyring_secret)
+    pinger = Pinger(config.notify.ping_url, config_secrets(config))
     pinger.start()
     try:
         summary = _run(

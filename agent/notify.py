@@ -23,7 +23,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,9 @@ from agent.notify_messages import Context, Notification, notification_for, probe
 from agent.notify_settings import SECRET, Destination, Level
 from agent.paths import AgentPaths
 from agent.store import Store
+
+if TYPE_CHECKING:
+    from portal.credentials import KeyringChoice
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +86,25 @@ class AppriseSender:
 SecretLookup = Callable[[str], str]
 
 
-def keyring_secret(name: str) -> str:
-    """A notification secret from the keyring (service ``accrochage-agent``).
+def config_secrets(config: Config) -> SecretLookup:
+    """Secrets looked up in the keyring this config names."""
+    from agent.where import keyring_choice
+
+    choice = keyring_choice(config)
+    return lambda name: keyring_secret(name, choice)
+
+
+def keyring_secret(name: str, choice: KeyringChoice | None = None) -> str:
+    """A notification secret from the keyring ``[credentials]`` names (service
+    ``accrochage-agent``), the one that holds the portal password.
 
     Raises:
         CredentialsError: no usable keyring, or no such secret.
     """
-    from portal.credentials import SERVICE, CredentialsError, backend
+    from portal.credentials import SERVICE, CredentialsError
+    from portal.credentials import KeyringChoice as Choice
 
-    active = backend()
+    active = (choice or Choice()).open()
     try:
         value = active.get_password(SERVICE, SECRET_USER_PREFIX + name)
     # The same backend failures portal.credentials handles.
@@ -252,7 +265,7 @@ def send_pending(
     config: Config,
     *,
     sender: Sender | None = None,
-    secret: SecretLookup = keyring_secret,
+    secret: SecretLookup | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> FlushReport:
     """Append today's digest if due, then flush the outbox; never raises (logs instead)."""
@@ -262,7 +275,13 @@ def send_pending(
     try:
         with instance_lock(paths.data_dir, NOTIFY_LOCK), Store.open(paths.db, now=now) as store:
             ensure_digest(store, config, now())
-            return flush(store, config, sender=sender or AppriseSender(), secret=secret, now=now())
+            return flush(
+                store,
+                config,
+                sender=sender or AppriseSender(),
+                secret=secret or config_secrets(config),
+                now=now(),
+            )
     except AlreadyRunning:
         return FlushReport(skipped="another process is sending the notifications")
     except Exception as exc:  # notifications must never fail or delay a run: logged
@@ -271,7 +290,7 @@ def send_pending(
 
 
 def try_destinations(
-    config: Config, *, sender: Sender | None = None, secret: SecretLookup = keyring_secret
+    config: Config, *, sender: Sender | None = None, secret: SecretLookup | None = None
 ) -> list[tuple[str, str | None]]:
     """Send the test message to every destination: (label, None or why it failed) each."""
     from portal.credentials import CredentialsError
@@ -281,7 +300,7 @@ def try_destinations(
     results: list[tuple[str, str | None]] = []
     for destination in config.notify.urls:
         try:
-            error = chosen.send(resolve_url(destination, secret), note)
+            error = chosen.send(resolve_url(destination, secret or config_secrets(config)), note)
         except CredentialsError as exc:
             error = exc.message
         results.append((destination.label, error))

@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager
 from agent.config import Config
 from agent.deposit import PortalFactory
 from agent.paths import AgentPaths
+from agent.where import keyring_choice
 from portal.base import Portal
 
 
@@ -26,7 +27,7 @@ def default_portal_factory(config: Config) -> PortalFactory:
 
         return PlaywrightPortal(
             config.portal,
-            password_provider=password_provider(config.portal.username),
+            password_provider=password_provider(config.portal.username, keyring_choice(config)),
             work_dir=paths.portal_work,
             evidence_dir=paths.evidence,
         )

@@ -268,3 +268,21 @@ def _find(entries: list[HistoryEntry], file_name: str) -> HistoryEntry | None:
 def _transient(step: str, exc: PlaywrightError) -> PortalUnavailable:
     first_line = (exc.message or str(exc)).strip().splitlines()[0] if str(exc) else repr(exc)
     return PortalUnavailable(f"{step}: {first_line}")
+
+
+def chromium_launches(settings: PortalSettings, downloads_dir: Path) -> str:
+    """Start and close Chromium the way the client does; its version (for ``doctor``).
+
+    Raises:
+        PortalPermanentError: Chromium cannot start (the message says why).
+    """
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(**launch_options(settings, downloads_dir))
+        except (PlaywrightError, FileNotFoundError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            raise PortalPermanentError(f"could not start Chromium: {first}") from exc
+        try:
+            return f"{browser.browser_type.name} {browser.version}"
+        finally:
+            browser.close()

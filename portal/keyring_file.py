@@ -13,16 +13,17 @@ environment instead, with the names the next cryptfile release (1.4.1) uses:
   provides one;
 - ``KEYRING_CRYPTFILE_PASSWORD``: the key itself (a service manager's secret environment).
 
-Select it with ``PYTHON_KEYRING_BACKEND=portal.keyring_file.AgentCryptFileKeyring`` (or
-``default-keyring`` in keyringrc.cfg). With no key anywhere it prompts on a terminal and
-fails clearly otherwise, rather than hanging a service on a prompt.
+The agent builds it from ``[credentials] backend = "file"`` (:mod:`portal.credentials`),
+with the file and the key given explicitly; it can also be selected with
+``PYTHON_KEYRING_BACKEND=portal.keyring_file.AgentCryptFileKeyring`` (or ``default-keyring``
+in keyringrc.cfg) and the variables above. With no key anywhere it fails with an error naming
+what to set: it never prompts, on a terminal or not.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-import sys
 from pathlib import Path
 
 from keyring.errors import InitError
@@ -53,26 +54,47 @@ def read_key_file(path: Path) -> str:
     return key
 
 
+def systemd_key_file() -> Path | None:
+    """The key handed over by systemd (``$CREDENTIALS_DIRECTORY/keyring-key``), if any."""
+    directory = os.environ.get("CREDENTIALS_DIRECTORY")
+    if directory and (Path(directory) / SYSTEMD_CREDENTIAL).is_file():
+        return Path(directory) / SYSTEMD_CREDENTIAL
+    return None
+
+
 def key_from_environment() -> str | None:
     """The keyring key from the environment (see the module docstring), or None."""
     key_file = os.environ.get(ENV_KEY_FILE)
     if key_file:
         return read_key_file(Path(key_file))
-    credentials_dir = os.environ.get("CREDENTIALS_DIRECTORY")
-    if credentials_dir and (Path(credentials_dir) / SYSTEMD_CREDENTIAL).is_file():
-        return read_key_file(Path(credentials_dir) / SYSTEMD_CREDENTIAL)
+    systemd = systemd_key_file()
+    if systemd is not None:
+        return read_key_file(systemd)
     return os.environ.get(ENV_KEY) or None
 
 
 class AgentCryptFileKeyring(CryptFileKeyring):  # type: ignore[misc]
-    """keyrings.cryptfile's encrypted file, with its key and path from the environment."""
+    """keyrings.cryptfile's encrypted file, with its key and path given or from the environment.
 
-    # Only used when selected explicitly, never picked by priority.
-    priority = 0.1
+    Args:
+        path: The encrypted file; default ``$KEYRING_CRYPTFILE_PATH``, else cryptfile's own.
+        key: The file's key; default from the environment (:func:`key_from_environment`).
+    """
+
+    # Only used when selected explicitly: priority 0 keeps it out of keyring's own chain of
+    # backends, where, without its key, it would fail a lookup meant for another backend.
+    priority = 0
+
+    def __init__(self, path: Path | None = None, key: str | None = None) -> None:
+        super().__init__()
+        self._path = path
+        self._given_key = key
 
     @property
     def file_path(self) -> str:
-        """The encrypted file: ``$KEYRING_CRYPTFILE_PATH`` or cryptfile's default."""
+        """The encrypted file: the one given, else ``$KEYRING_CRYPTFILE_PATH``, else default."""
+        if self._path is not None:
+            return str(self._path)
         configured = os.environ.get(ENV_PATH)
         if configured:
             return configured
@@ -90,11 +112,10 @@ class AgentCryptFileKeyring(CryptFileKeyring):  # type: ignore[misc]
         current: str | None = getattr(self, "_keyring_key", None)
         if current is not None:
             return
-        key = key_from_environment()
-        if key is not None:
-            self._keyring_key = key
-        elif not sys.stdin.isatty():
+        key = self._given_key or key_from_environment()
+        if key is None:  # never cryptfile's own prompt: a service cannot answer it
             raise InitError(
-                "the encrypted keyring needs its key: set KEYRING_CRYPTFILE_PASSWORD_FILE to an "
-                "owner-only file holding it"
+                "the encrypted keyring needs its key: set [credentials] key_file (or "
+                f"{ENV_KEY_FILE}) to an owner-only file holding it"
             )
+        self._keyring_key = key

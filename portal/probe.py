@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from builders.files import ensure_private_dir
 from portal import pages
 from portal.errors import PortalError, ProfileMismatch
+from portal.probe_hints import Candidate, closest, page_items, paste_line
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from portal.browser import PlaywrightPortal
 
 log = logging.getLogger(__name__)
+
+_COLUMNS = ("column_file_name", "column_deposited_at", "column_status")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,9 @@ class ProbeCheck:
     value: str
     found: bool | None
     note: str = ""
+    #: For an entry NOT FOUND: the page's closest items, and the profile line to paste.
+    closest: tuple[Candidate, ...] = ()
+    paste: str | None = None
 
 
 @dataclass
@@ -61,8 +67,25 @@ class _Walk:
     def check(self, where: str, entry: str, locator: Locator, note: str = "") -> bool:
         found = locator.count() > 0 and (entry == "file_input_selector" or locator.is_visible())
         value = str(getattr(self.profile, entry))
-        self.report.checks.append(ProbeCheck(where, entry, value, found, note))
+        self.report.checks.append(self._checked(where, entry, value, found, note))
         return found
+
+    def _checked(
+        self,
+        where: str,
+        entry: str,
+        value: str,
+        found: bool,
+        note: str,
+        items: list[tuple[str, str]] | None = None,
+    ) -> ProbeCheck:
+        """A check; when NOT FOUND, with what the page has instead."""
+        if found:
+            return ProbeCheck(where, entry, value, found, note)
+        candidates = closest(entry, value, page_items(self.page) if items is None else items)
+        return ProbeCheck(
+            where, entry, value, found, note, candidates, paste_line(entry, candidates)
+        )
 
     def skip(self, where: str, entry: str, note: str) -> None:
         value = str(getattr(self.profile, entry))
@@ -104,15 +127,18 @@ class _Walk:
             )
 
     def deposit_form(self) -> None:
+        note = ""
         try:
             self.nav.open_deposit_form()
         except ProfileMismatch as exc:  # still list what the page has and lacks
             log.warning("probe, deposit form: %s", exc.message)
+            note = "the form may not be reached: fix the entries above first; "
         finally:
             self.shoot("deposit-form")
-        self.check("deposit form", "file_input_selector", pages.file_input(self.page, self.profile))
+        file_input = pages.file_input(self.page, self.profile)
+        self.check("deposit form", "file_input_selector", file_input, note.rstrip("; "))
         button = pages.upload_button(self.page, self.profile)
-        self.check("deposit form", "upload_button_label", button, "not clicked")
+        self.check("deposit form", "upload_button_label", button, f"{note}not clicked")
 
     def history(self) -> None:
         try:
@@ -129,16 +155,30 @@ class _Walk:
                 self.skip("history", entry, "no deposit yet: probe again after the first one")
             return
         if not self.check("history", "history_table_selector", table, "with both headers"):
-            for entry in ("column_file_name", "column_deposited_at", "column_status"):
+            any_table = self.page.locator(self.profile.history_table_selector).first
+            if any_table.count() and any_table.is_visible():  # a table, other column names
+                note = "a table matches, but without both columns below"
+                self.report.checks[-1] = ProbeCheck(
+                    "history", "history_table_selector", self.profile.history_table_selector,
+                    False, note,
+                )  # fmt: skip
+                self._columns(pages.read_table(any_table)[0])
+                return
+            self.check("history", "history_empty_text", empty)
+            for entry in _COLUMNS:
                 self.skip("history", entry, "no history table")
             return
         headers, rows = pages.read_table(table)
-        for entry in ("column_file_name", "column_deposited_at", "column_status"):
+        self._columns(headers)
+        self._rows(headers, rows)
+
+    def _columns(self, headers: list[str]) -> None:
+        items = [("column", header) for header in headers]
+        for entry in _COLUMNS:
             label = str(getattr(self.profile, entry))
             found = label in headers
             note = "" if found else f"columns are {headers}"
-            self.report.checks.append(ProbeCheck("history", entry, label, found, note))
-        self._rows(headers, rows)
+            self.report.checks.append(self._checked("history", entry, label, found, note, items))
 
     def _rows(self, headers: list[str], rows: list[pages.RawRow]) -> None:
         if not rows:

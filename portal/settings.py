@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Self
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from portal.profile import PortalProfile
 
@@ -16,7 +19,9 @@ class PortalSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    base_url: str = Field(default=REAL_PORTAL_URL, pattern=r"^https?://[^\s/]+(:\d+)?(/.*)?$")
+    base_url: str = Field(
+        default=REAL_PORTAL_URL, description="The portal's address, without the login path."
+    )
     username: str | None = Field(default=None, description="The portal identifiant.")
     chromium_path: Path | None = Field(
         default=None,
@@ -40,3 +45,56 @@ class PortalSettings(BaseModel):
     )
     retry_max_delay_s: float = Field(default=300.0, ge=0, description="Longest wait.")
     profile: PortalProfile = PortalProfile()
+
+    @model_validator(mode="after")
+    def _check_base_url(self) -> Self:
+        problem = base_url_problem(self.base_url, self.profile.login_path)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+def base_url_problem(url: str, login_path: str) -> str | None:
+    """What is wrong with ``[portal] base_url``, with the value to write instead; or None.
+
+    Catches the usual mistakes: no scheme (``host:8080``), another scheme, spaces, and the
+    login page's address pasted as is (``http://host:8080/espace-prive``, which is how the
+    replica and the browser show it): ``[portal.profile] login_path`` is appended to it.
+    """
+    text = url.strip()
+    if not text or any(char.isspace() for char in text):
+        return f"[portal] base_url {url!r} must be an address such as {REAL_PORTAL_URL!r}"
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower() if "://" in text else ""
+    if scheme not in {"http", "https"}:
+        missing = f"has scheme {scheme!r}" if scheme else "has no scheme"
+        return f"[portal] base_url {url!r} {missing}: write {_fixed(text, login_path)!r}"
+    if not parts.hostname:
+        return f"[portal] base_url {url!r} has no host name"
+    if parts.query or parts.fragment or _login_prefix(parts.path, login_path) is not None:
+        return (
+            f"[portal] base_url {url!r} is a page's address, not the portal's: write "
+            f"{_fixed(text, login_path)!r} (the agent adds the login page "
+            f"[portal.profile] login_path = {login_path!r} itself)"
+        )
+    return None
+
+
+def _login_prefix(path: str, login_path: str) -> str | None:
+    """The part of ``path`` before the login page's path, or None when it has none."""
+    login = login_path.rstrip("/")
+    if not login:
+        return None
+    found = (path.rstrip("/") + "/").find(login + "/")
+    return None if found < 0 else path[:found]
+
+
+def _fixed(text: str, login_path: str) -> str:
+    """``text`` as a base_url: http(s) scheme, no login path, no query."""
+    rest = re.sub(r"^(?:https?:?/*|[a-z][a-z0-9+.-]*://|/+)", "", text, flags=re.IGNORECASE)
+    given = re.match(r"^(https?)\b", text, flags=re.IGNORECASE)
+    scheme = given.group(1).lower() if given else "https"
+    parts = urlsplit(f"{scheme}://{rest}")
+    path = parts.path.rstrip("/")
+    prefix = _login_prefix(path, login_path)
+    return f"{scheme}://{parts.netloc}{path if prefix is None else prefix.rstrip('/')}"

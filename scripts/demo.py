@@ -6,8 +6,9 @@ What it does (installs nothing itself: the Makefile's ``install`` target did tha
    replica, a short poll interval);
 2. starts the replica in the background on a free port (``accrochage sandbox --port 0``) and
    reads its URL from its output;
-3. stores the demo password in an encrypted-file keyring unlocked by an owner-only key file
-   (works on a headless machine, asks nothing);
+3. stores the demo password in the encrypted-file keyring named by ``[credentials]``, whose
+   owner-only key ``credentials set`` creates (works on a headless machine, asks nothing, no
+   environment variable);
 4. copies the shipped sample export (``examples/sample-export.csv``: valid rows, invalid rows,
    one candidate not admitted, holders the replica does not identify, a withdrawn
    certification) into the inbox;
@@ -52,6 +53,10 @@ nature_deposant = "CERTIFICATEUR"
 base_url = "{url}"
 username = "certificateur"
 
+[credentials]
+backend = "file"         # the encrypted file data/keyring.cfg
+key_file = "keyring-key" # its key, created by `credentials set`
+
 [schedule]
 poll_interval_s = 2
 wait_timeout_s = 240
@@ -66,14 +71,7 @@ def _private_file(path: Path, text: str) -> None:
 
 def _environment() -> dict[str, str]:
     env = dict(os.environ)
-    env.update(
-        {
-            "PYTHON_KEYRING_BACKEND": "portal.keyring_file.AgentCryptFileKeyring",
-            "KEYRING_CRYPTFILE_PATH": str(DEMO / "keyring.cfg"),
-            "KEYRING_CRYPTFILE_PASSWORD_FILE": str(DEMO / "keyring-key"),
-            "ACCROCHAGE_CONFIG": str(DEMO / "accrochage.toml"),
-        }
-    )
+    env["ACCROCHAGE_CONFIG"] = str(DEMO / "accrochage.toml")
     env.pop("ACCROCHAGE_TEST_CRASH_AT", None)
     return env
 
@@ -125,7 +123,6 @@ def main() -> int:
         shutil.rmtree(DEMO)
     DEMO.mkdir(mode=0o700)
     env = _environment()
-    _private_file(DEMO / "keyring-key", secrets.token_urlsafe(24) + "\n")
     password = secrets.token_urlsafe(16)
     replica, url = _start_replica(password, env)
     try:

@@ -32,7 +32,9 @@ def _config(tmp_path: Path, ping_url: str) -> Config:
 
 def test_ping_start_then_success_or_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A good run pings /start then the URL; a failed one /start then /fail, with its summary."""
-    monkeypatch.setattr("agent.deposit.keyring_secret", {"uuid": "abc-123"}.__getitem__)
+    monkeypatch.setattr(
+        "agent.deposit.config_secrets", lambda _config: {"uuid": "abc-123"}.__getitem__
+    )
     with running_receiver() as receiver:
         config = _config(tmp_path, f"{receiver.http_url}/ping/{{secret:uuid}}")
         fake = FakePortal(clock=lambda: NOW)

@@ -86,12 +86,32 @@ def test_schedule_job_skipped_while_deposit_now_runs(tmp_path: Path) -> None:
     assert _events(config) == ["job_skipped"]
 
 
+def _service_env(tmp_path: Path) -> tuple[dict[str, str], str]:
+    """The environment and executable of a service whose keyring is an encrypted file."""
+    cfg = tmp_path / "accrochage.toml"
+    cfg.write_text(
+        '[agent]\ndata_dir = "data"\n[portal]\nusername = "alice"\n'
+        '[credentials]\nbackend = "file"\nkey_file = "keyring-key"\n',
+        encoding="utf-8",
+    )
+    return {**os.environ, "ACCROCHAGE_CONFIG": str(cfg)}, str(
+        Path(sys.executable).with_name("accrochage")
+    )
+
+
 def test_schedule_run_single_instance_and_sigterm(tmp_path: Path) -> None:
     """`accrochage run` refuses a second instance and stops cleanly on SIGTERM."""
-    cfg = tmp_path / "accrochage.toml"
-    cfg.write_text('[agent]\ndata_dir = "data"\n', encoding="utf-8")
-    env = {**os.environ, "ACCROCHAGE_CONFIG": str(cfg)}
-    exe = str(Path(sys.executable).with_name("accrochage"))
+    env, exe = _service_env(tmp_path)
+    # `run` refuses to start without its password (exit 78); the key file is created here.
+    stored = subprocess.run(
+        [exe, "credentials", "set"],
+        env=env,
+        input="pw\n",
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+    assert stored.returncode == 0, stored.stderr
     service = subprocess.Popen([exe, "run"], env=env, stderr=subprocess.PIPE, text=True)
     try:
         db = tmp_path / "data" / "agent.sqlite3"
@@ -113,3 +133,12 @@ def test_schedule_run_single_instance_and_sigterm(tmp_path: Path) -> None:
     with Store.open(db) as store:
         kinds = [e.kind for e in store.events()]
     assert kinds.index("service_started") < kinds.index("service_stopped")
+
+
+def test_schedule_run_without_password_stops_with_ex_config(tmp_path: Path) -> None:
+    """A service that could never log in stops at once with 78, which systemd does not restart."""
+    env, exe = _service_env(tmp_path)
+    done = subprocess.run([exe, "run"], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 78
+    assert "cannot read the keyring key file" in done.stderr
+    assert "(the service stops: a restart cannot fix this)" in done.stderr

@@ -165,15 +165,62 @@ def test_cli_portal_probe_all_found(
     assert len(replica.deposits()) == before
 
 
+def _probe(tmp_path: Path, replica: SandboxHandle, profile: str) -> Result:
+    """``portal probe`` with the replica's password stored and ``profile`` in the config."""
+    config = _config(tmp_path, replica, profile)
+    assert _run(config, "credentials", "set", stdin=replica.password + "\n").exit_code == 0
+    return _run(config, "portal", "probe", "--out", str(tmp_path / "probe"))
+
+
 def test_cli_portal_probe_reports_wrong_label(
     replica: SandboxHandle, tmp_path: Path, file_keyring: Path
 ) -> None:
     """A profile label the portal does not have is listed as NOT FOUND and exits 1."""
-    config = _config(tmp_path, replica, '[portal.profile]\nupload_button_label = "Envoyer"\n')
-    assert _run(config, "credentials", "set", stdin=replica.password + "\n").exit_code == 0
-    result = _run(config, "portal", "probe", "--out", str(tmp_path / "probe"))
+    result = _probe(tmp_path, replica, '[portal.profile]\nupload_button_label = "Envoyer"\n')
     assert result.exit_code == 1
     line = next(li for li in result.output.splitlines() if "upload_button_label" in li)
     assert "'Envoyer'" in line
     assert "NOT FOUND" in line
     assert "file_input_selector" in result.output  # the rest of the form is still checked
+
+
+def test_cli_portal_probe_suggests_the_login_labels_on_the_page(
+    replica: SandboxHandle, tmp_path: Path, file_keyring: Path
+) -> None:
+    """A wrong login label: the page's closest labels and the line to paste, then the stop."""
+    result = _probe(tmp_path, replica, '[portal.profile]\nusername_label = "Identifiant client"\n')
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    at = next(i for i, li in enumerate(lines) if "username_label" in li)
+    assert "'Identifiant client'" in lines[at] and "NOT FOUND" in lines[at]
+    assert lines[at + 1].startswith("      closest on the page: 'Identifiant' (label, 76%)")
+    assert "'Se connecter'" not in lines[at + 1]  # a button cannot be a field's label
+    block = lines.index("[portal.profile]")
+    assert lines[block - 1].startswith("Best guesses to paste into the config")
+    assert lines[block + 1] == 'username_label = "Identifiant"'
+    assert "Stopped: login:" in result.output
+    assert replica.password not in result.output
+
+
+def test_cli_portal_probe_suggests_links_and_columns_after_login(
+    replica: SandboxHandle,
+    tmp_path: Path,
+    file_keyring: Path,
+    deposit_file: Callable[[], Path],
+) -> None:
+    """Wrong link and column names: each NOT FOUND entry gets the page's closest, pasteable."""
+    with browser_portal(replica, tmp_path) as portal:
+        portal.deposit(deposit_file())  # a history row, so the table and its columns show
+    profile = (
+        '[portal.profile]\ndeposit_link_label = "Déposer un fichier"\ncolumn_status = "Status"\n'
+    )
+    result = _probe(tmp_path, replica, profile)
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    block = lines.index("[portal.profile]")
+    pasted = lines[
+        block + 1 : lines.index(next(li for li in lines if li.startswith("Screenshots")))
+    ]
+    assert pasted == ['deposit_link_label = "Déposer un fichier XML"', 'column_status = "Statut"']
+    column = next(i for i, li in enumerate(lines) if "column_status" in li and "NOT FOUND" in li)
+    assert lines[column + 1].startswith("      closest on the page: 'Statut' (column, ")

@@ -72,6 +72,8 @@ def test_cli_sandbox_prints_url_and_generated_password_and_stops_on_sigterm(
         assert _status(url) == 200
         out = _rest(process)
     assert "Account: certificateur (password: " in out
+    root = url.removesuffix("/espace-prive")
+    assert f'In the agent\'s config: [portal] base_url = "{root}"\n' in out  # no login path
     assert "Sandbox portal stopped." in out
     assert (data / "sandbox.sqlite3").stat().st_mode & 0o777 == 0o600
     assert data.stat().st_mode & 0o777 == 0o700

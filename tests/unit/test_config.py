@@ -49,3 +49,78 @@ def test_config_invalid_toml(tmp_path: Path) -> None:
     path.write_text("[agent\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            "http://127.0.0.1:8080/espace-prive",
+            "[portal] base_url 'http://127.0.0.1:8080/espace-prive' is a page's address, not the "
+            "portal's: write 'http://127.0.0.1:8080'",
+        ),
+        (
+            "certificateurs.moncompteformation.gouv.fr/espace-prive/",
+            "[portal] base_url 'certificateurs.moncompteformation.gouv.fr/espace-prive/' has no "
+            "scheme: write 'https://certificateurs.moncompteformation.gouv.fr'",
+        ),
+        ("localhost:8080", "has no scheme: write 'https://localhost:8080'"),
+        ("ftp://portal.example", "has scheme 'ftp': write 'https://portal.example'"),
+        ("https://portal.example/?next=x", "write 'https://portal.example'"),
+        ("https://portal example", "must be an address such as"),
+    ],
+)
+def test_config_base_url_mistakes_name_the_key_and_the_fix(
+    tmp_path: Path, value: str, expected: str
+) -> None:
+    """The usual base_url mistakes are refused with the value to write instead."""
+    path = tmp_path / "bad.toml"
+    path.write_text(f'[portal]\nbase_url = "{value}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert expected in str(info.value)
+    assert "Value error" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "value", ["https://portal.example", "http://127.0.0.1:8080/", "https://proxy.example/cdc"]
+)
+def test_config_base_url_accepts_portal_roots(tmp_path: Path, value: str) -> None:
+    """A root address, or one under a proxy prefix, is accepted as given."""
+    path = tmp_path / "ok.toml"
+    path.write_text(f'[portal]\nbase_url = "{value}"\n', encoding="utf-8")
+    assert load_config(path).portal.base_url == value
+
+
+def test_config_login_path_in_base_url_follows_the_profile(tmp_path: Path) -> None:
+    """The login path recognised in base_url is the profile's, not a fixed string."""
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        '[portal]\nbase_url = "https://p.example/connexion/"\n'
+        '[portal.profile]\nlogin_path = "/connexion"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"write 'https://p\.example'"):
+        load_config(path)
+
+
+def test_config_unknown_timezone(tmp_path: Path) -> None:
+    """A time zone that does not exist is refused at load time, with an example."""
+    path = tmp_path / "bad.toml"
+    path.write_text('[agent]\ntimezone = "Europe/Pariss"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"agent\.timezone: unknown time zone 'Europe/Pariss'"):
+        load_config(path)
+
+
+def test_config_credentials_paths_relative_to_config(tmp_path: Path) -> None:
+    """[credentials] files are resolved against the config file's folder."""
+    path = tmp_path / "etc" / "accrochage.toml"
+    path.parent.mkdir()
+    path.write_text(
+        '[credentials]\nbackend = "file"\nkey_file = "keyring-key"\nkeyring_file = "k.cfg"\n',
+        encoding="utf-8",
+    )
+    credentials = load_config(path).credentials
+    assert credentials.backend == "file"
+    assert credentials.key_file == (tmp_path / "etc" / "keyring-key").resolve()
+    assert credentials.keyring_file == (tmp_path / "etc" / "k.cfg").resolve()
