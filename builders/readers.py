@@ -21,7 +21,6 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Final, TextIO, TypeVar
 
 from builders.errors import BuildError
+from builders.xlsxguard import check_archive, guarded_rows
 
 _PROBE_BYTES: Final = 65536
 _FALLBACK: Final = "accrochage-cp1252-fallback"
@@ -204,17 +204,17 @@ def _xlsx_rows(rows: Iterator[tuple[object, ...]], first: int) -> Iterator[RawRo
 @contextmanager
 def _open_xlsx(path: Path) -> Iterator[Sheet]:
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
     source = str(path)
+    check_archive(path, source)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+    except Exception as exc:  # any failure to open is this file's error
         raise BuildError(f"{source}: not a readable XLSX workbook ({exc})") from exc
     try:
         if not workbook.worksheets:
             raise BuildError(f"{source}: the workbook has no sheet")
-        rows = workbook.worksheets[0].iter_rows(min_row=1, values_only=True)
+        rows = guarded_rows(workbook.worksheets[0].iter_rows(min_row=1, values_only=True), source)
         for number, values in enumerate(rows, start=1):
             headers = tuple(cell_text(value).strip() for value in values)
             if any(headers):
