@@ -34,6 +34,16 @@ class AgentSettings(BaseModel):
         default=None, description="Folder watched for new CSV/XLSX exports; default data_dir/inbox."
     )
     timezone: str = "Europe/Paris"
+    inbox_settle_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="An inbox file is imported once its size and mtime stay unchanged this long.",
+    )
+    inbox_follow_symlinks: bool = Field(
+        default=False,
+        description="Import files the inbox links to (refused by default: data from elsewhere).",
+    )
 
     @property
     def inbox(self) -> Path:

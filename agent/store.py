@@ -22,7 +22,16 @@ from types import TracebackType
 from typing import Any, Self
 
 from agent.lifecycle import BatchStatus, PassageStatus, check_batch, check_passage
-from agent.rows import Attempt, Batch, Document, Event, NewPassage, Passage, SourceFile
+from agent.rows import (
+    Attempt,
+    Batch,
+    Document,
+    Event,
+    NewPassage,
+    Notice,
+    Passage,
+    SourceFile,
+)
 from agent.store_schema import MIGRATIONS
 
 DB_NAME = "agent.sqlite3"
@@ -177,6 +186,33 @@ class Store:
             [*params, limit],
         )
         return [Event(**dict(r)) for r in rows]
+
+    # -- inbox notices -------------------------------------------------------------------
+
+    def sync_notices(self, current: Sequence[Notice]) -> list[Notice]:
+        """Keep the notices of the entries the inbox holds now; return the ones not seen before.
+
+        An entry that changed kind or message counts as new; one that left the inbox is
+        forgotten (reported again if it comes back).
+        """
+        known = {notice.name: notice for notice in self.notices()}
+        new = [notice for notice in current if known.get(notice.name) != notice]
+        with self.transaction():
+            self._conn.execute(
+                "DELETE FROM inbox_notices WHERE name NOT IN (SELECT value FROM json_each(?))",
+                (json.dumps([notice.name for notice in current]),),
+            )
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO inbox_notices (name, kind, message, first_seen) "
+                "VALUES (?, ?, ?, ?)",
+                [(n.name, n.kind, n.message, self._stamp()) for n in new],
+            )
+        return new
+
+    def notices(self) -> list[Notice]:
+        """The inbox entries last seen that are not imported, by name."""
+        rows = self._all("SELECT name, kind, message FROM inbox_notices ORDER BY name")
+        return [Notice(**dict(r)) for r in rows]
 
     # -- source files --------------------------------------------------------------------
 

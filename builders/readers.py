@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Final, TextIO, TypeVar
 
 from builders.errors import BuildError
+from builders.safenames import printable
 from builders.xlsxguard import check_archive, guarded_rows
 
 _PROBE_BYTES: Final = 65536
@@ -89,7 +90,7 @@ def _delimiter(header_line: str) -> str:
 
 
 def _csv_sheet(path: Path, handle: TextIO, *, plain: bool, share: Share | None) -> Sheet:
-    source = str(path)
+    source = printable(str(path))
     number = 0
     delimiter = None
     while True:
@@ -205,7 +206,7 @@ def _xlsx_rows(rows: Iterator[tuple[object, ...]], first: int) -> Iterator[RawRo
 def _open_xlsx(path: Path) -> Iterator[Sheet]:
     from openpyxl import load_workbook
 
-    source = str(path)
+    source = printable(str(path))
     check_archive(path, source)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
@@ -242,7 +243,7 @@ def open_sheet(path: Path, share: Share | None = None) -> Iterator[Sheet]:
         BuildError: missing or unreadable file, unknown extension, empty file or sheet,
             duplicated header (see ``builders.columns`` for header matching).
     """
-    source = str(path)
+    source = printable(str(path))
     suffix = path.suffix.lower()
     if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
         raise BuildError(f"{source}: unknown file type {suffix!r}; expected .csv or .xlsx")

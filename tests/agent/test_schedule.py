@@ -37,7 +37,7 @@ def _events(config: Config) -> list[str]:
 def test_schedule_jobs_have_explicit_options(tmp_path: Path) -> None:
     """Three jobs with explicit id, coalesce, one instance and a grace time in hours."""
     config = Config(
-        agent=AgentSettings(data_dir=tmp_path),
+        agent=AgentSettings(data_dir=tmp_path, inbox_settle_s=0),
         schedule=ScheduleSettings(deposit="0 3 * * 1-5", misfire_grace_hours=2),
     )
     scheduler = build_scheduler(_jobs(config, FakePortal()))
@@ -89,7 +89,7 @@ def test_schedule_job_skipped_while_deposit_now_runs(tmp_path: Path) -> None:
 def test_schedule_run_single_instance_and_sigterm(tmp_path: Path) -> None:
     """`accrochage run` refuses a second instance and stops cleanly on SIGTERM."""
     cfg = tmp_path / "accrochage.toml"
-    cfg.write_text('[agent]\ndata_dir = "data"\n', encoding="utf-8")
+    cfg.write_text('[agent]\ndata_dir = "data"\ninbox_settle_s = 0\n', encoding="utf-8")
     env = {**os.environ, "ACCROCHAGE_CONFIG": str(cfg)}
     exe = str(Path(sys.executable).with_name("accrochage"))
     service = subprocess.Popen([exe, "run"], env=env, stderr=subprocess.PIPE, text=True)
