@@ -74,6 +74,10 @@ def render_status(data: dict[str, Any]) -> None:
     )
     for p in (dl["overdue"] + dl["due"])[:20]:
         click.echo(f"    {p['deadline']}  {p['id_technique']}  {p['holder']}  {p['status']}")
+    if data["inbox_unhandled"]:
+        click.echo("Inbox entries not imported:")
+    for notice in data["inbox_unhandled"]:
+        click.echo(f"  {notice['name']}: {notice['message']}")
     click.echo("Last events:")
     for e in data["events"]:
         click.echo(f"  {e['at']} {e['level']:7} {e['message']}")

@@ -69,6 +69,8 @@ def status_view(
             "due": [passage_json(p) for p in due if p.deadline and p.deadline >= today],
         },
         "events": [asdict(e) for e in store.events(limit=events)],
+        # Inbox entries that are not imported (symlink, .xls, folder...), as last seen.
+        "inbox_unhandled": [asdict(notice) for notice in store.notices()],
     }
 
 
