@@ -9,21 +9,27 @@ a log line.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import multiprocessing
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+import agent.inbox as inbox_module
 from agent.cli import cli
 from agent.config import AgentSettings, Config
 from agent.inbox import ImportResult, import_inbox
 from agent.paths import AgentPaths
 from agent.store import Store
+from builders.columns import CANONICAL
+from builders.importer import RowResult
 from tests.agent.helpers import inbox, make_config, row, write_export
 from tests.unit.builders_input.test_xlsx_hostile import HOSTILE, hostile_export
 
@@ -236,3 +242,41 @@ def test_inbox_two_agents_never_import_one_file_twice(tmp_path: Path) -> None:
     ]
     assert not stores[0] & stores[1]
     assert len(stores[0] | stores[1]) == 16 * 20
+
+
+def test_inbox_file_changed_while_read_is_rolled_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows appended while the file is read: nothing kept, the file waits; next run: all rows."""
+    config = make_config(tmp_path)
+    write_export(inbox(config) / "export.csv", [row("C1"), row("C2")])
+    real = inbox_module.import_file
+
+    def appending(path: Path, **kwargs: object) -> Iterator[RowResult]:
+        for number, result in enumerate(real(path, **kwargs)):  # type: ignore[arg-type]
+            if number == 0:
+                with path.open("a", encoding="utf-8") as handle:
+                    handle.write(";".join(row("C3").get(k, "") for k in CANONICAL) + "\n")
+            yield result
+
+    monkeypatch.setattr(inbox_module, "import_file", appending)
+    [result] = run_import(config)
+    assert result.deferred and pending_ids(config) == set()
+    assert ("import_deferred", f"export.csv: {result.failure}") in events(config)
+    claimed = AgentPaths.from_config(config).claims / "export.csv"
+    assert claimed.exists() and not (inbox(config) / "export.csv").exists()
+    monkeypatch.undo()
+    [again] = run_import(config)  # a claimed file left over is imported by the next run
+    assert again.valid == 3 and pending_ids(config) == {"C1", "C2", "C3"}
+    assert not claimed.exists() and (inbox(config) / "imported" / "export.csv").exists()
+
+
+def test_inbox_hash_is_of_the_bytes_imported(tmp_path: Path) -> None:
+    """The recorded SHA-256 is the one of the file as imported (and moved aside)."""
+    config = make_config(tmp_path)
+    write_export(inbox(config) / "export.csv", [row("H1")])
+    run_import(config)
+    moved = inbox(config) / "imported" / "export.csv"
+    with Store.open(AgentPaths.from_config(config).db) as store:
+        [source] = store.sources()
+    assert source.sha256 == hashlib.sha256(moved.read_bytes()).hexdigest()
