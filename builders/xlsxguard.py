@@ -66,7 +66,9 @@ def check_archive(path: Path, source: str) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             _check_parts(archive, source)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+    except BuildError:
+        raise
+    except Exception as exc:  # BadZipFile, zlib.error, EOFError, a CRC mismatch, ...
         raise BuildError(f"{source}: not a readable XLSX workbook ({exc})") from exc
 
 
