@@ -9,6 +9,7 @@ a log line.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -23,9 +24,11 @@ import pytest
 from click.testing import CliRunner
 
 import agent.inbox as inbox_module
+from agent import inbox_scan
 from agent.cli import cli
 from agent.config import AgentSettings, Config
 from agent.inbox import ImportResult, import_inbox
+from agent.inbox_scan import Clock
 from agent.paths import AgentPaths
 from agent.store import Store
 from builders.columns import CANONICAL
@@ -113,32 +116,40 @@ def test_inbox_file_open_for_writing_waits(tmp_path: Path) -> None:
     assert result.valid == 3 and pending_ids(config) == {"W0", "W1", "W2"}
 
 
-def test_inbox_settle_time_defers_a_growing_file(tmp_path: Path) -> None:
+class _GrowingClock:
+    """A clock whose every sleep advances time and appends a line to the file being watched."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.now = 1_000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write("\n")
+
+
+def test_inbox_settle_time_defers_a_growing_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A file whose size keeps changing during the settle time waits for the next run."""
     base = make_config(tmp_path)
-    config = base.model_copy(
-        update={"agent": base.agent.model_copy(update={"inbox_settle_s": 0.3})}
-    )
+    config = base.model_copy(update={"agent": base.agent.model_copy(update={"inbox_settle_s": 2})})
     path = write_export(inbox(config) / "growing.csv", [row("S1")])
-    stop = multiprocessing.get_context("fork").Event()
-    grower = multiprocessing.get_context("fork").Process(target=_grow, args=(path, stop))
-    grower.start()
-    try:
-        lines: list[str] = []
-        assert run_import(config, lines) == []
-        assert lines == ["growing.csv: still being written; left for the next run"]
-    finally:
-        stop.set()
-        grower.join(30)
-    os.utime(path, (0, 0))  # long unchanged now
+    clock = _GrowingClock(path)
+    fake = Clock(wall=lambda: path.stat().st_mtime, monotonic=clock.monotonic, sleep=clock.sleep)
+    monkeypatch.setattr(inbox_module, "settled", functools.partial(inbox_scan.settled, clock=fake))
+    lines: list[str] = []
+    assert run_import(config, lines) == []
+    assert lines == ["growing.csv: still being written; left for the next run"]
+    assert clock.now - 1_000.0 >= 4 * 2  # it waited the whole patience
+    monkeypatch.undo()
+    os.utime(path, (0, 0))  # unchanged for long now
     [result] = run_import(config)
-    assert result.valid >= 1
-
-
-def _grow(path: Path, stop: object) -> None:  # pragma: no cover - child process
-    while not stop.wait(0.05):  # type: ignore[attr-defined]
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write("\n")
+    assert result.valid == 1 and pending_ids(config) == {"S1"}
 
 
 def test_inbox_symlink_refused_unless_configured(tmp_path: Path) -> None:
