@@ -337,12 +337,13 @@ def import_inbox(
         store.add_event("inbox_unhandled", f"{notice.name}: {notice.message}", level="warning")
         progress(f"{notice.name}: {notice.message}")
     claims = _claims_folder(paths)
-    results = [_import_claimed(store, config, path, now, progress) for path in _claimed(claims)]
-    ready, busy = settled(scan.candidates, settle_s=config.agent.inbox_settle_s)
+    left = _claimed(claims)  # claimed by an earlier run that stopped, or changed while read
+    ready, busy = settled([*left, *scan.candidates], settle_s=config.agent.inbox_settle_s)
     for path in busy:
         progress(f"{printable(path.name)}: still being written; left for the next run")
-    for path in ready:
-        claimed = _claim(path, claims)
+    results = []
+    for path in sorted(ready, key=lambda item: (item.parent != claims, item.name)):
+        claimed = path if path.parent == claims else _claim(path, claims)
         if claimed is not None:
             results.append(_import_claimed(store, config, claimed, now, progress))
     return results
