@@ -147,6 +147,10 @@ class Store:
             if version in done:
                 continue
             with self.transaction():
+                # Another process opening the same store may have applied it meanwhile: the
+                # write lock (BEGIN IMMEDIATE) is held now, so this second look is final.
+                if self._one("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)):
+                    continue
                 for statement in statements:
                     self._conn.execute(statement)
                 self._conn.execute(
