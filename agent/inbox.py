@@ -158,14 +158,15 @@ def import_one(
             )
     except _ChangedWhileRead:
         report.discard()
-        return _deferred(store, path, result)
+        return _deferred(store, ImportResult(file=name, moved_to=str(path)))
     except sqlite3.Error:
         report.discard()
         raise
     except Exception as exc:  # noqa: BLE001 - any failure reading one file is that file's error
         report.discard()
-        message = str(exc).replace(printable(str(path)), name) or type(exc).__name__
-        return _set_aside(store, paths, path, result, message, stamp)
+        # The message may quote the file's content: escaped like the name.
+        message = printable(str(exc).replace(printable(str(path)), name) or type(exc).__name__)
+        return _set_aside(store, paths, path, ImportResult(file=name, moved_to=""), message, stamp)
     result.error_report = report.close()
     shutil.move(path, target)
     store.add_event(
@@ -196,9 +197,8 @@ def _duplicate(
     return result
 
 
-def _deferred(store: Store, path: Path, result: ImportResult) -> ImportResult:
+def _deferred(store: Store, result: ImportResult) -> ImportResult:
     result.deferred = True
-    result.moved_to = str(path)
     result.failure = "it changed while it was read (still being written?): left for the next run"
     store.add_event("import_deferred", f"{result.file}: {result.failure}", level="warning")
     return result

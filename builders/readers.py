@@ -211,7 +211,7 @@ def _open_xlsx(path: Path) -> Iterator[Sheet]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # any failure to open is this file's error
-        raise BuildError(f"{source}: not a readable XLSX workbook ({exc})") from exc
+        raise BuildError(f"{source}: not a readable XLSX workbook ({printable(str(exc))})") from exc
     try:
         if not workbook.worksheets:
             raise BuildError(f"{source}: the workbook has no sheet")

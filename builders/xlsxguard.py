@@ -32,6 +32,7 @@ from typing import Final
 from lxml import etree
 
 from builders.errors import BuildError
+from builders.safenames import printable
 from builders.xmlsafety import SAFE_PARSING
 
 MIB: Final = 1 << 20
@@ -69,7 +70,7 @@ def check_archive(path: Path, source: str) -> None:
     except BuildError:
         raise
     except Exception as exc:  # BadZipFile, zlib.error, EOFError, a CRC mismatch, ...
-        raise BuildError(f"{source}: not a readable XLSX workbook ({exc})") from exc
+        raise BuildError(f"{source}: not a readable XLSX workbook ({printable(str(exc))})") from exc
 
 
 def _check_parts(archive: zipfile.ZipFile, source: str) -> None:
@@ -190,9 +191,8 @@ def guarded_rows(rows: Iterator[tuple[object, ...]], source: str) -> Iterator[tu
     except BuildError:
         raise
     except Exception as exc:  # any reader failure is this file's error
-        raise BuildError(
-            f"{source}: row {number + 1}: unreadable sheet ({type(exc).__name__}: {exc})"
-        ) from exc
+        what = printable(f"{type(exc).__name__}: {exc}")  # may quote a cell
+        raise BuildError(f"{source}: row {number + 1}: unreadable sheet ({what})") from exc
 
 
 def _check_cells(cells: int, number: int, source: str) -> None:

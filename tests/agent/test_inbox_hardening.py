@@ -67,6 +67,7 @@ def test_inbox_malformed_xlsx_set_aside_others_imported(tmp_path: Path) -> None:
     results = run_import(config)
     assert pending_ids(config) == {"G1", "G2"}
     failed = {r.file: r.failure for r in results if r.failure}
+    assert all(r.valid == r.rows == 0 for r in results if r.failure), "nothing of them counted"
     assert set(failed) == {f"{kind}.xlsx" for kind in HOSTILE}
     for kind, (_, _, reason) in HOSTILE.items():
         reason_file = inbox(config) / "failed" / f"{kind}.xlsx.reason.txt"
@@ -272,7 +273,7 @@ def test_inbox_file_changed_while_read_is_rolled_back(
 
     monkeypatch.setattr(inbox_module, "import_file", appending)
     [result] = run_import(config)
-    assert result.deferred and pending_ids(config) == set()
+    assert result.deferred and result.valid == 0 and pending_ids(config) == set()
     assert ("import_deferred", f"export.csv: {result.failure}") in events(config)
     claimed = AgentPaths.from_config(config).claims / "export.csv"
     assert claimed.exists() and not (inbox(config) / "export.csv").exists()

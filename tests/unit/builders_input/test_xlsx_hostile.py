@@ -54,6 +54,11 @@ HOSTILE = {
         _cell_b2(b'<c r="B2" t="d"><v>hello</v>'),
         r"row 2: unreadable sheet \(ValueError",
     ),
+    "text-date-cell-newline": (  # the cell's text is quoted in the message: escaped
+        SHEET,
+        _cell_b2(b'<c r="B2" t="d"><v>x&#10;ERROR forged</v>'),
+        r"row 2: unreadable sheet \(ValueError: Invalid datetime value x\\nERROR forged\)",
+    ),
     "shared-string-out-of-range": (
         SHEET,
         _cell_b2(b'<c r="B2" t="s"><v>99999</v>'),
