@@ -32,6 +32,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,6 +137,10 @@ def import_one(
     target = _destination(imported, path.name, stamp)
     result = ImportResult(file=name, moved_to=str(target))
     report = _Report(imported / f"{target.name}.errors.csv", name)
+    if not _regular(path, follow=config.agent.inbox_follow_symlinks):
+        # Swapped for a link or a FIFO between the scan and the claim: never opened.
+        message = "no longer a regular file (replaced while the inbox was read): not read"
+        return _set_aside(store, paths, path, ImportResult(file=name, moved_to=""), message, stamp)
     try:
         before = signature(path)
         sha = file_sha256(path)
@@ -177,6 +182,14 @@ def import_one(
         level="warning" if result.invalid else "info",
     )
     return result
+
+
+def _regular(path: Path, *, follow: bool) -> bool:
+    try:
+        info = path.stat() if follow else path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode)
 
 
 def _check_unchanged(path: Path, before: Signature) -> None:
@@ -351,7 +364,7 @@ def import_inbox(
 
 def _claimed(claims: Path) -> list[Path]:
     """Files this agent claimed in an earlier run that stopped before moving them."""
-    return sorted(path for path in claims.iterdir() if path.is_file() or path.is_symlink())
+    return sorted(path for path in claims.iterdir() if path.is_symlink() or not path.is_dir())
 
 
 def _claims_folder(paths: AgentPaths) -> Path:

@@ -292,3 +292,26 @@ def test_inbox_hash_is_of_the_bytes_imported(tmp_path: Path) -> None:
     with Store.open(AgentPaths.from_config(config).db) as store:
         [source] = store.sources()
     assert source.sha256 == hashlib.sha256(moved.read_bytes()).hexdigest()
+
+
+def test_inbox_claimed_entry_swapped_for_link_or_fifo_never_read(tmp_path: Path) -> None:
+    """An entry that became a symlink or a FIFO after the scan is set aside unopened."""
+    config = make_config(tmp_path)
+    claims = AgentPaths.from_config(config).claims
+    claims.mkdir(parents=True)
+    outside = write_export(tmp_path / "elsewhere" / "secret.csv", [row("X1")])
+    (claims / "link.csv").symlink_to(outside)
+    os.mkfifo(claims / "pipe.csv")  # opening it for reading would block forever
+    inbox(config)
+    results = run_import(config)
+    assert sorted((r.file, r.failure) for r in results) == [
+        (name, "no longer a regular file (replaced while the inbox was read): not read")
+        for name in ("link.csv", "pipe.csv")
+    ]
+    assert pending_ids(config) == set()
+    assert sorted(p.name for p in (inbox(config) / "failed").iterdir()) == [
+        "link.csv",
+        "link.csv.reason.txt",
+        "pipe.csv",
+        "pipe.csv.reason.txt",
+    ]
