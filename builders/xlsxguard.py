@@ -16,10 +16,10 @@ and a broken part makes it raise whatever its parser raises. Before openpyxl ope
   external-entity attacks work);
 - more than ``MAX_STRINGS`` shared strings (counted by a streaming pass).
 
-While the sheet is read, :func:`guarded_rows` caps the cells it yields (``MAX_CELLS``, counting
-the empty cells openpyxl pads rows with) and turns any exception into a ``BuildError`` naming
-the row. Past these caps, memory stays under about 200 MB whatever the file; a larger export
-can be given as CSV, which is streamed with no such limit.
+While the sheet is read, :func:`guarded_rows` caps the rows (``MAX_ROWS``) and cells it yields
+(``MAX_CELLS``, counting the empty cells openpyxl pads rows with) and turns any exception into
+a ``BuildError`` naming the row. Within these caps, reading takes at most about 200 MB whatever
+the file; a larger export can be given as CSV, which is streamed with no such limit.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ MAX_RATIO: Final = 200
 _RATIO_FROM: Final = MIB
 MAX_STRINGS: Final = 500_000
 MAX_CELLS: Final = 50_000_000
+MAX_ROWS: Final = 1_048_576  # Excel's own limit
 
 _CONTENT_TYPES: Final = "[Content_Types].xml"
 _CT_NS: Final = "{http://schemas.openxmlformats.org/package/2006/content-types}"
@@ -67,8 +68,8 @@ def check_archive(path: Path, source: str) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             _check_parts(archive, source)
-    except BuildError:
-        raise
+    except BuildError as exc:
+        raise BuildError(printable(str(exc))) from exc  # part names come from the archive
     except Exception as exc:  # BadZipFile, zlib.error, EOFError, a CRC mismatch, ...
         raise BuildError(f"{source}: not a readable XLSX workbook ({printable(str(exc))})") from exc
 
@@ -187,6 +188,7 @@ def guarded_rows(rows: Iterator[tuple[object, ...]], source: str) -> Iterator[tu
             number += 1
             cells += len(values)
             _check_cells(cells, number, source)
+            _check_rows(number, source)
             yield values
     except BuildError:
         raise
@@ -200,4 +202,11 @@ def _check_cells(cells: int, number: int, source: str) -> None:
         raise BuildError(
             f"{source}: refused at row {number}: the sheet holds more than "
             f"{MAX_CELLS:,} cells (empty ones included); {_AS_CSV}"
+        )
+
+
+def _check_rows(number: int, source: str) -> None:
+    if number > MAX_ROWS:
+        raise BuildError(
+            f"{source}: refused at row {number}: a sheet has at most {MAX_ROWS:,} rows in Excel"
         )

@@ -125,6 +125,23 @@ def test_xlsx_too_many_cells_refused(tmp_path: Path, monkeypatch: pytest.MonkeyP
 # The child caps its own address space (the old reader took 1.3 GB on a smaller bomb: stop it
 # well before) and reports VmHWM, the peak resident size of its own memory since exec (unlike
 # ru_maxrss, which keeps the peak of the forking parent).
+def test_xlsx_too_many_rows_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows past MAX_ROWS (Excel's limit), empty ones included, are refused while streaming."""
+    monkeypatch.setattr(xlsxguard, "MAX_ROWS", 5)
+    path = write_xlsx(tmp_path / "long.xlsx", export_parts([f"L{i}" for i in range(10)]))
+    with pytest.raises(BuildError, match=r"refused at row 6: a sheet has at most 5 rows"):
+        list(read_rows(path))
+
+
+def test_xlsx_part_name_escaped(tmp_path: Path) -> None:
+    """A part name with a newline is shown escaped in the refusal."""
+    parts = export_parts(["A1"])
+    path = write_xlsx(tmp_path / "named.xlsx", {**parts, "evil\nERROR x.xml": b" " * (3 << 20)})
+    with pytest.raises(BuildError, match=r"the part evil\\nERROR x.xml expands") as caught:
+        list(read_rows(path))
+    assert "\n" not in str(caught.value)
+
+
 _CHILD = """
 import json, resource, sys
 from pathlib import Path
