@@ -27,6 +27,9 @@ def test_e2e_malformed_xlsx_set_aside_others_deposited(
     done = agent.run("deposit", "now", "--wait")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "shared-string-out-of-range.xlsx: NOT imported" in done.stdout
+    name = "shared-string-out-of-range.xlsx"
+    assert f"  NOT imported {name}: {name}: row 2: unreadable sheet" in done.stdout
+    assert f"    set aside: {agent.data_dir / 'inbox' / 'failed' / name} (reason in " in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
     assert agent.json("status")["passages"] == {"accepted": 3}
     assert sorted(i for i in uploaded_ids(sandbox) if i.startswith("SIDE")) == [
