@@ -1,23 +1,18 @@
 """Which inbox files another process still holds open for writing (best-effort, Linux).
 
-Two ways, both cheap and both silent when the OS cannot tell:
+The links in ``/proc/<pid>/fd`` of every process the agent may inspect (its own user's, or
+all when it runs as root) are compared with the files' paths, and ``/proc/<pid>/fdinfo/<fd>``
+tells whether that descriptor was opened for writing. Elsewhere (no ``/proc``), or for a writer
+the agent may not inspect (another user, a network share), it says nothing: the file must also
+stay unchanged for ``[agent] inbox_settle_s``, and it is checked again after it is read.
 
-- a read *lease* (``fcntl F_SETLEASE``): the kernel refuses it with EAGAIN while any process,
-  of any user, has the file open for writing. It needs the agent to own the file and a local
-  file system; otherwise it says nothing.
-- ``/proc/<pid>/fd``: the links of every process the agent may inspect (its own user's, or
-  all when root) are compared with the files' paths; ``/proc/<pid>/fdinfo/<fd>`` tells
-  whether that descriptor was opened for writing.
-
-A writer these cannot see (another user over a network share) is caught later: the file must
-also stay unchanged for ``[agent] inbox_settle_s``, and it is checked again after reading.
+A kernel read lease (``F_SETLEASE``) would also see other users' writers, but a writer opening
+the file while the lease is held makes the kernel send SIGIO, whose default action would end
+the agent: not used.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import fcntl
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -27,29 +22,8 @@ _PROC: Final = Path("/proc")
 
 
 def open_for_writing(paths: Iterable[Path]) -> set[Path]:
-    """The subset of ``paths`` some process holds open for writing, as far as the OS tells."""
-    wanted = {str(path.resolve()): path for path in paths}
-    found = {path for path in wanted.values() if _lease_refused(path)}
-    if len(found) < len(wanted):
-        found |= _proc_writers(wanted)
-    return found
-
-
-def _lease_refused(path: Path) -> bool:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-    except OSError:
-        return False
-    try:
-        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
-    except OSError as exc:
-        return exc.errno == errno.EAGAIN  # EACCES/EPERM/EINVAL: the OS cannot tell
-    else:
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
-        return False
-    finally:
-        os.close(fd)
+    """The subset of ``paths`` some process holds open for writing, as far as /proc tells."""
+    return _proc_writers({str(path.resolve()): path for path in paths})
 
 
 def _proc_writers(wanted: dict[str, Path]) -> set[Path]:
