@@ -43,6 +43,16 @@ class AgentSettings(BaseModel):
         le=65535,
         description="accrochage run serves the status page on 127.0.0.1 at this port.",
     )
+    inbox_settle_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="An inbox file is imported once its size and mtime stay unchanged this long.",
+    )
+    inbox_follow_symlinks: bool = Field(
+        default=False,
+        description="Import files the inbox links to (refused by default: data from elsewhere).",
+    )
 
     @property
     def inbox(self) -> Path:

@@ -1,6 +1,12 @@
 """The inbox: new CSV/XLSX exports are imported into the store, then moved aside.
 
-Each file in the inbox folder (``[agent] inbox_dir``, default ``<data_dir>/inbox``) is read
+Which entries are imported, and when a file is complete, is :mod:`agent.inbox_scan`'s
+business. A complete file is first *claimed*: renamed into the agent's own folder
+(``<data_dir>/inbox-claims``, or a hidden ``.claims-*`` folder of the inbox when the data
+directory is on another file system), so that agents sharing one inbox never read the same
+file. A claimed file left by a crash is imported by the next run.
+
+Each claimed file is read
 row by row with :func:`builders.exports.importer.import_file`. Valid rows become pending passages
 (or refresh one); a bad row whose idTechnique is known becomes an ``invalid`` passage with its
 reasons (see :mod:`agent.intake`); a bad row without a known idTechnique is only in the
@@ -10,21 +16,30 @@ row (source, row, field, value, message) and every row that could not change its
 Nothing is deleted. A file whose content (SHA-256) was already imported is only moved.
 
 One file is imported in one transaction: a crash leaves it either fully imported (and then
-only moved on the next run) or not at all.
+only moved on the next run) or not at all. A file that changed while it was read is not
+imported (rolled back) and waits for the next run. Any failure while reading one file is that
+file's error: it is set aside in ``inbox/failed/`` with ``<name>.reason.txt``, an event names
+it, and the other files are imported. Names are escaped (:func:`builders.safenames.printable`)
+in every message.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import logging
 import os
+import shutil
+import sqlite3
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from agent.config import Config
+from agent.inbox_scan import CLAIMS_PREFIX, Signature, scan_inbox, settled, signature
 from agent.intake import Outcome, new_passage, put_invalid, put_record
 from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
 from agent.paths import AgentPaths
@@ -32,11 +47,10 @@ from agent.rows import NewPassage
 from agent.store import Store
 from agent.withdrawal import hold_correction
 from builders.cdc.idtech import SeenIds
-from builders.errors import BuildError
-from builders.exports.formats import SUFFIXES
 from builders.exports.importer import import_file
 from builders.exports.results import RowResult
 from builders.files import ensure_private_dir, file_sha256
+from builders.safenames import printable
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +74,7 @@ class ImportResult:
     outcomes: dict[str, int] = field(default_factory=dict)
     error_report: str | None = None
     failure: str | None = None
+    deferred: bool = False  # changed while being read: left claimed for the next run
 
 
 class _Report:
@@ -90,6 +105,12 @@ class _Report:
         self._handle.close()
         return str(self.path)
 
+    def discard(self) -> None:
+        """Close and delete what was written (the import was rolled back)."""
+        if self.close() is not None:
+            self.path.unlink(missing_ok=True)
+            self._handle = self._writer = None
+
 
 def _destination(folder: Path, name: str, stamp: str) -> Path:
     target = folder / name
@@ -99,31 +120,39 @@ def _destination(folder: Path, name: str, stamp: str) -> Path:
     return folder / f"{path.stem}.{stamp}{path.suffix}"
 
 
+class _ChangedWhileRead(Exception):
+    """The file's size, mtime or inode changed between hashing and the end of its import."""
+
+
 def import_one(
     store: Store, config: Config, path: Path, *, now: Callable[[], dt.datetime]
 ) -> ImportResult:
-    """Import one export file and move it to ``imported/`` (see the module docstring)."""
+    """Import one claimed export file and move it to ``imported/`` (see the module docstring).
+
+    Raises:
+        sqlite3.Error: the store failed (not the file's fault: the run stops).
+    """
     paths = AgentPaths.from_config(config)
     imported = ensure_private_dir(paths.imported)
-    sha = file_sha256(path)
+    name = printable(path.name)
     stamp = now().strftime("%Y%m%dT%H%M%S")
     target = _destination(imported, path.name, stamp)
-    result = ImportResult(file=path.name, moved_to=str(target))
-    known = store.source_by_sha(sha)
-    if known is not None:
-        result.duplicate_of = f"{known.name} (imported {known.imported_at})"
-        path.replace(target)
-        store.add_event(
-            "import_duplicate",
-            f"{path.name}: same content as {result.duplicate_of}; moved aside, not imported",
-            level="warning",
-        )
-        return result
-    report = _Report(imported / f"{target.name}.errors.csv", path.name)
+    result = ImportResult(file=name, moved_to=str(target))
+    report = _Report(imported / f"{target.name}.errors.csv", name)
+    if not _regular(path, follow=config.agent.inbox_follow_symlinks):
+        # Swapped for a link or a FIFO between the scan and the claim: never opened.
+        message = "no longer a regular file (replaced while the inbox was read): not read"
+        return _set_aside(store, paths, path, ImportResult(file=name, moved_to=""), message, stamp)
     try:
+        before = signature(path)
+        sha = file_sha256(path)
+        known = store.source_by_sha(sha)
+        if known is not None:
+            return _duplicate(store, path, target, result, known.name, known.imported_at)
         with store.transaction():
-            source_id = store.add_source(sha, path.name)
+            source_id = store.add_source(sha, name)
             _import_rows(store, config, path, source_id, result, report)
+            _check_unchanged(path, before)  # else raises: the import is rolled back
             store.finish_source(
                 source_id,
                 rows=result.rows,
@@ -134,32 +163,81 @@ def import_one(
                 unidentified=result.unidentified,
                 moved_to=str(target),
             )
-    except BuildError as exc:
-        # Unusable file: nothing of it was kept (rolled back); it is recorded as failed.
-        result.failure = str(exc)
-        report.write(source=path.name, row=0, field="", value="", message=str(exc))
-        with store.transaction():
-            source_id = store.add_source(sha, path.name)
-            store.finish_source(
-                source_id,
-                rows=0,
-                valid=0,
-                invalid=0,
-                skipped=0,
-                report=str(report.path),
-                moved_to=str(target),
-            )
-            store.add_event("import_failed", f"{path.name}: {exc}", level="error")
+    except _ChangedWhileRead:
+        report.discard()
+        return _deferred(store, ImportResult(file=name, moved_to=str(path)))
+    except sqlite3.Error:
+        report.discard()
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure reading one file is that file's error
+        report.discard()
+        # The message may quote the file's content: escaped like the name.
+        message = printable(str(exc).replace(printable(str(path)), name) or type(exc).__name__)
+        return _set_aside(store, paths, path, ImportResult(file=name, moved_to=""), message, stamp)
     result.error_report = report.close()
-    path.replace(target)
-    if result.failure is None:
-        store.add_event(
-            "imported",
-            f"{path.name}: {result.valid} valid, {result.invalid} invalid "
-            f"({result.unidentified} without idTechnique), {result.skipped} skipped; "
-            + ", ".join(f"{k} {v}" for k, v in result.outcomes.items()),
-            level="warning" if result.invalid else "info",
-        )
+    shutil.move(path, target)
+    store.add_event(
+        "imported",
+        f"{name}: {result.valid} valid, {result.invalid} invalid "
+        f"({result.unidentified} without idTechnique), {result.skipped} skipped; "
+        + ", ".join(f"{k} {v}" for k, v in result.outcomes.items()),
+        level="warning" if result.invalid else "info",
+    )
+    return result
+
+
+def _regular(path: Path, *, follow: bool) -> bool:
+    try:
+        info = path.stat() if follow else path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode)
+
+
+def _check_unchanged(path: Path, before: Signature) -> None:
+    if signature(path) != before:
+        raise _ChangedWhileRead
+
+
+def _duplicate(
+    store: Store, path: Path, target: Path, result: ImportResult, known: str, at: str
+) -> ImportResult:
+    result.duplicate_of = f"{known} (imported {at})"
+    shutil.move(path, target)
+    store.add_event(
+        "import_duplicate",
+        f"{result.file}: same content as {result.duplicate_of}; moved aside, not imported",
+        level="warning",
+    )
+    return result
+
+
+def _deferred(store: Store, result: ImportResult) -> ImportResult:
+    result.deferred = True
+    result.failure = "it changed while it was read (still being written?): left for the next run"
+    store.add_event("import_deferred", f"{result.file}: {result.failure}", level="warning")
+    return result
+
+
+def _set_aside(
+    store: Store, paths: AgentPaths, path: Path, result: ImportResult, message: str, stamp: str
+) -> ImportResult:
+    """Move an unusable file to ``inbox/failed/`` with a reason file; an event names it."""
+    failed = ensure_private_dir(paths.inbox / "failed")
+    target = _destination(failed, path.name, stamp)
+    shutil.move(path, target)
+    reason = failed / f"{target.name}.reason.txt"
+    fd = os.open(reason, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w", encoding="utf-8") as handle:  # noqa: PTH123 - fd
+        handle.write(f"{result.file}: not imported ({stamp}): {message}\n")
+    result.failure = message
+    result.moved_to = str(target)
+    result.error_report = str(reason)
+    store.add_event(
+        "import_failed",
+        f"{result.file}: not imported, set aside in failed/{printable(target.name)}: {message}",
+        level="error",
+    )
     return result
 
 
@@ -281,33 +359,85 @@ def _kept_message(previous: PassageStatus | None) -> str:
 def import_inbox(
     store: Store, config: Config, *, now: Callable[[], dt.datetime], progress: Progress
 ) -> list[ImportResult]:
-    """Import every new export in the inbox, oldest name first."""
+    """Import every complete export in the inbox, oldest name first (module docstring).
+
+    Entries the inbox does not handle are reported once (event, progress line) and listed
+    by ``status`` while they stay; files still being written wait for the next run.
+    """
     inbox = config.agent.inbox
     if not inbox.is_dir():
         ensure_private_dir(inbox)
         return []
-    files = sorted(
-        p
-        for p in inbox.iterdir()
-        if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith((".", "~$"))
-    )
+    paths = AgentPaths.from_config(config)
+    scan = scan_inbox(inbox, follow_symlinks=config.agent.inbox_follow_symlinks)
+    for notice in store.sync_notices(scan.notices):
+        store.add_event("inbox_unhandled", f"{notice.name}: {notice.message}", level="warning")
+        progress(f"{notice.name}: {notice.message}")
+    claims = _claims_folder(paths)
+    left = _claimed(claims)  # claimed by an earlier run that stopped, or changed while read
+    ready, busy = settled([*left, *scan.candidates], settle_s=config.agent.inbox_settle_s)
+    for path in busy:
+        progress(f"{printable(path.name)}: still being written; left for the next run")
     results = []
-    for path in files:
-        result = import_one(store, config, path, now=now)
-        if result.duplicate_of:
-            progress(f"{path.name}: already imported ({result.duplicate_of}); moved aside")
-        elif result.failure:
-            progress(f"{path.name}: NOT imported: {result.failure}")
-        else:
-            progress(
-                f"imported {path.name}: {result.valid} valid, {result.invalid} invalid, "
-                f"{result.skipped} skipped"
-                + (
-                    f" ({result.unidentified} invalid without a known idTechnique)"
-                    if result.unidentified
-                    else ""
-                )
-                + (f" (errors: {result.error_report})" if result.error_report else "")
-            )
-        results.append(result)
+    for path in sorted(ready, key=lambda item: (item.parent != claims, item.name)):
+        claimed = path if path.parent == claims else _claim(path, claims)
+        if claimed is not None:
+            results.append(_import_claimed(store, config, claimed, now, progress))
     return results
+
+
+def _claimed(claims: Path) -> list[Path]:
+    """Files this agent claimed in an earlier run that stopped before moving them."""
+    return sorted(path for path in claims.iterdir() if path.is_symlink() or not path.is_dir())
+
+
+def _claims_folder(paths: AgentPaths) -> Path:
+    """The agent's own claim folder, on the inbox's file system (a rename must be atomic)."""
+    own = ensure_private_dir(paths.claims)
+    if own.stat().st_dev == paths.inbox.stat().st_dev:
+        return own
+    tag = hashlib.sha256(str(paths.data_dir.resolve()).encode()).hexdigest()[:12]
+    return ensure_private_dir(paths.inbox / f"{CLAIMS_PREFIX}{tag}")
+
+
+def _claim(path: Path, claims: Path) -> Path | None:
+    """Rename ``path`` into ``claims``; None when another agent took it first."""
+    target = claims / path.name
+    if target.exists() or target.is_symlink():
+        target = claims / f"{path.stem}.{os.getpid()}{path.suffix}"
+    link = path.readlink() if path.is_symlink() else None
+    try:
+        path.rename(target)
+    except FileNotFoundError:
+        log.debug("%s: taken by another agent", printable(path.name))
+        return None
+    if link is not None and not link.is_absolute():
+        target.unlink()  # a relative link would now point elsewhere
+        target.symlink_to((path.parent / link).resolve())
+    return target
+
+
+def _import_claimed(
+    store: Store,
+    config: Config,
+    path: Path,
+    now: Callable[[], dt.datetime],
+    progress: Progress,
+) -> ImportResult:
+    result = import_one(store, config, path, now=now)
+    if result.duplicate_of:
+        progress(f"{result.file}: already imported ({result.duplicate_of}); moved aside")
+    elif result.failure:
+        progress(f"{result.file}: NOT imported: {result.failure}")
+    else:
+        progress(
+            f"imported {result.file}: {result.valid} valid, {result.invalid} invalid, "
+            f"{result.skipped} skipped"
+            + (
+                f" ({result.unidentified} invalid without a known idTechnique)"
+                if result.unidentified
+                else ""
+            )
+            + (f" (errors: {result.error_report})" if result.error_report else "")
+        )
+    return result

@@ -32,6 +32,11 @@ class AgentPaths:
         return self.inbox / "imported"
 
     @property
+    def claims(self) -> Path:
+        """Inbox files this agent claimed (renamed here) before reading them."""
+        return self.data_dir / "inbox-claims"
+
+    @property
     def batches(self) -> Path:
         """Built XML files, kept after deposit."""
         return self.data_dir / "batches"

@@ -7,13 +7,17 @@ from typing import Any
 import click
 
 from agent.deposit import RunSummary
+from agent.inbox import ImportResult
 
 
 def summary_lines(summary: RunSummary) -> list[str]:
     """The end-of-run summary of ``deposit now``."""
     lines = ["Summary:"]
     for result in summary.imported:
-        detail = result.failure or (
+        if result.failure:
+            lines += _not_imported(result)
+            continue
+        detail = (
             f"duplicate of {result.duplicate_of}"
             if result.duplicate_of
             else f"{result.valid} valid, {result.invalid} invalid, {result.skipped} skipped"
@@ -34,6 +38,15 @@ def summary_lines(summary: RunSummary) -> list[str]:
     if summary.timed_out:
         lines.append("  time limit reached: run `accrochage deposit now --wait` again later")
     return lines
+
+
+def _not_imported(result: ImportResult) -> list[str]:
+    if result.deferred:
+        return [f"  waiting {result.file}: {result.failure}"]
+    return [
+        f"  NOT imported {result.file}: {result.failure}",
+        f"    set aside: {result.moved_to} (reason in {result.error_report})",
+    ]
 
 
 def render_status(data: dict[str, Any]) -> None:
@@ -81,6 +94,10 @@ def render_status(data: dict[str, Any]) -> None:
     )
     for p in (dl["overdue"] + dl["due"])[:20]:
         click.echo(f"    {p['deadline']}  {p['id_technique']}  {p['holder']}  {p['status']}")
+    if data["inbox_unhandled"]:
+        click.echo("Inbox entries not imported:")
+    for notice in data["inbox_unhandled"]:
+        click.echo(f"  {notice['name']}: {notice['message']}")
     click.echo("Last events:")
     for e in data["events"]:
         click.echo(f"  {e['at']} {e['level']:7} {e['message']}")

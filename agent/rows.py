@@ -26,6 +26,15 @@ class SourceFile:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """An inbox entry that is not imported, and why (``name`` is printable)."""
+
+    name: str
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Passage:
     """One passage as tracked by the agent (no holder identity beyond ``holder``)."""
 

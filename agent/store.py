@@ -28,7 +28,16 @@ from agent.lifecycle import (
     check_batch,
     check_passage,
 )
-from agent.rows import Attempt, Batch, Document, Event, NewPassage, Passage, SourceFile
+from agent.rows import (
+    Attempt,
+    Batch,
+    Document,
+    Event,
+    NewPassage,
+    Notice,
+    Passage,
+    SourceFile,
+)
 from agent.store_schema import MIGRATIONS
 
 DB_NAME = "agent.sqlite3"
@@ -144,6 +153,10 @@ class Store:
             if version in done:
                 continue
             with self.transaction():
+                # Another process opening the same store may have applied it meanwhile: the
+                # write lock (BEGIN IMMEDIATE) is held now, so this second look is final.
+                if self._one("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)):
+                    continue
                 for statement in statements:
                     self._conn.execute(statement)
                 self._conn.execute(
@@ -183,6 +196,33 @@ class Store:
             [*params, limit],
         )
         return [Event(**dict(r)) for r in rows]
+
+    # -- inbox notices -------------------------------------------------------------------
+
+    def sync_notices(self, current: Sequence[Notice]) -> list[Notice]:
+        """Keep the notices of the entries the inbox holds now; return the ones not seen before.
+
+        An entry that changed kind or message counts as new; one that left the inbox is
+        forgotten (reported again if it comes back).
+        """
+        known = {notice.name: notice for notice in self.notices()}
+        new = [notice for notice in current if known.get(notice.name) != notice]
+        with self.transaction():
+            self._conn.execute(
+                "DELETE FROM inbox_notices WHERE name NOT IN (SELECT value FROM json_each(?))",
+                (json.dumps([notice.name for notice in current]),),
+            )
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO inbox_notices (name, kind, message, first_seen) "
+                "VALUES (?, ?, ?, ?)",
+                [(n.name, n.kind, n.message, self._stamp()) for n in new],
+            )
+        return new
+
+    def notices(self) -> list[Notice]:
+        """The inbox entries last seen that are not imported, by name."""
+        rows = self._all("SELECT name, kind, message FROM inbox_notices ORDER BY name")
+        return [Notice(**dict(r)) for r in rows]
 
     # -- source files --------------------------------------------------------------------
 

@@ -169,4 +169,17 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        "inbox_notices: inbox entries that are not imported, reported once",
+        (
+            # One row per entry the inbox holds but does not import (symlink, .xls, folder,
+            # ...): its event is written once, when the row is added; gone entries are removed.
+            """CREATE TABLE inbox_notices (
+                name TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                message TEXT NOT NULL,
+                first_seen TEXT NOT NULL
+            )""",
+        ),
+    ),
 )

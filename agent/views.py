@@ -79,6 +79,8 @@ def status_view(
             if p.correction_held
         ],
         "events": [asdict(e) for e in store.events(limit=events)],
+        # Inbox entries that are not imported (symlink, .xls, folder...), as last seen.
+        "inbox_unhandled": [asdict(notice) for notice in store.notices()],
     }
 
 

@@ -42,6 +42,7 @@ CONFIG = """\
 # Written by scripts/demo.py: the demo's own configuration.
 [agent]
 data_dir = "data"
+inbox_settle_s = 1  # the demo drops its files just before running
 
 [declarant]
 id_client_emetteur = "12ABC345"

@@ -20,6 +20,7 @@ from typing import Final, TextIO
 
 from builders.errors import BuildError
 from builders.exports.sheet import RawRow, Share, Sheet, check_headers, owned
+from builders.safenames import printable
 
 _PROBE_BYTES: Final = 65536
 _FALLBACK: Final = "accrochage-cp1252-fallback"
@@ -57,7 +58,7 @@ def _delimiter(header_line: str) -> str:
 
 
 def _csv_sheet(path: Path, handle: TextIO, *, plain: bool, share: Share | None) -> Sheet:
-    source = str(path)
+    source = printable(str(path))
     number = 0
     delimiter = None
     while True:

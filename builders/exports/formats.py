@@ -16,6 +16,7 @@ from builders.errors import BuildError
 from builders.exports.csvfile import CsvReader
 from builders.exports.sheet import Row, Share, Sheet
 from builders.exports.xlsxfile import XlsxReader
+from builders.safenames import printable
 
 
 class Reader(Protocol):
@@ -64,7 +65,7 @@ def open_sheet(path: Path, share: Share | None = None) -> Iterator[Sheet]:
         BuildError: missing or unreadable file, unknown extension, empty file or sheet,
             duplicated header (see ``builders.exports.columns`` for header matching).
     """
-    source = str(path)
+    source = printable(str(path))
     reader = detect(path)
     if reader is None:
         suffix = path.suffix.lower()

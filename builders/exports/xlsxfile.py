@@ -7,7 +7,6 @@ midnight), an integer-valued number gives ``12`` (not ``12.0``), a boolean ``tru
 from __future__ import annotations
 
 import datetime as dt
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +14,8 @@ from typing import Final
 
 from builders.errors import BuildError
 from builders.exports.sheet import RawRow, Share, Sheet, check_headers, owned
+from builders.exports.xlsxguard import check_archive, guarded_rows
+from builders.safenames import printable
 
 
 def cell_text(value: object) -> str:
@@ -46,17 +47,17 @@ def _xlsx_rows(rows: Iterator[tuple[object, ...]], first: int) -> Iterator[RawRo
 @contextmanager
 def _open_xlsx(path: Path) -> Iterator[Sheet]:
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
-    source = str(path)
+    source = printable(str(path))
+    check_archive(path, source)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise BuildError(f"{source}: not a readable XLSX workbook ({exc})") from exc
+    except Exception as exc:  # any failure to open is this file's error
+        raise BuildError(f"{source}: not a readable XLSX workbook ({printable(str(exc))})") from exc
     try:
         if not workbook.worksheets:
             raise BuildError(f"{source}: the workbook has no sheet")
-        rows = workbook.worksheets[0].iter_rows(min_row=1, values_only=True)
+        rows = guarded_rows(workbook.worksheets[0].iter_rows(min_row=1, values_only=True), source)
         for number, values in enumerate(rows, start=1):
             headers = tuple(cell_text(value).strip() for value in values)
             if any(headers):

@@ -35,7 +35,7 @@ def write_export(path: Path, rows: Iterable[Mapping[str, str]]) -> Path:
 
 def make_config(tmp_path: Path) -> Config:
     """A config whose data directory and inbox are under tmp_path."""
-    return Config(agent=AgentSettings(data_dir=tmp_path / "data"))
+    return Config(agent=AgentSettings(data_dir=tmp_path / "data", inbox_settle_s=0))
 
 
 def inbox(config: Config) -> Path:

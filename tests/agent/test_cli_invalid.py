@@ -31,7 +31,7 @@ SHORT_HEADERS = [name for name in CANONICAL if name not in _LEFT_OUT]
 def config_path(tmp_path: Path) -> Path:
     """A config file whose data directory is in tmp_path."""
     path = tmp_path / "accrochage.toml"
-    path.write_text('[agent]\ndata_dir = "data"\n', encoding="utf-8")
+    path.write_text('[agent]\ndata_dir = "data"\ninbox_settle_s = 0\n', encoding="utf-8")
     return path
 
 

@@ -26,7 +26,7 @@ NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 def config_path(tmp_path: Path) -> Path:
     """A config file whose data directory is in tmp_path."""
     path = tmp_path / "accrochage.toml"
-    path.write_text('[agent]\ndata_dir = "data"\n', encoding="utf-8")
+    path.write_text('[agent]\ndata_dir = "data"\ninbox_settle_s = 0\n', encoding="utf-8")
     return path
 
 

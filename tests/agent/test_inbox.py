@@ -44,8 +44,8 @@ def test_inbox_holder_summary_is_minimal() -> None:
     assert holder_summary(IdentificationTitulaire(dossierFormation=dossier)) == "A.R. (dossier CPF)"
 
 
-def test_inbox_unusable_file_moved_with_report(tmp_path: Path) -> None:
-    """A file that cannot be read at all is moved aside with a report naming the problem."""
+def test_inbox_unusable_file_set_aside_with_reason(tmp_path: Path) -> None:
+    """A file that cannot be read at all goes to failed/ with a reason file; an event names it."""
     config = make_config(tmp_path)
     bad = inbox(config) / "broken.csv"
     bad.write_text("nothing;useful\n1;2\n", encoding="utf-8")
@@ -53,10 +53,15 @@ def test_inbox_unusable_file_moved_with_report(tmp_path: Path) -> None:
     with Store.open(config.agent.data_dir / "agent.sqlite3") as store:
         [result] = import_inbox(store, config, now=lambda: NOW, progress=lambda _l: None)
         assert result.failure and "no header matches" in result.failure
-        assert [e.kind for e in store.events()] == ["import_failed"]
-    report = Path(result.error_report or "")
-    assert "no header matches" in report.read_text(encoding="utf-8")
-    assert not bad.exists() and (inbox(config) / "imported" / "broken.csv").exists()
+        assert [e.kind for e in store.events()] == ["inbox_unhandled", "import_failed"]
+        message = store.events()[1].message
+        assert "broken.csv: not imported, set aside in failed/broken.csv" in message
+        assert store.sources() == []  # nothing of it kept: dropped again, it is tried again
+    reason = Path(result.error_report or "")
+    assert reason == inbox(config) / "failed" / "broken.csv.reason.txt"
+    assert "no header matches" in reason.read_text(encoding="utf-8")
+    assert reason.stat().st_mode & 0o777 == 0o600
+    assert not bad.exists() and (inbox(config) / "failed" / "broken.csv").exists()
     assert (inbox(config) / "notes.md").exists()
 
 

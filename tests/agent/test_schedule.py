@@ -37,7 +37,7 @@ def _events(config: Config) -> list[str]:
 def test_schedule_jobs_have_explicit_options(tmp_path: Path) -> None:
     """The jobs have explicit id, coalesce, one instance and a grace time in hours."""
     config = Config(
-        agent=AgentSettings(data_dir=tmp_path),
+        agent=AgentSettings(data_dir=tmp_path, inbox_settle_s=0),
         schedule=ScheduleSettings(deposit="0 3 * * 1-5", misfire_grace_hours=2),
     )
     scheduler = build_scheduler(_jobs(config, FakePortal()))
@@ -90,7 +90,7 @@ def _service_env(tmp_path: Path) -> tuple[dict[str, str], str]:
     """The environment and executable of a service whose keyring is an encrypted file."""
     cfg = tmp_path / "accrochage.toml"
     cfg.write_text(
-        '[agent]\ndata_dir = "data"\n[portal]\nusername = "alice"\n'
+        '[agent]\ndata_dir = "data"\ninbox_settle_s = 0\n[portal]\nusername = "alice"\n'
         '[credentials]\nbackend = "file"\nkey_file = "keyring-key"\n',
         encoding="utf-8",
     )

@@ -242,3 +242,22 @@ def test_store_sources_latest_first_window(store: Store) -> None:
     for index in range(3):
         store.add_source(f"{index}" * 64, f"f{index}.csv")
     assert [s.name for s in store.sources(limit=2)] == ["f1.csv", "f2.csv"]
+
+
+def test_store_open_while_another_process_migrates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A migration applied by another opener after this one looked is not applied twice."""
+    path = tmp_path / DB_NAME
+    Store.open(path).close()  # the other process, done first
+    stale = Store._all
+
+    def first_look_empty(self: Store, sql: str, params: object = ()) -> list[object]:
+        if sql == "SELECT version FROM schema_migrations":
+            return []  # what this process saw before the other one committed
+        return stale(self, sql, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "_all", first_look_empty)
+    with Store.open(path) as store:
+        monkeypatch.undo()
+        assert [number for number, _ in store.migrations()] == list(range(1, len(MIGRATIONS) + 1))

@@ -47,6 +47,7 @@ def _config(tmp_path: Path, replica: SandboxHandle, extra: str = "") -> Path:
         f"""
 [agent]
 data_dir = "{tmp_path / "data"}"
+inbox_settle_s = 0
 
 [portal]
 base_url = "{replica.url}"

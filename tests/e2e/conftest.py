@@ -32,6 +32,7 @@ CANARY_PASSWORD = "canary-Pw-" + secrets.token_hex(6)
 CONFIG = """\
 [agent]
 data_dir = "data"
+inbox_settle_s = 0
 
 [declarant]
 id_client_emetteur = "12ABC345"

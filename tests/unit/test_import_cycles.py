@@ -16,13 +16,19 @@ PACKAGE = "builders"
 #: What each sub-package may import from builders/ besides itself (top-level modules are
 #: builders.errors, builders.settings and builders.files).
 ALLOWED = {
-    "builders.cdc": {"builders.errors", "builders.files"},
-    "builders.exports": {"builders.cdc", "builders.errors", "builders.settings"},
+    "builders.cdc": {"builders.errors", "builders.files", "builders.safenames"},
+    "builders.exports": {
+        "builders.cdc",
+        "builders.errors",
+        "builders.safenames",
+        "builders.settings",
+    },
     "builders.flux": {
         "builders.cdc",
         "builders.exports",
         "builders.errors",
         "builders.files",
+        "builders.safenames",
         "builders.settings",
     },
 }
