@@ -2,8 +2,8 @@
 
 Only regular files of a format the export readers accept
 (:data:`builders.exports.formats.SUFFIXES`: CSV and XLSX) directly in the inbox are imported,
-and only once they are complete (:func:`settled`): unchanged in size and mtime for ``[agent] inbox_settle_s``
-and not open for writing by any process the OS lets the agent see
+and only once they are complete (:func:`settled`): unchanged in size and mtime for
+``[agent] inbox_settle_s`` and not open for writing by any process the OS lets the agent see
 (:mod:`agent.openfiles`). The safe way to drop a file is atomic: write ``name.part`` (or a
 hidden ``.name``) and rename it when complete; such in-progress names are never read.
 
