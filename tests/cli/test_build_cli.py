@@ -76,7 +76,14 @@ def test_build_cli_json_document_shape(config, tmp_path, xsd115):
         "message": error["message"],
     }
     assert error["message"]
-    assert document["counts"] == {"valid": 1, "rejected": 1, "skipped": 0, "passages": 1}
+    assert document["counts"] == {
+        "valid": 1,
+        "rejected": 1,
+        "skipped": 0,
+        "hidden": 0,
+        "warnings": 0,
+        "passages": 1,
+    }
     assert result.stderr == ""
 
 
