@@ -181,9 +181,10 @@ def _build_lines(result: BuildResult) -> list[str]:
     lines += [
         f"{e.source}:{e.row}: {e.field}: {e.message} (value {e.value!r})" for e in result.errors
     ]
+    hidden = f", {result.hidden} hidden in the spreadsheet" if result.hidden else ""
     lines.append(
         f"{result.valid} valid, {result.rejected} rejected, "
-        f"{result.skipped} skipped as not admitted"
+        f"{result.skipped} skipped as not admitted{hidden}"
     )
     return lines
 

@@ -163,9 +163,8 @@ def _notices(sheet: Sheet, match: Match) -> list[Notice]:
             else ""
         )
         message = (
-            f"{len(sheet.hidden)} row(s) hidden in the spreadsheet (by a filter or by hand) "
-            f"were read like the others: rows {shown}{more}; delete them from the export if "
-            "they must not be declared"
+            f"{len(sheet.hidden)} hidden row(s) (hidden by a filter or by hand) read like the "
+            f"others: {shown}{more}; delete them from the export if they must not be declared"
         )
         notices.append(Notice(sheet.source, sheet.hidden[0], "", "", message))
     return notices

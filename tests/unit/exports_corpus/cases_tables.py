@@ -208,7 +208,7 @@ CASES = [
         valid=4,
         hidden=2,
         warnings=rows_of((3, "")),
-        says=("rows 3, 5",),
+        says=("2 hidden row(s) (hidden by a filter or by hand) read like the others: 3, 5;",),
     ),
     Case(
         "xlsx-rows-hidden-by-a-filter-are-warned",
