@@ -27,6 +27,7 @@ from builders.exports.columns import CANONICAL
 from builders.exports.folding import header_key
 
 #: French labels per canonical column, as certifiers' exports write them (matched by key).
+#: When two headers of a file give one column by a label, the label listed first wins.
 LABELS: Final[Mapping[str, tuple[str, ...]]] = {
     "idTechnique": (
         "N° candidat",
@@ -110,19 +111,23 @@ LABELS: Final[Mapping[str, tuple[str, ...]]] = {
     "urlPreuve": ("URL de la preuve", "Lien vers la preuve"),
     "idContrat": ("N° de contrat", "Numéro de contrat"),
     "admis": (
-        "Résultat",
-        "Résultat final",
-        "Décision",
         "Décision du jury",
+        "Décision",
         "Admis(e)",
-        "Admission",
         "Reçu(e)",
+        "Admission",
+        "Résultat final",
+        "Résultat",
     ),
 }
 
 
 _CANONICAL: Final = {header_key(name): name for name in CANONICAL}
 _LABELS: Final = {header_key(label): name for name, labels in LABELS.items() for label in labels}
+#: Each label's place in its column's list (lower: more specific).
+_RANK: Final = {
+    header_key(label): rank for labels in LABELS.values() for rank, label in enumerate(labels)
+}
 #: Every key some column answers to, for "did you mean".
 _KNOWN: Final = {**_LABELS, **_CANONICAL}
 _NEAR: Final = 0.8
@@ -228,7 +233,7 @@ def match_headers(
             raise BuildError(
                 f"{source}: headers {taken!r} and {header!r} both give column {column}"
             )
-        if taken is not None and not is_strong:
+        if taken is not None and not is_strong and (column in strong or not _before(key, taken)):
             match.notices.append(
                 _notice(source, row, column, header, f"ignored: {taken!r} already gives {column}")
             )
@@ -243,6 +248,11 @@ def match_headers(
     _check_repeats(match, repeated, source, row)
     _report_unused_mapping(match, mapping, by_key, source, row)
     return match
+
+
+def _before(key: str, taken: str) -> bool:
+    """Whether label ``key`` is more specific than the label of header ``taken``."""
+    return _RANK.get(key, 0) < _RANK.get(header_key(taken), 0)
 
 
 def _check_repeats(match: Match, repeated: Sequence[str], source: str, row: int) -> None:
