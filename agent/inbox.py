@@ -34,6 +34,7 @@ from builders.errors import BuildError
 from builders.exports.formats import SUFFIXES
 from builders.exports.importer import import_file
 from builders.exports.results import RowResult
+from builders.exports.table import inspect_table
 from builders.files import ensure_private_dir, file_sha256
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class ImportResult:
     invalid: int = 0
     skipped: int = 0
     unidentified: int = 0  # bad rows without a known idTechnique: only in the error report
+    warnings: int = 0  # notices about the file, recorded as import_warning events
     outcomes: dict[str, int] = field(default_factory=dict)
     error_report: str | None = None
     failure: str | None = None
@@ -169,11 +171,18 @@ def _import_rows(
     result: ImportResult,
     report: _Report,
 ) -> None:
+    _, notices = inspect_table(path, config.build)
+    for notice in notices:  # the header row used, columns ignored, hidden rows...
+        store.add_event(
+            "import_warning", f"{path.name}:{notice.row}: {notice.message}", level="warning"
+        )
+    result.warnings += len(notices)
     rows = import_file(
         path,
         declarant=config.declarant,
         settings=config.build,
         schema_version=config.build.schema_version,
+        report=False,
     )
     seen = SeenIds()  # (emitter, idTechnique) of this file's rows: a bad row repeating one
     for row in rows:

@@ -33,6 +33,7 @@ def import_file(
     declarant: Declarant,
     settings: BuildSettings,
     schema_version: SchemaVersion | None = None,
+    report: bool = True,
 ) -> Iterator[RowResult]:
     """Read an export and validate every row.
 
@@ -42,6 +43,7 @@ def import_file(
             natureDeposant when a row leaves them empty.
         settings: build settings (header mapping ``columns``, default schema version).
         schema_version: the target schema; None means ``settings.schema_version``.
+        report: log the file's notices (``builders.exports.table``) as warnings.
 
     Yields:
         One result per non-blank data row, in file order.
@@ -55,6 +57,7 @@ def import_file(
         settings=settings,
         schema_version=schema_version or settings.schema_version,
         share=(0, 1),
+        report=report,
     )
 
 
