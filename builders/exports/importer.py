@@ -86,7 +86,7 @@ def import_share(
     index, count = share
     with open_table(path, settings, None if count == 1 else (index, count, block)) as table:
         if report and index == 0:
-            for notice in table.notices:
+            for notice in table.notices():
                 logger.warning("%s:%d: %s", notice.source, notice.row, notice.message)
         mapper = RowMapper(
             source=table.sheet.source,

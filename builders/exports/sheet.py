@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Final, TypeVar
 
 from builders.errors import BuildError
@@ -44,7 +45,7 @@ class Sheet:
     ``rows`` yields each non-blank row's cells in header order (a row may be shorter or
     longer than the header; missing cells are empty). ``sheet_name`` is the workbook sheet
     read (None for text files), ``sheets`` how many the workbook has; ``hidden`` the data rows
-    a spreadsheet hides (by a filter or by hand).
+    a spreadsheet hides (by a filter or by hand), found by ``find_hidden`` when first asked.
     """
 
     source: str
@@ -53,7 +54,12 @@ class Sheet:
     rows: Iterator[RawRow]
     sheet_name: str | None = None
     sheets: int = 1
-    hidden: tuple[int, ...] = field(default=())
+    find_hidden: Callable[[], tuple[int, ...]] = field(default=tuple)
+
+    @cached_property
+    def hidden(self) -> tuple[int, ...]:
+        """The hidden data rows, looked for on first use (inside the ``with`` block only)."""
+        return self.find_hidden()
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -62,14 +62,18 @@ class Table:
             file lacks (its cells hold the default).
         columns: canonical column -> its header in ``headers``.
         rows: the data rows, defaults and translations applied.
-        notices: warnings about the file.
+        match: how the headers matched (``notices()``: the warnings about the file).
     """
 
     sheet: Sheet
     headers: tuple[str, ...]
     columns: dict[str, str]
     rows: Iterator[RawRow]
-    notices: list[Notice] = field(default_factory=list)
+    match: Match
+
+    def notices(self) -> list[Notice]:
+        """Warnings about the file (inside the ``with`` block only: hidden rows are read then)."""
+        return _notices(self.sheet, self.match)
 
     @property
     def info(self) -> TableInfo:
@@ -117,7 +121,7 @@ def inspect_table(path: Path, settings: BuildSettings) -> tuple[TableInfo, list[
         BuildError: see ``open_table``.
     """
     with open_table(path, settings) as table:
-        return table.info, table.notices
+        return table.info, table.notices()
 
 
 def locator(settings: BuildSettings, source: str) -> Locate:
@@ -146,8 +150,7 @@ def open_table(path: Path, settings: BuildSettings, share: Share | None = None) 
         _check_required(source, columns, match)
         if share is None and "admis" not in columns and not settings.all_rows_admitted:
             rows = _check_outcome(source, sheet, match, rows)
-        table = Table(sheet, headers, columns, rows, _notices(sheet, match))
-        yield table
+        yield Table(sheet, headers, columns, rows, match)
 
 
 def _notices(sheet: Sheet, match: Match) -> list[Notice]:
