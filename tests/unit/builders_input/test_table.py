@@ -102,3 +102,28 @@ def test_multiline_quoted_header_cell_is_found(tmp_path):
     with open_sheet(path, locate=locator(BuildSettings(), str(path))) as sheet:
         assert (sheet.header_row, sheet.headers) == (2, ("Nom de\nnaissance", "Prénom", "Sexe"))
         assert list(sheet.rows) == [(3, ["Martin", "Léa", "F"])]
+
+
+@pytest.mark.parametrize("scan_bytes", [7, 64, 1 << 20])
+def test_hidden_rows_found_whatever_the_scan_block(tmp_path, monkeypatch, scan_bytes):
+    """Hidden rows are found even when a <row> tag straddles two read blocks."""
+    from openpyxl import Workbook
+
+    from builders.exports import xlsxfile
+
+    monkeypatch.setattr(xlsxfile, "_SCAN_BYTES", scan_bytes)
+    row = base_row()
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Titre"])
+    sheet.append(list(row))
+    for number in range(40):
+        sheet.append([*base_row(idTechnique=str(number)).values()])
+    hidden = [1, 5, 6, 17, 42]  # row 1 is above the header: not a data row
+    for number in hidden:
+        sheet.row_dimensions[number].hidden = True
+    path = tmp_path / "e.xlsx"
+    workbook.save(path)
+    info, notices = inspect_table(path, BuildSettings())
+    assert info.hidden == (5, 6, 17, 42)
+    assert notices[-1].row == 5
