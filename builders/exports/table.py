@@ -1,8 +1,9 @@
 """An export opened as a table of canonical columns, with what was found on the way.
 
 ``open_table`` finds the header row (and the sheet), matches the headers
-(``builders.exports.headers``), applies ``[build.defaults]`` and ``[build.values.FIELD]``, and
-refuses, with one message per file, a file that cannot be declared as it is:
+(``builders.exports.headers``), applies ``[build.defaults]`` and ``[build.values.FIELD]``
+(``builders.exports.configured``), and refuses, with one message per file, a file that cannot
+be declared as it is:
 
 - a required column is missing (no column, no default): one message naming every missing
   column, instead of the same error on every row;
@@ -17,7 +18,7 @@ rows hidden in the spreadsheet) is a :class:`~builders.exports.headers.Notice` i
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Final
 
 from builders.errors import BuildError
 from builders.exports import columns as cols
-from builders.exports.folding import header_key
+from builders.exports.configured import apply_config
 from builders.exports.formats import open_sheet
 from builders.exports.headers import (
     Match,
@@ -36,7 +37,6 @@ from builders.exports.headers import (
     score,
     suggest,
 )
-from builders.exports.normalize import CellError
 from builders.exports.outcome import outcome_column
 from builders.exports.sheet import Locate, RawRow, Share, Sheet
 from builders.settings import BuildSettings
@@ -47,8 +47,6 @@ SAMPLE_ROWS: Final = 200
 REQUIRED: Final = ("code", "dateDebutValidite", "obtentionCertification", "donneeCertifiee")
 _TITULAIRE: Final = ("nomNaissance", "prenom1", "sexe")
 _BIRTH_YEAR: Final = ("dateNaissance", "anneeNaissance")
-#: Defaults that would be unsafe as constants.
-_NO_DEFAULT: Final = frozenset({"idTechnique", "admis"})
 _HIDDEN_SHOWN: Final = 30
 
 
@@ -146,7 +144,7 @@ def open_table(path: Path, settings: BuildSettings, share: Share | None = None) 
     source = str(path)
     with open_sheet(path, share, locator(settings, source)) as sheet:
         match = match_headers(sheet.headers, settings.columns, source, sheet.header_row)
-        headers, columns, rows = _apply_config(sheet, match, settings)
+        headers, columns, rows = apply_config(sheet, match.columns, settings)
         _check_required(source, columns, match)
         if share is None and "admis" not in columns and not settings.all_rows_admitted:
             rows = _check_outcome(source, sheet, match, rows)
@@ -171,87 +169,6 @@ def _notices(sheet: Sheet, match: Match) -> list[Notice]:
         )
         notices.append(Notice(sheet.source, sheet.hidden[0], "", "", message))
     return notices
-
-
-def _default_text(value: str | int | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _apply_config(
-    sheet: Sheet, match: Match, settings: BuildSettings
-) -> tuple[tuple[str, ...], dict[str, str], Iterator[RawRow]]:
-    """``[build.defaults]`` and ``[build.values.FIELD]`` applied to the sheet's rows."""
-    source = sheet.source
-    columns = dict(match.columns)
-    headers = sheet.headers
-    added: list[str] = []
-    fill: list[tuple[int, str]] = []
-    for name, value in settings.defaults.items():
-        column = _config_column(source, "defaults", name)
-        if column in _NO_DEFAULT:
-            raise BuildError(
-                f"{source}: [build.defaults] cannot set {column}"
-                + (" (use [build] all_rows_admitted = true)" if column == "admis" else "")
-            )
-        text = _default_text(value)
-        _check_default(source, column, text, settings.values.get(name, {}))
-        if column in columns:
-            fill.append((headers.index(columns[column]), text))
-        else:
-            added.append(text)
-            columns[column] = f"[build.defaults] {column}"
-            headers = (*headers, columns[column])
-    translate: list[tuple[int, dict[str, str]]] = []
-    for name, table in settings.values.items():
-        column = _config_column(source, "values", name)
-        if column in columns:
-            keys = {header_key(key): value for key, value in table.items()}
-            translate.append((headers.index(columns[column]), keys))
-    if not (added or fill or translate):
-        return headers, columns, sheet.rows
-    return headers, columns, _configured(sheet.rows, len(sheet.headers), added, fill, translate)
-
-
-def _config_column(source: str, section: str, name: str) -> str:
-    column = {header_key(known): known for known in cols.CANONICAL}.get(header_key(name))
-    if column is None:
-        raise BuildError(
-            f"{source}: [build.{section}] names {name!r}, which is not a known column"
-            f"{suggest(name)} (see `accrochage template`)"
-        )
-    return column
-
-
-def _check_default(source: str, column: str, text: str, values: Mapping[str, str]) -> None:
-    convert = cols.CONVERTERS.get(column)
-    text = {header_key(k): v for k, v in values.items()}.get(header_key(text), text)
-    if convert is None:
-        return
-    try:
-        convert(text)
-    except CellError as exc:
-        raise BuildError(f"{source}: [build.defaults] {column} = {text!r}: {exc}") from None
-
-
-def _configured(
-    rows: Iterator[RawRow],
-    width: int,
-    added: Sequence[str],
-    fill: Sequence[tuple[int, str]],
-    translate: Sequence[tuple[int, dict[str, str]]],
-) -> Iterator[RawRow]:
-    for number, read in rows:
-        cells = [*read[:width], *[""] * (width - len(read)), *added]
-        for index, text in fill:
-            if not cells[index].strip():
-                cells[index] = text
-        for index, table in translate:
-            found = table.get(header_key(cells[index]))
-            if found is not None:
-                cells[index] = found
-        yield number, cells
 
 
 def _check_required(source: str, columns: Mapping[str, str], match: Match) -> None:
