@@ -191,7 +191,7 @@ def _build_lines(result: BuildResult) -> list[str]:
 
 def _fail(message: str, as_json: bool, code: int) -> None:
     if as_json:
-        document = {"error": message, "files": [], "errors": []}
+        document = {"error": message, "files": [], "errors": [], "warnings": []}
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
