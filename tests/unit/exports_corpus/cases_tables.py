@@ -318,4 +318,44 @@ CASES = [
         rejected=rows_of((7, "sexe")),
         header_row=4,
     ),
+    Case(
+        "title-with-semicolons-above-a-comma-table",
+        csv_file("export.csv", [["Export LMS; session 2024; page 1"], *fr_table(2)], delimiter=","),
+        0,
+        valid=2,
+        header_row=2,
+    ),
+    Case(
+        "xlsm-workbook-with-usage-name-and-second-first-name",
+        xlsx_file(
+            "export.xlsm",
+            {
+                "Jury": [
+                    [*FR_HEADERS, "Nom d'usage", "Prénom 2"],
+                    [*fr_row(1), "Durand", "Marie"],
+                    [*fr_row(2), "", ""],
+                ]
+            },
+        ),
+        0,
+        valid=2,
+    ),
+    Case(
+        "empty-outcome-cell-is-a-row-error",
+        csv_file("export.csv", [list(FR_HEADERS), fr_row(1), fr_row(2, "")]),
+        1,
+        valid=1,
+        rejected=rows_of((3, "admis")),
+    ),
+    Case(
+        "two-date-labels-the-more-specific-wins",
+        csv_file(
+            "export.csv",
+            [[*FR_HEADERS, "Date de délivrance"], [*fr_row(1), "not a date"]],
+        ),
+        0,
+        valid=1,
+        warnings=rows_of((1, "dateDebutValidite")),
+        says=("obtention\" already gives dateDebutValidite",),
+    ),
 ]
