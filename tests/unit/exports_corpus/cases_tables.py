@@ -356,6 +356,6 @@ CASES = [
         0,
         valid=1,
         warnings=rows_of((1, "dateDebutValidite")),
-        says=("obtention\" already gives dateDebutValidite",),
+        says=('obtention" already gives dateDebutValidite',),
     ),
 ]
