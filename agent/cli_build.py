@@ -20,6 +20,8 @@ from builders.errors import BuildError
 from builders.flux.batching import BuiltFile
 
 if TYPE_CHECKING:
+    from builders.exports.headers import Notice
+    from builders.exports.results import RowError
     from builders.flux.build import BuildResult
 
 _VERSIONS = click.Choice(["1.1.5", "1.1.2"])
@@ -70,6 +72,11 @@ def _no_xsd_warning(version: str) -> None:
     help="Folder for the XML files (created 0700 if missing).",
 )
 @click.option("--schema-version", type=_VERSIONS, default=None, help="Default: from the config.")
+@click.option(
+    "--sheet",
+    default=None,
+    help="Workbook sheet to read (default: the sheet whose header matches; [build] sheet).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @pass_app
 def build_command(
@@ -77,6 +84,7 @@ def build_command(
     files: tuple[Path, ...],
     out_dir: Path,
     schema_version: str | None,
+    sheet: str | None,
     as_json: bool,
 ) -> None:
     """Turn certifier exports (CSV/XLSX) into CDC XML files, ready to deposit.
@@ -88,11 +96,14 @@ def build_command(
 
     config = app.config
     version = cast("SchemaVersion | None", schema_version)  # click.Choice guarantees it
+    settings = config.build
+    if sheet is not None:
+        settings = settings.model_copy(update={"sheet": sheet})
     try:
         result = build(
             list(files),
             out_dir,
-            settings=config.build,
+            settings=settings,
             declarant=config.declarant,
             data_dir=config.agent.data_dir,
             schema_version=version,
@@ -113,21 +124,33 @@ def build_command(
         sys.exit(EXIT_REJECTED)
 
 
+def _problem(problem: RowError | Notice) -> dict[str, Any]:
+    return {
+        "source": problem.source,
+        "row": problem.row,
+        "field": problem.field,
+        "value": problem.value,
+        "message": problem.message,
+    }
+
+
 def _build_json(result: BuildResult) -> dict[str, Any]:
     return {
         "schema_version": result.schema_version,
         "xsd": str(result.xsd) if result.xsd else None,
         "files": [_file_json(built) for built in result.files],
-        "errors": [
+        "sources": [
             {
-                "source": e.source,
-                "row": e.row,
-                "field": e.field,
-                "value": e.value,
-                "message": e.message,
+                "source": info.source,
+                "sheet": info.sheet,
+                "header_row": info.header_row,
+                "hidden_rows": list(info.hidden),
+                "columns": info.columns,
             }
-            for e in result.errors
+            for info in result.sources
         ],
+        "errors": [_problem(error) for error in result.errors],
+        "warnings": [_problem(notice) for notice in result.warnings],
         "xsd_failures": [
             {
                 "name": failure.name,
@@ -140,26 +163,35 @@ def _build_json(result: BuildResult) -> dict[str, Any]:
             "valid": result.valid,
             "rejected": result.rejected,
             "skipped": result.skipped,
+            "hidden": result.hidden,
+            "warnings": len(result.warnings),
             "passages": result.passages,
         },
     }
 
 
 def _build_lines(result: BuildResult) -> list[str]:
-    lines = [_wrote(built) for built in result.files]
+    lines = [f"read {info.source}: {info.where}" for info in result.sources if not info.usual]
+    lines += [
+        f"{n.source}:{n.row}: warning: {n.field + ': ' if n.field else ''}{n.message}"
+        + (f" (header {n.value!r})" if n.value and n.value != n.field else "")
+        for n in result.warnings
+    ]
+    lines += [_wrote(built) for built in result.files]
     lines += [
         f"{e.source}:{e.row}: {e.field}: {e.message} (value {e.value!r})" for e in result.errors
     ]
+    hidden = f", {result.hidden} hidden in the spreadsheet" if result.hidden else ""
     lines.append(
         f"{result.valid} valid, {result.rejected} rejected, "
-        f"{result.skipped} skipped as not admitted"
+        f"{result.skipped} skipped as not admitted{hidden}"
     )
     return lines
 
 
 def _fail(message: str, as_json: bool, code: int) -> None:
     if as_json:
-        document = {"error": message, "files": [], "errors": []}
+        document = {"error": message, "files": [], "errors": [], "warnings": []}
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)

@@ -49,6 +49,7 @@ from agent.withdrawal import hold_correction
 from builders.cdc.idtech import SeenIds
 from builders.exports.importer import import_file
 from builders.exports.results import RowResult
+from builders.exports.table import inspect_table
 from builders.files import ensure_private_dir, file_sha256
 from builders.safenames import printable
 
@@ -71,6 +72,7 @@ class ImportResult:
     invalid: int = 0
     skipped: int = 0
     unidentified: int = 0  # bad rows without a known idTechnique: only in the error report
+    warnings: int = 0  # notices about the file, recorded as import_warning events
     outcomes: dict[str, int] = field(default_factory=dict)
     error_report: str | None = None
     failure: str | None = None
@@ -249,11 +251,18 @@ def _import_rows(
     result: ImportResult,
     report: _Report,
 ) -> None:
+    _, notices = inspect_table(path, config.build)
+    for notice in notices:  # the header row used, columns ignored, hidden rows...
+        store.add_event(
+            "import_warning", f"{path.name}:{notice.row}: {notice.message}", level="warning"
+        )
+    result.warnings += len(notices)
     rows = import_file(
         path,
         declarant=config.declarant,
         settings=config.build,
         schema_version=config.build.schema_version,
+        report=False,
     )
     seen = SeenIds()  # (emitter, idTechnique) of this file's rows: a bad row repeating one
     for row in rows:

@@ -23,8 +23,8 @@ from agent.rows import Passage
 from agent.store import Store
 from builders.errors import BuildError
 from builders.exports import columns as cols
-from builders.exports.formats import open_sheet
 from builders.exports.results import RowError
+from builders.exports.table import open_table
 from builders.settings import BuildSettings
 
 log = logging.getLogger(__name__)
@@ -113,10 +113,9 @@ def _read_rows(path: Path, numbers: set[int], settings: BuildSettings) -> dict[i
     """The wanted rows of an export as canonical column -> cell text ({} if unreadable)."""
     found: dict[int, dict[str, str]] = {}
     try:
-        with open_sheet(path) as sheet:
-            columns = cols.resolve_headers(sheet.headers, settings.columns, sheet.source)
-            index = {name: sheet.headers.index(header) for name, header in columns.items()}
-            for number, cells in sheet.rows:
+        with open_table(path, settings) as table:
+            index = {name: table.headers.index(header) for name, header in table.columns.items()}
+            for number, cells in table.rows:
                 if number in numbers:
                     found[number] = {
                         name: (cells[i].strip() if i < len(cells) else "")

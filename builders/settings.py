@@ -48,6 +48,26 @@ class BuildSettings(BaseModel):
         description='Header renames, e.g. "Nom de naissance" = "nomNaissance".',
     )
 
+    all_rows_admitted: bool = Field(
+        default=False,
+        description="The exports hold admitted candidates only: a file without an admis "
+        "column is declared in full even when a column looks like a jury outcome.",
+    )
+    sheet: str | None = Field(
+        default=None,
+        description="The workbook sheet to read (default: the one whose header matches).",
+    )
+    defaults: dict[str, str | int | bool] = Field(
+        default_factory=dict,
+        description="Constants for fields the export lacks, e.g. obtentionCertification = "
+        '"PAR_ADMISSION"; they also fill the empty cells of a column the export has.',
+    )
+    values: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Per field, a translation table for local codes, e.g. "
+        '[build.values.modaliteAcces] "FC" = "FORMATION_CONTINUE".',
+    )
+
     @field_validator("columns")
     @classmethod
     def _strip_headers(cls, value: dict[str, str]) -> dict[str, str]:

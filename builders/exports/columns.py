@@ -20,19 +20,17 @@ names imports with no configuration. Extra columns:
   then true exactly when the row gives its level (``niveauLangueEuropeen``; ``scoreGeneral`` or
   ``resultats``).
 
-Headers match a canonical name case-insensitively (surrounding spaces ignored), or through the
-config mapping ``[build.columns]`` (``"Nom de naissance" = "nomNaissance"``), also matched
-case-insensitively.
+How an export's headers are matched to these columns (CDC names, French labels, the
+``[build.columns]`` mapping) is in ``builders.exports.headers``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from builders.cdc import models
-from builders.errors import BuildError
-from builders.exports import normalize
+from builders.exports import normalize, outcome
 
 Converter = Callable[[str], object]
 
@@ -129,57 +127,5 @@ CONVERTERS: Final[Mapping[str, Converter]] = {
     "codePostal": normalize.parse_postal,
     "nir": normalize.parse_nir,
     "dateNaissance": normalize.parse_birth_date,
-    "admis": normalize.parse_admis,
+    "admis": outcome.parse_outcome,
 }
-
-_BY_FOLDED: Final = {name.casefold(): name for name in CANONICAL}
-
-
-def resolve_headers(
-    headers: Sequence[str], mapping: Mapping[str, str], source: str
-) -> dict[str, str]:
-    """Match a file's headers to canonical columns.
-
-    Args:
-        headers: the header row as read (blank headers are ignored).
-        mapping: ``[build.columns]``: header -> canonical name.
-        source: the file name, for messages.
-
-    Returns:
-        canonical column -> header as it appears in the file; unknown headers are left out.
-
-    Raises:
-        BuildError: a header appears twice, two headers give the same column, the mapping
-            targets an unknown column, or no header is a known column.
-    """
-    renames: dict[str, str] = {}
-    for header, target in mapping.items():
-        if target.casefold() not in _BY_FOLDED:
-            raise BuildError(
-                f"{source}: [build.columns] maps {header!r} to {target!r}, which is not a "
-                "known column (see `accrochage template`)"
-            )
-        renames[header.strip().casefold()] = _BY_FOLDED[target.casefold()]
-    seen: set[str] = set()
-    found: dict[str, str] = {}
-    for header in headers:
-        key = header.strip().casefold()
-        if not key:
-            continue
-        if key in seen:
-            raise BuildError(f"{source}: the header {header.strip()!r} appears twice")
-        seen.add(key)
-        column = renames.get(key) or _BY_FOLDED.get(key)
-        if column is None:
-            continue
-        if column in found:
-            raise BuildError(
-                f"{source}: headers {found[column]!r} and {header!r} both give column {column}"
-            )
-        found[column] = header
-    if not found:
-        raise BuildError(
-            f"{source}: no header matches a known column (expected CDC names such as "
-            "idTechnique, nomNaissance, dateDebutValidite, or a [build.columns] mapping)"
-        )
-    return found

@@ -1,8 +1,10 @@
 """CSV exports (``.csv``, ``.txt``), streamed, never loaded whole.
 
-The delimiter (``;`` or ``,``) is the one found most in the header line, unless the file
-starts with Excel's ``sep=;`` hint line (not counted as a row). Encoding: a UTF-8
-BOM means UTF-8; otherwise the first 64 KiB must decode as strict UTF-8, else the file is read
+The header is the row among the first 20 that gives the most known columns (see
+``builders.exports.sheet``), split on ``;``, ``,`` or tab, whichever gives most; Excel's
+``sep=;`` hint line, when the file starts with one, fixes the delimiter (it is not counted as a
+row). Encoding: a UTF-8 BOM means UTF-8, a UTF-16 BOM UTF-16 (Excel's "Texte Unicode", tab-
+separated); otherwise the first 64 KiB must decode as strict UTF-8, else the file is read
 as Windows-1252 (what Excel writes for "CSV (séparateur: point-virgule)"). In a UTF-8 file, a
 later byte that is not UTF-8 is read as Windows-1252 too, so an export whose first accented
 letter comes after 64 KiB still reads right. A file without double quotes is read line by line
@@ -12,6 +14,7 @@ letter comes after 64 KiB still reads right. A file without double quotes is rea
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +22,17 @@ from pathlib import Path
 from typing import Final, TextIO
 
 from builders.errors import BuildError
-from builders.exports.sheet import RawRow, Share, Sheet, check_headers, owned
+from builders.exports.sheet import (
+    HEADER_ROWS,
+    Candidate,
+    Locate,
+    RawRow,
+    Share,
+    Sheet,
+    best_header,
+    candidate,
+    owned,
+)
 from builders.safenames import printable
 
 _PROBE_BYTES: Final = 65536
@@ -41,11 +54,13 @@ codecs.register_error(_FALLBACK, _cp1252_fallback)
 
 
 def detect_encoding(path: Path) -> str:
-    """The encoding to read ``path`` with: ``utf-8-sig``, ``utf-8`` or ``cp1252``."""
+    """The encoding to read ``path`` with: ``utf-8-sig``, ``utf-16``, ``utf-8`` or ``cp1252``."""
     with path.open("rb") as handle:
         probe = handle.read(_PROBE_BYTES)
     if probe.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if probe.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # Excel's "Texte Unicode": UTF-16 with its BOM, tab-separated
     try:
         codecs.getincrementaldecoder("utf-8")().decode(probe, final=False)
     except UnicodeDecodeError:
@@ -53,27 +68,93 @@ def detect_encoding(path: Path) -> str:
     return "utf-8"
 
 
+_DELIMITERS: Final = (";", ",", "\t")
+#: Lines read to find the header (a multi-line cell spans several).
+_PROBE_LINES: Final = 200
+
+
 def _delimiter(header_line: str) -> str:
-    return "," if header_line.count(",") > header_line.count(";") else ";"
+    """The delimiter found most in a line (``;`` on a tie)."""
+    return max(_DELIMITERS, key=header_line.count)
 
 
-def _csv_sheet(path: Path, handle: TextIO, *, plain: bool, share: Share | None) -> Sheet:
-    source = printable(str(path))
-    number = 0
-    delimiter = None
-    while True:
+def _probe_lines(handle: TextIO) -> tuple[str | None, list[tuple[int, str]]]:
+    """Excel's ``sep=`` hint (if any) and the first lines with their positions."""
+    hint = None
+    lines: list[tuple[int, str]] = []
+    while len(lines) < _PROBE_LINES:
         position = handle.tell()
         line = handle.readline()
         if not line:
-            raise BuildError(f"{source}: the file is empty (no header row)")
-        if number == 0 and delimiter is None and line[:4].lower() == "sep=" and len(line) > 4:
-            delimiter = line[4]  # Excel's delimiter hint line, not shown as a row
-            continue
-        number += 1
-        if line.strip(" \t\r\n;,"):
             break
+        if not lines and hint is None and line[:4].lower() == "sep=" and len(line) > 4:
+            hint = line[4]  # Excel's delimiter hint line, not shown as a row
+            continue
+        lines.append((position, line))
+    return hint, lines
+
+
+def _candidates(
+    lines: list[tuple[int, str]], delimiter: str, locate: Locate | None
+) -> list[Candidate]:
+    """The first ``HEADER_ROWS`` records of the probe, split on ``delimiter``."""
+    consumed = 0
+
+    def feed() -> Iterator[str]:
+        nonlocal consumed
+        for _, text in lines:
+            consumed += 1
+            yield text
+
+    found: list[Candidate] = []
+    start = 0
+    reader = csv.reader(feed(), delimiter=delimiter)
+    with contextlib.suppress(csv.Error):  # a record cut by the probe's end
+        for number, cells in enumerate(reader, start=1):
+            row = candidate(number, cells, locate, (delimiter, lines[start][0]))
+            if row is not None:
+                found.append(row)
+                if locate is None:
+                    break
+            start = consumed
+            if number >= HEADER_ROWS:
+                break
+    return found
+
+
+def _pick(
+    source: str, hint: str | None, lines: list[tuple[int, str]], locate: Locate | None
+) -> Candidate:
+    """The header row: the record giving the most known columns, whatever the delimiter."""
+    if not lines:
+        raise BuildError(f"{source}: the file is empty (no header row)")
+    if hint is not None:
+        delimiters: tuple[str, ...] = (hint,)
+    elif locate is None:
+        first = next((text for _, text in lines if text.strip(" \t\r\n;,")), lines[0][1])
+        delimiters = (_delimiter(first),)
+    else:
+        delimiters = _DELIMITERS
+    found = [row for delimiter in delimiters for row in _candidates(lines, delimiter, locate)]
+    # Ties: more cells first (the right delimiter splits the row), then the earlier row.
+    found.sort(key=lambda row: (-row.score, -len(row.cells), row.number))
+    names = {";": "';'", ",": "','", "\t": "tab"}
+    tried = f"rows 1-{HEADER_ROWS} split on " + " / ".join(
+        names.get(d, repr(d)) for d in delimiters
+    )
+    return best_header(source, found, tried)
+
+
+def _csv_sheet(
+    path: Path, handle: TextIO, *, plain: bool, share: Share | None, locate: Locate | None
+) -> Sheet:
+    source = printable(str(path))
+    hint, lines = _probe_lines(handle)
+    header = _pick(source, hint, lines, locate)
+    place: tuple[str, int] = header.place  # type: ignore[assignment]
+    delimiter, position = place
+    number = header.number
     handle.seek(position)
-    delimiter = delimiter or _delimiter(line)
     reader = csv.reader(handle, delimiter=delimiter)
     headers = tuple(cell.strip() for cell in next(reader))
     if plain:
@@ -140,11 +221,9 @@ class CsvReader:
     suffixes: Final = (".csv", ".txt")
 
     @contextmanager
-    def open(self, path: Path, share: Share | None) -> Iterator[Sheet]:
+    def open(self, path: Path, share: Share | None, locate: Locate | None) -> Iterator[Sheet]:
         """Open a CSV export for streaming (see ``builders.exports.formats.open_sheet``)."""
         encoding = detect_encoding(path)
         plain = is_plain(path)
         with path.open(encoding=encoding, errors=_FALLBACK, newline="") as handle:
-            sheet = _csv_sheet(path, handle, plain=plain, share=share)
-            check_headers(sheet)
-            yield sheet
+            yield _csv_sheet(path, handle, plain=plain, share=share, locate=locate)

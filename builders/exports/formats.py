@@ -14,7 +14,7 @@ from typing import Final, Protocol
 
 from builders.errors import BuildError
 from builders.exports.csvfile import CsvReader
-from builders.exports.sheet import Row, Share, Sheet
+from builders.exports.sheet import Locate, Row, Share, Sheet
 from builders.exports.xlsxfile import XlsxReader
 from builders.safenames import printable
 
@@ -32,8 +32,11 @@ class Reader(Protocol):
         """Lower-case file suffixes with their dot (``.csv``)."""
         ...
 
-    def open(self, path: Path, share: Share | None) -> AbstractContextManager[Sheet]:
-        """Open ``path`` (an existing file with one of ``suffixes``) for streaming."""
+    def open(
+        self, path: Path, share: Share | None, locate: Locate | None
+    ) -> AbstractContextManager[Sheet]:
+        """Open ``path`` (an existing file with one of ``suffixes``) for streaming; ``locate``
+        finds the header row (None: the first non-blank row)."""
         ...
 
 
@@ -49,7 +52,9 @@ def detect(path: Path) -> Reader | None:
 
 
 @contextmanager
-def open_sheet(path: Path, share: Share | None = None) -> Iterator[Sheet]:
+def open_sheet(
+    path: Path, share: Share | None = None, locate: Locate | None = None
+) -> Iterator[Sheet]:
     """Open an export for streaming.
 
     Args:
@@ -57,13 +62,15 @@ def open_sheet(path: Path, share: Share | None = None) -> Iterator[Sheet]:
         share: ``(index, count, block)``: the data rows (non-blank, in file order) are cut
             into blocks of ``block`` rows and ``rows`` yields blocks ``index``,
             ``index + count``, ... only (one of ``count`` processes sharing the file).
+        locate: how to find the header row and the sheet (``builders.exports.sheet``); None
+            takes the first non-blank row of the first sheet.
 
     Yields:
         The sheet; its ``rows`` iterator is valid inside the ``with`` block only.
 
     Raises:
-        BuildError: missing or unreadable file, unknown extension, empty file or sheet,
-            duplicated header (see ``builders.exports.columns`` for header matching).
+        BuildError: missing or unreadable file, unknown extension, empty file or sheet, no
+            header row found (see ``builders.exports.headers`` for header matching).
     """
     source = printable(str(path))
     reader = detect(path)
@@ -72,16 +79,16 @@ def open_sheet(path: Path, share: Share | None = None) -> Iterator[Sheet]:
         raise BuildError(f"{source}: unknown file type {suffix!r}; expected .csv or .xlsx")
     if not path.is_file():
         raise BuildError(f"{source}: file not found")
-    with reader.open(path, share) as sheet:
+    with reader.open(path, share, locate) as sheet:
         yield sheet
 
 
-def read_rows(path: Path) -> Iterator[Row]:
+def read_rows(path: Path, locate: Locate | None = None) -> Iterator[Row]:
     """Every non-blank data row of ``path`` as ``(row number, {header: cell})``.
 
     Raises:
         BuildError: see ``open_sheet``.
     """
-    with open_sheet(path) as sheet:
+    with open_sheet(path, locate=locate) as sheet:
         for number, cells in sheet.rows:
             yield number, dict(zip(sheet.headers, cells, strict=False))

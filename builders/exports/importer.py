@@ -4,7 +4,8 @@
 data row: a valid ``PassageRecord``, or every problem found in the row (file, spreadsheet row
 number, CDC field, raw value, what was expected), or a skipped row (``admis`` false). Good rows
 always come through; a bad row never stops the others. Only an unusable file (missing, unknown
-type, empty, no or duplicated header, no known column) raises ``BuildError``.
+type, empty, no header found, a used header repeated, a required column missing, an unmapped
+outcome column: ``builders.exports.table``) raises ``BuildError``.
 
 The row-result types and the errors of a bad row are in ``builders.exports.results``.
 """
@@ -16,10 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from builders.cdc.versions import SchemaVersion
-from builders.exports.columns import resolve_headers
-from builders.exports.formats import open_sheet
 from builders.exports.results import RowResult
 from builders.exports.rows import RowMapper
+from builders.exports.table import open_table
 from builders.settings import BuildSettings, Declarant
 
 __all__ = ["import_file", "import_share"]
@@ -33,6 +33,7 @@ def import_file(
     declarant: Declarant,
     settings: BuildSettings,
     schema_version: SchemaVersion | None = None,
+    report: bool = True,
 ) -> Iterator[RowResult]:
     """Read an export and validate every row.
 
@@ -42,6 +43,7 @@ def import_file(
             natureDeposant when a row leaves them empty.
         settings: build settings (header mapping ``columns``, default schema version).
         schema_version: the target schema; None means ``settings.schema_version``.
+        report: log the file's notices (``builders.exports.table``) as warnings.
 
     Yields:
         One result per non-blank data row, in file order.
@@ -55,6 +57,7 @@ def import_file(
         settings=settings,
         schema_version=schema_version or settings.schema_version,
         share=(0, 1),
+        report=report,
     )
 
 
@@ -67,34 +70,31 @@ def import_share(
     share: tuple[int, int],
     block: int = 1,
     check_reuse: bool = True,
+    report: bool = True,
 ) -> Iterator[RowResult]:
     """``import_file`` for one of several processes sharing the work on one file.
 
     The data rows (non-blank, in file order) are cut into blocks of ``block`` rows; share
     ``(index, count)`` yields the results of blocks ``index``, ``index + count``, ... only.
-    Every share reads the whole file; only share 0 logs the ignored columns. A shared import
+    Every share reads the whole file; only share 0 logs the file's notices (header row,
+    columns ignored, hidden rows: ``builders.exports.table``). A shared import
     (``count`` > 1) does not look for reused idTechniques: no share sees every row, so the
     caller checks them across the whole file (the build's spool does, naming the first row).
-    ``check_reuse=False`` leaves that check to the caller in every case.
+    ``check_reuse=False`` leaves that check to the caller in every case. ``report=False``
+    does not log the file's notices (the caller read them with ``builders.exports.table``).
     """
     index, count = share
-    with open_sheet(path, None if count == 1 else (index, count, block)) as sheet:
-        columns = resolve_headers(sheet.headers, settings.columns, sheet.source)
-        ignored = [header for header in sheet.headers if header and header not in columns.values()]
-        if ignored and index == 0:
-            # A misspelt optional header would otherwise leave its field empty without a word.
-            logger.warning(
-                "%s: columns ignored (not CDC names, not in [build.columns]): %s",
-                sheet.source,
-                ", ".join(ignored),
-            )
+    with open_table(path, settings, None if count == 1 else (index, count, block)) as table:
+        if report and index == 0:
+            for notice in table.notices():
+                logger.warning("%s:%d: %s", notice.source, notice.row, notice.message)
         mapper = RowMapper(
-            source=sheet.source,
-            headers=sheet.headers,
-            columns=columns,
+            source=table.sheet.source,
+            headers=table.headers,
+            columns=table.columns,
             declarant=declarant,
             schema_version=schema_version,
             check_reuse=check_reuse and count == 1,
         )
-        for number, cells in sheet.rows:
+        for number, cells in table.rows:
             yield mapper.map_row(number, cells)

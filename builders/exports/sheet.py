@@ -1,15 +1,20 @@
 """An open export, whatever its format: its header row and its data rows.
 
 Rows come as ``(row number, cells)`` with row numbers as a spreadsheet shows them (the header
-is row 1, or the row it sits on when blank rows precede it). Blank rows (no cell with anything
-but spaces) are skipped but counted. Cells are strings: an empty cell is ``""``.
+is on the row it sits on, below a title or blank rows). Blank rows (no cell with anything but
+spaces) are skipped but counted. Cells are strings: an empty cell is ``""``.
+
+The header row is found among the first ``HEADER_ROWS`` rows (of every sheet of a workbook):
+with a :class:`Locate`, it is the row giving the most known columns (``headers.score``); without
+one, the first non-blank row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Final, TypeVar
 
 from builders.errors import BuildError
 
@@ -19,6 +24,18 @@ RawRow = tuple[int, list[str]]
 #: One of several processes reading a file: (index, count, rows per block).
 Share = tuple[int, int, int]
 _Row = TypeVar("_Row")
+#: The header is looked for in this many first rows.
+HEADER_ROWS: Final = 20
+_SHOWN_CELLS: Final = 8
+
+
+@dataclass(frozen=True)
+class Locate:
+    """How to find the header row: ``score`` counts the known columns a row gives; ``sheet``
+    names the workbook sheet to read (None: the sheet whose header scores best)."""
+
+    score: Callable[[Sequence[str]], int]
+    sheet: str | None = None
 
 
 @dataclass
@@ -26,13 +43,34 @@ class Sheet:
     """An open export: its header row and an iterator over its data rows.
 
     ``rows`` yields each non-blank row's cells in header order (a row may be shorter or
-    longer than the header; missing cells are empty).
+    longer than the header; missing cells are empty). ``sheet_name`` is the workbook sheet
+    read (None for text files), ``sheets`` how many the workbook has; ``hidden`` the data rows
+    a spreadsheet hides (by a filter or by hand), found by ``find_hidden`` when first asked.
     """
 
     source: str
     headers: tuple[str, ...]
     header_row: int
     rows: Iterator[RawRow]
+    sheet_name: str | None = None
+    sheets: int = 1
+    find_hidden: Callable[[], tuple[int, ...]] = field(default=tuple)
+
+    @cached_property
+    def hidden(self) -> tuple[int, ...]:
+        """The hidden data rows, looked for on first use (inside the ``with`` block only)."""
+        return self.find_hidden()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A row that could be the header: where it is, its cells, the columns it gives."""
+
+    number: int
+    cells: tuple[str, ...]
+    score: int
+    place: object = None  # what the reader needs to resume there (a line, a sheet)
+    where: str = ""  # "sheet 'Export' " for workbooks
 
 
 def owned(rows: Iterator[_Row], share: Share | None) -> Iterator[_Row]:
@@ -46,10 +84,40 @@ def owned(rows: Iterator[_Row], share: Share | None) -> Iterator[_Row]:
             yield row
 
 
-def check_headers(sheet: Sheet) -> None:
-    seen: set[str] = set()
-    for header in sheet.headers:
-        key = header.casefold()
-        if key and key in seen:
-            raise BuildError(f"{sheet.source}: the header {header!r} appears twice")
-        seen.add(key)
+def candidate(
+    number: int, cells: Sequence[str], locate: Locate | None, place: object, where: str = ""
+) -> Candidate | None:
+    """A non-blank row as a header candidate (None for a blank row)."""
+    stripped = tuple(cell.strip() for cell in cells)
+    if not any(stripped):
+        return None
+    points = locate.score(stripped) if locate is not None else 1
+    return Candidate(number, stripped, points, place, where)
+
+
+def best_header(source: str, candidates: Sequence[Candidate], tried: str) -> Candidate:
+    """The candidate giving the most known columns (the first of equals).
+
+    Args:
+        source: the file name.
+        candidates: the non-blank rows looked at, in file order.
+        tried: what was looked at, for the message (``rows 1-20``).
+
+    Raises:
+        BuildError: no row gives a known column; the message shows the fullest row.
+    """
+    if not candidates:
+        raise BuildError(f"{source}: the file is empty (no header row in {tried})")
+    best = max(candidates, key=lambda found: found.score)
+    if best.score > 0:
+        return best
+    fullest = max(candidates, key=lambda found: sum(1 for cell in found.cells if cell))
+    shown = [cell for cell in fullest.cells if cell]
+    more = f", ... ({len(shown)} cells)" if len(shown) > _SHOWN_CELLS else ""
+    held = ", ".join(repr(cell) for cell in shown[:_SHOWN_CELLS]) + more
+    raise BuildError(
+        f"{source}: no header matches a known column (tried {tried}); the best candidate, "
+        f"{fullest.where}row {fullest.number}, holds {held}. Expected CDC names (idTechnique, "
+        "nomNaissance, dateDebutValidite...), French labels (Nom de naissance, Prénom, Date "
+        'd\'obtention...), or a [build.columns] mapping such as "Nom complet" = "nomNaissance"'
+    )

@@ -21,7 +21,9 @@ from pathlib import Path
 
 from builders.cdc.schemas import get_schema
 from builders.cdc.versions import SchemaVersion
+from builders.exports.headers import Notice
 from builders.exports.results import RowError
+from builders.exports.table import TableInfo, inspect_table
 from builders.flux.batching import BuiltFile, CertKey, Clock, FileKey, IdFactory
 from builders.flux.blocks import Block
 from builders.flux.pipeline import rendered_blocks
@@ -42,6 +44,8 @@ class BuildResult:
     files: list[BuiltFile] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     failures: list[FileFailure] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
+    sources: list[TableInfo] = field(default_factory=list)
     valid: int = 0
     rejected: int = 0
     skipped: int = 0
@@ -49,6 +53,11 @@ class BuildResult:
     @property
     def passages(self) -> int:
         return sum(built.passages for built in self.files)
+
+    @property
+    def hidden(self) -> int:
+        """Rows hidden in the spreadsheets (read like the others, warned about)."""
+        return sum(len(source.hidden) for source in self.sources)
 
 
 class _Router:
@@ -101,8 +110,15 @@ def _import_into(
     declarant: Declarant,
     settings: BuildSettings,
 ) -> None:
+    info, notices = inspect_table(path, settings)
+    result.sources.append(info)
+    result.warnings += notices
     blocks = rendered_blocks(
-        path, declarant=declarant, settings=settings, schema_version=result.schema_version
+        path,
+        declarant=declarant,
+        settings=settings,
+        schema_version=result.schema_version,
+        report=False,
     )
     with contextlib.closing(blocks):  # an error here must not leave import processes behind
         for block in blocks:

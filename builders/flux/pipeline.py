@@ -67,9 +67,10 @@ def rendered_blocks(
     declarant: Declarant,
     settings: BuildSettings,
     schema_version: SchemaVersion,
+    report: bool = True,
 ) -> Generator[Block, None, None]:
     """Import ``path`` and render its valid rows, in blocks in file order (see the module
-    docstring).
+    docstring). ``report=False``: the file's notices are not logged (the caller has them).
 
     Closing the generator early (``close()``) stops and reaps the child processes.
 
@@ -78,10 +79,10 @@ def rendered_blocks(
     """
     count = min(CHILDREN, os.cpu_count() or 1)
     if count > 1 and _size(path) >= CHILD_BYTES:
-        yield from _from_children(path, declarant, settings, schema_version, count)
+        yield from _from_children(path, declarant, settings, schema_version, count, report)
     else:
         keys: Keys = ({}, {})
-        rows = _rendered_parts(path, declarant, settings, schema_version, (0, 1), BLOCK)
+        rows = _rendered_parts(path, declarant, settings, schema_version, (0, 1), BLOCK, report)
         for block in to_blocks(rows, BLOCK):
             yield shared_keys(block, keys)
 
@@ -100,6 +101,7 @@ def _rendered_parts(
     version: SchemaVersion,
     share: tuple[int, int],
     block: int,
+    report: bool,
 ) -> Iterator[PartsRow]:
     rows = import_share(
         path,
@@ -109,6 +111,7 @@ def _rendered_parts(
         share=share,
         block=block,
         check_reuse=False,  # the build's spool checks every row, whichever process read it
+        report=report,
     )
     for row in rows:
         record = row.record
@@ -199,12 +202,14 @@ def _from_children(
     settings: BuildSettings,
     version: SchemaVersion,
     count: int,
+    report: bool,
 ) -> Iterator[Block]:
     level = logging.getLogger("builders").getEffectiveLevel()
     children: list[_Child] = []
     try:
         for index in range(count):
-            request = (str(path), declarant, settings, version, level, (index, count), BLOCK)
+            share = (index, count)
+            request = (str(path), declarant, settings, version, level, share, BLOCK, report)
             children.append(_Child(request))
         keys: Keys = ({}, {})
         block = 0
@@ -242,14 +247,14 @@ class _Sender(logging.Handler):
 
 def _serve(request: tuple[Any, ...], stream: IO[bytes]) -> None:
     """Import this child's share of the file and stream its rows to ``stream``."""
-    path, declarant, settings, version, level, share, block = request
+    path, declarant, settings, version, level, share, block, report = request
     sender = _Sender(stream)
     if share[0] == 0:  # the others read the same file: their records would be repeats
         root = logging.getLogger()
         root.addHandler(sender)
         root.setLevel(level)
     try:
-        rows = _rendered_parts(Path(path), declarant, settings, version, share, block)
+        rows = _rendered_parts(Path(path), declarant, settings, version, share, block, report)
         for found in to_blocks(rows, block):
             sender.send(_ROWS, found)
         sender.send(_END, None)

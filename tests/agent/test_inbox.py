@@ -83,3 +83,27 @@ def test_inbox_reads_every_suffix_build_reads(tmp_path: Path) -> None:
         ("export.txt", 1, None),
     ]
     assert (inbox(config) / "notes.md").exists()
+
+
+def test_inbox_xlsx_below_a_title_with_a_hidden_row_warns_in_events(tmp_path: Path) -> None:
+    """The inbox finds a table below a title, keeps spreadsheet row numbers, and records the
+    file's warnings (here a hidden row) as import_warning events."""
+    config = make_config(tmp_path)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Jury du 28/06/2024"])
+    sheet.append(list(CANONICAL))
+    for item in (row("A1"), row("A2", sexe="Z")):
+        sheet.append([item.get(name, "") for name in CANONICAL])
+    sheet.row_dimensions[3].hidden = True
+    workbook.save(inbox(config) / "jury.xlsx")
+    with Store.open(config.agent.data_dir / "agent.sqlite3") as store:
+        [result] = import_inbox(store, config, now=lambda: NOW, progress=lambda _l: None)
+        assert (result.valid, result.invalid, result.warnings) == (1, 1, 1)
+        warnings = [e.message for e in store.events() if e.kind == "import_warning"]
+    assert warnings == [
+        "jury.xlsx:3: 1 hidden row(s) (hidden by a filter or by hand) read like the others: 3; "
+        "delete them from the export if they must not be declared"
+    ]
+    report = Path(result.error_report or "").read_text(encoding="utf-8")
+    assert ";4;sexe;" in report or ",4,sexe," in report

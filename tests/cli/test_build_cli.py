@@ -76,7 +76,14 @@ def test_build_cli_json_document_shape(config, tmp_path, xsd115):
         "message": error["message"],
     }
     assert error["message"]
-    assert document["counts"] == {"valid": 1, "rejected": 1, "skipped": 0, "passages": 1}
+    assert document["counts"] == {
+        "valid": 1,
+        "rejected": 1,
+        "skipped": 0,
+        "hidden": 0,
+        "warnings": 0,
+        "passages": 1,
+    }
     assert result.stderr == ""
 
 
@@ -174,3 +181,36 @@ def test_check_cli_uses_115_for_a_file_with_action(tmp_path, shared_cdc, xsd115)
     result = _run(config, "check", str(shared_cdc / "cdc-example-1.1.5-SUPPRESSION.xml"))
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+def test_build_cli_says_where_it_read_and_prints_warnings(config, tmp_path):
+    """A table below a title on a second sheet: `read` line, warnings, hidden count."""
+    from openpyxl import Workbook
+
+    from tests.unit.builders_input.helpers import base_row
+
+    row = base_row()
+    workbook = Workbook()
+    workbook.active.append(["Mode d'emploi"])
+    sheet = workbook.create_sheet("Jury")
+    sheet.append(["Session de juin 2024"])
+    sheet.append([*row, "Remarques"])
+    sheet.append([*row.values(), "RAS"])
+    sheet.append([*base_row(idTechnique="2").values(), ""])
+    sheet.row_dimensions[4].hidden = True
+    export = tmp_path / "jury.xlsx"
+    workbook.save(export)
+    result = _run(config, "build", str(export), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"read {export}: sheet 'Jury' (of 2), header on row 2"
+    assert (
+        lines[1].startswith(f"{export}:2: warning: columns ignored") and "'Remarques'" in lines[1]
+    )
+    assert lines[2].startswith(f"{export}:4: warning: 1 hidden row(s)")
+    assert (
+        lines[-1] == "2 valid, 0 rejected, 0 skipped as not admitted, 1 hidden in the spreadsheet"
+    )
+    result = _run(config, "build", str(export), "--out", str(tmp_path / "o2"), "--sheet", "Nope")
+    assert result.exit_code == 2
+    assert "no sheet named 'Nope' (the sheets are 'Sheet', 'Jury')" in result.stderr

@@ -14,7 +14,10 @@ def test_config_example_validates() -> None:
     """config.example.toml loads without error and sets what it says."""
     config = load_config(ROOT / "config.example.toml")
     assert config.declarant.id_client_emetteur == "12ABC345"
-    assert config.build.columns["Nom de naissance"] == "nomNaissance"
+    assert config.build.columns["Nom de jeune fille"] == "nomNaissance"
+    assert config.build.defaults["donneeCertifiee"] is True
+    assert config.build.values["modaliteAcces"]["APP"] == "FORMATION_INITIALE_APPRENTISSAGE"
+    assert config.build.all_rows_admitted is False
     assert config.agent.data_dir == (ROOT / "data").resolve()
     assert config.schedule.deposit == "0 2 * * *"
     assert config.schedule.deadline_days == 15

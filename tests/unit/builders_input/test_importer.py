@@ -314,18 +314,18 @@ def test_import_file_header_mapping(tmp_path: Path) -> None:
 
 
 def test_import_file_missing_required_column(tmp_path: Path) -> None:
-    """A required column absent from the file is reported as such."""
-    row = {k: v for k, v in base_row().items() if k != "dateDebutValidite"}
-    result = import_one(tmp_path, row)
-    assert [error.message for error in result.errors] == [
-        "required, but the file has no dateDebutValidite column"
-    ]
+    """A required column absent from the file is one message for the file, not one per row."""
+    row = {k: v for k, v in base_row().items() if k not in {"dateDebutValidite", "sexe"}}
+    path = write_csv(tmp_path / "export.csv", [row, row, row])
+    with pytest.raises(BuildError) as caught:
+        list(import_file(path, declarant=Declarant(), settings=BuildSettings()))
+    assert "required column(s) missing: dateDebutValidite, sexe." in str(caught.value)
 
 
 @pytest.mark.parametrize(
     ("headers", "columns", "reason"),
     [
-        (["Nom", "Prénom"], {}, "no header matches a known column"),
+        (["Nom complet", "Date"], {}, "no header matches a known column"),
         (["idTechnique"], {"Nom": "nomDeFamille"}, "not a known column"),
         (["Nom", "nomNaissance"], {"Nom": "nomNaissance"}, "both give column nomNaissance"),
     ],
@@ -425,7 +425,7 @@ def test_import_file_warns_about_ignored_columns(
         result = import_one(tmp_path, row)
     assert result.record is not None
     assert "columns ignored" in caplog.text
-    assert "nomUsag, Remarques" in caplog.text
+    assert "'nomUsag' (did you mean nomUsage?), 'Remarques'" in caplog.text
 
 
 def test_import_file_shares_repeated_blocks(tmp_path: Path) -> None:

@@ -96,7 +96,8 @@ def test_pipeline_children_replay_warning_once(tmp_path, monkeypatch, caplog):
         _rows(export, monkeypatch, 0)
     warnings = [r.getMessage() for r in caplog.records if "columns ignored" in r.getMessage()]
     assert warnings == [
-        f"{export}: columns ignored (not CDC names, not in [build.columns]): Remarque"
+        f"{export}:1: columns ignored (not CDC names, known labels or in [build.columns]): "
+        "'Remarque'"
     ]
 
 
