@@ -50,6 +50,7 @@ from builders.cdc.models import (
     PassageRecord,
 )
 from builders.cdc.versions import SchemaVersion
+from builders.exports import codes
 from builders.exports import columns as cols
 from builders.exports.normalize import CellError
 from builders.exports.results import DECLARANT_KEYS, RowError, RowResult, bad_row, model_errors
@@ -208,6 +209,10 @@ class RowMapper:
         present = values.keys() | failed
         self._complete(number, cells, values, errors, present)
         failed.update(error.field for error in errors)
+        if "code" in failed and "type" not in present:
+            failed.add("type")  # the bare code is the problem, not the absent type
+        if "dateNaissance" in failed:  # its parts are missing because it was reported
+            failed.update(name for name in _BIRTH if name not in present)
         try:
             record = PassageRecord.model_validate(
                 self._build(present, values), context=self._context
@@ -321,12 +326,34 @@ class RowMapper:
             prefix = _CODE_TYPE.match(str(values.get("code", "")))
             if prefix is not None:
                 values["type"] = prefix.group(1)
+        self._prefix_code(number, cells, values, errors, present)
         if self._infer_language:
             values["presenceNiveauLangueEuro"] = "niveauLangueEuropeen" in present
         if self._infer_digital:
             values["presenceNiveauNumeriqueEuro"] = not _DIGCOMP_CELLS.isdisjoint(present)
         if self._derive_id:
             values["idTechnique"] = idtech.derive_id_technique(values)
+
+    def _prefix_code(
+        self,
+        number: int,
+        cells: Sequence[str],
+        values: dict[str, Any],
+        errors: list[RowError],
+        present: AbstractSet[str],
+    ) -> None:
+        """A bare-digit code gets the prefix its type gives, else an error on ``code``."""
+        code = values.get("code")
+        if not (isinstance(code, str) and code.isdigit()):
+            return
+        if "type" in present and "type" not in values:
+            return  # the type cell could not be read: it is reported
+        fixed = codes.prefix_code(values.get("type"), code)
+        if fixed is None:
+            message = codes.BARE_CODE_MESSAGE.format(code=code)
+            errors.append(self._error(number, "code", self._raw(cells, "code"), message))
+        else:
+            values["code"] = fixed
 
     def _branch(self, present: AbstractSet[str]) -> str:
         """The identification branch to declare (see the module docstring)."""
