@@ -6,7 +6,8 @@ row by row with :func:`builders.exports.importer.import_file`. Valid rows become
 reasons (see :mod:`agent.intake`); a bad row without a known idTechnique is only in the
 report (counted as ``unidentified``). The file
 is then moved to ``inbox/imported/`` with ``<name>.errors.csv`` beside it listing every bad
-row (source, row, field, value, message) and every row that could not change its passage.
+row (source, row, field, value, message) and every row that could not change its passage
+(UTF-8 with BOM, ``;``-separated, for Excel: ``builders.exports.csvout``).
 Nothing is deleted. A file whose content (SHA-256) was already imported is only moved.
 
 One file is imported in one transaction: a crash leaves it either fully imported (and then
@@ -18,11 +19,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import logging
-import os
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from agent.config import Config
 from agent.intake import Outcome, new_passage, put_invalid, put_record
@@ -31,6 +31,7 @@ from agent.paths import AgentPaths
 from agent.store import Store
 from builders.cdc.idtech import SeenIds
 from builders.errors import BuildError
+from builders.exports.csvout import excel_csv
 from builders.exports.formats import SUFFIXES
 from builders.exports.importer import import_file
 from builders.exports.results import RowResult
@@ -61,20 +62,17 @@ class ImportResult:
 
 
 class _Report:
-    """The error report beside an imported file, created at the first line."""
+    """The error report beside an imported file (Excel-ready CSV), created at the first line."""
 
     def __init__(self, path: Path, source: str) -> None:
         self.path = path
         self.source = source
-        self._handle: IO[str] | None = None
+        self._stack = ExitStack()
         self._writer: csv.DictWriter[str] | None = None
 
     def write(self, **row: object) -> None:
         if self._writer is None:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            self._handle = open(fd, "w", encoding="utf-8", newline="")  # noqa: PTH123, SIM115 - fd
-            self._writer = csv.DictWriter(self._handle, fieldnames=REPORT_COLUMNS)
-            self._writer.writeheader()
+            self._writer = self._stack.enter_context(excel_csv(self.path, REPORT_COLUMNS))
         self._writer.writerow(row)
 
     @property
@@ -83,9 +81,9 @@ class _Report:
         return self._writer is not None
 
     def close(self) -> str | None:
-        if self._handle is None:
+        if self._writer is None:
             return None
-        self._handle.close()
+        self._stack.close()
         return str(self.path)
 
 

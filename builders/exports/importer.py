@@ -17,6 +17,7 @@ from pathlib import Path
 
 from builders.cdc.versions import SchemaVersion
 from builders.exports.columns import resolve_headers
+from builders.exports.csvout import report_only
 from builders.exports.formats import open_sheet
 from builders.exports.results import RowResult
 from builders.exports.rows import RowMapper
@@ -80,7 +81,12 @@ def import_share(
     index, count = share
     with open_sheet(path, None if count == 1 else (index, count, block)) as sheet:
         columns = resolve_headers(sheet.headers, settings.columns, sheet.source)
-        ignored = [header for header in sheet.headers if header and header not in columns.values()]
+        known = set(columns.values()) | report_only(sheet.headers)
+        ignored = [
+            header
+            for header in sheet.headers
+            if header and header not in known and header.strip() not in known
+        ]
         if ignored and index == 0:
             # A misspelt optional header would otherwise leave its field empty without a word.
             logger.warning(
