@@ -128,6 +128,16 @@ def _build_json(result: BuildResult) -> dict[str, Any]:
             }
             for e in result.errors
         ],
+        "warnings": [
+            {
+                "source": w.source,
+                "row": w.row,
+                "field": w.field,
+                "value": w.value,
+                "message": w.message,
+            }
+            for w in result.warnings
+        ],
         "xsd_failures": [
             {
                 "name": failure.name,
@@ -141,6 +151,7 @@ def _build_json(result: BuildResult) -> dict[str, Any]:
             "rejected": result.rejected,
             "skipped": result.skipped,
             "passages": result.passages,
+            "warnings": len(result.warnings),
         },
     }
 
@@ -150,9 +161,14 @@ def _build_lines(result: BuildResult) -> list[str]:
     lines += [
         f"{e.source}:{e.row}: {e.field}: {e.message} (value {e.value!r})" for e in result.errors
     ]
+    lines += [
+        f"{w.source}:{w.row}: {w.field}: warning: {w.message} (value {w.value!r})"
+        for w in result.warnings
+    ]
+    warned = f", {len(result.warnings)} warning(s)" if result.warnings else ""
     lines.append(
         f"{result.valid} valid, {result.rejected} rejected, "
-        f"{result.skipped} skipped as not admitted"
+        f"{result.skipped} skipped as not admitted{warned}"
     )
     return lines
 

@@ -34,8 +34,10 @@ from builders.errors import BuildError
 from builders.exports.csvout import excel_csv
 from builders.exports.formats import SUFFIXES
 from builders.exports.importer import import_file
+from builders.exports.plausibility import LATE
 from builders.exports.results import RowResult
 from builders.files import ensure_private_dir, file_sha256
+from builders.flux.batching import PARIS
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +121,8 @@ def import_one(
     try:
         with store.transaction():
             source_id = store.add_source(sha, path.name)
-            _import_rows(store, config, path, source_id, result, report)
+            today = now().astimezone(PARIS).date()
+            _import_rows(store, config, path, source_id, result, report, today)
             store.finish_source(
                 source_id,
                 rows=result.rows,
@@ -166,12 +169,14 @@ def _import_rows(
     source_id: int,
     result: ImportResult,
     report: _Report,
+    today: dt.date,
 ) -> None:
     rows = import_file(
         path,
         declarant=config.declarant,
         settings=config.build,
         schema_version=config.build.schema_version,
+        today=today,
     )
     seen = SeenIds()  # (emitter, idTechnique) of this file's rows: a bad row repeating one
     for row in rows:
@@ -194,6 +199,16 @@ def _import_rows(
             _bad_row(store, row, source_id, seen, result, report)
             continue
         result.valid += 1
+        for warning in row.warnings:  # declared, but the operator should look
+            if warning.message.startswith(LATE):
+                continue  # the agent tracks every passage's deadline (status, deadline_check)
+            report.write(
+                source=path.name,
+                row=warning.row,
+                field=warning.field,
+                value=warning.value,
+                message=f"warning: {warning.message}",
+            )
         seen.add(row.record.declaration.idClientEmetteur, row.record.passage.idTechnique)
         outcome, previous = put_record(store, new_passage(row.record, source_id, row.row))
         result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1

@@ -11,6 +11,7 @@ The row-result types and the errors of a bad row are in ``builders.exports.resul
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,7 @@ def import_file(
     declarant: Declarant,
     settings: BuildSettings,
     schema_version: SchemaVersion | None = None,
+    today: dt.date | None = None,
 ) -> Iterator[RowResult]:
     """Read an export and validate every row.
 
@@ -43,6 +45,7 @@ def import_file(
             natureDeposant when a row leaves them empty.
         settings: build settings (header mapping ``columns``, default schema version).
         schema_version: the target schema; None means ``settings.schema_version``.
+        today: the day plausibility is judged on (default: today in Europe/Paris).
 
     Yields:
         One result per non-blank data row, in file order.
@@ -56,6 +59,7 @@ def import_file(
         settings=settings,
         schema_version=schema_version or settings.schema_version,
         share=(0, 1),
+        today=today,
     )
 
 
@@ -68,6 +72,7 @@ def import_share(
     share: tuple[int, int],
     block: int = 1,
     check_reuse: bool = True,
+    today: dt.date | None = None,
 ) -> Iterator[RowResult]:
     """``import_file`` for one of several processes sharing the work on one file.
 
@@ -101,6 +106,7 @@ def import_share(
             declarant=declarant,
             schema_version=schema_version,
             check_reuse=check_reuse and count == 1,
+            today=today,
         )
         for number, cells in sheet.rows:
             yield mapper.map_row(number, cells)

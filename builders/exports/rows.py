@@ -34,10 +34,12 @@ Decisions documented here (the dictionary is silent on them):
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
@@ -50,8 +52,9 @@ from builders.cdc.models import (
     PassageRecord,
 )
 from builders.cdc.versions import SchemaVersion
-from builders.exports import codes
+from builders.exports import codes, plausibility
 from builders.exports import columns as cols
+from builders.exports.holders import HolderIndex, duplicate_message, holder_key
 from builders.exports.normalize import CellError
 from builders.exports.results import DECLARANT_KEYS, RowError, RowResult, bad_row, model_errors
 from builders.settings import Declarant
@@ -95,8 +98,14 @@ _BLOCKS: Final = {
 _CODE_TYPE: Final = re.compile(r"(RNCP|RS)[0-9]+$")
 _OTHER_BRANCHES: Final = _DOSSIER_CELLS | {"nir"}
 _DIGCOMP_CELLS: Final = frozenset(cols.DIGCOMP)
+_PARIS: Final = ZoneInfo("Europe/Paris")
 #: Distinct cell texts remembered per converted column (dates, labels repeat a lot).
 _CACHE_SIZE: Final = 4096
+
+
+def paris_today() -> dt.date:
+    """Today in France, the day the CDC's deadlines are counted in."""
+    return dt.datetime.now(_PARIS).date()
 
 
 class RowMapper:
@@ -111,6 +120,7 @@ class RowMapper:
         declarant: Declarant,
         schema_version: SchemaVersion,
         check_reuse: bool = True,
+        today: dt.date | None = None,
     ) -> None:
         """Prepare the mapping of one file.
 
@@ -120,8 +130,10 @@ class RowMapper:
             columns: canonical column -> header in the file (``columns.resolve_headers``).
             declarant: defaults for the declarant columns.
             schema_version: the schema the records target.
-            check_reuse: reject a row whose idTechnique an earlier row of the file used
-                (False when the caller checks that itself, across processes).
+            check_reuse: reject a row whose idTechnique an earlier row of the file used, or
+                whose holder and certification an earlier row declares under another
+                idTechnique (False when the caller checks that itself, across processes).
+            today: the day plausibility is judged on (default: today in Europe/Paris).
         """
         self.source = source
         position = {header: index for index, header in reversed(list(enumerate(headers)))}
@@ -164,6 +176,9 @@ class RowMapper:
         self._only_branch = "titulaire" if _OTHER_BRANCHES.isdisjoint(self._index) else None
         self._context = {rules.SCHEMA_VERSION_KEY: schema_version, XML_CHARS_CHECKED: True}
         self._seen = idtech.SeenIds() if check_reuse else None
+        self._holders = HolderIndex() if check_reuse else None
+        self._today = today or paris_today()
+        self._birth_field = "dateNaissance" if "dateNaissance" in self._index else "anneeNaissance"
 
     def map_row(self, number: int, cells: Sequence[str]) -> RowResult:
         """Validate one row.
@@ -244,6 +259,29 @@ class RowMapper:
             value = self._raw(cells, "idTechnique")
             error = self._error(number, "idTechnique", value, why)
             return self._bad(number, cells, values, [error])
+        return self._plausible(number, cells, values, record)
+
+    def _plausible(
+        self, number: int, cells: Sequence[str], values: Mapping[str, Any], record: PassageRecord
+    ) -> RowResult:
+        """A valid record's result once plausibility and the same-holder check have run."""
+        errors: list[RowError] = []
+        warnings: list[RowError] = []
+        for finding in plausibility.findings(record, self._today, birth_field=self._birth_field):
+            error = self._error(
+                number, finding.field, self._raw(cells, finding.field), finding.message
+            )
+            (warnings if finding.warning else errors).append(error)
+        key = holder_key(record)
+        if not errors and self._holders is not None:
+            earlier = self._holders.add(key, record.passage.idTechnique, self.source, number)
+            if earlier is not None:
+                message = duplicate_message(*earlier, self.source)
+                errors.append(
+                    self._error(number, "idTechnique", record.passage.idTechnique, message)
+                )
+        if errors:
+            return self._bad(number, cells, values, errors)
         return RowResult(
             self.source,
             number,
@@ -254,6 +292,8 @@ class RowMapper:
             emitter=record.declaration.idClientEmetteur,
             certification_code=record.certification.code,
             delivery_date=record.passage.dateDebutValidite,
+            warnings=tuple(warnings),
+            holder_key=key,
         )
 
     def _bad(

@@ -2,7 +2,9 @@
 
 Flow: every input file is imported row by row and each valid record rendered
 (``builders.flux.pipeline``: by two child processes for a large file, in file order either way);
-each rendered passage's idTechnique is claimed in the disk spool (a reused one is a row error).
+each rendered passage's idTechnique is claimed in the disk spool (a reused one is a row error),
+and its holder key checked (the same holder and certification under another idTechnique is a
+row error, ``builders.exports.holders``); valid rows' warnings are collected.
 Passages of the first group met (declaration + certification, usually the only one) go straight
 to the batch writer, so its files are written, and validated by background processes, while the
 import goes on; passages of other groups wait in the spool and are written after the import,
@@ -13,6 +15,7 @@ any) before it gets its final name. Bad rows never stop the good ones: they come
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
@@ -21,8 +24,9 @@ from pathlib import Path
 
 from builders.cdc.schemas import get_schema
 from builders.cdc.versions import SchemaVersion
+from builders.exports.holders import HolderIndex, duplicate_message
 from builders.exports.results import RowError
-from builders.flux.batching import BuiltFile, CertKey, Clock, FileKey, IdFactory
+from builders.flux.batching import PARIS, BuiltFile, CertKey, Clock, FileKey, IdFactory
 from builders.flux.blocks import Block
 from builders.flux.pipeline import rendered_blocks
 from builders.flux.spool import Spool
@@ -41,6 +45,7 @@ class BuildResult:
     xsd: Path | None
     files: list[BuiltFile] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
     failures: list[FileFailure] = field(default_factory=list)
     valid: int = 0
     rejected: int = 0
@@ -59,6 +64,7 @@ class _Router:
         self.spool = spool
         self.writer = writer
         self.direct: tuple[FileKey, CertKey] | None = None
+        self.holders = HolderIndex()
 
     def take(self, block: Block) -> list[RowError]:
         """Claim and route a block's valid rows; an error for each row whose id was used."""
@@ -71,6 +77,7 @@ class _Router:
         else:
             emitters = [runs[group].file_key.id_client_emetteur for group in block.groups]
         refused = self.spool.claim_rows(block.source, block.rows, emitters, ids)
+        self._same_holders(block, ids, refused)
         if refused:
             runs = block.without(set(refused))
         for run in runs:
@@ -86,6 +93,15 @@ class _Router:
             for position, message in refused.items()
         ]
 
+    def _same_holders(self, block: Block, ids: list[str], refused: dict[int, str]) -> None:
+        """Refuse the rows whose holder and certification an earlier row has, under another id."""
+        for position, (number, key) in enumerate(zip(block.rows, block.holders, strict=True)):
+            if position in refused or not key:
+                continue
+            earlier = self.holders.add(key, ids[position], block.source, number)
+            if earlier is not None:
+                refused[position] = duplicate_message(*earlier, block.source)
+
     def drain(self) -> None:
         """Write the spooled groups, the open file's declaration first."""
         first = self.direct[0] if self.direct else None
@@ -100,9 +116,14 @@ def _import_into(
     *,
     declarant: Declarant,
     settings: BuildSettings,
+    today: dt.date,
 ) -> None:
     blocks = rendered_blocks(
-        path, declarant=declarant, settings=settings, schema_version=result.schema_version
+        path,
+        declarant=declarant,
+        settings=settings,
+        schema_version=result.schema_version,
+        today=today,
     )
     with contextlib.closing(blocks):  # an error here must not leave import processes behind
         for block in blocks:
@@ -114,6 +135,11 @@ def _import_into(
                     result.rejected += 1
                     errors += row_errors
             refused = router.take(block)
+            if refused:
+                dropped = {error.row for error in refused}
+                result.warnings += [w for w in block.warnings if w.row not in dropped]
+            else:
+                result.warnings += block.warnings
             result.rejected += len(refused)
             result.valid += len(block.rows) - len(refused)
             if refused:
@@ -156,11 +182,14 @@ def build(
         xsd=xsd,
     )
     started = time.perf_counter()
+    today = now().astimezone(PARIS).date()  # plausibility: future dates, late declarations
     with Spool() as spool:
         router = _Router(spool, writer)
         try:
             for path in paths:
-                _import_into(router, path, result, declarant=declarant, settings=settings)
+                _import_into(
+                    router, path, result, declarant=declarant, settings=settings, today=today
+                )
             logger.debug(
                 "imported %d rows (%d spooled) in %.1fs",
                 result.valid + result.rejected,

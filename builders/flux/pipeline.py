@@ -26,6 +26,7 @@ spool, whose message names the first row ("already used in <file> row <n>").
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import logging
 import os
@@ -67,6 +68,7 @@ def rendered_blocks(
     declarant: Declarant,
     settings: BuildSettings,
     schema_version: SchemaVersion,
+    today: dt.date | None = None,
 ) -> Generator[Block, None, None]:
     """Import ``path`` and render its valid rows, in blocks in file order (see the module
     docstring).
@@ -78,10 +80,10 @@ def rendered_blocks(
     """
     count = min(CHILDREN, os.cpu_count() or 1)
     if count > 1 and _size(path) >= CHILD_BYTES:
-        yield from _from_children(path, declarant, settings, schema_version, count)
+        yield from _from_children(path, declarant, settings, schema_version, count, today)
     else:
         keys: Keys = ({}, {})
-        rows = _rendered_parts(path, declarant, settings, schema_version, (0, 1), BLOCK)
+        rows = _rendered_parts(path, declarant, settings, schema_version, (0, 1), BLOCK, today)
         for block in to_blocks(rows, BLOCK):
             yield shared_keys(block, keys)
 
@@ -100,6 +102,7 @@ def _rendered_parts(
     version: SchemaVersion,
     share: tuple[int, int],
     block: int,
+    today: dt.date | None,
 ) -> Iterator[PartsRow]:
     rows = import_share(
         path,
@@ -109,6 +112,7 @@ def _rendered_parts(
         share=share,
         block=block,
         check_reuse=False,  # the build's spool checks every row, whichever process read it
+        today=today,
     )
     for row in rows:
         record = row.record
@@ -136,6 +140,8 @@ def _rendered_parts(
                 (certification.type, certification.code, nature.value if nature else None),
                 passage.idTechnique,
                 xml,
+                row.holder_key or 0,
+                row.warnings,
             )
             yield row.source, row.row, (), parts
 
@@ -199,12 +205,14 @@ def _from_children(
     settings: BuildSettings,
     version: SchemaVersion,
     count: int,
+    today: dt.date | None,
 ) -> Iterator[Block]:
     level = logging.getLogger("builders").getEffectiveLevel()
     children: list[_Child] = []
     try:
         for index in range(count):
-            request = (str(path), declarant, settings, version, level, (index, count), BLOCK)
+            share = (index, count)
+            request = (str(path), declarant, settings, version, level, share, BLOCK, today)
             children.append(_Child(request))
         keys: Keys = ({}, {})
         block = 0
@@ -242,14 +250,14 @@ class _Sender(logging.Handler):
 
 def _serve(request: tuple[Any, ...], stream: IO[bytes]) -> None:
     """Import this child's share of the file and stream its rows to ``stream``."""
-    path, declarant, settings, version, level, share, block = request
+    path, declarant, settings, version, level, share, block, today = request
     sender = _Sender(stream)
     if share[0] == 0:  # the others read the same file: their records would be repeats
         root = logging.getLogger()
         root.addHandler(sender)
         root.setLevel(level)
     try:
-        rows = _rendered_parts(Path(path), declarant, settings, version, share, block)
+        rows = _rendered_parts(Path(path), declarant, settings, version, share, block, today)
         for found in to_blocks(rows, block):
             sender.send(_ROWS, found)
         sender.send(_END, None)
