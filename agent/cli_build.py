@@ -229,17 +229,26 @@ def check_command(app: AppContext, file: Path, schema_version: str | None, as_js
 @click.argument(
     "path",
     required=False,
-    default=Path("modele-accrochage.csv"),
+    default=None,
     type=click.Path(dir_okay=False, path_type=Path),
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def template_command(path: Path, force: bool) -> None:
-    """Write a CSV template with every canonical column and an example row."""
+@click.option(
+    "--xlsx",
+    "as_xlsx",
+    is_flag=True,
+    help="An Excel template: French labels under the CDC names, drop-down lists, date checks.",
+)
+def template_command(path: Path | None, force: bool, as_xlsx: bool) -> None:
+    """Write a template with every canonical column and an example row (CSV, or --xlsx)."""
     from builders.exports.template import write_template
+    from builders.exports.template_xlsx import write_template_xlsx
 
+    if path is None:
+        path = Path("modele-accrochage.xlsx" if as_xlsx else "modele-accrochage.csv")
     if path.exists() and not force:
         raise click.ClickException(f"{path} exists (use --force to overwrite)")
-    write_template(path)
+    (write_template_xlsx if as_xlsx else write_template)(path)
     click.echo(f"wrote {path}")
 
 

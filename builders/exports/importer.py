@@ -22,6 +22,7 @@ from builders.exports.csvout import report_only
 from builders.exports.formats import open_sheet
 from builders.exports.results import RowResult
 from builders.exports.rows import RowMapper
+from builders.exports.template_xlsx import is_label_row
 from builders.settings import BuildSettings, Declarant
 
 __all__ = ["import_file", "import_share"]
@@ -108,5 +109,10 @@ def import_share(
             check_reuse=check_reuse and count == 1,
             today=today,
         )
+        first = True
         for number, cells in sheet.rows:
+            if first and is_label_row(columns, cells, sheet.headers):
+                first = False
+                continue  # the French labels of `accrochage template --xlsx`
+            first = False
             yield mapper.map_row(number, cells)
