@@ -57,6 +57,7 @@ from builders.exports import columns as cols
 from builders.exports.holders import HolderIndex, duplicate_message, holder_key
 from builders.exports.normalize import CellError
 from builders.exports.results import DECLARANT_KEYS, RowError, RowResult, bad_row, model_errors
+from builders.exports.rowshape import whole_row_problem
 from builders.settings import Declarant
 
 _TITULAIRE_OWN: Final = frozenset(cols.TITULAIRE) - {"nomNaissance"} | {"dateNaissance"}
@@ -303,7 +304,14 @@ class RowMapper:
         values: Mapping[str, Any],
         errors: Sequence[RowError],
     ) -> RowResult:
-        """A bad row's result, with what can still be known of it (see ``RowResult``)."""
+        """A bad row's result, with what can still be known of it (see ``RowResult``).
+
+        A row that is no candidate at all (a totals row, a formula without its value) gets
+        one message saying so instead of its field errors (``builders.exports.rowshape``).
+        """
+        shape = whole_row_problem(cells)
+        if shape is not None:
+            errors = [self._error(number, "row", *shape)]
         return bad_row(
             self.source,
             number,

@@ -337,3 +337,30 @@ def test_bad_name_is_one_row_error(tmp_path: Path, field: str, raw: str) -> None
     result = import_one(tmp_path, base_row(**{field: raw}))
     assert error_fields(result) == {field}
     assert len(result.errors) == 1
+
+
+def test_totals_row_is_one_message(tmp_path: Path) -> None:
+    """A totals row under the table: one row message saying so, not one per field."""
+    headers = list(base_row())
+    total = dict.fromkeys(headers, "")
+    total["nomNaissance"] = "Total : 2 candidats"
+    total["scoring"] = "2"
+    results = import_rows(
+        tmp_path, [base_row(idTechnique="A1"), base_row(idTechnique="A2"), total], headers=headers
+    )
+    assert [r.record is not None for r in results] == [True, True, False]
+    assert [(e.field, e.value) for e in results[2].errors] == [("row", "Total : 2 candidats")]
+    assert results[2].errors[0].message.startswith("looks like a totals row, not a candidate")
+
+
+def test_formula_without_value_is_one_message(tmp_path: Path) -> None:
+    """A cell holding a formula's text (no stored value): one row message saying so."""
+    result = import_one(tmp_path, base_row(dateDebutValidite="=DATE(2024;6;28)", sexe="=C2"))
+    assert [(e.field, e.value) for e in result.errors] == [("row", "=DATE(2024;6;28)")]
+    assert "a formula without its value" in result.errors[0].message
+
+
+def test_name_like_total_in_a_full_row_is_not_a_totals_row(tmp_path: Path) -> None:
+    """A holder named 'Nombre' in a full row keeps its own field errors."""
+    result = import_one(tmp_path, base_row(nomNaissance="Nombre", sexe="X"))
+    assert [e.field for e in result.errors] == ["sexe"]
