@@ -284,4 +284,32 @@ def schema_list(app: AppContext) -> None:
         click.echo("no XSD imported yet (run `accrochage schema import <kit .zip or .xsd>`)")
 
 
-COMMANDS: list[click.Command] = [build_command, check_command, template_command, schema_group]
+@click.group(name="cog")
+def cog_group() -> None:
+    """INSEE's geographic code: birth communes checked against it at import."""
+
+
+@cog_group.command(name="import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_app
+def cog_import(app: AppContext, path: Path) -> None:
+    """Import INSEE's "communes depuis 1943" CSV (v_commune_depuis_1943.csv)."""
+    from builders.exports.cog import import_cog
+
+    try:
+        imported = import_cog(path, app.config.agent.data_dir)
+    except (BuildError, OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"imported {imported.codes} commune codes ({imported.periods} periods) as {imported.path}: "
+        "birth communes are now checked against them"
+    )
+
+
+COMMANDS: list[click.Command] = [
+    build_command,
+    check_command,
+    template_command,
+    schema_group,
+    cog_group,
+]

@@ -177,6 +177,7 @@ def _import_rows(
         settings=config.build,
         schema_version=config.build.schema_version,
         today=today,
+        data_dir=config.agent.data_dir,
     )
     seen = SeenIds()  # (emitter, idTechnique) of this file's rows: a bad row repeating one
     for row in rows:

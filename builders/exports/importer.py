@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from builders.cdc.versions import SchemaVersion
+from builders.exports.cog import Communes
 from builders.exports.columns import resolve_headers
 from builders.exports.csvout import report_only
 from builders.exports.formats import open_sheet
@@ -37,6 +38,7 @@ def import_file(
     settings: BuildSettings,
     schema_version: SchemaVersion | None = None,
     today: dt.date | None = None,
+    data_dir: Path | None = None,
 ) -> Iterator[RowResult]:
     """Read an export and validate every row.
 
@@ -47,6 +49,8 @@ def import_file(
         settings: build settings (header mapping ``columns``, default schema version).
         schema_version: the target schema; None means ``settings.schema_version``.
         today: the day plausibility is judged on (default: today in Europe/Paris).
+        data_dir: the agent's data directory, where ``accrochage cog import`` keeps INSEE's
+            geographic code (birth communes are checked against it when it is there).
 
     Yields:
         One result per non-blank data row, in file order.
@@ -61,6 +65,7 @@ def import_file(
         schema_version=schema_version or settings.schema_version,
         share=(0, 1),
         today=today,
+        data_dir=data_dir,
     )
 
 
@@ -74,6 +79,7 @@ def import_share(
     block: int = 1,
     check_reuse: bool = True,
     today: dt.date | None = None,
+    data_dir: Path | None = None,
 ) -> Iterator[RowResult]:
     """``import_file`` for one of several processes sharing the work on one file.
 
@@ -108,6 +114,7 @@ def import_share(
             schema_version=schema_version,
             check_reuse=check_reuse and count == 1,
             today=today,
+            communes=Communes.load(data_dir),
         )
         first = True
         for number, cells in sheet.rows:

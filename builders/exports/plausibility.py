@@ -16,6 +16,10 @@ Warnings (the row is declared; the operator is told):
   ending in ``000`` (no INSEE commune code does, many postal codes do);
 - ``voieAccessVAE`` given although ``modaliteAcces`` is not VAE (``accrochage check`` warns too).
 
+With INSEE's geographic code imported (``accrochage cog import``, ``builders.exports.cog``):
+a birth commune code that did not exist at the birth date is an error, a commune label that is
+not the code's name a warning.
+
 A partial birth date (year, or month and year) is compared at its precision: a holder born
 "in 2010" is under 14 on a date only if even 1 January 2010 is less than 14 years before it.
 """
@@ -29,6 +33,7 @@ from typing import Final
 
 from builders.cdc.models import PassageRecord, Titulaire
 from builders.cdc.rules import vae_route_unexpected
+from builders.exports.cog import Communes
 from builders.exports.dates import cell_date
 
 MIN_AGE: Final = 14
@@ -64,6 +69,29 @@ def add_months(day: dt.date, months: int) -> dt.date:
 def _earliest_birth(holder: Titulaire) -> dt.date:
     """The earliest day the (possibly partial) birth date allows."""
     return dt.date(holder.anneeNaissance, holder.moisNaissance or 1, holder.jourNaissance or 1)
+
+
+def _latest_birth(holder: Titulaire) -> dt.date:
+    """The latest day the (possibly partial) birth date allows."""
+    year, month = holder.anneeNaissance, holder.moisNaissance
+    if month is None:
+        return dt.date(year, 12, 31)
+    if holder.jourNaissance is None:
+        return add_months(dt.date(year, month, 1), 1) - dt.timedelta(days=1)
+    return dt.date(year, month, holder.jourNaissance)
+
+
+def _cog_findings(holder: Titulaire, communes: Communes) -> list[Finding]:
+    code = holder.codeInsee
+    if code is None or code.startswith("99"):
+        return []
+    born = (_earliest_birth(holder), _latest_birth(holder))
+    error, warning = communes.check(code, born, holder.libelleCommuneNaissance)
+    if error is not None:
+        return [Finding("codeInsee", error)]
+    if warning is not None:
+        return [Finding("libelleCommuneNaissance", warning, warning=True)]
+    return []
 
 
 def _birth_findings(
@@ -133,7 +161,13 @@ def _commune_findings(holder: Titulaire) -> list[Finding]:
     return []
 
 
-def findings(record: PassageRecord, today: dt.date, *, birth_field: str) -> list[Finding]:
+def findings(
+    record: PassageRecord,
+    today: dt.date,
+    *,
+    birth_field: str,
+    communes: Communes | None = None,
+) -> list[Finding]:
     """Every plausibility finding of a valid record (see the module docstring).
 
     Args:
@@ -141,6 +175,8 @@ def findings(record: PassageRecord, today: dt.date, *, birth_field: str) -> list
         today: the day of the import (Europe/Paris).
         birth_field: the column the birth date came from (``dateNaissance`` or
             ``anneeNaissance``), named in findings about the birth date.
+        communes: INSEE's geographic code when imported (``builders.exports.cog``): the
+            birth commune must have existed at the birth date, its name should match.
     """
     passage = record.passage
     certified = passage.dateDebutValidite
@@ -167,6 +203,8 @@ def findings(record: PassageRecord, today: dt.date, *, birth_field: str) -> list
     if holder is not None:
         found += _birth_findings(holder, certified, today, birth_field)
         found += _commune_findings(holder)
+        if communes is not None:
+            found += _cog_findings(holder, communes)
     deadline = add_months(certified, DEADLINE_MONTHS)
     if deadline < today:
         found.append(

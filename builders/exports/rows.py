@@ -54,6 +54,7 @@ from builders.cdc.models import (
 from builders.cdc.versions import SchemaVersion
 from builders.exports import codes, plausibility
 from builders.exports import columns as cols
+from builders.exports.cog import Communes
 from builders.exports.holders import HolderIndex, duplicate_message, holder_key
 from builders.exports.normalize import CellError
 from builders.exports.results import DECLARANT_KEYS, RowError, RowResult, bad_row, model_errors
@@ -122,6 +123,7 @@ class RowMapper:
         schema_version: SchemaVersion,
         check_reuse: bool = True,
         today: dt.date | None = None,
+        communes: Communes | None = None,
     ) -> None:
         """Prepare the mapping of one file.
 
@@ -135,6 +137,7 @@ class RowMapper:
                 whose holder and certification an earlier row declares under another
                 idTechnique (False when the caller checks that itself, across processes).
             today: the day plausibility is judged on (default: today in Europe/Paris).
+            communes: INSEE's geographic code, when imported (``builders.exports.cog``).
         """
         self.source = source
         position = {header: index for index, header in reversed(list(enumerate(headers)))}
@@ -179,6 +182,7 @@ class RowMapper:
         self._seen = idtech.SeenIds() if check_reuse else None
         self._holders = HolderIndex() if check_reuse else None
         self._today = today or paris_today()
+        self._communes = communes
         self._birth_field = "dateNaissance" if "dateNaissance" in self._index else "anneeNaissance"
 
     def map_row(self, number: int, cells: Sequence[str]) -> RowResult:
@@ -268,7 +272,10 @@ class RowMapper:
         """A valid record's result once plausibility and the same-holder check have run."""
         errors: list[RowError] = []
         warnings: list[RowError] = []
-        for finding in plausibility.findings(record, self._today, birth_field=self._birth_field):
+        found = plausibility.findings(
+            record, self._today, birth_field=self._birth_field, communes=self._communes
+        )
+        for finding in found:
             error = self._error(
                 number, finding.field, self._raw(cells, finding.field), finding.message
             )

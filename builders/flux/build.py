@@ -117,6 +117,7 @@ def _import_into(
     declarant: Declarant,
     settings: BuildSettings,
     today: dt.date,
+    data_dir: Path,
 ) -> None:
     blocks = rendered_blocks(
         path,
@@ -124,6 +125,7 @@ def _import_into(
         settings=settings,
         schema_version=result.schema_version,
         today=today,
+        data_dir=data_dir,
     )
     with contextlib.closing(blocks):  # an error here must not leave import processes behind
         for block in blocks:
@@ -188,7 +190,13 @@ def build(
         try:
             for path in paths:
                 _import_into(
-                    router, path, result, declarant=declarant, settings=settings, today=today
+                    router,
+                    path,
+                    result,
+                    declarant=declarant,
+                    settings=settings,
+                    today=today,
+                    data_dir=data_dir,
                 )
             logger.debug(
                 "imported %d rows (%d spooled) in %.1fs",

@@ -69,6 +69,7 @@ def rendered_blocks(
     settings: BuildSettings,
     schema_version: SchemaVersion,
     today: dt.date | None = None,
+    data_dir: Path | None = None,
 ) -> Generator[Block, None, None]:
     """Import ``path`` and render its valid rows, in blocks in file order (see the module
     docstring).
@@ -80,10 +81,14 @@ def rendered_blocks(
     """
     count = min(CHILDREN, os.cpu_count() or 1)
     if count > 1 and _size(path) >= CHILD_BYTES:
-        yield from _from_children(path, declarant, settings, schema_version, count, today)
+        yield from _from_children(
+            path, declarant, settings, schema_version, count, (today, data_dir)
+        )
     else:
         keys: Keys = ({}, {})
-        rows = _rendered_parts(path, declarant, settings, schema_version, (0, 1), BLOCK, today)
+        rows = _rendered_parts(
+            path, declarant, settings, schema_version, (0, 1), BLOCK, (today, data_dir)
+        )
         for block in to_blocks(rows, BLOCK):
             yield shared_keys(block, keys)
 
@@ -102,7 +107,7 @@ def _rendered_parts(
     version: SchemaVersion,
     share: tuple[int, int],
     block: int,
-    today: dt.date | None,
+    context: tuple[dt.date | None, Path | None],
 ) -> Iterator[PartsRow]:
     rows = import_share(
         path,
@@ -112,7 +117,8 @@ def _rendered_parts(
         share=share,
         block=block,
         check_reuse=False,  # the build's spool checks every row, whichever process read it
-        today=today,
+        today=context[0],
+        data_dir=context[1],
     )
     for row in rows:
         record = row.record
@@ -205,14 +211,14 @@ def _from_children(
     settings: BuildSettings,
     version: SchemaVersion,
     count: int,
-    today: dt.date | None,
+    context: tuple[dt.date | None, Path | None],
 ) -> Iterator[Block]:
     level = logging.getLogger("builders").getEffectiveLevel()
     children: list[_Child] = []
     try:
         for index in range(count):
             share = (index, count)
-            request = (str(path), declarant, settings, version, level, share, BLOCK, today)
+            request = (str(path), declarant, settings, version, level, share, BLOCK, context)
             children.append(_Child(request))
         keys: Keys = ({}, {})
         block = 0
@@ -250,14 +256,14 @@ class _Sender(logging.Handler):
 
 def _serve(request: tuple[Any, ...], stream: IO[bytes]) -> None:
     """Import this child's share of the file and stream its rows to ``stream``."""
-    path, declarant, settings, version, level, share, block, today = request
+    path, declarant, settings, version, level, share, block, context = request
     sender = _Sender(stream)
     if share[0] == 0:  # the others read the same file: their records would be repeats
         root = logging.getLogger()
         root.addHandler(sender)
         root.setLevel(level)
     try:
-        rows = _rendered_parts(Path(path), declarant, settings, version, share, block, today)
+        rows = _rendered_parts(Path(path), declarant, settings, version, share, block, context)
         for found in to_blocks(rows, block):
             sender.send(_ROWS, found)
         sender.send(_END, None)

@@ -17,7 +17,7 @@ PACKAGE = "builders"
 #: builders.errors, builders.settings and builders.files).
 ALLOWED = {
     "builders.cdc": {"builders.errors", "builders.files"},
-    "builders.exports": {"builders.cdc", "builders.errors", "builders.settings"},
+    "builders.exports": {"builders.cdc", "builders.errors", "builders.files", "builders.settings"},
     "builders.flux": {
         "builders.cdc",
         "builders.exports",
