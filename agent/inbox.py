@@ -199,6 +199,12 @@ def _import_rows(
                 )
             _bad_row(store, row, source_id, seen, result, report)
             continue
+        emitter = row.record.declaration.idClientEmetteur
+        id_technique = row.record.passage.idTechnique
+        other = store.same_holder(emitter, row.holder_key, id_technique) if row.holder_key else None
+        if other is not None:
+            _same_holder_in_store(store, row, source_id, other, result, report)
+            continue
         result.valid += 1
         for warning in row.warnings:  # declared, but the operator should look
             if warning.message.startswith(LATE):
@@ -212,6 +218,10 @@ def _import_rows(
             )
         seen.add(row.record.declaration.idClientEmetteur, row.record.passage.idTechnique)
         outcome, previous = put_record(store, new_passage(row.record, source_id, row.row))
+        if row.holder_key and outcome is not Outcome.KEPT:
+            found = store.passage(emitter, id_technique)
+            if found is not None:
+                store.set_holder_key(found.id, row.holder_key)
         result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
         if outcome is Outcome.KEPT or (
             outcome is Outcome.UNCHANGED and previous in PASSAGE_REOPENABLE
@@ -223,6 +233,29 @@ def _import_rows(
                 value=row.record.passage.idTechnique,
                 message=_kept_message(previous),
             )
+
+
+def _same_holder_in_store(
+    store: Store,
+    row: RowResult,
+    source_id: int,
+    other: tuple[str, str],
+    result: ImportResult,
+    report: _Report,
+) -> None:
+    """A valid row whose holder and certification the store has under another idTechnique."""
+    assert row.record is not None  # noqa: S101 - only valid rows get here
+    message = (
+        f"the same holder and certification are already in the store under idTechnique "
+        f"{other[0]} ({other[1]}): one certificate would be declared twice"
+    )
+    id_technique = row.record.passage.idTechnique
+    result.invalid += 1
+    store.add_row_error(source_id, row.row, "idTechnique", id_technique, message)
+    report.write(
+        source=report.source, row=row.row, field="idTechnique", value=id_technique, message=message
+    )
+    result.unidentified += 1
 
 
 def _bad_row(
