@@ -1,0 +1,1 @@
+"""A corpus of realistic certifier exports, each with its expected build outcome."""
