@@ -25,6 +25,7 @@ from pathlib import Path
 from builders.cdc.schemas import get_schema
 from builders.cdc.versions import SchemaVersion
 from builders.exports.holders import HolderIndex, duplicate_message
+from builders.exports.plausibility import DEADLINE_MONTHS, LATE
 from builders.exports.results import RowError
 from builders.flux.batching import PARIS, BuiltFile, CertKey, Clock, FileKey, IdFactory
 from builders.flux.blocks import Block
@@ -35,6 +36,8 @@ from builders.flux.writer import FluxWriter, utc_now, uuid4_str
 from builders.settings import BuildSettings, Declarant
 
 logger = logging.getLogger(__name__)
+#: Late declarations listed row by row per file; beyond, one line counts the others.
+LATE_LISTED = 20
 
 
 @dataclass
@@ -127,6 +130,7 @@ def _import_into(
         today=today,
         data_dir=data_dir,
     )
+    late = 0
     with contextlib.closing(blocks):  # an error here must not leave import processes behind
         for block in blocks:
             errors: list[RowError] = []
@@ -137,17 +141,27 @@ def _import_into(
                     result.rejected += 1
                     errors += row_errors
             refused = router.take(block)
-            if refused:
-                dropped = {error.row for error in refused}
-                result.warnings += [w for w in block.warnings if w.row not in dropped]
-            else:
-                result.warnings += block.warnings
+            dropped = {error.row for error in refused}
+            for warning in block.warnings:
+                if warning.row in dropped:
+                    continue
+                if warning.message.startswith(LATE):
+                    late += 1
+                    if late > LATE_LISTED:
+                        continue  # counted: one line says how many more
+                result.warnings.append(warning)
             result.rejected += len(refused)
             result.valid += len(block.rows) - len(refused)
             if refused:
                 errors += refused
                 errors.sort(key=lambda error: error.row)  # stable: a row's errors keep order
             result.errors += errors
+    if late > LATE_LISTED:
+        message = (
+            f"{LATE}: {late - LATE_LISTED} more rows past the {DEADLINE_MONTHS}-month deadline "
+            f"({late} in all)"
+        )
+        result.warnings.append(RowError(str(path), 0, "dateDebutValidite", "", message))
 
 
 def build(
