@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -364,3 +365,54 @@ def test_name_like_total_in_a_full_row_is_not_a_totals_row(tmp_path: Path) -> No
     """A holder named 'Nombre' in a full row keeps its own field errors."""
     result = import_one(tmp_path, base_row(nomNaissance="Nombre", sexe="X"))
     assert [e.field for e in result.errors] == ["sexe"]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(EVENT_DATES.filter(lambda d: d.year >= 2005), st.times()),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_readers_keep_the_calendar_day(moments: list[tuple[dt.date, dt.time]]) -> None:
+    """Property: a date cell (any time of day) or any text form reads as the same day."""
+    from openpyxl import Workbook
+
+    from builders.exports.importer import import_file
+    from builders.settings import BuildSettings
+
+    from .helpers import DECLARANT, write_csv
+
+    headers = list(base_row(dateDebutExamen="", dateFinExamen=""))
+    rows = []
+    for day, time in moments:
+        for form in [dt.datetime.combine(day, time), *_written_forms(day)]:
+            cells = base_row(idTechnique=f"I{len(rows)}", dateDebutExamen="", dateFinExamen="")
+            rows.append((day, form, cells))
+    with tempfile.TemporaryDirectory() as folder:
+        book = Workbook()
+        sheet = book.active
+        sheet.append(headers)
+        for _, form, cells in rows:
+            sheet.append([form if name == "dateDebutValidite" else cells[name] for name in headers])
+        book.save(Path(folder) / "export.xlsx")
+        text_rows = [
+            {**c, "dateDebutExamen": "", "dateFinExamen": "", "dateDebutValidite": str(f)}
+            for _, f, c in rows
+            if isinstance(f, str)
+        ]
+        write_csv(Path(folder) / "export.csv", text_rows, headers=headers)
+        found = []
+        for name in ("export.xlsx", "export.csv"):
+            found += [
+                r.record.passage.dateDebutValidite if r.record else r.errors
+                for r in import_file(
+                    Path(folder) / name,
+                    declarant=DECLARANT,
+                    settings=BuildSettings(),
+                    today=models.MAX_DATE,
+                )
+            ]
+    expected = [day for day, _, _ in rows] + [day for day, form, _ in rows if isinstance(form, str)]
+    assert found == expected
