@@ -72,7 +72,7 @@ def refuse_scientific(raw: str) -> str:
     Used for idTechnique: an identifier is never rewritten (its ``.0`` may be how it was
     declared before), but ``1,23457E+11`` cannot be anyone's identifier.
     """
-    if _SCIENTIFIC.fullmatch(raw):
+    if ("E" in raw or "e" in raw) and _SCIENTIFIC.fullmatch(raw):
         raise CellError(SCIENTIFIC_MESSAGE)
     return raw
 

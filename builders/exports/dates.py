@@ -59,6 +59,11 @@ _MONTHS: Final = (
 
 def real_date(year: int, month: int, day: int, *, day_first: bool = False) -> dt.date:
     """The date, or one ``CellError`` naming the part that is wrong."""
+    if _MIN_YEAR <= year <= _MAX_YEAR:
+        try:
+            return dt.date(year, month, day)  # the usual case, without a look at the parts
+        except ValueError:
+            pass
     if not _MIN_YEAR <= year <= _MAX_YEAR:
         raise CellError(f"the year {year} is outside 1900-2099")
     if not 1 <= month <= 12:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from array import array
+from functools import lru_cache
 from typing import Final
 
 from builders.cdc.models import PassageRecord
@@ -26,6 +27,11 @@ _SEPARATOR: Final = "\x1f"
 def _hash64(text: str) -> int:
     digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "little", signed=True) or 1  # 0 marks an empty slot
+
+
+@lru_cache(maxsize=16384)  # names repeat: fold each once
+def _folded(name: str) -> str:
+    return fold(name)
 
 
 def holder_key(record: PassageRecord) -> int:
@@ -41,8 +47,8 @@ def holder_key(record: PassageRecord) -> int:
         holder = identity.titulaire
         parts += [
             "T",
-            fold(holder.nomNaissance),
-            fold(holder.prenom1),
+            _folded(holder.nomNaissance),
+            _folded(holder.prenom1),
             str(holder.anneeNaissance),
             str(holder.moisNaissance or ""),
             str(holder.jourNaissance or ""),
@@ -71,7 +77,7 @@ class HolderIndex:
     def add(self, key: int, id_technique: str, source: str, row: int) -> tuple[str, int] | None:
         """Remember a valid row; the (source, row) of an earlier row with the same holder and
         certification under another idTechnique, or None (the row is remembered then)."""
-        id_hash = _hash64(id_technique)
+        id_hash = hash(id_technique)  # compared within this process only
         index = key & self._mask
         while (slot := self._keys[index]) != 0:
             if slot == key:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from builders.cdc.models import PassageRecord, Titulaire
@@ -40,6 +41,7 @@ MIN_AGE: Final = 14
 DEADLINE_MONTHS: Final = 3
 #: How the late-declaration warning starts (the agent tracks deadlines itself).
 LATE: Final = "late declaration"
+_CITIES: Final = frozenset({"75", "69", "13"})
 _LYON: Final = re.compile(r"6900[1-9]")
 _MARSEILLE: Final = re.compile(r"130(0[1-9]|1[0-6])")
 _PARIS: Final = re.compile(r"750(0[1-9]|1[0-9]|20)")
@@ -54,6 +56,7 @@ class Finding:
     warning: bool = False
 
 
+@lru_cache(maxsize=8192)  # dates repeat a lot in an export: computed once each
 def add_months(day: dt.date, months: int) -> dt.date:
     """``day`` plus calendar months, clamped to the month's last day (31 Jan + 1 = 28 Feb)."""
     index = day.month - 1 + months
@@ -130,8 +133,8 @@ def _written(holder: Titulaire) -> str:
 
 def _commune_findings(holder: Titulaire) -> list[Finding]:
     code = holder.codeInsee
-    if code is None or code.startswith("99"):
-        return []
+    if code is None or (code[:2] not in _CITIES and not code.endswith("000")):
+        return []  # neither an arrondissement's postal code nor one ending in 000
     label = (holder.libelleCommuneNaissance or "").upper()
     city = None
     if _PARIS.fullmatch(code):
