@@ -96,7 +96,8 @@ def parse_date(raw: str, *, two_digit_year: bool = True) -> dt.date:
         day, _, month, year = match.groups()
         if len(year) == 2:
             if not two_digit_year:
-                raise CellError(f"write the year with 4 digits (19{year} or 20{year}?)")
+                recent = f" or 20{year}" if 2000 + int(year) <= dt.date.today().year else ""  # noqa: DTZ011 - a hint only
+                raise CellError(f"write the year with 4 digits (19{year}{recent}?)")
             year = "20" + year
         return real_date(int(year), int(month), int(day), day_first=True)
     match = _YMD.fullmatch(raw)

@@ -116,7 +116,8 @@ def test_parse_birth_date_spreadsheet_forms(
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ("17/04/90", r"write the year with 4 digits \(1990 or 2090\?\)"),
+        ("17/04/90", r"write the year with 4 digits \(1990\?\)"),
+        ("17/04/05", r"write the year with 4 digits \(1905 or 2005\?\)"),
         ("31/04/1990", r"^not a real calendar date \(April 1990 has 30 days\)$"),
         ("13/1990", r"no month 13"),
         ("né en avril", r"expected a birth date"),
