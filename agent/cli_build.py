@@ -150,7 +150,7 @@ def _build_json(result: BuildResult) -> dict[str, Any]:
             for info in result.sources
         ],
         "errors": [_problem(error) for error in result.errors],
-        "warnings": [_problem(notice) for notice in result.warnings],
+        "warnings": [_problem(n) for n in result.notices] + [_problem(w) for w in result.warnings],
         "xsd_failures": [
             {
                 "name": failure.name,
@@ -164,8 +164,8 @@ def _build_json(result: BuildResult) -> dict[str, Any]:
             "rejected": result.rejected,
             "skipped": result.skipped,
             "hidden": result.hidden,
-            "warnings": len(result.warnings),
             "passages": result.passages,
+            "warnings": len(result.notices) + len(result.warnings),
         },
     }
 
@@ -175,16 +175,21 @@ def _build_lines(result: BuildResult) -> list[str]:
     lines += [
         f"{n.source}:{n.row}: warning: {n.field + ': ' if n.field else ''}{n.message}"
         + (f" (header {n.value!r})" if n.value and n.value != n.field else "")
-        for n in result.warnings
+        for n in result.notices
     ]
     lines += [_wrote(built) for built in result.files]
     lines += [
         f"{e.source}:{e.row}: {e.field}: {e.message} (value {e.value!r})" for e in result.errors
     ]
+    lines += [
+        f"{w.source}:{w.row}: {w.field}: warning: {w.message} (value {w.value!r})"
+        for w in result.warnings
+    ]
+    warned = f", {len(result.warnings)} warning(s)" if result.warnings else ""
     hidden = f", {result.hidden} hidden in the spreadsheet" if result.hidden else ""
     lines.append(
         f"{result.valid} valid, {result.rejected} rejected, "
-        f"{result.skipped} skipped as not admitted{hidden}"
+        f"{result.skipped} skipped as not admitted{hidden}{warned}"
     )
     return lines
 
@@ -245,17 +250,26 @@ def check_command(app: AppContext, file: Path, schema_version: str | None, as_js
 @click.argument(
     "path",
     required=False,
-    default=Path("modele-accrochage.csv"),
+    default=None,
     type=click.Path(dir_okay=False, path_type=Path),
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def template_command(path: Path, force: bool) -> None:
-    """Write a CSV template with every canonical column and an example row."""
+@click.option(
+    "--xlsx",
+    "as_xlsx",
+    is_flag=True,
+    help="An Excel template: French labels under the CDC names, drop-down lists, date checks.",
+)
+def template_command(path: Path | None, force: bool, as_xlsx: bool) -> None:
+    """Write a template with every canonical column and an example row (CSV, or --xlsx)."""
     from builders.exports.template import write_template
+    from builders.exports.template_xlsx import write_template_xlsx
 
+    if path is None:
+        path = Path("modele-accrochage.xlsx" if as_xlsx else "modele-accrochage.csv")
     if path.exists() and not force:
         raise click.ClickException(f"{path} exists (use --force to overwrite)")
-    write_template(path)
+    (write_template_xlsx if as_xlsx else write_template)(path)
     click.echo(f"wrote {path}")
 
 
@@ -291,4 +305,32 @@ def schema_list(app: AppContext) -> None:
         click.echo("no XSD imported yet (run `accrochage schema import <kit .zip or .xsd>`)")
 
 
-COMMANDS: list[click.Command] = [build_command, check_command, template_command, schema_group]
+@click.group(name="cog")
+def cog_group() -> None:
+    """INSEE's geographic code: birth communes checked against it at import."""
+
+
+@cog_group.command(name="import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_app
+def cog_import(app: AppContext, path: Path) -> None:
+    """Import INSEE's "communes depuis 1943" CSV (v_commune_depuis_1943.csv)."""
+    from builders.exports.cog import import_cog
+
+    try:
+        imported = import_cog(path, app.config.agent.data_dir)
+    except (BuildError, OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"imported {imported.codes} commune codes ({imported.periods} periods) as {imported.path}: "
+        "birth communes are now checked against them"
+    )
+
+
+COMMANDS: list[click.Command] = [
+    build_command,
+    check_command,
+    template_command,
+    schema_group,
+    cog_group,
+]

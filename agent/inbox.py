@@ -12,7 +12,8 @@ row by row with :func:`builders.exports.importer.import_file`. Valid rows become
 reasons (see :mod:`agent.intake`); a bad row without a known idTechnique is only in the
 report (counted as ``unidentified``). The file
 is then moved to ``inbox/imported/`` with ``<name>.errors.csv`` beside it listing every bad
-row (source, row, field, value, message) and every row that could not change its passage.
+row (source, row, field, value, message) and every row that could not change its passage
+(UTF-8 with BOM, ``;``-separated, for Excel: ``builders.exports.csvout``).
 Nothing is deleted. A file whose content (SHA-256) was already imported is only moved.
 
 One file is imported in one transaction: a crash leaves it either fully imported (and then
@@ -34,9 +35,9 @@ import shutil
 import sqlite3
 import stat
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from agent.config import Config
 from agent.inbox_scan import CLAIMS_PREFIX, Signature, scan_inbox, settled, signature
@@ -47,10 +48,13 @@ from agent.rows import NewPassage
 from agent.store import Store
 from agent.withdrawal import hold_correction
 from builders.cdc.idtech import SeenIds
+from builders.exports.csvout import excel_csv
 from builders.exports.importer import import_file
+from builders.exports.plausibility import LATE
 from builders.exports.results import RowResult
 from builders.exports.table import inspect_table
 from builders.files import ensure_private_dir, file_sha256
+from builders.flux.batching import PARIS
 from builders.safenames import printable
 
 log = logging.getLogger(__name__)
@@ -80,20 +84,17 @@ class ImportResult:
 
 
 class _Report:
-    """The error report beside an imported file, created at the first line."""
+    """The error report beside an imported file (Excel-ready CSV), created at the first line."""
 
     def __init__(self, path: Path, source: str) -> None:
         self.path = path
         self.source = source
-        self._handle: IO[str] | None = None
+        self._stack = ExitStack()
         self._writer: csv.DictWriter[str] | None = None
 
     def write(self, **row: object) -> None:
         if self._writer is None:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            self._handle = open(fd, "w", encoding="utf-8", newline="")  # noqa: PTH123, SIM115 - fd
-            self._writer = csv.DictWriter(self._handle, fieldnames=REPORT_COLUMNS)
-            self._writer.writeheader()
+            self._writer = self._stack.enter_context(excel_csv(self.path, REPORT_COLUMNS))
         self._writer.writerow(row)
 
     @property
@@ -102,9 +103,9 @@ class _Report:
         return self._writer is not None
 
     def close(self) -> str | None:
-        if self._handle is None:
+        if self._writer is None:
             return None
-        self._handle.close()
+        self._stack.close()
         return str(self.path)
 
     def discard(self) -> None:
@@ -153,7 +154,8 @@ def import_one(
             return _duplicate(store, path, target, result, known.name, known.imported_at)
         with store.transaction():
             source_id = store.add_source(sha, name)
-            _import_rows(store, config, path, source_id, result, report)
+            today = now().astimezone(PARIS).date()
+            _import_rows(store, config, path, source_id, result, report, today)
             _check_unchanged(path, before)  # else raises: the import is rolled back
             store.finish_source(
                 source_id,
@@ -250,6 +252,7 @@ def _import_rows(
     source_id: int,
     result: ImportResult,
     report: _Report,
+    today: dt.date,
 ) -> None:
     _, notices = inspect_table(path, config.build)
     for notice in notices:  # the header row used, columns ignored, hidden rows...
@@ -263,6 +266,8 @@ def _import_rows(
         settings=config.build,
         schema_version=config.build.schema_version,
         report=False,
+        today=today,
+        data_dir=config.agent.data_dir,
     )
     seen = SeenIds()  # (emitter, idTechnique) of this file's rows: a bad row repeating one
     for row in rows:
@@ -284,12 +289,32 @@ def _import_rows(
                 )
             _bad_row(store, row, source_id, seen, result, report)
             continue
+        emitter = row.record.declaration.idClientEmetteur
+        id_technique = row.record.passage.idTechnique
+        other = store.same_holder(emitter, row.holder_key, id_technique) if row.holder_key else None
+        if other is not None:
+            _same_holder_in_store(store, row, source_id, other, result, report)
+            continue
         result.valid += 1
+        for warning in row.warnings:  # declared, but the operator should look
+            if warning.message.startswith(LATE):
+                continue  # the agent tracks every passage's deadline (status, deadline_check)
+            report.write(
+                source=path.name,
+                row=warning.row,
+                field=warning.field,
+                value=warning.value,
+                message=f"warning: {warning.message}",
+            )
         seen.add(row.record.declaration.idClientEmetteur, row.record.passage.idTechnique)
         new = new_passage(row.record, source_id, row.row)
         outcome, previous = put_record(store, new)
         if outcome is Outcome.CORRECTION:
             outcome = _correction(store, config, new, path.name, row.row, report)
+        if row.holder_key and outcome is not Outcome.KEPT:
+            found = store.passage(emitter, id_technique)
+            if found is not None:
+                store.set_holder_key(found.id, row.holder_key)
         result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
         if outcome is Outcome.KEPT or (
             outcome is Outcome.UNCHANGED and previous in PASSAGE_REOPENABLE
@@ -315,6 +340,29 @@ def _correction(
         source=source, row=row, field="idTechnique", value=new.id_technique, message=message
     )
     return Outcome.CORRECTION
+
+
+def _same_holder_in_store(
+    store: Store,
+    row: RowResult,
+    source_id: int,
+    other: tuple[str, str],
+    result: ImportResult,
+    report: _Report,
+) -> None:
+    """A valid row whose holder and certification the store has under another idTechnique."""
+    assert row.record is not None  # noqa: S101 - only valid rows get here
+    message = (
+        f"the same holder and certification are already in the store under idTechnique "
+        f"{other[0]} ({other[1]}): one certificate would be declared twice"
+    )
+    id_technique = row.record.passage.idTechnique
+    result.invalid += 1
+    store.add_row_error(source_id, row.row, "idTechnique", id_technique, message)
+    report.write(
+        source=report.source, row=row.row, field="idTechnique", value=id_technique, message=message
+    )
+    result.unidentified += 1
 
 
 def _bad_row(

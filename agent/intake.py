@@ -8,7 +8,6 @@ batched, deposited, accepted or withdrawn are never touched by an import.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from enum import StrEnum
 from typing import Final
@@ -18,6 +17,7 @@ from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
 from agent.rows import NewPassage, Passage
 from agent.store import Store
 from builders.cdc.models import IdentificationTitulaire, PassageRecord
+from builders.exports.plausibility import add_months
 from builders.exports.results import RowResult
 
 UNKNOWN_HOLDER: Final = "?"
@@ -35,18 +35,6 @@ class Outcome(StrEnum):
     INVALID = "invalid"  # a bad row: a new invalid passage
     INVALIDATED = "invalidated"  # a bad row: a pending/invalid/rejected passage is invalid now
     REPEATED = "repeated"  # a bad row whose id an earlier row of the file already used
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` plus calendar months, clamped to the month's last day (31 Jan + 1 = 28 Feb)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, candidate)
-        except ValueError:
-            continue
-    raise ValueError(f"cannot add {months} months to {day}")  # pragma: no cover - unreachable
 
 
 def _initials(*names: str | None) -> str:

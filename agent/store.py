@@ -354,6 +354,21 @@ class Store:
             raise StoreError(f"no passage with id {passage_id}")
         return self._passage(row)
 
+    def set_holder_key(self, passage_id: int, key: int) -> None:
+        """Record a valid passage's holder key (``builders.exports.holders``)."""
+        with self.transaction():
+            self._conn.execute("UPDATE passages SET holder_key=? WHERE id=?", (key, passage_id))
+
+    def same_holder(self, emitter: str, key: int, id_technique: str) -> tuple[str, str] | None:
+        """(idTechnique, status) of a passage of the same holder and certification under
+        another idTechnique (withdrawn ones left out), or None."""
+        row = self._conn.execute(
+            "SELECT id_technique, status FROM passages WHERE emitter=? AND holder_key=? "
+            "AND id_technique<>? AND status<>'withdrawn' ORDER BY id LIMIT 1",
+            (emitter, key, id_technique),
+        ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
     def put_passage(
         self, new: NewPassage, *, status: PassageStatus, reasons: Sequence[str] = ()
     ) -> int:

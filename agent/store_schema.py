@@ -182,4 +182,12 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        "passages: holder key (the same holder and certification under another idTechnique)",
+        (
+            # builders.exports.holders.holder_key: a 64-bit hash, no personal data in clear.
+            "ALTER TABLE passages ADD COLUMN holder_key INTEGER",
+            "CREATE INDEX passages_holder ON passages(emitter, holder_key)",
+        ),
+    ),
 )

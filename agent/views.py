@@ -5,14 +5,13 @@
 ``rejects``: rejected passages with the CDC message, class and hint, and invalid passages
 (bad rows whose idTechnique is known) with their reasons; the CSV export has the canonical
 columns (:data:`builders.exports.columns.CANONICAL`) so it can be corrected and re-imported:
-rejected rows from their stored record, invalid rows read again from the imported file.
+rejected rows from their stored record (dates DD/MM/YYYY), invalid rows read again from the
+imported file; it is written for Excel (``builders.exports.csvout``).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,12 @@ from agent.rows import Batch, Passage
 from agent.store import Store, StoreError
 from builders.cdc.models import PassageRecord
 from builders.exports.columns import CANONICAL
+from builders.exports.csvout import REJECTS_EXTRA, excel_csv
+from builders.exports.dates import cell_date
 from builders.exports.normalize import format_resultats
 from builders.settings import BuildSettings
 
-REJECT_COLUMNS = ("status", "cdcMessage", "cdcClass", "hint", "reasons")
+REJECT_COLUMNS = REJECTS_EXTRA
 
 
 def batch_json(batch: Batch) -> dict[str, Any]:
@@ -167,7 +168,7 @@ def _cell(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return cell_date(value)  # as Excel shows dates in France; the importer reads it
     return str(value)
 
 
@@ -231,11 +232,8 @@ def write_rejects_csv(
     Returns:
         The number of rows written.
     """
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     count = 0
-    with open(fd, "w", encoding="utf-8", newline="") as handle:  # noqa: PTH123 - from an fd
-        writer = csv.DictWriter(handle, fieldnames=(*CANONICAL, *REJECT_COLUMNS), delimiter=";")
-        writer.writeheader()
+    with excel_csv(path, (*CANONICAL, *REJECT_COLUMNS)) as writer:
         for passage in store.passages(status=PassageStatus.REJECTED):
             raw = store.record_json(passage.id)
             if raw is None:

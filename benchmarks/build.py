@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
 import os
 import random
@@ -45,6 +46,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_XSD = ROOT.parent / "shared" / "cdc" / "cdc-certifications-1.1.5.xsd"
+#: The newest certification date of the generated rows (the oldest is 60 days before).
+RECENT = dt.date.today() - dt.timedelta(days=1)  # noqa: DTZ011 - a generator, local day is fine
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -128,6 +131,10 @@ def _row(index: int, rng: random.Random) -> list[str]:
     elif draw < 0.97:
         postal = f"{rng.randint(1000, 95999):05d}"
     dossier = rng.random() < 0.02
+    # Recent certificates, exams before them: plausible rows, declared within the deadline.
+    certified = RECENT - dt.timedelta(days=rng.randint(0, 60))
+    exam_end = certified - dt.timedelta(days=20)
+    exam_start = exam_end - dt.timedelta(days=2)
     return [
         "12ABC345",
         "12ABC345",
@@ -138,11 +145,11 @@ def _row(index: int, rng: random.Random) -> list[str]:
         f"BENCH-{index:08d}",
         "PAR_SCORING" if digital else "PAR_ADMISSION",
         rng.choice(("oui", "true", "1")),
-        "03/06/2024",
-        "05/06/2024",
+        f"{exam_start:%d/%m/%Y}",
+        f"{exam_end:%d/%m/%Y}",
         rng.choice(("EN_PRESENTIEL", "A_DISTANCE", "Présentiel", "")),
         rng.choice(("69003", "75011", "")),
-        f"{rng.randint(1, 28):02d}/0{rng.randint(1, 9)}/2024",
+        f"{certified:%d/%m/%Y}",
         "31/12/2027" if language else "",
         "oui" if language else "non",
         rng.choice(("B1", "B2", "C1")) if language else "",

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from typing import Final
 
 from builders.cdc import models
-from builders.exports import normalize, outcome
+from builders.exports import codes, names, normalize, outcome
 
 Converter = Callable[[str], object]
 
@@ -97,8 +97,23 @@ _INT: Final = normalize.parse_int
 _enum: Final = normalize.enum_converter
 
 
+_NAME: Final = names.parse_name
+_LABEL: Final = names.parse_label
+
 #: Converter per column; columns not listed are free text.
 CONVERTERS: Final[Mapping[str, Converter]] = {
+    "idTechnique": codes.refuse_scientific,
+    "codePostalCentreExamen": normalize.parse_postal,
+    "nomNaissance": _NAME,
+    "nomUsage": _NAME,
+    "prenom1": _NAME,
+    "prenom2": _NAME,
+    "prenom3": _NAME,
+    "nomTitulaire": _NAME,
+    "prenom1Titulaire": _NAME,
+    "libelleCommuneNaissance": _LABEL,
+    "libellePaysNaissance": _LABEL,
+    "idDossier": codes.parse_identifier,
     "natureDeposant": _enum(models.NatureDeposant),
     "type": normalize.parse_certification_type,
     "code": normalize.parse_certification_code,

@@ -274,11 +274,15 @@ def _report_unused_mapping(
             match.notices.append(_notice(source, row, target, header, message))
 
 
-def ignored_notice(match: Match, source: str, row: int) -> Notice | None:
-    """One notice listing the headers that give no column (with "did you mean" hints)."""
-    if not match.unknown:
+def ignored_notice(
+    match: Match, source: str, row: int, expected: frozenset[str] = frozenset()
+) -> Notice | None:
+    """One notice listing the headers that give no column (with "did you mean" hints), except
+    the ``expected`` ones (the report-only columns of the tool's own rejects CSV)."""
+    unknown = [header for header in match.unknown if header.strip() not in expected]
+    if not unknown:
         return None
-    listed = ", ".join(f"{header.strip()!r}{suggest(header)}" for header in match.unknown)
+    listed = ", ".join(f"{header.strip()!r}{suggest(header)}" for header in unknown)
     message = f"columns ignored (not CDC names, known labels or in [build.columns]): {listed}"
     return _notice(source, row, "", "", message)
 

@@ -12,14 +12,17 @@ The row-result types and the errors of a bad row are in ``builders.exports.resul
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 from builders.cdc.versions import SchemaVersion
+from builders.exports.cog import Communes
 from builders.exports.results import RowResult
 from builders.exports.rows import RowMapper
 from builders.exports.table import open_table
+from builders.exports.template_xlsx import is_label_row
 from builders.settings import BuildSettings, Declarant
 
 __all__ = ["import_file", "import_share"]
@@ -34,6 +37,8 @@ def import_file(
     settings: BuildSettings,
     schema_version: SchemaVersion | None = None,
     report: bool = True,
+    today: dt.date | None = None,
+    data_dir: Path | None = None,
 ) -> Iterator[RowResult]:
     """Read an export and validate every row.
 
@@ -44,6 +49,9 @@ def import_file(
         settings: build settings (header mapping ``columns``, default schema version).
         schema_version: the target schema; None means ``settings.schema_version``.
         report: log the file's notices (``builders.exports.table``) as warnings.
+        today: the day plausibility is judged on (default: today in Europe/Paris).
+        data_dir: the agent's data directory, where ``accrochage cog import`` keeps INSEE's
+            geographic code (birth communes are checked against it when it is there).
 
     Yields:
         One result per non-blank data row, in file order.
@@ -58,6 +66,8 @@ def import_file(
         schema_version=schema_version or settings.schema_version,
         share=(0, 1),
         report=report,
+        today=today,
+        data_dir=data_dir,
     )
 
 
@@ -71,6 +81,8 @@ def import_share(
     block: int = 1,
     check_reuse: bool = True,
     report: bool = True,
+    today: dt.date | None = None,
+    data_dir: Path | None = None,
 ) -> Iterator[RowResult]:
     """``import_file`` for one of several processes sharing the work on one file.
 
@@ -95,6 +107,13 @@ def import_share(
             declarant=declarant,
             schema_version=schema_version,
             check_reuse=check_reuse and count == 1,
+            today=today,
+            communes=Communes.load(data_dir),
         )
+        first = True
         for number, cells in table.rows:
+            if first and is_label_row(table.columns, cells, table.headers):
+                first = False
+                continue  # the French labels of `accrochage template --xlsx`
+            first = False
             yield mapper.map_row(number, cells)

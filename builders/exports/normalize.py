@@ -5,18 +5,17 @@ Every converter takes a non-empty, trimmed cell and returns a Python value, or r
 converter: the row mapper treats them as unknown (see ``builders.exports.rows``).
 
 Accepted forms:
-- dates: ``DD/MM/YYYY`` (also ``D/M/YYYY``) or ISO ``YYYY-MM-DD`` (an ISO date-time keeps its
-  date when the time is midnight, as spreadsheets write dates); real calendar dates only,
-  years 1900-2099 (the XSD's date pattern);
+- dates: see ``builders.exports.dates`` (day-first text in several spellings, ISO with or
+  without a time, Excel serial numbers); codes (INSEE, postal, certification): see
+  ``builders.exports.codes``; names: see ``builders.exports.names``;
 - booleans: true/false, oui/non, vrai/faux, yes/no, 1/0, o/n (any case);
-- integers: digits only (``12``; spreadsheets' ``12.0`` is turned into ``12`` by the reader);
+- integers: digits only (``12``; a spreadsheet's ``12.0`` is ``12``);
 - enumerations: the XSD value in any case, with spaces, hyphens or apostrophes for underscores
   and accents ignored, plus the obvious French labels listed in ``ENUM_LABELS``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -24,17 +23,33 @@ from enum import StrEnum
 from typing import Final
 
 from builders.cdc import models, nir, rules
+from builders.exports.cellerror import CellError
+from builders.exports.codes import parse_certification_code, parse_insee, parse_postal
+from builders.exports.dates import DATE_EXPECTED, parse_birth_date, parse_date
+
+__all__ = [
+    "DATE_EXPECTED",
+    "CellError",
+    "enum_converter",
+    "fold",
+    "format_resultats",
+    "parse_admis",
+    "parse_birth_date",
+    "parse_bool",
+    "parse_certification_code",
+    "parse_certification_type",
+    "parse_date",
+    "parse_insee",
+    "parse_int",
+    "parse_nir",
+    "parse_postal",
+    "parse_resultats",
+    "text",
+]
 
 
-class CellError(ValueError):
-    """A cell cannot be read as the value its column needs; the message says what was expected."""
-
-
-_DMY: Final = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
-_ISO: Final = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]00:00(?::00(?:\.0+)?)?)?")
-_INT: Final = re.compile(r"[0-9]+")
+_INT: Final = re.compile(r"([0-9]+)(?:[.,]0+)?")
 _LABEL_JUNK: Final = re.compile(r"[\s'’\-_.()/]+")
-DATE_EXPECTED: Final = "expected a date as DD/MM/YYYY or YYYY-MM-DD"
 
 
 def fold(label: str) -> str:
@@ -42,59 +57,6 @@ def fold(label: str) -> str:
     decomposed = unicodedata.normalize("NFKD", label)
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
     return _LABEL_JUNK.sub("_", bare.upper()).strip("_")
-
-
-def _real_date(year: int, month: int, day: int) -> dt.date:
-    if not 1900 <= year <= 2099:
-        raise CellError("expected a year from 1900 to 2099")
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        raise CellError(f"{year:04d}-{month:02d}-{day:02d} is not a real calendar date") from None
-
-
-def parse_date(raw: str) -> dt.date:
-    """A date written DD/MM/YYYY or YYYY-MM-DD."""
-    match = _DMY.fullmatch(raw)
-    if match is not None:
-        day, month, year = match.groups()
-        return _real_date(int(year), int(month), int(day))
-    match = _ISO.fullmatch(raw)
-    if match is not None:
-        year, month, day = match.groups()
-        return _real_date(int(year), int(month), int(day))
-    raise CellError(DATE_EXPECTED)
-
-
-_PARTIAL_DATE: Final = (
-    re.compile(r"(?P<y>[0-9]{4})"),
-    re.compile(r"(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})"),
-    re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})"),
-)
-
-
-def parse_birth_date(raw: str) -> tuple[int, int | None, int | None]:
-    """A birth date, possibly partial: DD/MM/YYYY, MM/YYYY, YYYY, or ISO (YYYY-MM[-DD]).
-
-    Returns:
-        (year, month or None, day or None).
-    """
-    for pattern in _PARTIAL_DATE:
-        match = pattern.fullmatch(raw)
-        if match is not None:
-            year, month = int(match["y"]), match.groupdict().get("m")
-            if not 1900 <= year <= 2099:
-                raise CellError("expected a year from 1900 to 2099")
-            if month is not None and not 1 <= int(month) <= 12:
-                raise CellError("expected a month from 1 to 12")
-            return year, None if month is None else int(month), None
-    try:
-        date = parse_date(raw)
-    except CellError:
-        raise CellError(
-            "expected a birth date as DD/MM/YYYY, YYYY-MM-DD, MM/YYYY or YYYY"
-        ) from None
-    return date.year, date.month, date.day
 
 
 _BOOLEANS: Final = {
@@ -131,15 +93,24 @@ def parse_admis(raw: str) -> bool:
 
 
 def parse_int(raw: str) -> int:
-    """A whole number written with digits only."""
-    if not _INT.fullmatch(raw):
+    """A whole number written with digits only (a spreadsheet's ``1997.0`` is ``1997``)."""
+    match = _INT.fullmatch(raw)
+    if match is None:
         raise CellError("expected a whole number (digits only)")
-    return int(raw)
+    return int(match.group(1))
 
 
 #: French (and other obvious) labels per enumeration, keys already folded (see ``fold``).
 ENUM_LABELS: Final[dict[type[StrEnum], dict[str, str]]] = {
     models.Sexe: {
+        # Civilités: "M." folds to "M"; "Mlle" and "Mademoiselle" are still found in old files.
+        "MR": "M",
+        "MONSIEUR": "M",
+        "MME": "F",
+        "MADAME": "F",
+        "MLLE": "F",
+        "MLE": "F",
+        "MADEMOISELLE": "F",
         "H": "M",
         "HOMME": "M",
         "MASCULIN": "M",
@@ -243,37 +214,12 @@ def parse_certification_type(raw: str) -> str:
     return value
 
 
-_CODE: Final = re.compile(r"(RNCP|RS)\s*([0-9]+)", re.IGNORECASE)
-
-
-def parse_certification_code(raw: str) -> str:
-    """A France compétences code; ``rncp 12345`` becomes ``RNCP12345``, others are kept."""
-    match = _CODE.fullmatch(raw)
-    if match is None:
-        return raw
-    return match.group(1).upper() + match.group(2)
-
-
 def parse_nir(raw: str) -> str:
     """A NIR reduced to its 13 characters (see ``builders.cdc.nir``)."""
     try:
         return nir.normalize_nir(raw)
     except ValueError as exc:
         raise CellError(str(exc)) from None
-
-
-def parse_insee(raw: str) -> str:
-    """An INSEE code; 4 digits regain the leading zero spreadsheets drop, 2a/2b go upper case."""
-    if len(raw) == 4 and raw.isdigit():
-        return "0" + raw
-    return raw.upper()
-
-
-def parse_postal(raw: str) -> str:
-    """A postal code; 4 digits regain the leading zero spreadsheets drop."""
-    if len(raw) == 4 and raw.isdigit():
-        return "0" + raw
-    return raw
 
 
 _RESULT: Final = re.compile(r"([0-9])\.([0-9])\s*=\s*([0-9]+)")

@@ -47,6 +47,9 @@ class RowResult:
     - ``emitter``: idClientEmetteur (the cell or the ``[declarant]`` default) when valid.
     - ``certification_code``: the raw ``code`` cell, for display (None when empty).
     - ``delivery_date``: dateDebutValidite when it was read and passed validation.
+
+    A valid row also carries its ``warnings`` (``builders.exports.plausibility``: declared, but
+    the operator should look) and its ``holder_key`` (``builders.exports.holders``).
     """
 
     source: str
@@ -58,6 +61,8 @@ class RowResult:
     emitter: str | None = None
     certification_code: str | None = None
     delivery_date: dt.date | None = None
+    warnings: tuple[RowError, ...] = ()
+    holder_key: int | None = None
 
 
 DECLARANT_KEYS: Final = {

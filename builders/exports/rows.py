@@ -34,10 +34,12 @@ Decisions documented here (the dictionary is silent on them):
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
@@ -50,9 +52,13 @@ from builders.cdc.models import (
     PassageRecord,
 )
 from builders.cdc.versions import SchemaVersion
+from builders.exports import codes, plausibility
 from builders.exports import columns as cols
+from builders.exports.cog import Communes
+from builders.exports.holders import HolderIndex, duplicate_message, holder_key
 from builders.exports.normalize import CellError
 from builders.exports.results import DECLARANT_KEYS, RowError, RowResult, bad_row, model_errors
+from builders.exports.rowshape import whole_row_problem
 from builders.settings import Declarant
 
 _TITULAIRE_OWN: Final = frozenset(cols.TITULAIRE) - {"nomNaissance"} | {"dateNaissance"}
@@ -94,8 +100,14 @@ _BLOCKS: Final = {
 _CODE_TYPE: Final = re.compile(r"(RNCP|RS)[0-9]+$")
 _OTHER_BRANCHES: Final = _DOSSIER_CELLS | {"nir"}
 _DIGCOMP_CELLS: Final = frozenset(cols.DIGCOMP)
+_PARIS: Final = ZoneInfo("Europe/Paris")
 #: Distinct cell texts remembered per converted column (dates, labels repeat a lot).
 _CACHE_SIZE: Final = 4096
+
+
+def paris_today() -> dt.date:
+    """Today in France, the day the CDC's deadlines are counted in."""
+    return dt.datetime.now(_PARIS).date()
 
 
 class RowMapper:
@@ -110,6 +122,8 @@ class RowMapper:
         declarant: Declarant,
         schema_version: SchemaVersion,
         check_reuse: bool = True,
+        today: dt.date | None = None,
+        communes: Communes | None = None,
     ) -> None:
         """Prepare the mapping of one file.
 
@@ -119,8 +133,11 @@ class RowMapper:
             columns: canonical column -> header in the file (``columns.resolve_headers``).
             declarant: defaults for the declarant columns.
             schema_version: the schema the records target.
-            check_reuse: reject a row whose idTechnique an earlier row of the file used
-                (False when the caller checks that itself, across processes).
+            check_reuse: reject a row whose idTechnique an earlier row of the file used, or
+                whose holder and certification an earlier row declares under another
+                idTechnique (False when the caller checks that itself, across processes).
+            today: the day plausibility is judged on (default: today in Europe/Paris).
+            communes: INSEE's geographic code, when imported (``builders.exports.cog``).
         """
         self.source = source
         position = {header: index for index, header in reversed(list(enumerate(headers)))}
@@ -163,6 +180,10 @@ class RowMapper:
         self._only_branch = "titulaire" if _OTHER_BRANCHES.isdisjoint(self._index) else None
         self._context = {rules.SCHEMA_VERSION_KEY: schema_version, XML_CHARS_CHECKED: True}
         self._seen = idtech.SeenIds() if check_reuse else None
+        self._holders = HolderIndex() if check_reuse else None
+        self._today = today or paris_today()
+        self._communes = communes
+        self._birth_field = "dateNaissance" if "dateNaissance" in self._index else "anneeNaissance"
 
     def map_row(self, number: int, cells: Sequence[str]) -> RowResult:
         """Validate one row.
@@ -208,6 +229,10 @@ class RowMapper:
         present = values.keys() | failed
         self._complete(number, cells, values, errors, present)
         failed.update(error.field for error in errors)
+        if "code" in failed and "type" not in present:
+            failed.add("type")  # the bare code is the problem, not the absent type
+        if "dateNaissance" in failed:  # its parts are missing because it was reported
+            failed.update(name for name in _BIRTH if name not in present)
         try:
             record = PassageRecord.model_validate(
                 self._build(present, values), context=self._context
@@ -239,6 +264,32 @@ class RowMapper:
             value = self._raw(cells, "idTechnique")
             error = self._error(number, "idTechnique", value, why)
             return self._bad(number, cells, values, [error])
+        return self._plausible(number, cells, values, record)
+
+    def _plausible(
+        self, number: int, cells: Sequence[str], values: Mapping[str, Any], record: PassageRecord
+    ) -> RowResult:
+        """A valid record's result once plausibility and the same-holder check have run."""
+        errors: list[RowError] = []
+        warnings: list[RowError] = []
+        found = plausibility.findings(
+            record, self._today, birth_field=self._birth_field, communes=self._communes
+        )
+        for finding in found:
+            error = self._error(
+                number, finding.field, self._raw(cells, finding.field), finding.message
+            )
+            (warnings if finding.warning else errors).append(error)
+        key = holder_key(record)
+        if not errors and self._holders is not None:
+            earlier = self._holders.add(key, record.passage.idTechnique, self.source, number)
+            if earlier is not None:
+                message = duplicate_message(*earlier, self.source)
+                errors.append(
+                    self._error(number, "idTechnique", record.passage.idTechnique, message)
+                )
+        if errors:
+            return self._bad(number, cells, values, errors)
         return RowResult(
             self.source,
             number,
@@ -249,6 +300,8 @@ class RowMapper:
             emitter=record.declaration.idClientEmetteur,
             certification_code=record.certification.code,
             delivery_date=record.passage.dateDebutValidite,
+            warnings=tuple(warnings),
+            holder_key=key,
         )
 
     def _bad(
@@ -258,7 +311,14 @@ class RowMapper:
         values: Mapping[str, Any],
         errors: Sequence[RowError],
     ) -> RowResult:
-        """A bad row's result, with what can still be known of it (see ``RowResult``)."""
+        """A bad row's result, with what can still be known of it (see ``RowResult``).
+
+        A row that is no candidate at all (a totals row, a formula without its value) gets
+        one message saying so instead of its field errors (``builders.exports.rowshape``).
+        """
+        shape = whole_row_problem(cells)
+        if shape is not None:
+            errors = [self._error(number, "row", *shape)]
         return bad_row(
             self.source,
             number,
@@ -321,12 +381,34 @@ class RowMapper:
             prefix = _CODE_TYPE.match(str(values.get("code", "")))
             if prefix is not None:
                 values["type"] = prefix.group(1)
+        self._prefix_code(number, cells, values, errors, present)
         if self._infer_language:
             values["presenceNiveauLangueEuro"] = "niveauLangueEuropeen" in present
         if self._infer_digital:
             values["presenceNiveauNumeriqueEuro"] = not _DIGCOMP_CELLS.isdisjoint(present)
         if self._derive_id:
             values["idTechnique"] = idtech.derive_id_technique(values)
+
+    def _prefix_code(
+        self,
+        number: int,
+        cells: Sequence[str],
+        values: dict[str, Any],
+        errors: list[RowError],
+        present: AbstractSet[str],
+    ) -> None:
+        """A bare-digit code gets the prefix its type gives, else an error on ``code``."""
+        code = values.get("code")
+        if not (isinstance(code, str) and code.isdigit()):
+            return
+        if "type" in present and "type" not in values:
+            return  # the type cell could not be read: it is reported
+        fixed = codes.prefix_code(values.get("type"), code)
+        if fixed is None:
+            message = codes.BARE_CODE_MESSAGE.format(code=code)
+            errors.append(self._error(number, "code", self._raw(cells, "code"), message))
+        else:
+            values["code"] = fixed
 
     def _branch(self, present: AbstractSet[str]) -> str:
         """The identification branch to declare (see the module docstring)."""

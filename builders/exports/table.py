@@ -27,6 +27,7 @@ from typing import Final
 from builders.errors import BuildError
 from builders.exports import columns as cols
 from builders.exports.configured import apply_config
+from builders.exports.csvout import report_only
 from builders.exports.formats import open_sheet
 from builders.exports.headers import (
     Match,
@@ -154,7 +155,7 @@ def open_table(path: Path, settings: BuildSettings, share: Share | None = None) 
 
 def _notices(sheet: Sheet, match: Match) -> list[Notice]:
     notices = list(match.notices)
-    ignored = ignored_notice(match, sheet.source, sheet.header_row)
+    ignored = ignored_notice(match, sheet.source, sheet.header_row, report_only(sheet.headers))
     if ignored is not None:
         notices.append(ignored)
     if sheet.hidden:

@@ -64,6 +64,15 @@ def _xlsx_rows(rows: Iterator[tuple[object, ...]], first: int) -> Iterator[RawRo
             yield number, cells
 
 
+def _guarded_hidden(source: str, workbook: Any, sheet: Any, after: int) -> tuple[int, ...]:
+    """``_hidden_rows``, any failure to read the sheet's XML being this file's error."""
+    try:
+        return _hidden_rows(workbook, sheet, after)
+    except Exception as exc:
+        what = printable(f"{type(exc).__name__}: {exc}")
+        raise BuildError(f"{source}: unreadable sheet ({what})") from exc
+
+
 def _hidden_rows(workbook: Any, sheet: Any, after: int) -> tuple[int, ...]:
     """The rows below ``after`` that the sheet hides (by a filter or by hand).
 
@@ -96,9 +105,11 @@ def _hidden_in(data: bytes, after: int) -> Iterator[int]:
             yield int(number.group(1))
 
 
-def _sheet_candidates(sheet: Any, locate: Locate | None, where: str) -> list[Candidate]:
+def _sheet_candidates(
+    sheet: Any, locate: Locate | None, where: str, source: str
+) -> list[Candidate]:
     found: list[Candidate] = []
-    rows = sheet.iter_rows(min_row=1, max_row=HEADER_ROWS, values_only=True)
+    rows = guarded_rows(sheet.iter_rows(min_row=1, max_row=HEADER_ROWS, values_only=True), source)
     for number, values in enumerate(rows, start=1):
         row = candidate(number, [cell_text(value) for value in values], locate, sheet, where)
         if row is not None:
@@ -124,7 +135,7 @@ def _pick(source: str, workbook: Any, locate: Locate | None) -> Candidate:
     found: list[Candidate] = []
     for sheet in sheets:
         where = f"sheet {sheet.title!r} " if len(names) > 1 else ""
-        found += _sheet_candidates(sheet, locate, where)
+        found += _sheet_candidates(sheet, locate, where, source)
     if len(sheets) > 1:
         tried = f"rows 1-{HEADER_ROWS} of sheets " + ", ".join(repr(s.title) for s in sheets)
     else:
@@ -159,7 +170,7 @@ def _open_xlsx(path: Path, locate: Locate | None) -> Iterator[Sheet]:
             _xlsx_rows(rows, header.number),
             sheet_name=sheet.title,  # type: ignore[attr-defined]
             sheets=len(workbook.worksheets),
-            find_hidden=lambda: _hidden_rows(workbook, sheet, header.number),
+            find_hidden=lambda: _guarded_hidden(source, workbook, sheet, header.number),
         )
     finally:
         workbook.close()

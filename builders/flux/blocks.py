@@ -10,13 +10,16 @@ instead of handling every passage on its own.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from builders.exports.results import RowError
 from builders.flux.batching import CertKey, FileKey, Fragment, Run
 
-#: A rendered passage as plain tuples: file key, certification key, idTechnique, xml.
-Parts = tuple[tuple[str, str, str], tuple[str, str, str | None], str, bytes]
+#: A rendered passage as plain tuples: file key, certification key, idTechnique, xml, the
+#: holder key (``builders.exports.holders``) and the row's warnings.
+Parts = tuple[
+    tuple[str, str, str], tuple[str, str, str | None], str, bytes, int, tuple[RowError, ...]
+]
 #: One imported row: source, row number, errors (None: skipped), the passage (valid rows).
 PartsRow = tuple[str, int, tuple[RowError, ...] | None, Parts | None]
 #: One row in file order: as ``PartsRow`` with the passage as a ``Fragment``.
@@ -33,6 +36,8 @@ class Block:
         rows: the valid rows' numbers, in order.
         groups: for each valid row, the index of its run in ``runs``.
         runs: one run per group, in order of first appearance, passages in row order.
+        holders: for each valid row, its holder key (``builders.exports.holders``).
+        warnings: the valid rows' warnings, in row order.
     """
 
     source: str
@@ -40,6 +45,8 @@ class Block:
     rows: list[int]
     groups: list[int]
     runs: list[Run]
+    holders: list[int] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
 
     def ids(self) -> list[str]:
         """Each valid row's idTechnique, in row order."""
@@ -111,13 +118,17 @@ class _Builder:
         self.groups: list[int] = []
         self.index: dict[tuple[tuple[str, str, str], tuple[str, str, str | None]], int] = {}
         self.parts: list[tuple[list[str], list[int], list[bytes]]] = []
+        self.holders: list[int] = []
+        self.warnings: list[RowError] = []
 
     def add(self, number: int, errors: tuple[RowError, ...] | None, parts: Parts | None) -> None:
         self.count += 1
         if parts is None:
             self.others.append((number, errors))
             return
-        file_parts, cert_parts, id_technique, xml = parts
+        file_parts, cert_parts, id_technique, xml, holder, warnings = parts
+        self.holders.append(holder)
+        self.warnings += warnings
         key = (file_parts, cert_parts)
         group = self.index.get(key)
         if group is None:
@@ -137,4 +148,6 @@ class _Builder:
                 self.index, self.parts, strict=True
             )
         ]
-        return Block(self.source, self.others, self.rows, self.groups, runs)
+        return Block(
+            self.source, self.others, self.rows, self.groups, runs, self.holders, self.warnings
+        )

@@ -26,6 +26,7 @@ spool, whose message names the first row ("already used in <file> row <n>").
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import logging
 import os
@@ -68,6 +69,8 @@ def rendered_blocks(
     settings: BuildSettings,
     schema_version: SchemaVersion,
     report: bool = True,
+    today: dt.date | None = None,
+    data_dir: Path | None = None,
 ) -> Generator[Block, None, None]:
     """Import ``path`` and render its valid rows, in blocks in file order (see the module
     docstring). ``report=False``: the file's notices are not logged (the caller has them).
@@ -79,10 +82,14 @@ def rendered_blocks(
     """
     count = min(CHILDREN, os.cpu_count() or 1)
     if count > 1 and _size(path) >= CHILD_BYTES:
-        yield from _from_children(path, declarant, settings, schema_version, count, report)
+        yield from _from_children(
+            path, declarant, settings, schema_version, count, (today, data_dir, report)
+        )
     else:
         keys: Keys = ({}, {})
-        rows = _rendered_parts(path, declarant, settings, schema_version, (0, 1), BLOCK, report)
+        rows = _rendered_parts(
+            path, declarant, settings, schema_version, (0, 1), BLOCK, (today, data_dir, report)
+        )
         for block in to_blocks(rows, BLOCK):
             yield shared_keys(block, keys)
 
@@ -101,7 +108,7 @@ def _rendered_parts(
     version: SchemaVersion,
     share: tuple[int, int],
     block: int,
-    report: bool,
+    context: tuple[dt.date | None, Path | None, bool],
 ) -> Iterator[PartsRow]:
     rows = import_share(
         path,
@@ -111,7 +118,9 @@ def _rendered_parts(
         share=share,
         block=block,
         check_reuse=False,  # the build's spool checks every row, whichever process read it
-        report=report,
+        today=context[0],
+        data_dir=context[1],
+        report=context[2],
     )
     for row in rows:
         record = row.record
@@ -139,6 +148,8 @@ def _rendered_parts(
                 (certification.type, certification.code, nature.value if nature else None),
                 passage.idTechnique,
                 xml,
+                row.holder_key or 0,
+                row.warnings,
             )
             yield row.source, row.row, (), parts
 
@@ -202,14 +213,14 @@ def _from_children(
     settings: BuildSettings,
     version: SchemaVersion,
     count: int,
-    report: bool,
+    context: tuple[dt.date | None, Path | None, bool],
 ) -> Iterator[Block]:
     level = logging.getLogger("builders").getEffectiveLevel()
     children: list[_Child] = []
     try:
         for index in range(count):
             share = (index, count)
-            request = (str(path), declarant, settings, version, level, share, BLOCK, report)
+            request = (str(path), declarant, settings, version, level, share, BLOCK, context)
             children.append(_Child(request))
         keys: Keys = ({}, {})
         block = 0
@@ -247,14 +258,14 @@ class _Sender(logging.Handler):
 
 def _serve(request: tuple[Any, ...], stream: IO[bytes]) -> None:
     """Import this child's share of the file and stream its rows to ``stream``."""
-    path, declarant, settings, version, level, share, block, report = request
+    path, declarant, settings, version, level, share, block, context = request
     sender = _Sender(stream)
     if share[0] == 0:  # the others read the same file: their records would be repeats
         root = logging.getLogger()
         root.addHandler(sender)
         root.setLevel(level)
     try:
-        rows = _rendered_parts(Path(path), declarant, settings, version, share, block, report)
+        rows = _rendered_parts(Path(path), declarant, settings, version, share, block, context)
         for found in to_blocks(rows, block):
             sender.send(_ROWS, found)
         sender.send(_END, None)

@@ -15,11 +15,17 @@ from builders.exports.columns import CANONICAL
 from builders.exports.template import EXAMPLE
 from portal.base import Portal
 from portal.fake import FakePortal
+from tests.holders import holder_for
 
 
 def row(id_technique: str, **overrides: str) -> dict[str, str]:
     """A valid export row (the template's example) with its own idTechnique."""
-    return {**EXAMPLE, "idTechnique": id_technique, **overrides}
+    return {
+        **EXAMPLE,
+        "idTechnique": id_technique,
+        "prenom1": holder_for(id_technique),
+        **overrides,
+    }
 
 
 def write_export(path: Path, rows: Iterable[Mapping[str, str]]) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -89,7 +90,7 @@ def test_cli_rejects_lists_invalid_passages_with_reasons(config_path: Path) -> N
 
 
 def test_cli_rejects_csv_reimports_a_corrected_invalid_row(
-    config_path: Path, tmp_path: Path
+    config_path: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The CSV holds the invalid row as read from the imported file; corrected, it re-imports."""
     config = load_config(config_path)
@@ -109,7 +110,7 @@ def test_cli_rejects_csv_reimports_a_corrected_invalid_row(
     assert code == 0, out
     assert f"1 row(s) written to {out_csv}" in out
     assert out_csv.stat().st_mode & 0o077 == 0
-    with out_csv.open(encoding="utf-8", newline="") as handle:
+    with out_csv.open(encoding="utf-8-sig", newline="") as handle:
         [line] = list(csv.DictReader(handle, delimiter=";"))
     assert line["idTechnique"].startswith("AA-")
     assert (line["status"], line["mentionValidee"]) == ("invalid", "Génial")
@@ -119,12 +120,14 @@ def test_cli_rejects_csv_reimports_a_corrected_invalid_row(
         "oui",
         "non",
     )
-    line["mentionValidee"] = "Bien"
-    with (inbox(config) / "corrected.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(line), delimiter=";")
-        writer.writeheader()
-        writer.writerow(line)
-    [again] = import_inbox_now(config)
+    raw = out_csv.read_bytes().decode("utf-8")
+    assert raw.startswith("\ufeffidClientEmetteur;")  # Excel-ready: BOM, ';', CRLF
+    assert raw.endswith("\r\n")
+    # The operator corrects the tool's own file and drops it in the inbox as it is.
+    (inbox(config) / "corrected.csv").write_bytes(raw.replace("Génial", "Bien").encode("utf-8"))
+    with caplog.at_level(logging.WARNING):
+        [again] = import_inbox_now(config)
+    assert "columns ignored" not in caplog.text
     assert (again.valid, again.invalid, again.outcomes) == (1, 0, {"reopened": 1})
     with Store.open(AgentPaths.from_config(config).db) as store:
         [passage] = store.passages()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -107,13 +108,15 @@ def test_cli_report_import_then_rejects(
     out_csv = tmp_path / "rejects.csv"
     code, out = invoke(config_path, "rejects", "--csv", str(out_csv))
     assert code == 0 and "B2" in out and "several_holders" in out
-    with out_csv.open(encoding="utf-8", newline="") as handle:
+    with out_csv.open(encoding="utf-8-sig", newline="") as handle:
         [line] = list(csv.DictReader(handle, delimiter=";"))
     assert (line["idTechnique"], line["cdcMessage"], line["admis"]) == (
         "B2",
         SEVERAL_HOLDERS,
         "true",
     )
+    assert re.fullmatch(r"\d\d/\d\d/\d{4}", line["dateDebutValidite"])  # as Excel shows dates
+    assert out_csv.read_bytes().startswith(b"\xef\xbb\xbfidClientEmetteur;")
     assert out_csv.stat().st_mode & 0o077 == 0
     code, out = invoke(config_path, "log", "--json")
     assert "report_imported" in [e["kind"] for e in json.loads(out)]

@@ -66,8 +66,9 @@ def test_deposit_full_loop(config: Config, fake: FakePortal) -> None:
     assert fake.uploads == [name]
     moved = config.agent.inbox / "imported" / "export.csv"
     assert moved.is_file() and not (config.agent.inbox / "export.csv").exists()
-    errors = (moved.parent / "export.csv.errors.csv").read_text(encoding="utf-8")
-    assert "sexe" in errors and ",4," in errors
+    errors = (moved.parent / "export.csv.errors.csv").read_bytes().decode("utf-8")
+    assert errors.startswith("\ufeffsource;row;field;value;message\r\n")  # Excel-ready
+    assert "sexe" in errors and ";4;" in errors
     assert statuses(config) == {
         "A1": "deposited",
         "B2": "deposited",

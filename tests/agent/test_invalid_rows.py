@@ -189,3 +189,20 @@ def test_invalid_row_without_emitter_is_only_reported(config: Config) -> None:
     assert (result.invalid, result.unidentified, result.outcomes) == (1, 1, {})
     with Store.open(AgentPaths.from_config(config).db) as store:
         assert store.passages() == []
+
+
+def test_same_holder_already_in_store_under_another_id_is_refused(config: Config) -> None:
+    """A later file declaring a stored holder and certification under a new id: refused."""
+    import_rows(config, "a.csv", [row("A1", prenom1="Élodie")])
+    result = import_rows(config, "b.csv", [row("A2", prenom1="Élodie"), row("B1", prenom1="Zoé")])
+    assert (result.valid, result.invalid) == (1, 1)
+    assert result.error_report is not None
+    report = Path(result.error_report).read_text(encoding="utf-8-sig")
+    assert (
+        "the same holder and certification are already in the store under idTechnique A1 "
+        "(pending): one certificate would be declared twice"
+    ) in report
+    with Store.open(AgentPaths.from_config(config).db) as store:
+        assert sorted(p.id_technique for p in store.passages()) == ["A1", "B1"]
+    again = import_rows(config, "c.csv", [row("A1", prenom1="Élodie", mentionValidee="Bien")])
+    assert again.outcomes == {"updated": 1}  # the same id is a correction, not a duplicate

@@ -9,6 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from agent.cli import cli
+from tests.unit.builders_input.helpers import base_row
+from tests.unit.builders_input.helpers import write_csv as write_rows
 from tests.unit.builders_output.conftest import write_csv
 
 
@@ -37,7 +39,13 @@ def test_build_cli_all_valid_exit_0_and_warns_without_xsd(config, tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("wrote accrochage-12ABC345-") and ": 2 passages, " in lines[0]
-    assert lines[-1] == "2 valid, 0 rejected, 0 skipped as not admitted"
+    # The example rows were awarded on 28/06/2024: declaring them now is late (a warning).
+    assert lines[1:-1] == [
+        f"{export}:{row}: dateDebutValidite: warning: late declaration: the 3-month deadline "
+        "after the certification date passed on 28/09/2024 (value '28/06/2024')"
+        for row in (2, 3)
+    ]
+    assert lines[-1] == "2 valid, 0 rejected, 0 skipped as not admitted, 2 warning(s)"
     warning = result.stderr.strip().splitlines()
     assert len(warning) == 1 and "only the built-in rules were applied" in warning[0]
 
@@ -81,9 +89,12 @@ def test_build_cli_json_document_shape(config, tmp_path, xsd115):
         "rejected": 1,
         "skipped": 0,
         "hidden": 0,
-        "warnings": 0,
         "passages": 1,
+        "warnings": 1,
     }
+    assert [(w["row"], w["field"], w["value"]) for w in document["warnings"]] == [
+        (2, "dateDebutValidite", "28/06/2024")
+    ]
     assert result.stderr == ""
 
 
@@ -214,3 +225,24 @@ def test_build_cli_says_where_it_read_and_prints_warnings(config, tmp_path):
     result = _run(config, "build", str(export), "--out", str(tmp_path / "o2"), "--sheet", "Nope")
     assert result.exit_code == 2
     assert "no sheet named 'Nope' (the sheets are 'Sheet', 'Jury')" in result.stderr
+
+
+def test_build_cli_prints_check_warnings_and_plausibility(config, tmp_path):
+    """build warns like check (voieAccessVAE without VAE) and refuses implausible rows."""
+    export = write_rows(
+        tmp_path / "export.csv",
+        [
+            base_row(idTechnique="V1", voieAccessVAE="VAE_CLASSIQUE", codeInsee="75015"),
+            base_row(idTechnique="F1", dateDebutValidite="28/06/2099"),
+            base_row(idTechnique="Y1", anneeNaissance="2020"),
+        ],
+    )
+    result = _run(config, "build", str(export), "--out", str(tmp_path / "out"), "--json")
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    warned = {(w["row"], w["field"]) for w in document["warnings"]}
+    assert {(2, "voieAccessVAE"), (2, "codeInsee")} <= warned
+    errors = {(e["row"], e["field"]): e["message"] for e in document["errors"]}
+    assert errors[(3, "dateDebutValidite")].startswith("in the future (today is ")
+    assert errors[(4, "anneeNaissance")].startswith("the holder would be 4 at the certification")
+    assert document["counts"]["valid"] == 1

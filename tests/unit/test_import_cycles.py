@@ -20,6 +20,7 @@ ALLOWED = {
     "builders.exports": {
         "builders.cdc",
         "builders.errors",
+        "builders.files",
         "builders.safenames",
         "builders.settings",
     },

@@ -16,6 +16,7 @@ from builders.exports.normalize import format_resultats
 from builders.exports.results import RowResult
 from builders.exports.template import EXAMPLE
 from builders.settings import BuildSettings, Declarant
+from tests.holders import holder_for
 
 DECLARANT = Declarant(
     id_client_emetteur="12ABC345",
@@ -28,6 +29,8 @@ DECLARANT = Declarant(
 def base_row(**changes: str) -> dict[str, str]:
     """The template's valid example row with some cells changed ("" empties a cell)."""
     row = dict(EXAMPLE)
+    if changes.get("idTechnique"):
+        row["prenom1"] = holder_for(changes["idTechnique"])
     row.update(changes)
     return row
 

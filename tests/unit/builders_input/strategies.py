@@ -55,6 +55,24 @@ def text(min_size: int, max_size: int) -> st.SearchStrategy[str]:
     )
 
 
+_NAME_CHARS = st.characters(categories=("L",)) | st.sampled_from("-'")
+
+
+def names(max_size: int) -> st.SearchStrategy[str]:
+    """Person names as the importer keeps them: letters, hyphens, apostrophes, single spaces."""
+    word = st.text(_NAME_CHARS, min_size=1, max_size=12)
+    return (
+        st.lists(word, min_size=1, max_size=4)
+        .map(" ".join)
+        .filter(lambda value: len(value) <= max_size)
+    )
+
+
+def labels(max_size: int) -> st.SearchStrategy[str]:
+    """Place labels as the importer keeps them: no space runs, tabs or invisible characters."""
+    return text(1, max_size).map(lambda value: " ".join(value.split())).filter(bool)
+
+
 def _optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.none() | strategy
 
@@ -137,7 +155,7 @@ def birth_places(draw: st.DrawFn) -> dict[str, str | None]:
         country = f"{draw(st.integers(100, 999)):03d}"
         place["codeInsee"] = "99" + country
         place["codePaysNaissance"] = country
-        place["libellePaysNaissance"] = draw(_optional(text(1, 60)))
+        place["libellePaysNaissance"] = draw(_optional(labels(60)))
     elif kind == "postal":
         place["codePostal"] = draw(text(1, 9))
     return place
@@ -152,23 +170,23 @@ def titulaires(draw: st.DrawFn) -> Titulaire:
     if month is not None:
         day = draw(_optional(st.integers(1, calendar.monthrange(year, month)[1])))
     return Titulaire(
-        nomNaissance=draw(text(1, 60)),
-        nomUsage=draw(_optional(text(1, 60))),
-        prenom1=draw(text(1, 60)),
-        prenom2=draw(_optional(text(1, 60))),
-        prenom3=draw(_optional(text(1, 60))),
+        nomNaissance=draw(names(60)),
+        nomUsage=draw(_optional(names(60))),
+        prenom1=draw(names(60)),
+        prenom2=draw(_optional(names(60))),
+        prenom3=draw(_optional(names(60))),
         anneeNaissance=year,
         moisNaissance=month,
         jourNaissance=day,
         sexe=draw(st.sampled_from(Sexe)),
-        libelleCommuneNaissance=draw(_optional(text(1, 60))),
+        libelleCommuneNaissance=draw(_optional(labels(60))),
         commentairesMEN=draw(_optional(text(1, 250))),
         **draw(birth_places()),
     )
 
 
 dossiers = st.builds(
-    DossierFormation, idDossier=text(1, 13), nomTitulaire=text(1, 30), prenom1Titulaire=text(1, 20)
+    DossierFormation, idDossier=text(1, 13), nomTitulaire=names(30), prenom1Titulaire=names(20)
 )
 nirs = st.builds(
     lambda sex, middle, dept, tail: f"{sex}{middle}{dept}{tail}",
@@ -177,7 +195,7 @@ nirs = st.builds(
     st.from_regex(r"[0-9]{2}|2[abAB]", fullmatch=True),
     st.from_regex(r"[0-9]{6}", fullmatch=True),
 )
-identifiants = st.builds(IdentifiantNational, nir=nirs, nomNaissance=text(1, 60))
+identifiants = st.builds(IdentifiantNational, nir=nirs, nomNaissance=names(60))
 
 
 def identifications(schema_version: str) -> st.SearchStrategy[IdentificationTitulaire]:

@@ -57,7 +57,7 @@ def test_import_file_reports_every_problem_of_a_row(tmp_path: Path) -> None:
         2,
         "dateDebutValidite",
         "31/02/2024",
-        "2024-02-31 is not a real calendar date",
+        "not a real calendar date (February 2024 has 29 days)",
     )
     assert by_field["sexe"].message == "expected one of: M, F"
     assert by_field["nomNaissance"].message == "at most 60 characters"

@@ -149,11 +149,14 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
     """Write an export as Excel would (UTF-8 with BOM, ``;``) with GOOD_ROW's columns."""
     import csv
 
+    from tests.holders import holder_for
+
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(GOOD_ROW), delimiter=";")
         writer.writeheader()
         for row in rows:
-            writer.writerow({**GOOD_ROW, **row})
+            own = {"prenom1": holder_for(row["idTechnique"])} if row.get("idTechnique") else {}
+            writer.writerow({**GOOD_ROW, **own, **row})
     return path
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from lxml import etree
 
@@ -141,3 +143,23 @@ def test_build_reports_file_failing_imported_xsd(tmp_path, xsd115):
     (failure,) = result.failures
     assert "nomNaissance" in failure.errors[0].message
     assert [p.name for p in (tmp_path / "out").iterdir()] == [failure.moved_to.name]
+
+
+def test_build_lists_20_late_rows_then_counts_the_others(tmp_path):
+    """Late declarations: the first 20 rows are listed, one line counts the rest."""
+    rows = [{"idTechnique": f"L{index:02d}"} for index in range(25)]
+    export = write_csv(tmp_path / "export.csv", rows)
+    result = build(
+        [export],
+        tmp_path / "out",
+        settings=BuildSettings(),
+        declarant=Declarant(),
+        data_dir=tmp_path / "data",
+        now=lambda: dt.datetime(2025, 1, 15, 12, tzinfo=dt.UTC),
+        new_id=counter_ids(),
+    )
+    assert result.valid == 25
+    assert [w.row for w in result.warnings] == [*range(2, 22), 0]
+    assert result.warnings[-1].message == (
+        "late declaration: 5 more rows past the 3-month deadline (25 in all)"
+    )

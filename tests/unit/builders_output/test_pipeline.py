@@ -12,6 +12,7 @@ from builders.errors import BuildError
 from builders.flux import forking, pipeline
 from builders.flux.build import build
 from builders.settings import BuildSettings, Declarant
+from tests.holders import holder_for
 from tests.unit.builders_output.conftest import counter_ids, fixed_clock, write_csv
 
 ROWS = [
@@ -186,3 +187,19 @@ def test_build_rejects_reuse_inside_one_block_across_certifications(
     ]
     assert found == [("RNCP11111", ["A", "D"]), ("RNCP22222", ["B"])]
     assert oracle["1.1.5"].validate(tree)
+
+
+def test_build_through_children_refuses_same_holder_across_blocks(tmp_path, monkeypatch):
+    """The same holder and certification under another id, in another block: refused."""
+    monkeypatch.setattr(pipeline, "CHILD_BYTES", 0)
+    monkeypatch.setattr(pipeline, "BLOCK", 2)
+    rows = [{"idTechnique": f"R{index}"} for index in range(6)]
+    rows.append({"idTechnique": "X9", "prenom1": holder_for("R1")})
+    export = write_csv(tmp_path / "export.csv", rows)
+    result = _build(export, tmp_path)
+    assert (result.valid, result.rejected) == (6, 1)
+    assert [(e.row, e.field, e.value) for e in result.errors] == [(8, "idTechnique", "X9")]
+    assert result.errors[0].message.startswith(
+        "the same holder and certification are on row 3 under another idTechnique"
+    )
+    assert result.passages == 6

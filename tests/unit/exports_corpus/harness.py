@@ -9,9 +9,12 @@ A case module is any ``cases_*.py`` module of this package holding a ``CASES`` l
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
@@ -80,9 +83,19 @@ _PEOPLE = (
 )
 
 
+#: A month ago (Paris): neither late (3-month deadline) nor in the future, whenever it runs.
+CERTIFIED: Final = (
+    dt.datetime.now(ZoneInfo("Europe/Paris")).date() - dt.timedelta(days=30)
+).strftime("%d/%m/%Y")
+
+
 def fr_row(number: int, result: object = "Admis", **changes: object) -> list[object]:
     """Row ``number`` of a French export (FR_HEADERS order); ``changes`` by header key."""
     nom, prenom, birth, sexe = _PEOPLE[number % len(_PEOPLE)]
+    # Each number its own holder: the same person and certification under two idTechniques
+    # is refused as a double declaration.
+    day_month, year = birth.rsplit("/", 1)
+    birth = f"{day_month}/{int(year) - number // len(_PEOPLE)}"
     row: dict[str, object] = {
         "N° candidat": f"C{number:04d}",
         "Nom de naissance": nom,
@@ -92,7 +105,7 @@ def fr_row(number: int, result: object = "Admis", **changes: object) -> list[obj
         "Code INSEE (commune de naissance)": "69123",
         "Commune de naissance": "Lyon",
         "Code RNCP": "RNCP34567",
-        "Date d'obtention": "15/06/2024",
+        "Date d'obtention": CERTIFIED,
         "Résultat": result,
     }
     for key, value in changes.items():
