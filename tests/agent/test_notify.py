@@ -258,7 +258,7 @@ def test_notify_config_rejects_non_apprise_url(tmp_path: Path) -> None:
     from agent.config import ConfigError, load_config
 
     with pytest.raises(
-        ConfigError, match=r"notify\.urls\.0\.url: Value error, expected an Apprise URL"
+        ConfigError, match=r"notify\.urls\.0\.url: expected an Apprise URL"
     ):
         load_config(path)
 

@@ -50,7 +50,9 @@ def test_service_sends_between_runs_and_serves_the_page(tmp_path: Path) -> None:
         config_path = tmp_path / "accrochage.toml"
         config_path.write_text(
             f'[agent]\ndata_dir = "data"\nstatus_port = {port}\n'
-            f'[notify]\nurls = ["{receiver.json_url}"]\ninterval_minutes = 0.05\n',
+            f'[notify]\nurls = ["{receiver.json_url}"]\ninterval_minutes = 0.05\n'
+            '[portal]\nusername = "alice"\n'
+            '[credentials]\nbackend = "file"\nkey_file = "keyring-key"\n',
             encoding="utf-8",
         )
         config = load_config(config_path)
@@ -61,6 +63,15 @@ def test_service_sends_between_runs_and_serves_the_page(tmp_path: Path) -> None:
             "PATH": "/usr/bin:/bin",
             "HOME": str(tmp_path),
         }
+        # `run` refuses to start without its password (exit 78): store one first.
+        subprocess.run(
+            [str(ACCROCHAGE), "credentials", "set"],
+            env=env,
+            input="pw\n",
+            text=True,
+            capture_output=True,
+            check=True,
+        )
         service = subprocess.Popen(
             [str(ACCROCHAGE), "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
