@@ -257,9 +257,7 @@ def test_notify_config_rejects_non_apprise_url(tmp_path: Path) -> None:
     path.write_text('[notify]\nurls = ["ops@example.org"]\n', encoding="utf-8")
     from agent.config import ConfigError, load_config
 
-    with pytest.raises(
-        ConfigError, match=r"notify\.urls\.0\.url: expected an Apprise URL"
-    ):
+    with pytest.raises(ConfigError, match=r"notify\.urls\.0\.url: expected an Apprise URL"):
         load_config(path)
 
 
