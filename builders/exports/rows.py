@@ -49,7 +49,7 @@ from builders.cdc.models import (
     ModalitesInscription,
     PassageRecord,
 )
-from builders.cdc.versions import SchemaVersion
+from builders.cdc.versions import SchemaVersion, spec
 from builders.exports import columns as cols
 from builders.exports.normalize import CellError
 from builders.exports.results import DECLARANT_KEYS, RowError, RowResult, bad_row, model_errors
@@ -142,11 +142,7 @@ class RowMapper:
             for name, key in DECLARANT_KEYS.items()
             if getattr(declarant, key) is not None
         }
-        self._order = (
-            ("identifiantNational", "dossierFormation", "titulaire")
-            if schema_version == "1.1.5"
-            else ("dossierFormation", "titulaire", "identifiantNational")
-        )
+        self._order = spec(schema_version).branch_order
         # Per block, only the names a row of this file can hold (its columns, and the values
         # _complete may fill in): building the nested input is then a few short loops.
         possible = self._index.keys() | _FILLED

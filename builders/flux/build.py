@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from builders.cdc.schemas import get_schema
-from builders.cdc.versions import SchemaVersion
+from builders.cdc.versions import SchemaVersion, spec
 from builders.exports.results import RowError
 from builders.flux.batching import BuiltFile, CertKey, Clock, FileKey, IdFactory
 from builders.flux.blocks import Block
@@ -150,7 +150,7 @@ def build(
         out_dir,
         settings=settings,
         schema_version=version,
-        action="CREATION" if version == "1.1.5" else None,
+        action="CREATION" if spec(version).has_action else None,
         now=now,
         new_id=new_id,
         xsd=xsd,

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from builders.cdc.models import PassageRecord, SuppressionRecord
 from builders.cdc.render import render_passage, render_suppression
-from builders.cdc.versions import SchemaVersion
+from builders.cdc.versions import SchemaVersion, spec
 from builders.flux.batching import (
     BatchWriter,
     BuiltFile,
@@ -245,7 +245,7 @@ def write_flux_files(
         FluxValidationError: some files failed ``xsd``.
     """
     version: SchemaVersion = schema_version or settings.schema_version
-    action = "CREATION" if version == "1.1.5" else None
+    action = "CREATION" if spec(version).has_action else None
 
     def fragments() -> Iterator[Fragment]:
         for record in records:
