@@ -98,7 +98,7 @@ FIELDS: Final[list[CdcField]] = [
     _structure("identificationTitulaire", _P, "branches"),
     CdcField("verbatim", _P),
     CdcField("scoreGeneral", _N, "int"),
-    _structure("resultats", _N, "list"),
+    CdcField("resultats", _N, "list", converter="resultats"),
     CdcField("niveau", _R, "int", column=False),
     CdcField("domaineCompetenceId", _R, column=False),
     CdcField("competenceId", _R, column=False),
@@ -150,6 +150,11 @@ def columns(block_name: str) -> tuple[str, ...]:
 def nillable() -> frozenset[str]:
     """Elements written ``xsi:nil="true"`` when unknown."""
     return frozenset(row.name for row in FIELDS if row.nillable)
+
+
+def item_block(list_name: str) -> str:
+    """The block of one item of list ``list_name``: its singular (``resultats`` -> ``resultat``)."""
+    return list_name.removesuffix("s")
 
 
 def structure(form: str) -> frozenset[str]:

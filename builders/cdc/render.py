@@ -138,7 +138,7 @@ def _child_block(name: str, depth: int) -> Step:
 
 def _list(name: str, depth: int) -> Step:
     """A list element (``resultats``) of items of the block named by its singular."""
-    item = name.removesuffix("s")
+    item = fields.item_block(name)
     open_tag, close_tag = _tags(depth, name)
     item_open, item_close = _tags(depth + 1, item)
     inner = _steps(item, depth + 2)

@@ -41,7 +41,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 
-from builders.cdc import idtech, rules
+from builders.cdc import fields, idtech, rules
 from builders.cdc.models import (
     XML_CHARS_CHECKED,
     Certification,
@@ -89,7 +89,7 @@ _BLOCKS: Final = {
     "modalites": cols.MODALITES,
     "titulaire": cols.TITULAIRE,
     "dossierFormation": cols.DOSSIER,
-    "identifiantNational": ("nir", "nomNaissance"),
+    "identifiantNational": fields.names("identifiantNational"),
 }
 _CODE_TYPE: Final = re.compile(r"(RNCP|RS)[0-9]+$")
 _OTHER_BRANCHES: Final = _DOSSIER_CELLS | {"nir"}
