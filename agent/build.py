@@ -30,7 +30,7 @@ from builders.cdc.models import PassageRecord, SuppressionRecord
 from builders.cdc.schemas import get_schema
 from builders.cdc.versions import suppression_version
 from builders.files import ensure_private_dir, file_sha256
-from builders.flux.batching import BuiltFile
+from builders.flux.splitter import BuiltFile
 from builders.flux.suppression import suppression_of, write_suppression_files
 from builders.flux.validate import FileFailure, FluxValidationError
 from builders.flux.writer import write_flux_files

@@ -17,7 +17,7 @@ import click
 from agent.context import AppContext, pass_app
 from builders.cdc.versions import VERSIONS, action_version
 from builders.errors import BuildError
-from builders.flux.batching import BuiltFile
+from builders.flux.splitter import BuiltFile
 
 if TYPE_CHECKING:
     from builders.flux.build import BuildResult

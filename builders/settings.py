@@ -28,7 +28,7 @@ class Declarant(BaseModel):
 
 
 class BuildSettings(BaseModel):
-    """How XML batches are built."""
+    """How XML flux files are built."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -2,7 +2,7 @@
 
 Rendering is hand-written string building with explicit escaping: it is several times faster
 than building lxml elements and keeps memory flat, because each passage becomes one small
-``bytes`` fragment that the batch writer copies to disk (see ``builders.flux.batching``).
+``bytes`` fragment that the splitting writer copies to disk (see ``builders.flux.splitter``).
 
 Nil rules: a ``None`` in a field of ``builders.cdc.models.NILLABLE_FIELDS`` is written
 ``xsi:nil="true"``; any other ``None`` is omitted. ``modalitesInscription`` is always written

@@ -4,7 +4,7 @@ Flow: every input file is imported row by row and each valid record rendered
 (``builders.flux.pipeline``: by two child processes for a large file, in file order either way);
 each rendered passage's idTechnique is claimed in the disk spool (a reused one is a row error).
 Passages of the first group met (declaration + certification, usually the only one) go straight
-to the batch writer, so its files are written, and validated by background processes, while the
+to the splitting writer, so its files are written, and validated by background processes, while the
 import goes on; passages of other groups wait in the spool and are written after the import,
 group by group. Each finished file is validated against the imported XSD of its version (if
 any) before it gets its final name. Bad rows never stop the good ones: they come back as
@@ -22,9 +22,9 @@ from pathlib import Path
 from builders.cdc.schemas import get_schema
 from builders.cdc.versions import SchemaVersion, spec
 from builders.exports.results import RowError
-from builders.flux.batching import BuiltFile, CertKey, Clock, FileKey, IdFactory
 from builders.flux.blocks import Block
 from builders.flux.pipeline import rendered_blocks
+from builders.flux.splitter import BuiltFile, CertKey, Clock, FileKey, IdFactory
 from builders.flux.spool import Spool
 from builders.flux.validate import FileFailure, FluxValidationError
 from builders.flux.writer import FluxWriter, utc_now, uuid4_str

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from builders.cdc.models import PassageRecord, SuppressionRecord
 from builders.cdc.versions import suppression_version
-from builders.flux.batching import BuiltFile, Clock, Fragment, IdFactory, PassageCallback
+from builders.flux.splitter import BuiltFile, Clock, Fragment, IdFactory, PassageCallback
 from builders.flux.writer import suppression_fragment, utc_now, uuid4_str, write_fragments
 from builders.settings import BuildSettings
 

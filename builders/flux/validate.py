@@ -30,7 +30,7 @@ from builders.errors import BuildError
 from builders.flux.layout import Chunk, Layout
 
 if TYPE_CHECKING:  # the worker processes start without the models (pydantic)
-    from builders.flux.batching import BuiltFile
+    from builders.flux.splitter import BuiltFile
 
 #: At most this many errors per file come back from a worker.
 MAX_REPORTED = 1000

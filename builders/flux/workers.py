@@ -26,9 +26,9 @@ from typing import IO, Any
 
 from builders.cdc.xsd import XsdError, needs_whole_document, xsd_errors
 from builders.errors import BuildError
-from builders.flux.batching import BuiltFile, PendingFile
 from builders.flux.forking import Helper, fork_call, forking, spawn
 from builders.flux.layout import Chunk
+from builders.flux.splitter import BuiltFile, PendingFile
 from builders.flux.validate import (
     FileFailure,
     file_errors,

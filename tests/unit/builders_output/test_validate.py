@@ -12,7 +12,7 @@ from lxml import etree
 from builders.cdc.xsd import xsd_errors
 from builders.errors import BuildError
 from builders.flux import workers
-from builders.flux.batching import BatchWriter, Limits, PendingFile
+from builders.flux.splitter import Limits, PendingFile, SplittingWriter
 from builders.flux.validate import FluxValidationError, file_errors, layout_errors
 from builders.flux.writer import fragment_for
 from builders.settings import BuildSettings
@@ -128,9 +128,9 @@ def test_writer_with_official_xsd_publishes_valid_files(tmp_path, xsd115):
 
 
 def _written(folder: Path, records: list) -> PendingFile:
-    """Write one file with the batch writer and return it unpublished, with its layout."""
+    """Write one file with the splitting writer and return it unpublished, with its layout."""
     files: list[PendingFile] = []
-    writer = BatchWriter(
+    writer = SplittingWriter(
         folder,
         prefix="t",
         schema_version="1.1.5",
