@@ -7,8 +7,13 @@ rules of the data dictionary live in model validators (see ``builders.cdc.rules`
 Business rules (``builders.cdc.rules``) run as field validators of the field they concern, so a
 violation is reported under that CDC field (e.g. a missing ``voieAccessVAE`` when
 ``modaliteAcces`` is VAE names ``voieAccessVAE``). Pass ``context={"schema_version": "1.1.2"}``
-to ``model_validate`` to refuse ``identifiantNational`` (1.1.5 only); without a context both
-schemas' structures are accepted.
+to ``model_validate`` to refuse what that version lacks (``identifiantNational``, and any field
+whose ``since`` in ``builders.cdc.fields`` is newer); without a context every version's
+structure is accepted.
+
+The fields come from the field table (``builders.cdc.fields``): each class declares the fields
+the code reads by name, with their types and rules; ``from_table`` checks every declared field
+has its row and adds the rows it does not declare (a newer version's optional fields).
 
 Nil convention: for an element the dictionary marks "Obligatoire (sauf nil)", ``None`` means
 unknown and is written ``xsi:nil="true"``. For an optional ("Facultatif") element, ``None``

@@ -37,7 +37,7 @@ _CODE_PATTERNS: Final = {"RNCP": re.compile(r"RNCP[0-9]+"), "RS": re.compile(r"R
 #: DIGCOMP: number of competences per domain (dictionary V22, bloc 6).
 DIGCOMP_COMPETENCES: Final = {"1": 3, "2": 6, "3": 4, "4": 4, "5": 4}
 _INSEE = re.compile(r"(?:[0-9]{5}|2[AB][0-9]{3})")
-#: Context key telling the models which schema the record targets ("1.1.5" or "1.1.2").
+#: Context key telling the models which schema the record targets (a key of ``VERSIONS``).
 SCHEMA_VERSION_KEY: Final = "schema_version"
 
 

@@ -7,7 +7,7 @@ Public API (also used by the agent, which keeps records in its own store)::
         out_dir,            # folder; created 0700 if missing
         *,
         settings,           # BuildSettings: limits, file prefix, default schema version
-        schema_version=None,  # "1.1.5" (writes action CREATION) or "1.1.2"; default settings'
+        schema_version=None,  # a registered version (writes action CREATION if it has one)
         now=utc_now,        # clock returning an aware datetime -> horodatage, file names
         new_id=uuid4_str,   # idFlux factory
         on_passage=None,    # callback(file_name, idTechnique) as each passage is written
