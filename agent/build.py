@@ -28,8 +28,9 @@ from agent.paths import AgentPaths
 from agent.store import Store
 from builders.cdc.models import PassageRecord, SuppressionRecord
 from builders.cdc.schemas import get_schema
+from builders.cdc.versions import suppression_version
 from builders.files import ensure_private_dir, file_sha256
-from builders.flux.batching import BuiltFile
+from builders.flux.splitter import BuiltFile
 from builders.flux.suppression import suppression_of, write_suppression_files
 from builders.flux.validate import FileFailure, FluxValidationError
 from builders.flux.writer import write_flux_files
@@ -37,8 +38,8 @@ from builders.flux.writer import write_flux_files
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-#: SUPPRESSION files exist in schema 1.1.5 only.
-SUPPRESSION_SCHEMA = "1.1.5"
+#: SUPPRESSION files exist only in a schema with cpf:action (1.1.5).
+SUPPRESSION_SCHEMA = suppression_version()
 
 
 def agent_version() -> str:

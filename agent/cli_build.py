@@ -10,21 +10,21 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from agent.context import AppContext, pass_app
-from builders.cdc.versions import SchemaVersion
+from builders.cdc.versions import VERSIONS, action_version
 from builders.errors import BuildError
-from builders.flux.batching import BuiltFile
+from builders.flux.splitter import BuiltFile
 
 if TYPE_CHECKING:
     from builders.exports.headers import Notice
     from builders.exports.results import RowError
     from builders.flux.build import BuildResult
 
-_VERSIONS = click.Choice(["1.1.5", "1.1.2"])
+_VERSIONS = click.Choice(list(reversed(VERSIONS)))
 EXIT_REJECTED = 1
 EXIT_UNUSABLE = 2
 
@@ -95,7 +95,6 @@ def build_command(
     from builders.flux.build import build
 
     config = app.config
-    version = cast("SchemaVersion | None", schema_version)  # click.Choice guarantees it
     settings = config.build
     if sheet is not None:
         settings = settings.model_copy(update={"sheet": sheet})
@@ -106,7 +105,7 @@ def build_command(
             settings=settings,
             declarant=config.declarant,
             data_dir=config.agent.data_dir,
-            schema_version=version,
+            schema_version=schema_version,
         )
     except (BuildError, OSError) as exc:
         _fail(str(exc), as_json, EXIT_UNUSABLE)
@@ -208,7 +207,7 @@ def _fail(message: str, as_json: bool, code: int) -> None:
     "--schema-version",
     type=_VERSIONS,
     default=None,
-    help="Imported XSD to use (default: 1.1.5 if the file has cpf:action, else the config's).",
+    help="Imported XSD to use (default: the config's; one with cpf:action if the file has it).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @pass_app
@@ -222,8 +221,9 @@ def check_command(app: AppContext, file: Path, schema_version: str | None, as_js
     from builders.cdc.schemas import get_schema
 
     config = app.config
-    # cpf:action exists only in 1.1.5: such a file is checked against 1.1.5 whatever the default
-    version = schema_version or ("1.1.5" if has_action(file) else config.build.schema_version)
+    # a file with cpf:action is checked against a version that has it, whatever the default
+    default = config.build.schema_version
+    version = schema_version or (action_version(default) if has_action(file) else default)
     xsd = get_schema(config.agent.data_dir, version)
     if xsd is None:
         _no_xsd_warning(version)

@@ -54,7 +54,7 @@ from builders.exports.plausibility import LATE
 from builders.exports.results import RowResult
 from builders.exports.table import inspect_table
 from builders.files import ensure_private_dir, file_sha256
-from builders.flux.batching import PARIS
+from builders.flux.splitter import PARIS
 from builders.safenames import printable
 
 log = logging.getLogger(__name__)

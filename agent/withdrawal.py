@@ -37,6 +37,7 @@ from agent.rows import Batch, NewPassage, Passage
 from agent.store import Store
 from builders.cdc.models import PassageRecord
 from builders.cdc.reports import ProcessingReport
+from builders.cdc.versions import SchemaVersion, action_version, spec
 from builders.settings import BuildSettings
 
 #: ``cdc_class`` of a passage whose SUPPRESSION the CDC refused.
@@ -48,12 +49,17 @@ WITHDRAWAL_HINT: Final = (
     "was declared with, then `accrochage withdraw --at-cdc ID` again (CDC support: "
     "support.certificateurs@caissedesdepots.fr)"
 )
-NO_SUPPRESSION_112: Final = (
-    "SUPPRESSION does not exist in schema 1.1.2: the CDC added it in 1.1.5. To withdraw or "
-    'correct a passage at the CDC, set [build] schema_version = "1.1.5" (and import the '
-    "1.1.5 XSD with `accrochage schema import`), or ask the CDC support "
-    "(support.certificateurs@caissedesdepots.fr) to delete it"
-)
+
+
+def no_suppression(version: SchemaVersion) -> str:
+    """Why schema ``version`` (which has no ``cpf:action``) cannot withdraw at the CDC."""
+    needed = action_version(version)
+    return (
+        f"SUPPRESSION does not exist in schema {version}: the CDC added it in {needed}. To "
+        f'withdraw or correct a passage at the CDC, set [build] schema_version = "{needed}" '
+        f"(and import the {needed} XSD with `accrochage schema import`), or ask the CDC "
+        "support (support.certificateurs@caissedesdepots.fr) to delete it"
+    )
 
 
 class WithdrawalError(Exception):
@@ -112,8 +118,8 @@ def correction_message(
     beside the imported file that holds the same data)."""
     listed = ", ".join(str(c) for c in changes)
     head = f"accepted on {accepted_on(passage)} with other data: {listed}"
-    if settings.schema_version == "1.1.2":
-        return f"{head}; held: {NO_SUPPRESSION_112}"
+    if not spec(settings.schema_version).has_action:
+        return f"{head}; held: {no_suppression(settings.schema_version)}"
     if settings.corrections == "auto":
         return f"{head}; correcting: SUPPRESSION first, then the corrected row once it is OK"
     return (
@@ -149,7 +155,7 @@ def hold_correction(
             level="warning",
             passage_id=passage.id,
         )
-        automatic = settings.corrections == "auto" and settings.schema_version != "1.1.2"
+        automatic = settings.corrections == "auto" and spec(settings.schema_version).has_action
         if automatic and passage.status is not PassageStatus.WITHDRAWING:
             _withdraw(store, passage, reason="correction", kind="correction_requested")
     return correction_message(passage, changes, settings=settings)
@@ -189,8 +195,8 @@ def find_passage(store: Store, id_technique: str, emitter: str | None) -> Passag
 
 
 def _check_schema(settings: BuildSettings) -> None:
-    if settings.schema_version == "1.1.2":
-        raise WithdrawalError(NO_SUPPRESSION_112)
+    if not spec(settings.schema_version).has_action:
+        raise WithdrawalError(no_suppression(settings.schema_version))
 
 
 def request_withdrawals(

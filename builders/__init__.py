@@ -1,1 +1,1 @@
-"""Certifier exports (CSV/XLSX) to validated CDC XML batches."""
+"""Certifier exports (CSV/XLSX) to validated CDC XML flux files."""

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from builders.cdc.versions import SchemaVersion
+from builders.cdc.versions import DEFAULT_VERSION, SchemaVersion, action_version, spec
 
 #: The CDC refuses files above 200 MB (official general guide V5, section 4.4.2).
 PORTAL_MAX_FILE_BYTES = 200_000_000
@@ -28,11 +28,11 @@ class Declarant(BaseModel):
 
 
 class BuildSettings(BaseModel):
-    """How XML batches are built."""
+    """How XML flux files are built."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    schema_version: SchemaVersion = "1.1.5"
+    schema_version: SchemaVersion = DEFAULT_VERSION
     max_passages_per_file: int = Field(default=50_000, ge=1, le=200_000)
     max_file_bytes: int = Field(default=190_000_000, ge=10_000, le=PORTAL_MAX_FILE_BYTES)
     file_prefix: str = Field(default="accrochage", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$")
@@ -68,6 +68,12 @@ class BuildSettings(BaseModel):
         '[build.values.modaliteAcces] "FC" = "FORMATION_CONTINUE".',
     )
 
+    @field_validator("schema_version")
+    @classmethod
+    def _known_version(cls, value: str) -> str:
+        spec(value)  # raises ValueError naming the supported versions
+        return value
+
     @field_validator("columns")
     @classmethod
     def _strip_headers(cls, value: dict[str, str]) -> dict[str, str]:
@@ -75,10 +81,11 @@ class BuildSettings(BaseModel):
 
     @model_validator(mode="after")
     def _corrections_need_suppression(self) -> BuildSettings:
-        if self.corrections == "auto" and self.schema_version == "1.1.2":
+        if self.corrections == "auto" and not spec(self.schema_version).has_action:
+            needed = action_version(self.schema_version)
             msg = (
-                'corrections = "auto" needs schema_version "1.1.5": SUPPRESSION, which a '
-                "correction sends first, does not exist in schema 1.1.2"
+                f'corrections = "auto" needs schema_version "{needed}": SUPPRESSION, which a '
+                f"correction sends first, does not exist in schema {self.schema_version}"
             )
             raise ValueError(msg)
         return self

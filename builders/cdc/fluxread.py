@@ -28,6 +28,7 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
+from builders.cdc import fields
 from builders.cdc.markup import NAMESPACE, XSI_NAMESPACE
 from builders.cdc.models import PassageRecord, SuppressionExtras, SuppressionRecord
 from builders.cdc.xmlsafety import SAFE_PARSING
@@ -123,17 +124,25 @@ def _children(element: etree._Element, lines: dict[str, int]) -> dict[str, Any]:
     return result
 
 
+#: Structure from the field table: list elements, and elements holding a block of fields.
+_LISTS = fields.structure("list")
+_BLOCKS = (
+    fields.structure("block")
+    | fields.structure("branches")
+    | frozenset(fields.BRANCHES)
+    | frozenset(fields.item_block(name) for name in _LISTS)
+)
+#: The birth commune choice wrapping the ``commune`` rows (one ``<name>Naissance`` branch).
+_COMMUNE = "codeCommuneNaissance"
+
+
 def _convert(name: str, element: etree._Element, lines: dict[str, int]) -> Any:
-    if name == "resultats":
+    if name in _LISTS:
         return [_children(child, lines) for child in element if local(child.tag)]
-    if name == "codeCommuneNaissance":
+    if name == _COMMUNE:
         branch = next((child for child in element if local(child.tag)), None)
         return _children(branch, lines) if branch is not None else {}
-    if name in ("niveauNumeriqueEuropeen", "resultat", "identificationTitulaire"):
-        return _children(element, lines)
-    if name in ("titulaire", "dossierFormation", "identifiantNational"):
-        return _children(element, lines)
-    if name == "modalitesInscription":
+    if name in _BLOCKS:
         return {} if _is_nil(element) else _children(element, lines)
     return _scalar(element)
 
@@ -145,7 +154,7 @@ def passage_data(element: etree._Element) -> tuple[dict[str, Any], dict[str, int
     ident = data.get("identificationTitulaire")
     titulaire = ident.get("titulaire") if isinstance(ident, dict) else None
     if isinstance(titulaire, dict) and isinstance(titulaire.get("codeCommuneNaissance"), dict):
-        titulaire.update(titulaire.pop("codeCommuneNaissance"))
+        titulaire.update(titulaire.pop(_COMMUNE))
     return data, lines
 
 

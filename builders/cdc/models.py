@@ -7,19 +7,25 @@ rules of the data dictionary live in model validators (see ``builders.cdc.rules`
 Business rules (``builders.cdc.rules``) run as field validators of the field they concern, so a
 violation is reported under that CDC field (e.g. a missing ``voieAccessVAE`` when
 ``modaliteAcces`` is VAE names ``voieAccessVAE``). Pass ``context={"schema_version": "1.1.2"}``
-to ``model_validate`` to refuse ``identifiantNational`` (1.1.5 only); without a context both
-schemas' structures are accepted.
+to ``model_validate`` to refuse what that version lacks (``identifiantNational``, and any field
+whose ``since`` in ``builders.cdc.fields`` is newer); without a context every version's
+structure is accepted.
+
+The fields come from the field table (``builders.cdc.fields``): each class declares the fields
+the code reads by name, with their types and rules; ``from_table`` checks every declared field
+has its row and adds the rows it does not declare (a newer version's optional fields).
 
 Nil convention: for an element the dictionary marks "Obligatoire (sauf nil)", ``None`` means
 unknown and is written ``xsi:nil="true"``. For an optional ("Facultatif") element, ``None``
 means the element is omitted. ``NILLABLE_FIELDS`` lists the former.
 """
 
+# ruff: noqa: PLC0414 - the enums are re-exported: models.Sexe etc. stay the public names
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
-from typing import Annotated, Any, Final
+from collections.abc import Callable
+from typing import Annotated, Any, Final, Optional, TypeVar, cast
 
 from pydantic import (
     BaseModel,
@@ -32,7 +38,38 @@ from pydantic import (
     model_validator,
 )
 
-from builders.cdc import rules
+from builders.cdc import fields, rules
+from builders.cdc.enums import (
+    Action as Action,
+)
+from builders.cdc.enums import (
+    InitiativeInscription as InitiativeInscription,
+)
+from builders.cdc.enums import (
+    Mention as Mention,
+)
+from builders.cdc.enums import (
+    ModaliteAcces as ModaliteAcces,
+)
+from builders.cdc.enums import (
+    ModalitePassageExamen as ModalitePassageExamen,
+)
+from builders.cdc.enums import (
+    NatureDeposant as NatureDeposant,
+)
+from builders.cdc.enums import (
+    NiveauCECRL as NiveauCECRL,
+)
+from builders.cdc.enums import (
+    ObtentionCertification as ObtentionCertification,
+)
+from builders.cdc.enums import (
+    Sexe as Sexe,
+)
+from builders.cdc.enums import (
+    VoieAccesVAE as VoieAccesVAE,
+)
+from builders.cdc.versions import since
 
 # XSD date facet: years 1900-2099 only (pattern on every date of both schemas).
 MIN_DATE = dt.date(1900, 1, 1)
@@ -61,81 +98,70 @@ CdcDate = Annotated[dt.date, Field(ge=MIN_DATE, le=MAX_DATE)]
 Nir = Annotated[str, StringConstraints(pattern=r"^[12][0-9]{4}(2[abAB]|[0-9]{2})[0-9]{6}$")]
 
 
-class NatureDeposant(StrEnum):
-    CERTIFICATEUR = "CERTIFICATEUR"
-    TIERS_CONFIANCE = "TIERS_CONFIANCE"
-
-
-class ObtentionCertification(StrEnum):
-    PAR_ADMISSION = "PAR_ADMISSION"
-    PAR_SCORING = "PAR_SCORING"
-
-
-class ModalitePassageExamen(StrEnum):
-    A_DISTANCE = "A_DISTANCE"
-    EN_PRESENTIEL = "EN_PRESENTIEL"
-    MIXTE = "MIXTE"
-
-
-class NiveauCECRL(StrEnum):
-    A1 = "A1"
-    A2 = "A2"
-    B1 = "B1"
-    B2 = "B2"
-    C1 = "C1"
-    C2 = "C2"
-    INSUFFISANT = "INSUFFISANT"
-
-
-class Mention(StrEnum):
-    SANS_MENTION = "SANS_MENTION"
-    MENTION_ASSEZ_BIEN = "MENTION_ASSEZ_BIEN"
-    MENTION_BIEN = "MENTION_BIEN"
-    MENTION_TRES_BIEN = "MENTION_TRES_BIEN"
-    MENTION_TRES_BIEN_AVEC_FELICITATIONS_DU_JURY = "MENTION_TRES_BIEN_AVEC_FELICITATIONS_DU_JURY"
-
-
-class ModaliteAcces(StrEnum):
-    FORMATION_INITIALE_HORS_APPRENTISSAGE = "FORMATION_INITIALE_HORS_APPRENTISSAGE"
-    FORMATION_INITIALE_APPRENTISSAGE = "FORMATION_INITIALE_APPRENTISSAGE"
-    FORMATION_CONTINUE_HORS_CONTRAT_DE_PROFESSIONNALISATION = (
-        "FORMATION_CONTINUE_HORS_CONTRAT_DE_PROFESSIONNALISATION"
-    )
-    FORMATION_CONTINUE_CONTRAT_DE_PROFESSIONNALISATION = (
-        "FORMATION_CONTINUE_CONTRAT_DE_PROFESSIONNALISATION"
-    )
-    VAE = "VAE"
-    EQUIVALENCE_DIPLOME_ETRANGER = "EQUIVALENCE_DIPLOME_ETRANGER"
-    CANDIDAT_LIBRE = "CANDIDAT_LIBRE"
-
-
-class VoieAccesVAE(StrEnum):
-    CONGES_VAE = "CONGES_VAE"
-    VAE_CLASSIQUE = "VAE_CLASSIQUE"
-
-
-class InitiativeInscription(StrEnum):
-    CERTIFIE = "CERTIFIE"
-    OF = "OF"
-    POLE_EMPLOI = "POLE_EMPLOI"
-    EMPLOYEUR = "EMPLOYEUR"
-    AUTRE = "AUTRE"
-
-
-class Sexe(StrEnum):
-    M = "M"
-    F = "F"
-
-
-class Action(StrEnum):
-    CREATION = "CREATION"
-    SUPPRESSION = "SUPPRESSION"
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+_Class = TypeVar("_Class", bound=type[_Model])
+
+
+def from_table(block: str) -> Callable[[_Class], _Class]:
+    """Complete a model class from the field table's rows of ``block``.
+
+    The class declares the fields the code reads by name (their types and the business rules
+    as validators). A table row the class does not declare (a newer schema version's field)
+    is added, optional, with the row's ``type_``; a row that the version in the validation
+    context does not have is refused under its name. Every declared field must have its row.
+    """
+
+    def complete(cls: _Class) -> _Class:
+        rows = fields.block(block)
+        declared: dict[str, Any] = dict(cls.__pydantic_fields__)
+        unknown = declared.keys() - {row.name for row in rows}
+        untyped = [r.name for r in rows if r.name not in declared and r.type_ is None]
+        if unknown or untyped:
+            raise TypeError(
+                f"{cls.__name__}: not in the field table {sorted(unknown)}, no type for {untyped}"
+            )
+        added: dict[str, Any] = {
+            # Optional[...]: the row's type is a runtime object, not an annotation
+            row.name: (Optional[row.type_], None)  # noqa: UP045
+            for row in rows
+            if row.name not in declared
+        }
+        later = {row.name: row.since for row in rows if row.since is not None}
+        validators: dict[str, Any] = {}
+        if later and block not in fields.BRANCHES:  # branches: IdentificationTitulaire checks
+            validators["_in_version"] = field_validator(*later)(_in_version(later))
+        if not added and not validators:
+            return cls
+        made: Any = create_model(
+            cls.__name__,
+            __base__=cls,
+            __module__=cls.__module__,
+            __validators__=validators,
+            **added,
+        )
+        made.__qualname__ = cls.__qualname__
+        return cast("_Class", made)
+
+    return complete
+
+
+def _in_version(later: dict[str, str]) -> Callable[[Any, Any, ValidationInfo], Any]:
+    """A field validator refusing a value for a field the context's version lacks."""
+
+    def check(_cls: Any, value: Any, info: ValidationInfo) -> Any:
+        version = (info.context or {}).get(rules.SCHEMA_VERSION_KEY)
+        name = info.field_name or ""
+        if value is not None and isinstance(version, str) and not since(version, later[name]):
+            rules.check(rules.newer_field(name, later[name], version))
+        return value
+
+    return classmethod(check)  # type: ignore[return-value]
+
+
+@from_table("resultat")
 class Resultat(_Model):
     """One DIGCOMP competence result (bloc 6): all three values are required by the rules."""
 
@@ -167,6 +193,7 @@ class Resultat(_Model):
         return value
 
 
+@from_table("niveauNumeriqueEuropeen")
 class NiveauNumeriqueEuropeen(_Model):
     """DIGCOMP block (bloc 6), present iff presenceNiveauNumeriqueEuro."""
 
@@ -182,6 +209,7 @@ class NiveauNumeriqueEuropeen(_Model):
         return value
 
 
+@from_table("modalitesInscription")
 class ModalitesInscription(_Model):
     """Bloc 7. ``modaliteAcces`` None is written as nil."""
 
@@ -200,6 +228,7 @@ class ModalitesInscription(_Model):
         return value
 
 
+@from_table("titulaire")
 class Titulaire(_Model):
     """Bloc 8: the holder's civil identity. Birth commune: INSEE code xor postal code."""
 
@@ -252,6 +281,7 @@ class Titulaire(_Model):
         return value
 
 
+@from_table("dossierFormation")
 class DossierFormation(_Model):
     """Bloc 9: the holder's CPF training file."""
 
@@ -260,6 +290,7 @@ class DossierFormation(_Model):
     prenom1Titulaire: Str20  # noqa: N815
 
 
+@from_table("identifiantNational")
 class IdentifiantNational(_Model):
     """1.1.5 only: 13-character NIR (no key) and birth name."""
 
@@ -299,6 +330,7 @@ class IdentificationTitulaire(_Model):
 _START_OF: Final = {"dateFinExamen": "dateDebutExamen", "dateFinValidite": "dateDebutValidite"}
 
 
+@from_table("passage")
 class PassageCertification(_Model):
     """Bloc 5: one certificate awarded to one holder."""
 
@@ -361,6 +393,7 @@ class PassageCertification(_Model):
         return value
 
 
+@from_table("certification")
 class Certification(_Model):
     """Bloc 4: the certification (France compétences code) the passage belongs to."""
 
@@ -381,6 +414,7 @@ class Certification(_Model):
         return value
 
 
+@from_table("declaration")
 class Declaration(_Model):
     """Blocs 2-3: who declares (emitter BCR) for which certifier and contract."""
 
@@ -498,15 +532,4 @@ _MODEL_CLASSES: frozenset[type] = frozenset(
 )
 
 #: Elements written ``xsi:nil="true"`` when unknown ("Obligatoire (sauf nil)").
-NILLABLE_FIELDS = frozenset(
-    {
-        "dateFinValidite",
-        "scoring",
-        "mentionValidee",
-        "modaliteAcces",
-        "nomUsage",
-        "moisNaissance",
-        "jourNaissance",
-        "codePostal",
-    }
-)
+NILLABLE_FIELDS = fields.nillable()

@@ -16,6 +16,8 @@ from typing import Final
 
 from pydantic_core import PydanticCustomError
 
+from builders.cdc import fields
+
 #: Characters allowed in an XML 1.0 document (XML 1.0 §2.2), as a regex character class body.
 XML_CHARS_CLASS: Final = "\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff"
 #: Pattern for pydantic ``StringConstraints``: the whole string is XML 1.0 characters.
@@ -35,7 +37,7 @@ _CODE_PATTERNS: Final = {"RNCP": re.compile(r"RNCP[0-9]+"), "RS": re.compile(r"R
 #: DIGCOMP: number of competences per domain (dictionary V22, bloc 6).
 DIGCOMP_COMPETENCES: Final = {"1": 3, "2": 6, "3": 4, "4": 4, "5": 4}
 _INSEE = re.compile(r"(?:[0-9]{5}|2[AB][0-9]{3})")
-#: Context key telling the models which schema the record targets ("1.1.5" or "1.1.2").
+#: Context key telling the models which schema the record targets (a key of ``VERSIONS``).
 SCHEMA_VERSION_KEY: Final = "schema_version"
 
 
@@ -221,10 +223,19 @@ def one_branch(branches: int) -> str | None:
 
 
 def national_id_schema(schema_version: object, value: object) -> str | None:
-    """identifiantNational (NIR) exists only in schema 1.1.5."""
-    if value is not None and schema_version == "1.1.2":
-        return (
-            "identifiantNational (NIR) exists only in schema 1.1.5; for 1.1.2 identify the "
-            "holder with titulaire (name, first name, birth date, sex) or dossierFormation"
-        )
-    return None
+    """identifiantNational (NIR) exists only from the schema version that added it (1.1.5)."""
+    if value is None or not isinstance(schema_version, str):
+        return None
+    if fields.branch_exists("identifiantNational", schema_version):
+        return None
+    first = fields.added_in("identifiantNational")
+    return (
+        f"identifiantNational (NIR) exists only in schema {first}; for {schema_version} "
+        "identify the holder with titulaire (name, first name, birth date, sex) or "
+        "dossierFormation"
+    )
+
+
+def newer_field(name: str, first: str | None, schema_version: str) -> str:
+    """The message for a field that schema ``schema_version`` does not have."""
+    return f"{name} exists only from schema {first} (the file targets {schema_version})"

@@ -29,72 +29,47 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Final
 
-from builders.cdc import models
+from builders.cdc import fields
 from builders.exports import codes, names, normalize, outcome
 
 Converter = Callable[[str], object]
 
-DECLARATION: Final = ("idClientEmetteur", "idClientCertificateur", "idContrat")
-CERTIFICATION: Final = ("type", "code", "natureDeposant")
-PASSAGE: Final = (
-    "idTechnique",
-    "urlPreuve",
-    "libelleOption",
-    "obtentionCertification",
-    "donneeCertifiee",
-    "dateDebutExamen",
-    "dateFinExamen",
-    "modalitePassageExamen",
-    "codePostalCentreExamen",
-    "dateDebutValidite",
-    "dateFinValidite",
-    "presenceNiveauLangueEuro",
-    "niveauLangueEuropeen",
-    "presenceNiveauNumeriqueEuro",
-    "scoring",
-    "mentionValidee",
-    "verbatim",
-)
-DIGCOMP: Final = ("scoreGeneral", "resultats")
-MODALITES: Final = ("modaliteAcces", "voieAccessVAE", "initiativeInscription", "dateInscription")
-TITULAIRE: Final = (
-    "nomNaissance",
-    "nomUsage",
-    "prenom1",
-    "prenom2",
-    "prenom3",
-    "anneeNaissance",
-    "moisNaissance",
-    "jourNaissance",
-    "sexe",
-    "codeInsee",
-    "codePostal",
-    "libelleCommuneNaissance",
-    "codePaysNaissance",
-    "libellePaysNaissance",
-    "commentairesMEN",
-)
-DOSSIER: Final = ("idDossier", "nomTitulaire", "prenom1Titulaire")
-NATIONAL: Final = ("nir",)
+# The CDC columns, block by block, from the field table (``builders.cdc.fields``).
+DECLARATION: Final = fields.columns("declaration")
+CERTIFICATION: Final = fields.columns("certification")
+PASSAGE: Final = fields.columns("passage")
+DIGCOMP: Final = fields.columns("niveauNumeriqueEuropeen")
+MODALITES: Final = fields.columns("modalitesInscription")
+TITULAIRE: Final = fields.columns("titulaire")
+DOSSIER: Final = fields.columns("dossierFormation")
+NATIONAL: Final = fields.columns("identifiantNational")
 CONVENIENCE: Final = ("dateNaissance", "admis")
 
-#: Every canonical column, in template order.
-CANONICAL: Final = (
-    DECLARATION
-    + CERTIFICATION
-    + PASSAGE
-    + DIGCOMP
-    + MODALITES
-    + TITULAIRE
-    + DOSSIER
-    + NATIONAL
-    + CONVENIENCE
-)
+#: Every canonical column, in template order: the table's columns (in its order), then ours.
+CANONICAL: Final = tuple(row.name for row in fields.FIELDS if row.column) + CONVENIENCE
 
-_DATE: Final = normalize.parse_date
-_BOOL: Final = normalize.parse_bool
-_INT: Final = normalize.parse_int
-_enum: Final = normalize.enum_converter
+#: The cell parser of each table form and named converter (free text has none).
+_BY_FORM: Final[Mapping[str, Converter]] = {
+    "bool": normalize.parse_bool,
+    "date": normalize.parse_date,
+    "int": normalize.parse_int,
+}
+_NAMED: Final[Mapping[str, Converter]] = {
+    "certification_type": normalize.parse_certification_type,
+    "certification_code": normalize.parse_certification_code,
+    "resultats": normalize.parse_resultats,
+    "insee": normalize.parse_insee,
+    "postal": normalize.parse_postal,
+    "nir": normalize.parse_nir,
+}
+
+
+def _converter(row: fields.CdcField) -> Converter | None:
+    if row.converter:
+        return _NAMED[row.converter]
+    if row.enum is not None:
+        return normalize.enum_converter(row.enum)
+    return _BY_FORM.get(row.form)
 
 
 _NAME: Final = names.parse_name
@@ -102,45 +77,30 @@ _LABEL: Final = names.parse_label
 
 #: Converter per column; columns not listed are free text.
 CONVERTERS: Final[Mapping[str, Converter]] = {
+    **{
+        row.name: found
+        for row in fields.FIELDS
+        if row.column and (found := _converter(row)) is not None
+    },
+    # Spreadsheet-aware parsers where the table's form is not enough (builders.exports.codes,
+    # builders.exports.names): Excel's number artefacts, names and labels.
     "idTechnique": codes.refuse_scientific,
+    "idDossier": codes.parse_identifier,
     "codePostalCentreExamen": normalize.parse_postal,
-    "nomNaissance": _NAME,
-    "nomUsage": _NAME,
-    "prenom1": _NAME,
-    "prenom2": _NAME,
-    "prenom3": _NAME,
-    "nomTitulaire": _NAME,
-    "prenom1Titulaire": _NAME,
+    **dict.fromkeys(
+        (
+            "nomNaissance",
+            "nomUsage",
+            "prenom1",
+            "prenom2",
+            "prenom3",
+            "nomTitulaire",
+            "prenom1Titulaire",
+        ),
+        _NAME,
+    ),
     "libelleCommuneNaissance": _LABEL,
     "libellePaysNaissance": _LABEL,
-    "idDossier": codes.parse_identifier,
-    "natureDeposant": _enum(models.NatureDeposant),
-    "type": normalize.parse_certification_type,
-    "code": normalize.parse_certification_code,
-    "obtentionCertification": _enum(models.ObtentionCertification),
-    "donneeCertifiee": _BOOL,
-    "dateDebutExamen": _DATE,
-    "dateFinExamen": _DATE,
-    "modalitePassageExamen": _enum(models.ModalitePassageExamen),
-    "dateDebutValidite": _DATE,
-    "dateFinValidite": _DATE,
-    "presenceNiveauLangueEuro": _BOOL,
-    "niveauLangueEuropeen": _enum(models.NiveauCECRL),
-    "presenceNiveauNumeriqueEuro": _BOOL,
-    "mentionValidee": _enum(models.Mention),
-    "scoreGeneral": _INT,
-    "resultats": normalize.parse_resultats,
-    "modaliteAcces": _enum(models.ModaliteAcces),
-    "voieAccessVAE": _enum(models.VoieAccesVAE),
-    "initiativeInscription": _enum(models.InitiativeInscription),
-    "dateInscription": _DATE,
-    "anneeNaissance": _INT,
-    "moisNaissance": _INT,
-    "jourNaissance": _INT,
-    "sexe": _enum(models.Sexe),
-    "codeInsee": normalize.parse_insee,
-    "codePostal": normalize.parse_postal,
-    "nir": normalize.parse_nir,
     "dateNaissance": normalize.parse_birth_date,
     "admis": outcome.parse_outcome,
 }

@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
-from builders.cdc import idtech, rules
+from builders.cdc import fields, idtech, rules
 from builders.cdc.models import (
     XML_CHARS_CHECKED,
     Certification,
@@ -51,7 +51,7 @@ from builders.cdc.models import (
     ModalitesInscription,
     PassageRecord,
 )
-from builders.cdc.versions import SchemaVersion
+from builders.cdc.versions import SchemaVersion, spec
 from builders.exports import codes, plausibility
 from builders.exports import columns as cols
 from builders.exports.cog import Communes
@@ -95,7 +95,7 @@ _BLOCKS: Final = {
     "modalites": cols.MODALITES,
     "titulaire": cols.TITULAIRE,
     "dossierFormation": cols.DOSSIER,
-    "identifiantNational": ("nir", "nomNaissance"),
+    "identifiantNational": fields.names("identifiantNational"),
 }
 _CODE_TYPE: Final = re.compile(r"(RNCP|RS)[0-9]+$")
 _OTHER_BRANCHES: Final = _DOSSIER_CELLS | {"nir"}
@@ -159,11 +159,7 @@ class RowMapper:
             for name, key in DECLARANT_KEYS.items()
             if getattr(declarant, key) is not None
         }
-        self._order = (
-            ("identifiantNational", "dossierFormation", "titulaire")
-            if schema_version == "1.1.5"
-            else ("dossierFormation", "titulaire", "identifiantNational")
-        )
+        self._order = spec(schema_version).branch_order
         # Per block, only the names a row of this file can hold (its columns, and the values
         # _complete may fill in): building the nested input is then a few short loops.
         possible = self._index.keys() | _FILLED

@@ -2,7 +2,7 @@
 
 A :class:`Block` holds up to ``pipeline.BLOCK`` consecutive rows of one file. The skipped and
 bad rows are listed one by one; the valid rows' passages are already grouped into one
-:class:`~builders.flux.batching.Run` per group (declaration + certification), so a block crosses a
+:class:`~builders.flux.splitter.Run` per group (declaration + certification), so a block crosses a
 pipe as a few large objects, and the build writes or spools each run in a few large writes
 instead of handling every passage on its own.
 """
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from builders.exports.results import RowError
-from builders.flux.batching import CertKey, FileKey, Fragment, Run
+from builders.flux.splitter import CertKey, FileKey, Fragment, Run
 
 #: A rendered passage as plain tuples: file key, certification key, idTechnique, xml, the
 #: holder key (``builders.exports.holders``) and the row's warnings.

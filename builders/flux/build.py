@@ -6,7 +6,7 @@ each rendered passage's idTechnique is claimed in the disk spool (a reused one i
 and its holder key checked (the same holder and certification under another idTechnique is a
 row error, ``builders.exports.holders``); valid rows' warnings are collected.
 Passages of the first group met (declaration + certification, usually the only one) go straight
-to the batch writer, so its files are written, and validated by background processes, while the
+to the splitting writer, so its files are written, and validated by background processes, while the
 import goes on; passages of other groups wait in the spool and are written after the import,
 group by group. Each finished file is validated against the imported XSD of its version (if
 any) before it gets its final name. Bad rows never stop the good ones: they come back as
@@ -23,15 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from builders.cdc.schemas import get_schema
-from builders.cdc.versions import SchemaVersion
+from builders.cdc.versions import SchemaVersion, spec
 from builders.exports.headers import Notice
 from builders.exports.holders import HolderIndex, duplicate_message
 from builders.exports.plausibility import DEADLINE_MONTHS, LATE
 from builders.exports.results import RowError
 from builders.exports.table import TableInfo, inspect_table
-from builders.flux.batching import PARIS, BuiltFile, CertKey, Clock, FileKey, IdFactory
 from builders.flux.blocks import Block
 from builders.flux.pipeline import rendered_blocks
+from builders.flux.splitter import PARIS, BuiltFile, CertKey, Clock, FileKey, IdFactory
 from builders.flux.spool import Spool
 from builders.flux.validate import FileFailure, FluxValidationError
 from builders.flux.writer import FluxWriter, utc_now, uuid4_str
@@ -205,7 +205,7 @@ def build(
         out_dir,
         settings=settings,
         schema_version=version,
-        action="CREATION" if version == "1.1.5" else None,
+        action="CREATION" if spec(version).has_action else None,
         now=now,
         new_id=new_id,
         xsd=xsd,

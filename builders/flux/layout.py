@@ -1,13 +1,13 @@
 """Where the passages of a file being written sit, so it can be validated in chunks.
 
-The batch writer records, for each run of at most ``BATCH`` passages of one certification,
-the byte span and first line of the run and of its ``<cpf:certification>`` opening. The
-validator (``builders.flux.validate.layout_errors``) then validates each run as a small document
-(the file's own header + the run's certification opening + the run + the closing tags),
-which is somewhat cheaper than a streaming parse of the whole file, and maps the reported
-lines back to the file. Runs can be validated as soon as they are written (``on_chunk``); once
-the file is complete, a check that the header, the runs and the closing tags tile the file
-exactly makes sure every byte of it was validated.
+The splitting writer records, for each run of at most ``CHUNK_PASSAGES`` passages of one
+certification, the byte span and first line of the run and of its ``<cpf:certification>``
+opening. The validator (``builders.flux.validate.layout_errors``) then validates each run as a
+small document (the file's own header + the run's certification opening + the run + the closing
+tags), which is somewhat cheaper than a streaming parse of the whole file, and maps the
+reported lines back to the file. Runs can be validated as soon as they are written
+(``on_chunk``); once the file is complete, a check that the header, the runs and the closing
+tags tile the file exactly makes sure every byte of it was validated.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-BATCH = 1000
+CHUNK_PASSAGES = 1000
 
 
 @dataclass(frozen=True)
@@ -61,13 +61,13 @@ class LayoutRecorder:
         self,
         head_end: int,
         head_lines: int,
-        batch: int | None = None,
+        chunk_passages: int | None = None,
         on_chunk: Callable[[Chunk], None] | None = None,
     ) -> None:
         self._on_chunk = on_chunk
         self.head_end = head_end
         self.head_lines = head_lines
-        self._batch = BATCH if batch is None else batch
+        self._chunk_passages = CHUNK_PASSAGES if chunk_passages is None else chunk_passages
         self._chunks: list[Chunk] = []
         self._cert = (0, 0, 0)
         self._open: tuple[int, int] | None = None
@@ -88,11 +88,11 @@ class LayoutRecorder:
             How many of them the current run takes (at least 1): the caller writes those,
             then calls again for the rest, with the offset and line where they start.
         """
-        if self._open is None or self._count >= self._batch:
+        if self._open is None or self._count >= self._chunk_passages:
             self.end(offset)
             self._open = (offset, line)
             self._count = 0
-        taken = min(count, self._batch - self._count)
+        taken = min(count, self._chunk_passages - self._count)
         self._count += taken
         return taken
 

@@ -58,7 +58,7 @@ BLOCK: Final = 200
 _PIPE_BYTES: Final = 1 << 20
 _F_SETPIPE_SZ: Final = 1031  # Linux fcntl
 _HEADER: Final = struct.Struct("<Q")
-#: Batch kinds: rows, a log record, the end, an error.
+#: Message kinds: rows, a log record, the end, an error.
 _ROWS, _LOG, _END, _ERROR = range(4)
 
 
@@ -238,7 +238,7 @@ def _from_children(
 
 
 class _Sender(logging.Handler):
-    """The child's end: batches of rows and log records, length-prefixed pickles."""
+    """The child's end: blocks of rows and log records, length-prefixed pickles."""
 
     def __init__(self, stream: IO[bytes]) -> None:
         super().__init__()

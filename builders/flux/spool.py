@@ -10,7 +10,7 @@ order, rows in input order) as :class:`Run`\ s of up to ``RUN`` passages whose X
 
 ``claim_rows`` checks that an idTechnique is unique per emitter. The (emitter, idTechnique) keys
 are kept as 64-bit hashes in a compact table (``idtech.SeenIds``, 8 to 16 bytes a key) and the
-claims are appended to a claims file with their source and rows, a batch of rows at a time (a
+claims are appended to a claims file with their source and rows, a slice of rows at a time (a
 length-prefixed pickle of lists, our own temporary file). Only when the table says "seen"
 (a reuse, or in theory a hash collision) is the claims file loaded, from where the previous
 load stopped, into an indexed temporary SQLite table, which names the first row or clears a
@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import BinaryIO
 
 from builders.cdc.idtech import SeenIds
-from builders.flux.batching import CertKey, FileKey, Run
+from builders.flux.splitter import CertKey, FileKey, Run
 
 #: Groups with open files at most (least recently used is closed first), and buffer size.
 _OPEN_GROUPS = 16
@@ -41,7 +41,7 @@ _BUFFER = 1 << 18
 #: Passages per run read back by ``runs``.
 RUN = 1024
 _PASSAGE = struct.Struct("<II")  # idTechnique bytes, xml bytes
-_BATCH = struct.Struct("<Q")  # pickled claims batch bytes
+_SLICE = struct.Struct("<Q")  # pickled claims slice bytes
 _SUFFIXES = (".idx", ".ids", ".xml")
 
 
@@ -118,7 +118,7 @@ class Spool:
         for position, (emitter, id_technique) in enumerate(zip(emitters, ids, strict=True)):
             if add(emitter, id_technique):
                 continue
-            # The first claim may be an earlier row of this batch: log those first.
+            # The first claim may be an earlier row of this slice: log those first.
             self._log(index, rows, emitters, ids, logged, position, refused)
             logged = position
             first = self._first_claim(emitter, id_technique)
@@ -150,9 +150,9 @@ class Spool:
             emitters = [emitters[p] for p in keep]
             ids = [ids[p] for p in keep]
             start, end = 0, len(keep)
-        batch = (source, rows[start:end], emitters[start:end], ids[start:end])
-        data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
-        self._claims.write(_BATCH.pack(len(data)) + data)
+        claims = (source, rows[start:end], emitters[start:end], ids[start:end])
+        data = pickle.dumps(claims, protocol=pickle.HIGHEST_PROTOCOL)
+        self._claims.write(_SLICE.pack(len(data)) + data)
 
     def _first_claim(self, emetteur: str, id_technique: str) -> tuple[str, int] | None:
         """The (source, row) that claimed the key first; None for a mere hash collision."""
@@ -246,11 +246,11 @@ def _index_runs(idx: BinaryIO, size: int) -> Iterator[tuple[list[int], list[int]
 
 
 def _read_claims(data: bytes) -> Iterator[tuple[str, str, int, int]]:
-    """(emitter, idTechnique, source index, row) of every claim in ``data`` (whole batches)."""
+    """(emitter, idTechnique, source index, row) of every claim in ``data`` (whole slices)."""
     offset = 0
     while offset < len(data):
-        (size,) = _BATCH.unpack_from(data, offset)
-        offset += _BATCH.size
+        (size,) = _SLICE.unpack_from(data, offset)
+        offset += _SLICE.size
         source, rows, emitters, ids = pickle.loads(data[offset : offset + size])  # noqa: S301 - our own temporary file
         offset += size
         for row, emitter, id_technique in zip(rows, emitters, ids, strict=True):

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from builders.cdc.models import PassageRecord, SuppressionRecord
-from builders.flux.batching import BuiltFile, Clock, Fragment, IdFactory, PassageCallback
+from builders.cdc.versions import suppression_version
+from builders.flux.splitter import BuiltFile, Clock, Fragment, IdFactory, PassageCallback
 from builders.flux.writer import suppression_fragment, utc_now, uuid4_str, write_fragments
 from builders.settings import BuildSettings
 
@@ -36,7 +37,7 @@ def write_suppression_files(
     on_passage: PassageCallback | None = None,
     xsd: Path | None = None,
 ) -> list[BuiltFile]:
-    """Write SUPPRESSION files (always schema 1.1.5) for ``records``, ordered by group.
+    """Write SUPPRESSION files (schema ``suppression_version()``) for ``records``, by group.
 
     Raises:
         FluxValidationError: some files failed ``xsd``.
@@ -50,7 +51,7 @@ def write_suppression_files(
         fragments(),
         out_dir,
         settings=settings,
-        schema_version="1.1.5",
+        schema_version=suppression_version(),
         action="SUPPRESSION",
         now=now,
         new_id=new_id,

@@ -2,18 +2,15 @@
 
 Files the writer produced come with their ``Layout`` and are validated run by run
 (``layout_errors``, 10-40 % cheaper in our measurements than ``builders.cdc.xsd.xsd_errors``,
-which validates any flux file). ``serve`` is the loop of the worker processes of
-``builders.flux.workers.FileValidator`` (forked, or ``python -m builders.flux.validate XSD``).
+which validates any flux file). ``answer`` is the task the validation pool of
+``builders.flux.workers.FileValidator`` runs.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lxml import etree
 
@@ -30,7 +27,7 @@ from builders.errors import BuildError
 from builders.flux.layout import Chunk, Layout
 
 if TYPE_CHECKING:  # the worker processes start without the models (pydantic)
-    from builders.flux.batching import BuiltFile
+    from builders.flux.splitter import BuiltFile
 
 #: At most this many errors per file come back from a worker.
 MAX_REPORTED = 1000
@@ -164,31 +161,18 @@ def file_errors(path: Path, xsd: Path, layout: Layout | None = None) -> list[Xsd
     return xsd_errors(path, xsd)
 
 
-def serve(xsd: Path, requests: TextIO, answers: TextIO) -> None:
-    """Worker loop: one JSON request per line of ``requests``, one JSON answer line (errors).
+def answer(xsd: str, request: dict[str, Any]) -> list[XsdError]:
+    """One task of the validation pool (``builders.flux.workers``): at most ``MAX_REPORTED``
+    errors.
 
     A request is either a whole file (``path``, optional ``layout``) or one run of a file
     being written (``path``, ``head_end``, ``head_lines``, ``chunk``).
     """
-    for line in requests:
-        request = json.loads(line)
-        path = Path(request["path"])
-        if "chunk" in request:
-            chunk = Chunk(**request["chunk"])
-            errors = chunk_errors(path, xsd, request["head_end"], request["head_lines"], chunk)
-        else:
-            layout = Layout.from_json(request["layout"]) if request.get("layout") else None
-            errors = file_errors(path, xsd, layout)
-        errors = errors[:MAX_REPORTED]
-        answers.write(json.dumps([list(astuple(e)) for e in errors]) + "\n")
-        answers.flush()
-
-
-def serve_fds(xsd: Path, requests: int, answers: int) -> None:
-    """``serve`` on two pipe file descriptors (a forked worker)."""
-    with os.fdopen(requests, "r") as request_stream, os.fdopen(answers, "w") as answer_stream:
-        serve(xsd, request_stream, answer_stream)
-
-
-if __name__ == "__main__":
-    serve(Path(sys.argv[1]), sys.stdin, sys.stdout)
+    path = Path(request["path"])
+    if "chunk" in request:
+        chunk = Chunk(**request["chunk"])
+        errors = chunk_errors(path, Path(xsd), request["head_end"], request["head_lines"], chunk)
+    else:
+        layout = Layout.from_json(request["layout"]) if request.get("layout") else None
+        errors = file_errors(path, Path(xsd), layout)
+    return errors[:MAX_REPORTED]

@@ -7,7 +7,7 @@ Public API (also used by the agent, which keeps records in its own store)::
         out_dir,            # folder; created 0700 if missing
         *,
         settings,           # BuildSettings: limits, file prefix, default schema version
-        schema_version=None,  # "1.1.5" (writes action CREATION) or "1.1.2"; default settings'
+        schema_version=None,  # a registered version (writes action CREATION if it has one)
         now=utc_now,        # clock returning an aware datetime -> horodatage, file names
         new_id=uuid4_str,   # idFlux factory
         on_passage=None,    # callback(file_name, idTechnique) as each passage is written
@@ -42,9 +42,8 @@ from pathlib import Path
 
 from builders.cdc.models import PassageRecord, SuppressionRecord
 from builders.cdc.render import render_passage, render_suppression
-from builders.cdc.versions import SchemaVersion
-from builders.flux.batching import (
-    BatchWriter,
+from builders.cdc.versions import SchemaVersion, spec
+from builders.flux.splitter import (
     BuiltFile,
     CertKey,
     Clock,
@@ -55,6 +54,7 @@ from builders.flux.batching import (
     PassageCallback,
     PendingFile,
     Run,
+    SplittingWriter,
 )
 from builders.flux.validate import FluxValidationError
 from builders.flux.workers import FileValidator
@@ -128,7 +128,7 @@ class FluxWriter:
         out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._validator = FileValidator(xsd)
         self._parts: list[Path] = []
-        self._writer = BatchWriter(
+        self._writer = SplittingWriter(
             out_dir,
             prefix=settings.file_prefix,
             schema_version=schema_version,
@@ -146,7 +146,7 @@ class FluxWriter:
         self._validator.submit(file)
 
     def add_run(self, run: Run) -> None:
-        """Write consecutive passages of one group (see ``BatchWriter.add_run``)."""
+        """Write consecutive passages of one group (see ``SplittingWriter.add_run``)."""
         self._writer.add_run(run)
 
     def finish(self) -> list[BuiltFile]:
@@ -212,18 +212,18 @@ def write_fragments(
 
 def _runs(fragments: Iterable[Fragment], size: int = 1024) -> Iterator[Run]:
     """Consecutive fragments of one group, in runs of at most ``size`` (fewer, larger writes)."""
-    batch: list[Fragment] = []
+    run: list[Fragment] = []
     for fragment in fragments:
-        if batch and (
-            len(batch) >= size
-            or fragment.file_key != batch[0].file_key
-            or fragment.cert_key != batch[0].cert_key
+        if run and (
+            len(run) >= size
+            or fragment.file_key != run[0].file_key
+            or fragment.cert_key != run[0].cert_key
         ):
-            yield Run.of(batch)
-            batch = []
-        batch.append(fragment)
-    if batch:
-        yield Run.of(batch)
+            yield Run.of(run)
+            run = []
+        run.append(fragment)
+    if run:
+        yield Run.of(run)
 
 
 def write_flux_files(
@@ -245,7 +245,7 @@ def write_flux_files(
         FluxValidationError: some files failed ``xsd``.
     """
     version: SchemaVersion = schema_version or settings.schema_version
-    action = "CREATION" if version == "1.1.5" else None
+    action = "CREATION" if spec(version).has_action else None
 
     def fragments() -> Iterator[Fragment]:
         for record in records:

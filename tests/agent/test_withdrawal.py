@@ -13,9 +13,9 @@ from agent.config import AgentSettings, Config
 from agent.lifecycle import BatchStatus
 from agent.views import rejects_view, status_view
 from agent.withdrawal import (
-    NO_SUPPRESSION_112,
     WITHDRAWAL_HINT,
     WithdrawalError,
+    no_suppression,
     request_corrections,
     request_withdrawals,
 )
@@ -138,8 +138,9 @@ def test_withdraw_at_cdc_refusals(config: Config, fake: FakePortal, tmp_path: Pa
     old = config.model_copy(update={"build": BuildSettings(schema_version="1.1.2")})
     with pytest.raises(WithdrawalError) as caught:
         _withdraw(old, "P1")
-    assert str(caught.value) == NO_SUPPRESSION_112
-    assert "1.1.5" in NO_SUPPRESSION_112 and "schema_version" in NO_SUPPRESSION_112
+    assert str(caught.value) == no_suppression("1.1.2")
+    assert str(caught.value).startswith("SUPPRESSION does not exist in schema 1.1.2: the CDC ")
+    assert 'schema_version = "1.1.5"' in str(caught.value)
     assert statuses(config) == {"P1": "deposited"}
 
 
@@ -275,7 +276,7 @@ def test_correction_with_schema_112_says_what_to_do(config: Config, fake: FakePo
     summary = run(old, fake)
     assert summary.imported[0].outcomes == {"correction": 1} and summary.built == []
     report = Path(summary.imported[0].error_report or "").read_text(encoding="utf-8")
-    assert NO_SUPPRESSION_112.split(":")[0] in report
+    assert no_suppression("1.1.2").split(":")[0] in report
     assert statuses(old) == {"A1": "accepted"}
 
 

@@ -110,7 +110,7 @@ def test_graph_sees_imports_inside_functions() -> None:
     """A function-level import counts (the old importer <-> rows cycle hid in one)."""
     graph = import_graph()
     assert "builders.exports.rows" in graph["builders.exports.importer"]
-    assert "builders.flux.batching" in graph["builders.flux.validate"]  # TYPE_CHECKING only
+    assert "builders.flux.splitter" in graph["builders.flux.validate"]  # TYPE_CHECKING only
 
 
 def test_builders_has_no_import_cycle() -> None:

@@ -18,7 +18,7 @@ from builders.cdc.models import (
     PassageRecord,
     Titulaire,
 )
-from builders.flux.batching import Fragment, Run
+from builders.flux.splitter import Fragment, Run
 from builders.flux.spool import Spool
 
 WINTER = dt.datetime(2026, 1, 15, 9, 30, 5, 123456, tzinfo=dt.UTC)

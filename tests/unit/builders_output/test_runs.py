@@ -1,4 +1,4 @@
-"""Passages written in runs (``BatchWriter.add_run``, ``Spool.runs``) give the same files as
+"""Passages written in runs (``SplittingWriter.add_run``, ``Spool.runs``) give the same files as
 passages written one by one: same bytes, same splits, same layouts."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from builders.flux import layout
-from builders.flux.batching import BatchWriter, CertKey, Fragment, Limits, PendingFile, Run
+from builders.flux.splitter import CertKey, Fragment, Limits, PendingFile, Run, SplittingWriter
 from builders.flux.spool import Spool
 from builders.flux.writer import fragment_for
 from tests.unit.builders_output.conftest import (
@@ -38,7 +38,7 @@ def _write(out: Path, limits: Limits, feed: object) -> list[tuple[bytes, object]
     """Run ``feed(writer)`` and return each file's bytes and layout, in order."""
     out.mkdir()
     files: list[PendingFile] = []
-    writer = BatchWriter(
+    writer = SplittingWriter(
         out,
         prefix="t",
         schema_version="1.1.5",
@@ -54,7 +54,7 @@ def _write(out: Path, limits: Limits, feed: object) -> list[tuple[bytes, object]
 
 
 def _by_runs(fragments: list[Fragment], cuts: list[int]):
-    def feed(writer: BatchWriter) -> None:
+    def feed(writer: SplittingWriter) -> None:
         start = 0
         for end in [*sorted(set(cuts)), len(fragments)]:
             run = fragments[start:end]
@@ -93,13 +93,13 @@ def _by_runs(fragments: list[Fragment], cuts: list[int]):
 def test_runs_write_the_same_files_as_single_passages(
     tmp_path_factory, monkeypatch, count, codes, long_names, max_passages, room, cuts
 ):
-    monkeypatch.setattr(layout, "BATCH", 3)  # layout runs of 3 passages: runs get cut too
+    monkeypatch.setattr(layout, "CHUNK_PASSAGES", 3)  # layout runs of 3 passages: runs get cut too
     fragments = _fragments(count, codes, long_names)
     largest = max(len(f.xml) for f in fragments)
     limits = Limits(max_passages, 2500 + largest + room)  # every passage fits an empty file
     base = tmp_path_factory.mktemp("w")
 
-    def one_by_one(writer: BatchWriter) -> None:
+    def one_by_one(writer: SplittingWriter) -> None:
         for fragment in fragments:
             writer.add(fragment)
 

@@ -81,8 +81,8 @@ def test_spool_names_first_row_for_reuses_after_later_claims():
         assert spool.claimed == 39
 
 
-def test_spool_claim_rows_names_an_earlier_row_of_the_same_batch():
-    """A batch reusing an id of its own earlier row refuses the later one, naming the first."""
+def test_spool_claim_rows_names_an_earlier_row_of_the_same_slice():
+    """A slice of claims reusing an id of its own earlier row refuses the later one, naming it."""
     with Spool() as spool:
         assert spool.claim_rows("a.csv", [2, 3], ["E1", "E1"], ["X", "Y"]) == {}
         refused = spool.claim_rows(

@@ -12,8 +12,8 @@ from lxml import etree
 from builders.cdc.xsd import xsd_errors
 from builders.errors import BuildError
 from builders.flux import workers
-from builders.flux.batching import BatchWriter, Limits, PendingFile
-from builders.flux.validate import FluxValidationError, file_errors, layout_errors
+from builders.flux.splitter import Limits, PendingFile, SplittingWriter
+from builders.flux.validate import FluxValidationError, answer, file_errors, layout_errors
 from builders.flux.writer import fragment_for
 from builders.settings import BuildSettings
 from tests.unit.builders_output.conftest import fixed_clock, make_record, strict_xsd, write_flux
@@ -128,9 +128,9 @@ def test_writer_with_official_xsd_publishes_valid_files(tmp_path, xsd115):
 
 
 def _written(folder: Path, records: list) -> PendingFile:
-    """Write one file with the batch writer and return it unpublished, with its layout."""
+    """Write one file with the splitting writer and return it unpublished, with its layout."""
     files: list[PendingFile] = []
-    writer = BatchWriter(
+    writer = SplittingWriter(
         folder,
         prefix="t",
         schema_version="1.1.5",
@@ -230,12 +230,24 @@ def test_validate_xsd_replaced_at_same_path_is_reloaded(shared_cdc, tmp_path):
 
 @pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_validation_worker_that_dies_is_reported(tmp_path, xsd115, monkeypatch, start):
-    """A worker killed (out of memory, say) ends the build with a clear error, not a hang."""
+    """A pool process killed (out of memory, say) ends the build with a clear error, no hang."""
     monkeypatch.setattr("builders.flux.forking.START", start)
-    (worker,) = workers._start_workers(xsd115, 1)
-    assert (worker.helper.process is None) == (start == "fork")  # forked: no Popen
-    os.kill(worker.helper.pid, signal.SIGKILL)
-    with pytest.raises(BuildError, match=r"the XSD validation process died \(exit -9\)"):
-        worker.send({"path": str(tmp_path / "missing.xml"), "layout": None})
-        worker.result()
-    worker.stop(kill=True)
+    pool = workers.start_pool(1)
+    try:
+        assert pool.method == ("fork" if start == "fork" else "forkserver")
+        pid = pool.result(pool.submit(os.getpid))
+        assert pid != os.getpid() and pool.pids() == [pid]
+        # forked from this process, or from the fork server (a fresh interpreter)
+        assert (_parent_of(pid) == os.getpid()) == (start == "fork")
+        os.kill(pid, signal.SIGKILL)
+        request = {"path": str(tmp_path / "missing.xml"), "layout": None}
+        with pytest.raises(BuildError, match=r"the XSD validation process died"):
+            pool.result(pool.submit(answer, str(xsd115), request))
+    finally:
+        pool.close(kill=True)
+
+
+def _parent_of(pid: int) -> int:
+    """The parent process id of ``pid`` (Linux ``/proc``)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[1])

@@ -38,7 +38,7 @@ def _ids(path: Path) -> list[str]:
     )
 
 
-def test_batching_splits_files_at_passage_count(tmp_path, oracle):
+def test_splitter_splits_files_at_passage_count(tmp_path, oracle):
     """Five passages with a limit of two per file give files of 2, 2 and 1 passages."""
     records = [make_record(f"T{i}") for i in range(5)]
     built = write_flux(records, tmp_path, settings=BuildSettings(max_passages_per_file=2))
@@ -49,7 +49,7 @@ def test_batching_splits_files_at_passage_count(tmp_path, oracle):
         assert oracle["1.1.5"].validate(etree.parse(str(b.path)))
 
 
-def test_batching_splits_files_before_crossing_byte_limit(tmp_path, oracle):
+def test_splitter_splits_files_before_crossing_byte_limit(tmp_path, oracle):
     """No file exceeds max_file_bytes: the size is checked before a passage is written."""
     records = [
         make_record(f"T{i}", nom="N" * 60).model_copy(
@@ -73,13 +73,13 @@ def test_batching_splits_files_before_crossing_byte_limit(tmp_path, oracle):
     assert built[0].size + fragment > limit
 
 
-def test_batching_passage_larger_than_limit_is_an_error_and_leaves_nothing(tmp_path):
+def test_splitter_passage_larger_than_limit_is_an_error_and_leaves_nothing(tmp_path):
     """A passage that cannot fit in an empty file raises BuildError; no file stays behind."""
-    from builders.flux.batching import BatchWriter, Limits
+    from builders.flux.splitter import Limits, SplittingWriter
     from builders.flux.writer import fragment_for
 
     finished: list[object] = []
-    writer = BatchWriter(
+    writer = SplittingWriter(
         tmp_path,
         prefix="accrochage",
         schema_version="1.1.5",
@@ -96,7 +96,7 @@ def test_batching_passage_larger_than_limit_is_an_error_and_leaves_nothing(tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
-def test_batching_one_certificateur_per_file_even_unordered(tmp_path, oracle):
+def test_splitter_one_certificateur_per_file_even_unordered(tmp_path, oracle):
     """Each file holds exactly one certificateur; interleaved input only makes more files."""
     records = [
         make_record("A1", certificateur="AAAAAAAA"),
@@ -117,7 +117,7 @@ def test_batching_one_certificateur_per_file_even_unordered(tmp_path, oracle):
     assert "AAAAAAAA" in built[0].name and "BBBBBBBB" in built[1].name
 
 
-def test_batching_groups_passages_by_certification(tmp_path, oracle):
+def test_splitter_groups_passages_by_certification(tmp_path, oracle):
     """Consecutive passages of two codes of one certifier share a file, one element per code."""
     records = [make_record("T1"), make_record("T2"), make_record("S1", type_="RS", code="RS5875")]
     built = write_flux(records, tmp_path)

@@ -198,7 +198,7 @@ class _OpenFile:
         self.lines += data.count(b"\n")
 
 
-class BatchWriter:
+class SplittingWriter:
     """Writes fragments (already ordered by file key, then certification) into flux files."""
 
     def __init__(
@@ -269,7 +269,7 @@ class BatchWriter:
             ends = list(accumulate(sizes[first : first + room]))
             fit = bisect_right(ends, self._limits.max_bytes - _CLOSING - current.size)
             if fit == 0:  # cannot happen: _fits said the first one fits
-                raise RuntimeError("batch writer: no room for a passage that fits")
+                raise RuntimeError("splitting writer: no room for a passage that fits")
             done = 0
             while done < fit:
                 taken = current.layout.passages(current.size, current.lines + 1, fit - done)

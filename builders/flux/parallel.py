@@ -1,0 +1,91 @@
+"""Work in helper processes on ``concurrent.futures``: a process pool and a bounded window.
+
+``Pool(workers)`` is a ``ProcessPoolExecutor`` whose processes are forked from this one while it
+runs a single thread (every module already imported: no interpreter start-up, no imports; see
+``builders.flux.forking``), and otherwise started by a fork server (a fresh interpreter: forking
+a process that runs other threads, like the agent's scheduler, could leave a lock held forever
+in the child). ``submit`` keeps at most ``window`` tasks outstanding: past that it waits for the
+oldest, so a fast producer cannot queue work without bound. A process that dies (killed, out of
+memory) fails its task and the pool with a ``BuildError`` saying so, never a hang.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import wait as wait_for
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from builders.errors import BuildError
+from builders.flux.forking import forking
+
+_T = TypeVar("_T")
+
+
+class Pool:
+    """A process pool (forked when safe, else fork server) with a bounded window of tasks."""
+
+    def __init__(self, workers: int, *, window: int | None = None, what: str = "helper") -> None:
+        """Start nothing yet: processes start with the first task.
+
+        Args:
+            workers: how many processes.
+            window: most tasks outstanding at once (default: 4 per process).
+            what: what the processes do, for messages ("XSD validation").
+        """
+        method = "fork" if forking() else "forkserver"
+        self._executor = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context(method)
+        )
+        self._window = window or 4 * workers
+        self._outstanding: deque[Future[Any]] = deque()
+        self.what = what
+        self.method = method
+
+    def submit(self, task: Callable[..., _T], *args: Any) -> Future[_T]:
+        """Run ``task(*args)`` in a pool process, once fewer than ``window`` tasks wait."""
+        outstanding = self._outstanding
+        while outstanding and outstanding[0].done():
+            outstanding.popleft()
+        if len(outstanding) >= self._window:
+            wait_for([outstanding.popleft()])
+        try:
+            future = self._executor.submit(task, *args)
+        except BrokenProcessPool as exc:
+            raise self._died() from exc
+        outstanding.append(future)
+        return future
+
+    def result(self, future: Future[_T]) -> _T:
+        """The task's result.
+
+        Raises:
+            BuildError: a pool process died.
+        """
+        try:
+            return future.result()
+        except BrokenProcessPool as exc:
+            raise self._died() from exc
+
+    def pids(self) -> list[int]:
+        """The pool processes' ids (none before the first task)."""
+        return [pid for pid in self._processes() if pid is not None]
+
+    def close(self, *, kill: bool) -> None:
+        """Stop the processes: after their tasks, or at once (``kill``) dropping the rest."""
+        if kill:
+            for process in self._processes().values():
+                process.kill()
+        self._executor.shutdown(wait=True, cancel_futures=kill)
+        self._outstanding.clear()
+
+    def _processes(self) -> dict[int, Any]:
+        # ProcessPoolExecutor has no public way to kill its processes before Python 3.14.
+        processes: dict[int, Any] | None = getattr(self._executor, "_processes", None)
+        return dict(processes or {})
+
+    def _died(self) -> BuildError:
+        return BuildError(f"the {self.what} process died (a pool process ended abruptly)")
