@@ -2,7 +2,7 @@
 ``report import``. Each parses its options, loads the config, calls one function, renders.
 
 Exit codes: 0 done; 1 a failure (portal error, time-out, unknown batch...); 3 another run
-holds the lock (``AlreadyRunning``).
+holds the lock (``AlreadyRunning``); 130 interrupted by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -13,17 +13,18 @@ import shutil
 import sys
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
 from agent.cli_report import report_group
 from agent.collect import apply_report
 from agent.context import AppContext, pass_app
-from agent.deposit import RunOptions, run_deposit
+from agent.deposit import RunOptions, record_interruption, run_deposit
 from agent.lifecycle import PassageStatus, TransitionError
-from agent.lock import SCHEDULER, WORK, AlreadyRunning, instance_lock
+from agent.lock import DEPOSIT_NOW, SCHEDULER, SERVICE, WORK, AlreadyRunning, instance_lock
 from agent.paths import AgentPaths
-from agent.portals import default_portal_factory
+from agent.portals import default_login_guard, default_portal_factory
 from agent.render import render_batch, render_rejects, render_status, summary_lines
 from agent.store import Store
 from agent.views import (
@@ -38,6 +39,7 @@ from portal.documents import ensure_private_dir
 from portal.reports import parse_report
 
 EXIT_LOCKED = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 
 def _dump(data: Any) -> None:
@@ -65,9 +67,12 @@ def run(app: AppContext) -> None:
     from agent.schedule import run_service
 
     config = app.config
+    guard = default_login_guard(config)
     try:
-        with instance_lock(config.agent.data_dir, SCHEDULER):
-            run_service(config, portal_factory=default_portal_factory(config))
+        with instance_lock(config.agent.data_dir, SCHEDULER, holder=SERVICE):
+            run_service(
+                config, portal_factory=default_portal_factory(config, guard), login_guard=guard
+            )
     except AlreadyRunning as exc:
         raise _locked(exc) from exc
 
@@ -91,20 +96,27 @@ def deposit_now(app: AppContext, wait: bool, timeout_s: float | None, as_json: b
         poll_interval_s=config.schedule.poll_interval_s,
     )
 
+    zone = ZoneInfo(config.agent.timezone)
+
     def progress(line: str) -> None:
-        stamp = dt.datetime.now().astimezone().strftime("%H:%M:%S")
+        stamp = dt.datetime.now(zone).strftime("%H:%M:%S")
         click.echo(f"[{stamp}] {line}", err=as_json)
 
+    guard = default_login_guard(config)
     try:
-        with instance_lock(config.agent.data_dir, WORK):
+        with instance_lock(config.agent.data_dir, WORK, holder=DEPOSIT_NOW):
             summary = run_deposit(
                 config,
-                portal_factory=default_portal_factory(config),
+                portal_factory=default_portal_factory(config, guard),
                 options=options,
                 progress=progress,
+                login_guard=guard,
             )
     except AlreadyRunning as exc:
         raise _locked(exc) from exc
+    except KeyboardInterrupt:
+        click.echo(record_interruption(config), err=True)
+        sys.exit(EXIT_INTERRUPTED)
     if as_json:
         _dump(summary.to_json())
     else:

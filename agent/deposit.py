@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -33,19 +34,21 @@ from agent.collect import (
     confirm_upload,
     hold_batch,
     reconcile_uploading,
+    release_due_held,
     release_held,
     retire_batch,
 )
 from agent.config import Config
 from agent.inbox import ImportResult, import_inbox
 from agent.lifecycle import BatchStatus
+from agent.login_guard import LoginGuard
 from agent.paths import AgentPaths
 from agent.rows import Batch
 from agent.store import Store
 from agent.testhooks import crash_point
 from portal.base import DocumentKind, Portal
 from portal.documents import ensure_private_dir
-from portal.errors import DepositRefused, PortalError
+from portal.errors import DepositRefused, LoginFailed, PortalError
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +98,25 @@ class RunSummary:
         )
 
 
+class Trigger(StrEnum):
+    """What started a run (named in its summary line and event)."""
+
+    SCHEDULE = "schedule"
+    DEADLINE = "deadline"
+    MANUAL = "manual"
+
+
 @dataclass(frozen=True)
 class RunOptions:
-    """How a run behaves; defaults suit the nightly job."""
+    """How a run behaves; defaults suit ``deposit now``."""
 
     collect_only: bool = False  # the collect job: no import, build or deposit
     wait: bool = False
     timeout_s: float = 3600.0
     poll_interval_s: float = 30.0
+    trigger: Trigger = Trigger.MANUAL
+    #: The deadline job: passages held by a refused file and due by this day are rebuilt.
+    release_due: dt.date | None = None
 
 
 def run_deposit(
@@ -115,6 +129,7 @@ def run_deposit(
     should_stop: Callable[[], bool] = lambda: False,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
+    login_guard: LoginGuard | None = None,
 ) -> RunSummary:
     """Run the workflow once (see the module docstring). The caller holds the work lock.
 
@@ -124,9 +139,12 @@ def run_deposit(
         options: collect only, wait for reports, time limit, poll interval.
         now: the clock (aware datetimes).
         progress: receives one human line per step.
-        should_stop: polled between batches; True ends the run early (SIGTERM).
+        should_stop: polled between batches; True ends the run early (SIGTERM): the
+            current upload and its receipt finish, no report is collected.
         sleep: waits between polls (injectable for tests).
         monotonic: measures the time limit.
+        login_guard: refuses to log in again with a password the portal refused; None
+            only in tests that do not exercise it.
 
     Returns:
         The summary; failures are in ``errors``, never raised (except programming errors).
@@ -135,21 +153,29 @@ def run_deposit(
     ensure_private_dir(paths.data_dir)
     summary = RunSummary()
     control = _Control(progress, should_stop, sleep, monotonic)
+    what = "collect" if options.collect_only else "deposit run"
     with Store.open(paths.db, now=now) as store:
-        store.add_event("run_started", "collect" if options.collect_only else "deposit run")
+        store.add_event("run_started", f"{what} (trigger: {options.trigger})")
         if not options.collect_only:
-            _prepare(store, config, summary, now=now, progress=progress)
+            _prepare(store, config, summary, options, now=now, progress=progress)
         if _portal_needed(store, collect_only=options.collect_only):
             try:
+                if login_guard is not None:
+                    login_guard.check()  # a paused login ends the run before Chromium starts
                 with portal_factory() as portal:
                     _with_portal(store, portal, config, summary, options, control)
+                    if login_guard is not None:
+                        login_guard.succeeded()
             except PortalError as exc:
+                if login_guard is not None and isinstance(exc, LoginFailed):
+                    exc = login_guard.refused(exc)
                 _portal_failed(store, summary, exc, progress)
         summary.waiting = [
             b.name for b in store.batches(BatchStatus.UPLOADED, BatchStatus.UPLOADING)
         ]
-        store.add_event("run_finished", summary.line(), level="info" if summary.ok else "error")
-    progress(f"done: {summary.line()}")
+        line = f"{what} finished (trigger: {options.trigger}): {summary.line()}"
+        store.add_event("run_finished", line, level="info" if summary.ok else "error")
+    log.log(logging.INFO if summary.ok else logging.ERROR, "%s", line)
     return summary
 
 
@@ -157,12 +183,15 @@ def _prepare(
     store: Store,
     config: Config,
     summary: RunSummary,
+    options: RunOptions,
     *,
     now: Callable[[], dt.datetime],
     progress: Progress,
 ) -> None:
     current = fingerprint(config)
     summary.released = release_held(store, current, progress)
+    if options.release_due is not None:
+        summary.released += release_due_held(store, options.release_due, progress)
     for batch in store.batches(BatchStatus.BUILT):
         problem = unsafe_to_send(batch, current)
         if problem:
@@ -218,6 +247,9 @@ def _with_portal(
                 progress("stop requested: remaining batches wait for the next run")
                 return
             deposit_batch(store, portal, batch, paths, current, summary, progress)
+    if should_stop():
+        progress("stop requested: reports are collected by the next run")
+        return
     deadline = control.monotonic() + options.timeout_s
     while True:
         collected = collect_reports(store, portal, paths.documents, progress)
@@ -331,3 +363,25 @@ def _portal_failed(store: Store, summary: RunSummary, exc: PortalError, progress
     store.add_event("portal_error", message, level="error")
     summary.errors.append(message)
     progress(message)
+
+
+def interruption_line(store: Store) -> str:
+    """What an interrupted run leaves behind, in one line for the operator."""
+    again = "the next run checks the portal history before sending anything again"
+    uploading = store.batches(BatchStatus.UPLOADING)
+    if uploading:
+        names = ", ".join(b.name for b in uploading)
+        return f"interrupted during the upload of {names} (state: uploading); {again}"
+    built = store.batches(BatchStatus.BUILT)
+    if built:
+        names = ", ".join(b.name for b in built)
+        return f"interrupted: {names} built and not sent (state: built); {again}"
+    return f"interrupted: no file was being sent; {again}"
+
+
+def record_interruption(config: Config) -> str:
+    """After Ctrl-C: record an ``interrupted`` event and return the line to print."""
+    with Store.open(AgentPaths.from_config(config).db) as store:
+        line = interruption_line(store)
+        store.add_event("interrupted", line, level="warning")
+    return line

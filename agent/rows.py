@@ -45,6 +45,19 @@ class Passage:
     hint: str | None
     record_sha256: str | None
     updated_at: str
+    late_at: str | None = None  # when it was declared after its deadline
+
+
+@dataclass(frozen=True)
+class LoginPause:
+    """A password the portal refused: no login with it until it changes or is checked."""
+
+    base_url: str
+    username: str
+    salt: bytes
+    digest: bytes
+    at: str
+    message: str
 
 
 @dataclass(frozen=True)

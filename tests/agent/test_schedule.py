@@ -7,13 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 
 from agent.config import AgentSettings, Config, ScheduleSettings
-from agent.lock import WORK, instance_lock
+from agent.lock import DEPOSIT_NOW, WORK, instance_lock
 from agent.paths import AgentPaths
 from agent.schedule import Jobs, build_scheduler
 from agent.store import Store
@@ -42,7 +43,15 @@ def test_schedule_jobs_have_explicit_options(tmp_path: Path) -> None:
     )
     scheduler = build_scheduler(_jobs(config, FakePortal()))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert sorted(jobs) == ["collect", "deadline-check", "deposit", "startup-collect"]
+    assert sorted(jobs) == [
+        "collect",
+        "deadline-check",
+        "deposit",
+        "startup-collect",
+        "startup-deadline",
+    ]
+    # One worker thread: jobs due together queue instead of racing for the work lock.
+    assert scheduler._lookup_executor("default")._pool._max_workers == 1
     for job in jobs.values():
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 7200)
     assert "day_of_week='1-5'" in str(jobs["deposit"].trigger)
@@ -75,15 +84,42 @@ def test_schedule_deadline_check_deposits_only_when_due(tmp_path: Path) -> None:
     assert "deadline_deposit" in _events(config)
 
 
-def test_schedule_job_skipped_while_deposit_now_runs(tmp_path: Path) -> None:
-    """A scheduled run finding the work lock taken records it and does nothing."""
+def test_schedule_job_waits_while_deposit_now_runs(tmp_path: Path) -> None:
+    """A scheduled run finding the work lock taken says who holds it, waits, then runs."""
     config = make_config(tmp_path)
     fake = FakePortal()
     write_export(inbox(config) / "a.csv", [row("A1")])
-    with instance_lock(config.agent.data_dir, WORK):
-        _jobs(config, fake).deposit()
+    jobs = _jobs(config, fake)
+    with instance_lock(config.agent.data_dir, WORK, holder=DEPOSIT_NOW):
+        worker = threading.Thread(target=jobs.deposit)
+        worker.start()
+        deadline = time.monotonic() + 30
+        while "job_waiting" not in _events(config) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert fake.calls == [] and (config.agent.inbox / "a.csv").exists()
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    assert len(fake.uploads) == 1
+    kinds = _events(config)
+    assert kinds[0] == "job_waiting" and "job_skipped" not in kinds
+    with Store.open(AgentPaths.from_config(config).db) as store:
+        waiting = store.events(limit=100)[0].message
+        finished = [e for e in store.events(limit=100) if e.kind == "run_finished"]
+    assert waiting.startswith(
+        f"deposit job waiting: `accrochage deposit now` (pid {os.getpid()}) is already running"
+    )
+    assert finished[0].message.startswith("deposit run finished (trigger: schedule):")
+
+
+def test_schedule_queued_job_does_nothing_once_stopping(tmp_path: Path) -> None:
+    """A job queued behind a run that was asked to stop does not start."""
+    config = make_config(tmp_path)
+    fake = FakePortal()
+    write_export(inbox(config) / "a.csv", [row("A1")])
+    jobs = _jobs(config, fake)
+    jobs.stop.set()
+    jobs.deposit()
     assert fake.calls == [] and (config.agent.inbox / "a.csv").exists()
-    assert _events(config) == ["job_skipped"]
 
 
 def test_schedule_run_single_instance_and_sigterm(tmp_path: Path) -> None:
