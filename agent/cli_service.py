@@ -27,6 +27,7 @@ from agent.paths import AgentPaths
 from agent.portals import default_login_guard, default_portal_factory
 from agent.render import render_batch, render_rejects, render_status, summary_lines
 from agent.store import Store
+from agent.timefmt import human_time
 from agent.views import (
     batch_view,
     find_batch,
@@ -133,17 +134,19 @@ def deposit_now(app: AppContext, wait: bool, timeout_s: float | None, as_json: b
 def status(app: AppContext, batch: str | None, as_json: bool) -> None:
     """Where every batch and passage stands; with BATCH, one batch in detail."""
     days = app.config.schedule.deadline_days
+    tz = app.config.agent.timezone
     with _open_store(app) as store:
         if batch is not None:
             data = batch_view(store, find_batch(store, batch))
         else:
-            data = status_view(store, today=dt.date.today(), within_days=days)  # noqa: DTZ011 - the operator's day
+            today = dt.datetime.now(ZoneInfo(tz)).date()
+            data = status_view(store, today=today, within_days=days)
     if as_json:
         _dump(data)
     elif batch is not None:
-        render_batch(data)
+        render_batch(data, tz=tz)
     else:
-        render_status(data)
+        render_status(data, tz=tz)
 
 
 @click.command(name="rejects")
@@ -186,6 +189,7 @@ def rejects(app: AppContext, csv_path: Path | None, as_json: bool) -> None:
 @pass_app
 def log_command(app: AppContext, limit: int, batch_ref: str | None, as_json: bool) -> None:
     """The event log (append-only), oldest first."""
+    tz = app.config.agent.timezone
     with _open_store(app) as store:
         batch_id = find_batch(store, batch_ref).id if batch_ref else None
         events = store.events(limit=limit, batch_id=batch_id)
@@ -193,7 +197,7 @@ def log_command(app: AppContext, limit: int, batch_ref: str | None, as_json: boo
         _dump([e.__dict__ for e in events])
         return
     for e in events:
-        click.echo(f"{e.at} {e.level:7} {e.kind:16} {e.message}")
+        click.echo(f"{human_time(e.at, tz)} {e.level:7} {e.kind:16} {e.message}")
 
 
 @click.command(name="import")

@@ -65,7 +65,8 @@ class LoginGuard:
     now: Callable[[], dt.datetime] = _utcnow
     _submitted: tuple[bytes, bytes] | None = field(default=None, repr=False)
 
-    def _pause(self) -> LoginPause | None:
+    def pause(self) -> LoginPause | None:
+        """The pause in force for this account, if any (never creates the store)."""
         if not self.db.exists():
             return None
         with Store.open(self.db, now=self.now) as store:
@@ -80,9 +81,16 @@ class LoginGuard:
         )
 
     def _check_password(self, password: str) -> None:
-        pause = self._pause()
+        pause = self.pause()
         if pause is not None and same_password(pause, password):
             raise LoginPaused(self.paused_message(pause))
+
+    def paused_for_stored_password(self) -> LoginPause | None:
+        """The pause, when the keyring still holds the refused password."""
+        pause = self.pause()
+        if pause is not None and same_password(pause, self.password_source()):
+            return pause
+        return None
 
     def check(self) -> None:
         """Raise LoginPaused when the keyring still holds a refused password.
@@ -91,16 +99,19 @@ class LoginGuard:
             LoginPaused: logins are paused for this password.
             CredentialsError: the password cannot be read (only when a pause exists).
         """
-        if self._pause() is not None:
-            self._check_password(self.password_source())
+        pause = self.paused_for_stored_password()
+        if pause is not None:
+            raise LoginPaused(self.paused_message(pause))
 
-    def provider(self) -> Callable[[], str]:
-        """The password provider for the portal client: checks the pause, then remembers
-        the fingerprint of what it hands out, so a refusal can be recorded."""
+    def provider(self, *, enforce: bool = True) -> Callable[[], str]:
+        """The password provider for the portal client: checks the pause (unless
+        ``enforce`` is False: the operator's own ``credentials check``), then remembers the
+        fingerprint of what it hands out, so a refusal can be recorded."""
 
         def give() -> str:
             password = self.password_source()
-            self._check_password(password)
+            if enforce:
+                self._check_password(password)
             salt = secrets.token_bytes(16)
             self._submitted = (salt, fingerprint(password, salt))
             return password
@@ -131,7 +142,7 @@ class LoginGuard:
 
     def lift(self, why: str) -> bool:
         """Lift the pause (a new password stored, or a successful check); False if none."""
-        if self._pause() is None:
+        if self.pause() is None:
             return False
         with Store.open(self.db, now=self.now) as store:
             store.clear_login_pause(self.base_url, self.username)

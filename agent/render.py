@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from agent.deposit import RunSummary
+from agent.timefmt import human_time
 
 
 def summary_lines(summary: RunSummary) -> list[str]:
@@ -36,8 +37,8 @@ def summary_lines(summary: RunSummary) -> list[str]:
     return lines
 
 
-def render_status(data: dict[str, Any]) -> None:
-    """Print ``status``."""
+def render_status(data: dict[str, Any], *, tz: str) -> None:
+    """Print ``status``, times in ``tz`` (the schedule's timezone)."""
     counts = data["passages"]
     click.echo("Passages: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
     if counts.get("invalid"):
@@ -53,7 +54,7 @@ def render_status(data: dict[str, Any]) -> None:
             )
             click.echo(
                 f"Invalid rows: {source['invalid']} in {source['name']}{detail} "
-                f"(imported {source['imported_at']}): see {source['error_report']}"
+                f"(imported {human_time(source['imported_at'], tz)}): see {source['error_report']}"
             )
     click.echo("Batches:")
     for b in data["batches"]:
@@ -74,13 +75,21 @@ def render_status(data: dict[str, Any]) -> None:
     )
     for p in (dl["overdue"] + dl["due"])[:20]:
         click.echo(f"    {p['deadline']}  {p['id_technique']}  {p['holder']}  {p['status']}")
+    late = data.get("late", [])
+    if late:
+        click.echo(f"Declared late (after the 3-month deadline): {len(late)}")
+        for p in late[:20]:
+            click.echo(
+                f"    {p['deadline']}  {p['id_technique']}  {p['holder']}  {p['status']}"
+                f"  (declared {human_time(p['late_at'], tz)})"
+            )
     click.echo("Last events:")
     for e in data["events"]:
-        click.echo(f"  {e['at']} {e['level']:7} {e['message']}")
+        click.echo(f"  {human_time(e['at'], tz)} {e['level']:7} {e['message']}")
 
 
-def render_batch(data: dict[str, Any]) -> None:
-    """Print ``status BATCH``."""
+def render_batch(data: dict[str, Any], *, tz: str) -> None:
+    """Print ``status BATCH``, times in ``tz``."""
     click.echo(
         f"{data['name']}: {data['status']}  ({data['passages']} passages, "
         f"schema {data['schema_version']}, sha256 {data['sha256'][:12]}...)"
@@ -91,7 +100,7 @@ def render_batch(data: dict[str, Any]) -> None:
     click.echo("Attempts:")
     for a in data["attempts"]:
         click.echo(
-            f"  {a['started_at']} {a['kind']}: {a['outcome'] or 'unfinished'}"
+            f"  {human_time(a['started_at'], tz)} {a['kind']}: {a['outcome'] or 'unfinished'}"
             + (f" ({a['message']})" if a["message"] else "")
         )
         for path in a["evidence"]:
@@ -101,7 +110,7 @@ def render_batch(data: dict[str, Any]) -> None:
         click.echo(f"  {d['kind']}: {d['path']} (sha256 {d['sha256'][:12]}...)")
     click.echo("Events:")
     for e in data["events"]:
-        click.echo(f"  {e['at']} {e['level']:7} {e['message']}")
+        click.echo(f"  {human_time(e['at'], tz)} {e['level']:7} {e['message']}")
 
 
 def render_rejects(data: dict[str, Any]) -> None:

@@ -1,6 +1,7 @@
 """What the operator commands show, as JSON-ready dicts (the CLI renders them).
 
-``status``: batches, passage counts, deadlines (due within N days, overdue), last events.
+``status``: batches, passage counts, deadlines (due within N days, overdue), passages declared
+late, last events.
 ``status BATCH``: one batch with its passages' counts, attempts, documents and event log.
 ``rejects``: rejected passages with the CDC message, class and hint, and invalid passages
 (bad rows whose idTechnique is known) with their reasons; the CSV export has the canonical
@@ -68,6 +69,8 @@ def status_view(
             "overdue": [passage_json(p) for p in due if p.deadline and p.deadline < today],
             "due": [passage_json(p) for p in due if p.deadline and p.deadline >= today],
         },
+        # Declared after their deadline (uploaded more than three months after delivery).
+        "late": [passage_json(p) for p in store.late_passages()],
         "events": [asdict(e) for e in store.events(limit=events)],
     }
 

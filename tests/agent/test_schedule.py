@@ -18,6 +18,8 @@ from agent.lock import DEPOSIT_NOW, WORK, instance_lock
 from agent.paths import AgentPaths
 from agent.schedule import Jobs, build_scheduler
 from agent.store import Store
+from agent.views import status_view
+from portal.errors import DepositRefused, PortalUnavailable
 from portal.fake import FakePortal
 from tests.agent.helpers import factory, inbox, make_config, row, write_export
 
@@ -149,3 +151,65 @@ def test_schedule_run_single_instance_and_sigterm(tmp_path: Path) -> None:
     with Store.open(db) as store:
         kinds = [e.kind for e in store.events()]
     assert kinds.index("service_started") < kinds.index("service_stopped")
+
+
+def _import(config: Config, *rows: dict[str, str]) -> None:
+    write_export(inbox(config) / "a.csv", rows)
+    with Store.open(AgentPaths.from_config(config).db) as store:
+        from agent.inbox import import_inbox
+
+        import_inbox(store, config, now=lambda: NOW, progress=lambda _l: None)
+
+
+def test_schedule_deadline_check_sends_built_and_held_passages(tmp_path: Path) -> None:
+    """Due passages in a built batch, or held by a refused file, are deposited by the tick."""
+    config = make_config(tmp_path)
+    fake = FakePortal(clock=lambda: NOW)
+    # Deadline 2026-03-10: due within 15 days of NOW (2026-03-02).
+    _import(config, row("HELD", dateDebutValidite="10/12/2025"))
+    fake.fail_next(DepositRefused("le fichier dépasse 200 Mo"), method="deposit")
+    _jobs(config, fake).deposit()
+    with Store.open(AgentPaths.from_config(config).db) as store:
+        assert [b.status for b in store.batches()] == ["file_rejected"]
+        assert store.undeposited_due_count(dt.date(2026, 3, 17), held_class="file") == 1
+        assert store.undeposited_due_count(dt.date(2026, 3, 9), held_class="file") == 0
+    _jobs(config, fake).deadline_check()
+    assert len(fake.uploads) == 1
+    with Store.open(AgentPaths.from_config(config).db) as store:
+        assert [b.status for b in store.batches()] == ["file_rejected", "uploaded"]
+        assert store.undeposited_due_count(dt.date(2026, 3, 17), held_class="file") == 0
+        events = store.events(limit=100)
+    released = [e.message for e in events if e.kind == "released"]
+    assert released and "due by 2026-03-17 back to pending for the deadline" in released[0]
+    assert any(
+        e.kind == "run_started" and e.message == "deposit run (trigger: deadline)" for e in events
+    )
+
+    # A built batch left by a run whose login failed is sent by the next tick too.
+    _import(config, row("BUILT", dateDebutValidite="10/12/2025"))
+    fake.fail_next(PortalUnavailable("maintenance"), method="login")
+    _jobs(config, fake).deposit()
+    with Store.open(AgentPaths.from_config(config).db) as store:
+        assert store.batches()[-1].status == "built"
+    _jobs(config, fake).deadline_check()
+    assert len(fake.uploads) == 2
+
+
+def test_schedule_late_declaration_marked_and_shown(tmp_path: Path) -> None:
+    """A passage uploaded after its deadline is marked late, logged, and listed by status."""
+    config = make_config(tmp_path)
+    fake = FakePortal(clock=lambda: NOW)
+    _import(
+        config,
+        row("LATE", dateDebutValidite="01/10/2025"),  # deadline 2026-01-01: past
+        row("ONTIME", dateDebutValidite="01/02/2026"),
+    )
+    _jobs(config, fake).deposit()
+    with Store.open(AgentPaths.from_config(config).db) as store:
+        late = store.late_passages()
+        events = [e for e in store.events(limit=100) if e.kind == "late"]
+        view = status_view(store, today=NOW.date(), within_days=15)
+    assert [p.id_technique for p in late] == ["LATE"]
+    assert len(events) == 1
+    assert events[0].message.startswith("LATE: declared late, on 2026-03-02 (deadline 2026-01-01")
+    assert [p["id_technique"] for p in view["late"]] == ["LATE"]
