@@ -27,7 +27,7 @@ from agent.paths import AgentPaths
 from agent.portals import default_login_guard, default_portal_factory
 from agent.render import render_batch, render_rejects, render_status, summary_lines
 from agent.store import Store
-from agent.timefmt import human_time
+from agent.timefmt import human_time, log_in_timezone
 from agent.views import (
     batch_view,
     find_batch,
@@ -68,6 +68,7 @@ def run(app: AppContext) -> None:
     from agent.schedule import run_service
 
     config = app.config
+    log_in_timezone(config.agent.timezone)
     guard = default_login_guard(config)
     try:
         with instance_lock(config.agent.data_dir, SCHEDULER, holder=SERVICE):
@@ -98,6 +99,7 @@ def deposit_now(app: AppContext, wait: bool, timeout_s: float | None, as_json: b
     )
 
     zone = ZoneInfo(config.agent.timezone)
+    log_in_timezone(config.agent.timezone)
 
     def progress(line: str) -> None:
         stamp = dt.datetime.now(zone).strftime("%H:%M:%S")

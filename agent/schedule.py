@@ -3,7 +3,8 @@
 One ``BlockingScheduler`` with a memory job store (nothing persistent, so nothing to share
 between processes) and three cron jobs from ``[schedule]``:
 
-- ``deposit``: import, build, deposit, collect (nightly by default);
+- ``deposit``: import, build, deposit, collect (nightly by default), then apply
+  ``[retention]`` (:mod:`agent.retention`);
 - ``collect``: collect receipts and reports (every two hours by default);
 - ``deadline-check``: hourly; when a passage not yet deposited (pending, in a built batch,
   or held by a file refused as a whole) is within ``deadline_days`` of its three-month
@@ -49,6 +50,7 @@ from agent.lifecycle import BatchStatus
 from agent.lock import SERVICE, WORK, AlreadyRunning, waiting_lock
 from agent.login_guard import LoginGuard
 from agent.paths import AgentPaths
+from agent.retention import apply_retention
 from agent.store import Store
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,7 @@ class Jobs:
     def __post_init__(self) -> None:
         self.idle.set()
 
-    def _locked_run(self, options: RunOptions, what: str) -> None:
+    def _locked_run(self, options: RunOptions, what: str, *, retention: bool = False) -> None:
         if self.stop.is_set():
             return  # queued behind a run that was asked to stop
         paths = AgentPaths.from_config(self.config)
@@ -100,14 +102,17 @@ class Jobs:
                     should_stop=self.stop.is_set,
                     login_guard=self.login_guard,
                 )
+                if retention:
+                    with Store.open(paths.db, now=self.now) as store:
+                        apply_retention(store, paths, self.config.retention, now=self.now())
         except AlreadyRunning as exc:
             self.event("job_skipped", f"{what} not run (the service is stopping): {exc}")
         finally:
             self.idle.set()
 
     def deposit(self) -> None:
-        """Import, build, deposit and collect once."""
-        self._locked_run(RunOptions(trigger=Trigger.SCHEDULE), "deposit")
+        """Import, build, deposit and collect once; then apply ``[retention]``."""
+        self._locked_run(RunOptions(trigger=Trigger.SCHEDULE), "deposit", retention=True)
 
     def collect(self) -> None:
         """Collect receipts and reports only."""
@@ -134,7 +139,7 @@ class Jobs:
             self._locked_run(options, "deadline deposit")
 
     def event(self, kind: str, message: str, *, level: str = "info") -> None:
-        log.log(logging.WARNING if level != "info" else logging.INFO, "%s", message)
+        log.log(logging.getLevelNamesMapping()[level.upper()], "%s", message)
         with Store.open(AgentPaths.from_config(self.config).db, now=self.now) as store:
             store.add_event(kind, message, level=level)
 

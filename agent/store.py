@@ -696,6 +696,15 @@ class Store:
 
     # -- retention -----------------------------------------------------------------------
 
+    def files_awaiting_correction(self) -> set[str]:
+        """Where the imported files lie whose invalid rows still wait for a correction."""
+        rows = self._all(
+            "SELECT DISTINCT s.moved_to FROM source_files s JOIN passages p "
+            "ON p.source_file_id = s.id WHERE p.status = ? AND s.moved_to IS NOT NULL",
+            (PassageStatus.INVALID.value,),
+        )
+        return {r[0] for r in rows}
+
     def purge_events(self, before: dt.datetime) -> int:
         """Delete events older than ``before`` (the only deletion the log allows).
 

@@ -42,3 +42,12 @@ class ZoneFormatter(logging.Formatter):
         """The record's time in the configured timezone."""
         when = dt.datetime.fromtimestamp(record.created, self._zone)
         return when.strftime(datefmt or "%Y-%m-%d %H:%M:%S %Z")
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def log_in_timezone(tz: str) -> None:
+    """Stamp the root logger's lines in ``tz`` (once the config, hence the zone, is known)."""
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(ZoneFormatter(LOG_FORMAT, tz))
