@@ -23,7 +23,8 @@ from pathlib import Path
 
 from agent.collect import hold_batch
 from agent.config import Config
-from agent.lifecycle import BatchStatus
+from agent.lifecycle import BatchStatus, PassageStatus
+from agent.meter import NO_METER, Meter
 from agent.paths import AgentPaths
 from agent.store import Store
 from builders.models import PassageRecord
@@ -103,6 +104,7 @@ def build_pending(
     now: Callable[[], dt.datetime],
     fingerprint_value: str,
     progress: Progress,
+    meter: Meter = NO_METER,
 ) -> tuple[list[str], list[str]]:
     """Build every pending passage into batches and record them.
 
@@ -123,8 +125,12 @@ def build_pending(
     def on_passage(file_name: str, id_technique: str) -> None:
         # Records come out in the order they went in, so the first unassigned id is it.
         per_file.setdefault(file_name, []).append(ids[id_technique].popleft())
+        meter.advance("build")
 
     failures = []
+    pending = store.passage_counts().get(PassageStatus.PENDING.value, 0)
+    if pending:
+        meter.start("build", pending, "passages")
     try:
         built = write_flux_files(
             records(),
@@ -137,6 +143,8 @@ def build_pending(
         )
     except FluxValidationError as exc:
         built, failures = exc.built, exc.failures
+    finally:
+        meter.finish("build")
     ready: list[str] = []
     for file in built:
         store.add_batch(

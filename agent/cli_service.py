@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import shutil
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,9 +24,11 @@ from agent.context import AppContext, pass_app
 from agent.deposit import RunOptions, record_interruption, run_deposit
 from agent.lifecycle import PassageStatus, TransitionError
 from agent.lock import DEPOSIT_NOW, SCHEDULER, SERVICE, WORK, AlreadyRunning, instance_lock
+from agent.meter import NO_METER, Meter
 from agent.paths import AgentPaths
 from agent.portals import default_login_guard, default_portal_factory
 from agent.render import render_batch, render_rejects, render_status, summary_lines
+from agent.richmeter import RichMeter
 from agent.store import Store
 from agent.timefmt import human_time, log_in_timezone
 from agent.views import (
@@ -100,26 +103,31 @@ def deposit_now(app: AppContext, wait: bool, timeout_s: float | None, as_json: b
 
     zone = ZoneInfo(config.agent.timezone)
     log_in_timezone(config.agent.timezone)
-
-    def progress(line: str) -> None:
-        stamp = dt.datetime.now(zone).strftime("%H:%M:%S")
-        click.echo(f"[{stamp}] {line}", err=as_json)
-
     guard = default_login_guard(config)
-    try:
-        with instance_lock(config.agent.data_dir, WORK, holder=DEPOSIT_NOW):
-            summary = run_deposit(
-                config,
-                portal_factory=default_portal_factory(config, guard),
-                options=options,
-                progress=progress,
-                login_guard=guard,
-            )
-    except AlreadyRunning as exc:
-        raise _locked(exc) from exc
-    except KeyboardInterrupt:
-        click.echo(record_interruption(config), err=True)
-        sys.exit(EXIT_INTERRUPTED)
+    with _terminal_meter() as meter:
+
+        def progress(line: str) -> None:
+            stamp = dt.datetime.now(zone).strftime("%H:%M:%S")
+            if isinstance(meter, RichMeter):
+                meter.console.print(f"[{stamp}] {line}", markup=False, highlight=False)
+            else:
+                click.echo(f"[{stamp}] {line}", err=as_json)
+
+        try:
+            with instance_lock(config.agent.data_dir, WORK, holder=DEPOSIT_NOW):
+                summary = run_deposit(
+                    config,
+                    portal_factory=default_portal_factory(config, guard),
+                    options=options,
+                    progress=progress,
+                    login_guard=guard,
+                    meter=meter,
+                )
+        except AlreadyRunning as exc:
+            raise _locked(exc) from exc
+        except KeyboardInterrupt:
+            click.echo(record_interruption(config), err=True)
+            sys.exit(EXIT_INTERRUPTED)
     if as_json:
         _dump(summary.to_json())
     else:
@@ -127,6 +135,15 @@ def deposit_now(app: AppContext, wait: bool, timeout_s: float | None, as_json: b
             click.echo(line)
     if not summary.ok:
         sys.exit(1)
+
+
+def _terminal_meter() -> AbstractContextManager[Meter]:
+    """Progress bars on a terminal's standard error; nothing for a pipe or a journal."""
+    if not sys.stderr.isatty():
+        return nullcontext(NO_METER)
+    from rich.console import Console
+
+    return RichMeter(Console(stderr=True)).shown()
 
 
 @click.command(name="status")

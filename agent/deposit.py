@@ -42,6 +42,7 @@ from agent.config import Config
 from agent.inbox import ImportResult, import_inbox
 from agent.lifecycle import BatchStatus
 from agent.login_guard import LoginGuard
+from agent.meter import NO_METER, Meter
 from agent.paths import AgentPaths
 from agent.rows import Batch
 from agent.store import Store
@@ -130,6 +131,7 @@ def run_deposit(
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
     login_guard: LoginGuard | None = None,
+    meter: Meter = NO_METER,
 ) -> RunSummary:
     """Run the workflow once (see the module docstring). The caller holds the work lock.
 
@@ -145,6 +147,7 @@ def run_deposit(
         monotonic: measures the time limit.
         login_guard: refuses to log in again with a password the portal refused; None
             only in tests that do not exercise it.
+        meter: shows the progress of import, build, upload and waits (a terminal's bars).
 
     Returns:
         The summary; failures are in ``errors``, never raised (except programming errors).
@@ -152,12 +155,12 @@ def run_deposit(
     paths = AgentPaths.from_config(config)
     ensure_private_dir(paths.data_dir)
     summary = RunSummary()
-    control = _Control(progress, should_stop, sleep, monotonic)
+    control = _Control(progress, should_stop, sleep, monotonic, meter)
     what = "collect" if options.collect_only else "deposit run"
     with Store.open(paths.db, now=now) as store:
         store.add_event("run_started", f"{what} (trigger: {options.trigger})")
         if not options.collect_only:
-            _prepare(store, config, summary, options, now=now, progress=progress)
+            _prepare(store, config, summary, options, now=now, control=control)
         if _portal_needed(store, collect_only=options.collect_only):
             try:
                 if login_guard is not None:
@@ -186,8 +189,9 @@ def _prepare(
     options: RunOptions,
     *,
     now: Callable[[], dt.datetime],
-    progress: Progress,
+    control: _Control,
 ) -> None:
+    progress = control.progress
     current = fingerprint(config)
     summary.released = release_held(store, current, progress)
     if options.release_due is not None:
@@ -197,11 +201,16 @@ def _prepare(
         if problem:
             summary.released += retire_batch(store, batch, f"not sent: {problem}")
             progress(f"{batch.name}: not sent ({problem}); its passages will be rebuilt")
-    summary.imported = import_inbox(store, config, now=now, progress=progress)
+    summary.imported = import_inbox(store, config, now=now, progress=progress, meter=control.meter)
     crash_point("after_import")
     try:
         summary.built, summary.invalid = build_pending(
-            store, config, now=now, fingerprint_value=current, progress=progress
+            store,
+            config,
+            now=now,
+            fingerprint_value=current,
+            progress=progress,
+            meter=control.meter,
         )
     except ValueError as exc:
         # A record that cannot be written in the target schema version: nothing was built.
@@ -226,6 +235,7 @@ class _Control:
     should_stop: Callable[[], bool]
     sleep: Callable[[float], None]
     monotonic: Callable[[], float]
+    meter: Meter = NO_METER
 
 
 def _with_portal(
@@ -241,12 +251,7 @@ def _with_portal(
     portal.login()  # a refused login stops here, before any batch changes state
     summary.reconciled = reconcile_uploading(store, portal, progress)
     if not options.collect_only:
-        current = fingerprint(config)
-        for batch in store.batches(BatchStatus.BUILT):
-            if should_stop():
-                progress("stop requested: remaining batches wait for the next run")
-                return
-            deposit_batch(store, portal, batch, paths, current, summary, progress)
+        _deposit_all(store, portal, config, summary, control)
     if should_stop():
         progress("stop requested: reports are collected by the next run")
         return
@@ -261,7 +266,28 @@ def _with_portal(
             progress(f"time limit reached; still waiting for: {', '.join(collected.waiting)}")
             return
         progress(f"waiting for the CDC's reports: {', '.join(collected.waiting)}")
-        control.sleep(options.poll_interval_s)
+        what = f"waiting for {len(collected.waiting)} report(s)"
+        control.meter.wait(options.poll_interval_s, what, control.sleep)
+
+
+def _deposit_all(
+    store: Store, portal: Portal, config: Config, summary: RunSummary, control: _Control
+) -> None:
+    """Upload every built batch, one by one, until done or a stop is requested."""
+    paths = AgentPaths.from_config(config)
+    current = fingerprint(config)
+    built = store.batches(BatchStatus.BUILT)
+    if built:
+        control.meter.start("upload", sum(b.size for b in built), "B", f"{len(built)} file(s)")
+    try:
+        for batch in built:
+            if control.should_stop():
+                control.progress("stop requested: remaining batches wait for the next run")
+                return
+            deposit_batch(store, portal, batch, paths, current, summary, control.progress)
+            control.meter.advance("upload", batch.size)
+    finally:
+        control.meter.finish("upload")
 
 
 def deposit_batch(

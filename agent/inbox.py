@@ -28,6 +28,7 @@ from agent.build import file_sha256
 from agent.config import Config
 from agent.intake import Outcome, new_passage, put_invalid, put_record
 from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
+from agent.meter import NO_METER, Meter
 from agent.paths import AgentPaths
 from agent.store import Store
 from builders.errors import BuildError
@@ -98,7 +99,12 @@ def _destination(folder: Path, name: str, stamp: str) -> Path:
 
 
 def import_one(
-    store: Store, config: Config, path: Path, *, now: Callable[[], dt.datetime]
+    store: Store,
+    config: Config,
+    path: Path,
+    *,
+    now: Callable[[], dt.datetime],
+    meter: Meter = NO_METER,
 ) -> ImportResult:
     """Import one export file and move it to ``imported/`` (see the module docstring)."""
     paths = AgentPaths.from_config(config)
@@ -121,7 +127,11 @@ def import_one(
     try:
         with store.transaction():
             source_id = store.add_source(sha, path.name)
-            _import_rows(store, config, path, source_id, result, report)
+            meter.start("import", _estimated_rows(path), "rows", path.name)
+            try:
+                _import_rows(store, config, path, source_id, result, report, meter)
+            finally:
+                meter.finish("import")
             store.finish_source(
                 source_id,
                 rows=result.rows,
@@ -168,6 +178,7 @@ def _import_rows(
     source_id: int,
     result: ImportResult,
     report: _Report,
+    meter: Meter,
 ) -> None:
     rows = import_file(
         path,
@@ -178,6 +189,7 @@ def _import_rows(
     seen = SeenIds()  # (emitter, idTechnique) of this file's rows: a bad row repeating one
     for row in rows:
         result.rows += 1
+        meter.advance("import")
         if row.skipped:
             result.skipped += 1
             continue
@@ -254,8 +266,24 @@ def _kept_message(previous: PassageStatus | None) -> str:
     return f"this passage is already {previous}: the row was ignored"
 
 
+def _estimated_rows(path: Path) -> int | None:
+    """Data rows of a CSV (its line count less the header), for the progress bar's ETA."""
+    if path.suffix.lower() != ".csv":
+        return None
+    lines = 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+    return max(lines - 1, 0)
+
+
 def import_inbox(
-    store: Store, config: Config, *, now: Callable[[], dt.datetime], progress: Progress
+    store: Store,
+    config: Config,
+    *,
+    now: Callable[[], dt.datetime],
+    progress: Progress,
+    meter: Meter = NO_METER,
 ) -> list[ImportResult]:
     """Import every new export in the inbox, oldest name first."""
     inbox = config.agent.inbox
@@ -269,7 +297,7 @@ def import_inbox(
     )
     results = []
     for path in files:
-        result = import_one(store, config, path, now=now)
+        result = import_one(store, config, path, now=now, meter=meter)
         if result.duplicate_of:
             progress(f"{path.name}: already imported ({result.duplicate_of}); moved aside")
         elif result.failure:
