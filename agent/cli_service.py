@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import shutil
 import sys
 from contextlib import AbstractContextManager, nullcontext
@@ -126,6 +127,9 @@ def deposit_now(app: AppContext, wait: bool, timeout_s: float | None, as_json: b
         except AlreadyRunning as exc:
             raise _locked(exc) from exc
         except KeyboardInterrupt:
+            # Ctrl-C reached Playwright's driver too; its dangling future would log a
+            # "Connection closed" traceback at exit: that is this interruption, not news.
+            logging.getLogger("asyncio").setLevel(logging.CRITICAL)
             click.echo(record_interruption(config), err=True)
             sys.exit(EXIT_INTERRUPTED)
     if as_json:

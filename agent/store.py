@@ -151,6 +151,10 @@ class Store:
             if version in done:
                 continue
             with self.transaction():
+                # Another process may have applied it since `done` was read (two commands
+                # opening a new store at once): the write lock is held now, look again.
+                if self._one("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)):
+                    continue
                 for statement in statements:
                     self._conn.execute(statement)
                 self._conn.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,29 @@ def test_store_migration_2_upgrades_an_existing_store(
         )
         again = store.source(source)
         assert again is not None and (again.unidentified, again.moved_to) == (1, "/m")
+
+
+def test_store_opened_by_many_at_once_migrates_once(tmp_path: Path) -> None:
+    """Several processes (threads here) opening a new store together all succeed."""
+    path = tmp_path / DB_NAME
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            with Store.open(path) as store:
+                store.add_event("opened", "ok")
+        except StoreError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with Store.open(path) as store:
+        assert len(store.migrations()) == len(MIGRATIONS)
+        assert len(store.events()) == 8
 
 
 def test_store_open_refuses_garbage(tmp_path: Path) -> None:

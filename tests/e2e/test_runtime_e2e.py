@@ -273,6 +273,7 @@ def test_e2e_ctrl_c_one_line_exit_130(agent: Agent, sandbox: SandboxHandle) -> N
     assert "(state: uploading); the next run checks the portal history" in last
     console = (out + err).decode()
     assert "<launching>" not in console and "Traceback" not in console, console
+    assert " WARNING " not in console and " ERROR " not in console, console
     assert _has(agent, "interrupted", "state: uploading")
     again = agent.run("deposit", "now", "--wait")
     assert again.returncode == 0, again.stdout + again.stderr
