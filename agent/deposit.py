@@ -278,14 +278,15 @@ def _deposit_all(
     current = fingerprint(config)
     built = store.batches(BatchStatus.BUILT)
     if built:
-        control.meter.start("upload", sum(b.size for b in built), "B", f"{len(built)} file(s)")
+        total_kb = sum(b.size for b in built) / 1000
+        control.meter.start("upload", round(total_kb), "kB", f"{len(built)} file(s)")
     try:
         for batch in built:
             if control.should_stop():
                 control.progress("stop requested: remaining batches wait for the next run")
                 return
             deposit_batch(store, portal, batch, paths, current, summary, control.progress)
-            control.meter.advance("upload", batch.size)
+            control.meter.advance("upload", batch.size / 1000)
     finally:
         control.meter.finish("upload")
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Self
@@ -27,12 +29,12 @@ class _RateColumn(ProgressColumn):
     """Speed in the task's own unit (rows/s, passages/s, kB/s)."""
 
     def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
+        speed = task.fields.get("rate") or task.finished_speed or task.speed
         unit = str(task.fields.get("unit", ""))
         if speed is None:
             return Text(f"? {unit}/s")
-        if unit == "B":
-            return Text(f"{speed / 1000:.1f} kB/s")
+        if unit == "kB":
+            return Text(f"{speed:.1f} kB/s")
         return Text(f"{speed:.0f} {unit}/s")
 
 
@@ -57,11 +59,21 @@ class RichMeter:
 
     @contextmanager
     def shown(self) -> Iterator[Self]:
-        """Draw the bars for the duration of the block."""
+        """Draw the bars for the duration of the block; log lines print above them."""
         self._progress.start()
+        # The bars redirect sys.stderr; log handlers still hold the real stream.
+        handlers = [
+            h
+            for h in logging.getLogger().handlers
+            if isinstance(h, logging.StreamHandler) and h.stream is sys.__stderr__
+        ]
+        for handler in handlers:
+            handler.setStream(sys.stderr)
         try:
             yield self
         finally:
+            for handler in handlers:
+                handler.setStream(sys.__stderr__)
             self._progress.stop()
 
     def start(self, step: str, total: float | None, unit: str, label: str = "") -> None:
@@ -79,8 +91,11 @@ class RichMeter:
         """Complete ``step``'s bar (its total becomes what was done)."""
         task = self._tasks.pop(step, None)
         if task is not None:
-            done = self._progress.tasks[self._progress.task_ids.index(task)].completed
-            self._progress.update(task, total=done, completed=done)
+            state = self._progress.tasks[self._progress.task_ids.index(task)]
+            done, elapsed = state.completed, state.elapsed
+            # One big step (a file uploaded) gives rich no speed samples: the mean rate then.
+            rate = done / elapsed if elapsed else None
+            self._progress.update(task, total=done, completed=done, rate=rate)
 
     def wait(self, seconds: float, what: str, sleep: Callable[[float], None]) -> None:
         """Count down to the next check, one second at a time."""

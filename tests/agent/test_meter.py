@@ -73,8 +73,8 @@ def test_meter_reports_import_build_upload_and_waits(tmp_path: Path) -> None:
         ("start", "build", 3, "passages"),
         *[("advance", "build", 1)] * 3,
         ("finish", "build"),
-        ("start", "upload", size, "B"),
-        ("advance", "upload", size),
+        ("start", "upload", round(size / 1000), "kB"),
+        ("advance", "upload", size / 1000),
         ("finish", "upload"),
         ("wait", 7, "waiting for 1 report(s)"),
     ]
