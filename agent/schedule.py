@@ -37,7 +37,7 @@ from apscheduler.events import (  # type: ignore[import-untyped]
     EVENT_JOB_ERROR,
     EVENT_JOB_MAX_INSTANCES,
     EVENT_JOB_MISSED,
-    JobExecutionEvent,
+    JobEvent,
 )
 from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
 from apscheduler.schedulers.blocking import BlockingScheduler  # type: ignore[import-untyped]
@@ -143,7 +143,7 @@ class Jobs:
         with Store.open(AgentPaths.from_config(self.config).db, now=self.now) as store:
             store.add_event(kind, message, level=level)
 
-    def listener(self, event: JobExecutionEvent) -> None:
+    def listener(self, event: JobEvent) -> None:
         """Write job errors and missed runs to the event log."""
         if event.code == EVENT_JOB_ERROR:
             self.event(

@@ -11,7 +11,13 @@ import threading
 import time
 from pathlib import Path
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
 
 from agent.config import AgentSettings, Config, ScheduleSettings
 from agent.lock import DEPOSIT_NOW, WORK, instance_lock
@@ -66,7 +72,8 @@ def test_schedule_listener_logs_errors_and_misses(tmp_path: Path) -> None:
     jobs = _jobs(config, FakePortal())
     jobs.listener(JobExecutionEvent(EVENT_JOB_ERROR, "deposit", None, NOW, RuntimeError("x")))
     jobs.listener(JobExecutionEvent(EVENT_JOB_MISSED, "collect", None, NOW))
-    assert _events(config) == ["job_error", "job_missed"]
+    jobs.listener(JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, "deadline-check", None, [NOW]))
+    assert _events(config) == ["job_error", "job_missed", "job_merged"]
 
 
 def test_schedule_deadline_check_deposits_only_when_due(tmp_path: Path) -> None:
