@@ -162,14 +162,18 @@ def test_e2e_deadline_job_deposits_held_batch(
     tmp_path: Path, keyring_files: Path, sandbox: SandboxHandle
 ) -> None:
     """A file the portal refused holds its passages; the deadline job sends the due ones
-    again at once, and one declared after its deadline is marked late and shown."""
+    again at once (the others stay held), and one declared after its deadline is marked
+    late and shown."""
     del sandbox  # the module's replica only provided the keyring; this test runs its own
     today = dt.datetime.now(dt.UTC).date()
     due = (today - dt.timedelta(days=85)).strftime("%d/%m/%Y")  # deadline in about 7 days
     late = (today - dt.timedelta(days=120)).strftime("%d/%m/%Y")  # deadline passed
-    replica_dir = tmp_path / "replica"
-    with running_sandbox(replica_dir, password=CANARY_PASSWORD, max_upload_bytes=1000) as small:
-        agent = _agent_at(tmp_path / "agent", small)
+    later = (today - dt.timedelta(days=10)).strftime("%d/%m/%Y")  # deadline in ~80 days
+    # Five passages make a file above the limit; the two due ones alone fit under it.
+    with running_sandbox(
+        tmp_path / "replica", password=CANARY_PASSWORD, max_upload_bytes=7000
+    ) as replica:
+        agent = _agent_at(tmp_path / "agent", replica)
         for name in ("keyring-key", "keyring.cfg"):
             shutil.copy2(keyring_files / name, agent.root / name)
         agent.drop(
@@ -177,17 +181,13 @@ def test_e2e_deadline_job_deposits_held_batch(
             [
                 *rows_for("HELD-DUE", 1, dateDebutValidite=due),
                 *rows_for("HELD-LATE", 1, dateDebutValidite=late),
+                *rows_for("HELD-LATER", 3, dateDebutValidite=later),
             ],
         )
         refused = agent.run("deposit", "now")
         assert refused.returncode == 0, refused.stdout + refused.stderr
         assert "REFUSED by the portal" in refused.stdout
         assert [b["status"] for b in _batches(agent)] == ["file_rejected"]
-    with running_sandbox(replica_dir, password=None, processing_delay_s=0.2) as replica:
-        config = agent.root / "accrochage.toml"
-        config.write_text(
-            config.read_text(encoding="utf-8").replace(small.url, replica.url), encoding="utf-8"
-        )
         _schedule(agent, deposit=NEVER, collect=NEVER, deadline_check=NEVER)
         with _service(agent) as service:  # its start-up deadline check does the work
             _wait_until("the deadline deposit", lambda: len(_batches(agent)) == 2)
@@ -196,9 +196,11 @@ def test_e2e_deadline_job_deposits_held_batch(
         first, second = _batches(agent)
         assert first["status"] == "file_rejected"
         assert second["status"] in ("uploaded", "accepted")
+        assert second["passages"] == 2
         assert _has(agent, "deadline_deposit", "2 passage(s) not yet deposited are due")
-        assert _has(agent, "released", "for the deadline")
+        assert _has(agent, "released", "2 held passage(s) due by")
         status = agent.json("status")
+        assert status["passages"].get("rejected") == 3, status["passages"]  # not due: held
         assert [p["id_technique"] for p in status["late"]] == ["HELD-LATE-000"]
         text = agent.run("status").stdout
         assert "Declared late (after the 3-month deadline): 1" in text
