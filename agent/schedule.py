@@ -195,15 +195,21 @@ def build_scheduler(jobs: Jobs) -> BlockingScheduler:
     return scheduler
 
 
-def _stopping_message(config: Config, jobs: Jobs) -> str:
+def _stopping_message(config: Config, jobs: Jobs, signum: int) -> str:
     if jobs.idle.is_set():
         return "stopping now (no job running)"
     with Store.open(AgentPaths.from_config(config).db) as store:
         uploading = store.batches(BatchStatus.UPLOADING)
-    if uploading:
-        names = ", ".join(b.name for b in uploading)
-        return f"stopping after the current upload ({names}) and its accusé de réception"
-    return "stopping after the current step"
+    if not uploading:
+        return "stopping after the current step"
+    names = ", ".join(b.name for b in uploading)
+    if signum == signal.SIGINT:
+        # Ctrl-C in a terminal reaches the browser too: the upload cannot finish.
+        return (
+            f"stopping; the upload of {names} was interrupted with the browser (state: "
+            "uploading): the next run checks the portal history before sending it again"
+        )
+    return f"stopping after the current upload ({names}) and its accusé de réception"
 
 
 def run_service(
@@ -223,7 +229,7 @@ def run_service(
             return
         stop.set()
         name = signal.Signals(signum).name
-        jobs.event("service_stopping", f"{name}: {_stopping_message(config, jobs)}")
+        jobs.event("service_stopping", f"{name}: {_stopping_message(config, jobs, signum)}")
         # wait=False: the handler runs in the main thread, which must return to the loop;
         # the running job ends at its next safe point and run_service waits for it below.
         scheduler.shutdown(wait=False)

@@ -220,3 +220,34 @@ def test_schedule_late_declaration_marked_and_shown(tmp_path: Path) -> None:
     assert len(events) == 1
     assert events[0].message.startswith("LATE: declared late, on 2026-03-02 (deadline 2026-01-01")
     assert [p["id_technique"] for p in view["late"]] == ["LATE"]
+
+
+def test_schedule_stopping_message_says_what_the_upload_becomes(tmp_path: Path) -> None:
+    """SIGTERM lets the upload finish; Ctrl-C (which stops the browser too) says the next
+    run checks the history; with no job running the service just stops."""
+    from agent.lifecycle import BatchStatus
+    from agent.schedule import _stopping_message
+
+    config = make_config(tmp_path)
+    jobs = _jobs(config, FakePortal())
+    assert _stopping_message(config, jobs, signal.SIGTERM) == "stopping now (no job running)"
+    jobs.idle.clear()
+    with Store.open(AgentPaths.from_config(config).db) as store:
+        batch = store.add_batch(
+            name="a.xml",
+            path="/x/a.xml",
+            sha256="f" * 64,
+            size=1,
+            schema_version="1.1.5",
+            id_flux="u",
+            fingerprint="fp",
+            passage_ids=[],
+        )
+        store.set_batch_status(batch, BatchStatus.UPLOADING)
+    assert _stopping_message(config, jobs, signal.SIGTERM) == (
+        "stopping after the current upload (a.xml) and its accusé de réception"
+    )
+    assert _stopping_message(config, jobs, signal.SIGINT) == (
+        "stopping; the upload of a.xml was interrupted with the browser (state: uploading): "
+        "the next run checks the portal history before sending it again"
+    )
