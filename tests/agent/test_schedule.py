@@ -27,6 +27,7 @@ from agent.store import Store
 from agent.views import status_view
 from portal.errors import DepositRefused, PortalUnavailable
 from portal.fake import FakePortal
+from tests.agent.conftest import add_test_batch
 from tests.agent.helpers import factory, inbox, make_config, row, write_export
 
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
@@ -233,17 +234,7 @@ def test_schedule_stopping_message_says_what_the_upload_becomes(tmp_path: Path) 
     assert _stopping_message(config, jobs, signal.SIGTERM) == "stopping now (no job running)"
     jobs.idle.clear()
     with Store.open(AgentPaths.from_config(config).db) as store:
-        batch = store.add_batch(
-            name="a.xml",
-            path="/x/a.xml",
-            sha256="f" * 64,
-            size=1,
-            schema_version="1.1.5",
-            id_flux="u",
-            fingerprint="fp",
-            passage_ids=[],
-        )
-        store.set_batch_status(batch, BatchStatus.UPLOADING)
+        store.set_batch_status(add_test_batch(store, []), BatchStatus.UPLOADING)
     assert _stopping_message(config, jobs, signal.SIGTERM) == (
         "stopping after the current upload (a.xml) and its accusé de réception"
     )
