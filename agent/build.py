@@ -23,7 +23,8 @@ from pathlib import Path
 
 from agent.collect import hold_batch
 from agent.config import Config
-from agent.lifecycle import BatchAction, BatchStatus
+from agent.lifecycle import BatchAction, BatchStatus, PassageStatus
+from agent.meter import NO_METER, Meter
 from agent.paths import AgentPaths
 from agent.store import Store
 from builders.cdc.models import PassageRecord, SuppressionRecord
@@ -99,6 +100,7 @@ def build_pending(
     now: Callable[[], dt.datetime],
     fingerprint_value: str,
     progress: Progress,
+    meter: Meter = NO_METER,
 ) -> tuple[list[str], list[str]]:
     """Build every pending passage into batches and record them.
 
@@ -115,6 +117,13 @@ def build_pending(
             files.expect(id_technique, passage_id)
             yield PassageRecord.model_validate_json(record_json)
 
+    def on_passage(file_name: str, id_technique: str) -> None:
+        files.on_passage(file_name, id_technique)
+        meter.advance("build")
+
+    pending = store.passage_counts().get(PassageStatus.PENDING.value, 0)
+    if pending:
+        meter.start("build", pending, "passages")
     try:
         built = write_flux_files(
             records(),
@@ -122,12 +131,14 @@ def build_pending(
             settings=config.build,
             schema_version=config.build.schema_version,
             now=now,
-            on_passage=files.on_passage,
+            on_passage=on_passage,
             xsd=imported_xsd(config),
         )
     except FluxValidationError as exc:
         files.failed(exc)
         built = exc.built
+    finally:
+        meter.finish("build")
     files.built = built
     return _record_files(
         store, files, config.build.schema_version, fingerprint_value, progress, BatchAction.CREATION

@@ -18,6 +18,7 @@ from agent.config import ConfigError
 from agent.context import AppContext, ConfigProblem
 from agent.lifecycle import TransitionError
 from agent.store import StoreError
+from agent.timefmt import LOG_FORMAT
 from agent.where import NoAgentData
 from agent.withdrawal import WithdrawalError
 from builders.errors import BuildError
@@ -63,10 +64,10 @@ class AppGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
     """Declare awarded certificates to the Caisse des Dépôts (accrochage certificateur)."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format=LOG_FORMAT)
+    # APScheduler's own lines ("Running job...", "executed successfully") are noise at INFO:
+    # the agent writes its own summary line per run. Its warnings and errors still show.
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose else logging.WARNING)
     ctx.obj = AppContext(config_option=config_path, verbose=verbose)
 
 

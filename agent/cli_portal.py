@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,21 +12,26 @@ import click
 
 from agent.config import Config
 from agent.context import AppContext, pass_app
+from agent.portals import default_login_guard
 from agent.where import keyring_choice
+from portal.errors import LoginFailed
 from portal.reach import require_reachable
 
 if TYPE_CHECKING:
     from portal.browser import PlaywrightPortal
 
 
-def _portal_client(config: Config, *, reuse_session: bool = True) -> PlaywrightPortal:
+def _portal_client(
+    config: Config, *, reuse_session: bool = True, provider: Callable[[], str] | None = None
+) -> PlaywrightPortal:
     from portal.browser import PlaywrightPortal
     from portal.credentials import password_provider
 
     data_dir = config.agent.data_dir
     return PlaywrightPortal(
         config.portal,
-        password_provider=password_provider(config.portal.username, keyring_choice(config)),
+        password_provider=provider
+        or password_provider(config.portal.username, keyring_choice(config)),
         work_dir=data_dir / "portal",
         evidence_dir=data_dir / "evidence",
         reuse_session=reuse_session,
@@ -75,6 +81,8 @@ def credentials_set(app: AppContext) -> None:
     problem = choice.desktop_only()  # only possible with backend = "system", chosen on purpose
     if problem:
         click.echo(f"note: a service started at boot cannot read it: {problem}")
+    if default_login_guard(app.config).lift("a new password was stored (credentials set)"):
+        click.echo("Logins were paused after a refused password: they resume with this one.")
 
 
 @credentials.command("check")
@@ -87,9 +95,22 @@ def credentials_check(app: AppContext) -> None:
     choice = keyring_choice(config)
     get_password(config.portal.username, choice)  # reported before Chromium starts
     require_reachable(config.portal)  # one fast attempt, not minutes of browser retries
-    with _portal_client(config, reuse_session=False) as portal:
-        portal.login()
-        portal.logout()
+    guard = default_login_guard(config)
+    pause = guard.paused_for_stored_password()
+    if pause is not None:
+        click.echo(
+            f"note: {guard.paused_message(pause)}; trying this password once, as you asked",
+            err=True,
+        )
+    try:
+        with _portal_client(
+            config, reuse_session=False, provider=guard.provider(enforce=False)
+        ) as portal:
+            portal.login()
+            portal.logout()
+    except LoginFailed as exc:
+        raise guard.refused(exc) from exc
+    guard.lift("credentials check logged in")
     click.echo(
         f"OK: logged in to {config.portal.base_url} as {config.portal.username} and out again "
         f"(password from {choice.describe()})."

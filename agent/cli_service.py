@@ -2,7 +2,7 @@
 ``report import``. Each parses its options, loads the config, calls one function, renders.
 
 Exit codes: 0 done; 1 a failure (portal error, time-out, unknown batch...); 3 another run
-holds the lock (``AlreadyRunning``).
+holds the lock (``AlreadyRunning``); 130 interrupted by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -12,19 +12,22 @@ import json
 import logging
 import shutil
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
 from agent.cli_report import report_group
 from agent.collect import apply_report
 from agent.context import AppContext, ConfigProblem, pass_app
-from agent.deposit import RunOptions, run_deposit
+from agent.deposit import RunOptions, record_interruption, run_deposit
 from agent.health import check_result, findings, service_view
-from agent.lock import SCHEDULER, WORK, AlreadyRunning, instance_lock
+from agent.lock import DEPOSIT_NOW, SCHEDULER, SERVICE, WORK, AlreadyRunning, instance_lock
+from agent.meter import NO_METER, Meter
 from agent.paths import AgentPaths
-from agent.portals import default_portal_factory
+from agent.portals import default_login_guard, default_portal_factory
 from agent.render import (
     render_batch,
     render_rejects,
@@ -32,7 +35,9 @@ from agent.render import (
     render_status,
     summary_lines,
 )
+from agent.richmeter import RichMeter
 from agent.store import Store
+from agent.timefmt import human_time, log_in_timezone
 from agent.views import (
     batch_view,
     find_batch,
@@ -47,6 +52,7 @@ from builders.files import ensure_private_dir
 from portal.credentials import CredentialsError, get_password
 
 EXIT_LOCKED = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 
 def _dump(data: Any) -> None:
@@ -75,6 +81,8 @@ def run(app: AppContext) -> None:
     from agent.schedule import run_service
 
     config = app.config
+    log_in_timezone(config.agent.timezone)
+    guard = default_login_guard(config)
     logging.getLogger(__name__).info(
         "accrochage run: %s", whereabouts(app.config_path, config).line()
     )
@@ -85,8 +93,10 @@ def run(app: AppContext) -> None:
             f"{exc.message} (the service stops: a restart cannot fix this)"
         ) from exc
     try:
-        with instance_lock(config.agent.data_dir, SCHEDULER):
-            run_service(config, portal_factory=default_portal_factory(config))
+        with instance_lock(config.agent.data_dir, SCHEDULER, holder=SERVICE):
+            run_service(
+                config, portal_factory=default_portal_factory(config, guard), login_guard=guard
+            )
     except AlreadyRunning as exc:
         raise _locked(exc) from exc
 
@@ -110,20 +120,36 @@ def deposit_now(app: AppContext, wait: bool, timeout_s: float | None, as_json: b
         poll_interval_s=config.schedule.poll_interval_s,
     )
 
-    def progress(line: str) -> None:
-        stamp = dt.datetime.now().astimezone().strftime("%H:%M:%S")
-        click.echo(f"[{stamp}] {line}", err=as_json)
+    zone = ZoneInfo(config.agent.timezone)
+    log_in_timezone(config.agent.timezone)
+    guard = default_login_guard(config)
+    with _terminal_meter() as meter:
 
-    try:
-        with instance_lock(config.agent.data_dir, WORK):
-            summary = run_deposit(
-                config,
-                portal_factory=default_portal_factory(config),
-                options=options,
-                progress=progress,
-            )
-    except AlreadyRunning as exc:
-        raise _locked(exc) from exc
+        def progress(line: str) -> None:
+            stamp = dt.datetime.now(zone).strftime("%H:%M:%S")
+            if isinstance(meter, RichMeter):
+                meter.console.print(f"[{stamp}] {line}", markup=False, highlight=False)
+            else:
+                click.echo(f"[{stamp}] {line}", err=as_json)
+
+        try:
+            with instance_lock(config.agent.data_dir, WORK, holder=DEPOSIT_NOW):
+                summary = run_deposit(
+                    config,
+                    portal_factory=default_portal_factory(config, guard),
+                    options=options,
+                    progress=progress,
+                    login_guard=guard,
+                    meter=meter,
+                )
+        except AlreadyRunning as exc:
+            raise _locked(exc) from exc
+        except KeyboardInterrupt:
+            # Ctrl-C reached Playwright's driver too; its dangling future would log a
+            # "Connection closed" traceback at exit: that is this interruption, not news.
+            logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+            click.echo(record_interruption(config), err=True)
+            sys.exit(EXIT_INTERRUPTED)
     if as_json:
         _dump(summary.to_json())
     else:
@@ -131,6 +157,15 @@ def deposit_now(app: AppContext, wait: bool, timeout_s: float | None, as_json: b
             click.echo(line)
     if not summary.ok:
         sys.exit(1)
+
+
+def _terminal_meter() -> AbstractContextManager[Meter]:
+    """Progress bars on a terminal's standard error; nothing for a pipe or a journal."""
+    if not sys.stderr.isatty():
+        return nullcontext(NO_METER)
+    from rich.console import Console
+
+    return RichMeter(Console(stderr=True)).shown()
 
 
 @click.command(name="status")
@@ -153,20 +188,22 @@ def status(app: AppContext, batch: str | None, as_json: bool, check: bool) -> No
         return
     days = app.config.schedule.deadline_days
     now = dt.datetime.now(dt.UTC)
+    tz = app.config.agent.timezone
     with _open_store(app) as store:
         if batch is not None:
             data = batch_view(store, find_batch(store, batch))
         else:
-            data = status_view(store, today=dt.date.today(), within_days=days)  # noqa: DTZ011 - the operator's day
+            today = dt.datetime.now(ZoneInfo(tz)).date()
+            data = status_view(store, today=today, within_days=days)
             data["service"] = service_view(store, app.config, now)
     about = whereabouts(app.config_path, app.config)
     if as_json:
         _dump(data | {"agent": about.to_json()})
     elif batch is not None:
-        render_batch(data)
+        render_batch(data, tz=tz)
     else:
         click.echo(f"Agent: {about.line()}")
-        render_status(data)
+        render_status(data, tz=tz)
         render_service(data["service"])
 
 
@@ -223,6 +260,7 @@ def rejects(app: AppContext, csv_path: Path | None, as_json: bool) -> None:
 @pass_app
 def log_command(app: AppContext, limit: int, batch_ref: str | None, as_json: bool) -> None:
     """The event log (append-only), oldest first."""
+    tz = app.config.agent.timezone
     with _open_store(app) as store:
         batch_id = find_batch(store, batch_ref).id if batch_ref else None
         events = store.events(limit=limit, batch_id=batch_id)
@@ -230,7 +268,7 @@ def log_command(app: AppContext, limit: int, batch_ref: str | None, as_json: boo
         _dump([e.__dict__ for e in events])
         return
     for e in events:
-        click.echo(f"{e.at} {e.level:7} {e.kind:16} {e.message}")
+        click.echo(f"{human_time(e.at, tz)} {e.level:7} {e.kind:16} {e.message}")
 
 
 @click.command(name="import")

@@ -12,10 +12,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from agent.lifecycle import BatchStatus, PassageStatus
 from agent.rows import Batch
@@ -28,6 +30,9 @@ from portal.base import DepositState, DocumentKind, Portal
 from portal.errors import PortalError
 
 log = logging.getLogger(__name__)
+
+#: Deadlines are French legal dates.
+LEGAL_TZ = ZoneInfo("Europe/Paris")
 
 #: ``cdc_class`` of passages held because their whole file failed (not a CDC passage class).
 FILE_CLASS = "file"
@@ -65,12 +70,30 @@ class CollectSummary:
 
 
 def _mark_uploaded(store: Store, batch: Batch, message: str) -> None:
-    """uploading -> uploaded, its passages batched -> deposited, in one transaction."""
+    """uploading -> uploaded, its passages batched -> deposited, in one transaction.
+
+    A passage declared after its deadline (three months after delivery, in French legal
+    time) is marked late, with an event naming it.
+    """
+    today = store.now().astimezone(LEGAL_TZ).date()
     with store.transaction():
         store.set_batch_status(batch.id, BatchStatus.UPLOADED, message=message)
+        late = []
         for passage in store.passages(batch_id=batch.id, status=PassageStatus.BATCHED):
             store.set_passage_status(passage.id, PassageStatus.DEPOSITED)
+            if passage.deadline is not None and passage.deadline < today:
+                store.mark_late(passage.id)
+                late.append(passage)
         store.add_event("uploaded", f"{batch.name}: {message}", batch_id=batch.id)
+        for passage in late:
+            store.add_event(
+                "late",
+                f"{passage.id_technique}: declared late, on {today} (deadline "
+                f"{passage.deadline}, 3 months after delivery on {passage.delivery_date})",
+                level="warning",
+                batch_id=batch.id,
+                passage_id=passage.id,
+            )
 
 
 def confirm_upload(store: Store, batch: Batch, message: str) -> None:
@@ -297,6 +320,40 @@ def release_held(store: Store, fingerprint: str, progress: Progress) -> int:
         if count:
             progress(f"{batch.name}: {count} held passage(s) back to pending (cause fixed)")
         released += count
+    return released
+
+
+def release_due_held(store: Store, horizon: dt.date, progress: Progress) -> int:
+    """The deadline job: passages held by a file refused as a whole, due by ``horizon``,
+    go back to pending so this run rebuilds and deposits them (once per refused file).
+
+    Returns:
+        The number of passages released.
+    """
+    released = 0
+    for batch in store.batches(BatchStatus.FILE_REJECTED):
+        if batch.released_at is not None:
+            continue
+        due = [
+            p
+            for p in store.passages(batch_id=batch.id, status=PassageStatus.REJECTED)
+            if p.cdc_class == FILE_CLASS and p.deadline is not None and p.deadline <= horizon
+        ]
+        if not due:
+            continue
+        with store.transaction():
+            for passage in due:
+                store.set_passage_status(passage.id, PassageStatus.PENDING, reasons=[])
+            store.mark_released(batch.id)
+            store.add_event(
+                "released",
+                f"{batch.name}: {len(due)} held passage(s) due by {horizon} back to pending "
+                "for the deadline: sent again in a new file",
+                level="warning",
+                batch_id=batch.id,
+            )
+        progress(f"{batch.name}: {len(due)} held passage(s) due by {horizon} sent again")
+        released += len(due)
     return released
 
 

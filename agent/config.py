@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
@@ -110,6 +111,39 @@ class ScheduleSettings(BaseModel):
         return value
 
 
+#: Three months: the legal time to declare a certificate (R.6113-17-2 Code du travail).
+LEGAL_HORIZON_DAYS = 92
+
+
+def _keep(default: int, what: str) -> Any:
+    return Field(
+        default=default,
+        ge=0,
+        description=f"Days to keep {what}; 0 keeps them forever, else at least "
+        f"{LEGAL_HORIZON_DAYS} (the 3-month legal horizon).",
+    )
+
+
+class RetentionSettings(BaseModel):
+    """``[retention]``: what the service deletes, nightly, once it is older than this."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    evidence_days: int = _keep(LEGAL_HORIZON_DAYS, "screenshots and traces of failed attempts")
+    imported_days: int = _keep(400, "imported exports and their error reports")
+    events_days: int = _keep(400, "event-log entries")
+
+    @field_validator("evidence_days", "imported_days", "events_days")
+    @classmethod
+    def _horizon(cls, value: int) -> int:
+        if 0 < value < LEGAL_HORIZON_DAYS:
+            raise ValueError(
+                f"must be 0 (keep forever) or at least {LEGAL_HORIZON_DAYS} days, so nothing "
+                "is deleted while a certificate may still be due (3 months)"
+            )
+        return value
+
+
 class Config(BaseModel):
     """The whole configuration."""
 
@@ -117,6 +151,7 @@ class Config(BaseModel):
 
     agent: AgentSettings = AgentSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    retention: RetentionSettings = RetentionSettings()
     declarant: Declarant = Declarant()
     build: BuildSettings = BuildSettings()
     portal: PortalSettings = PortalSettings()

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,15 @@ from agent.collect import (
     confirm_upload,
     hold_batch,
     reconcile_uploading,
+    release_due_held,
     release_held,
     retire_batch,
 )
 from agent.config import Config
 from agent.inbox import ImportResult, import_inbox
 from agent.lifecycle import BatchStatus
+from agent.login_guard import LoginGuard
+from agent.meter import NO_METER, Meter
 from agent.notify import config_secrets, send_pending
 from agent.paths import AgentPaths
 from agent.ping import Pinger
@@ -47,7 +51,7 @@ from agent.store import Store
 from agent.testhooks import crash_point
 from builders.files import ensure_private_dir, file_sha256
 from portal.base import DocumentKind, Portal
-from portal.errors import DepositRefused, PortalError
+from portal.errors import DepositRefused, LoginFailed, PortalError
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +101,25 @@ class RunSummary:
         )
 
 
+class Trigger(StrEnum):
+    """What started a run (named in its summary line and event)."""
+
+    SCHEDULE = "schedule"
+    DEADLINE = "deadline"
+    MANUAL = "manual"
+
+
 @dataclass(frozen=True)
 class RunOptions:
-    """How a run behaves; defaults suit the nightly job."""
+    """How a run behaves; defaults suit ``deposit now``."""
 
     collect_only: bool = False  # the collect job: no import, build or deposit
     wait: bool = False
     timeout_s: float = 3600.0
     poll_interval_s: float = 30.0
+    trigger: Trigger = Trigger.MANUAL
+    #: The deadline job: passages held by a refused file and due by this day are rebuilt.
+    release_due: dt.date | None = None
 
 
 def run_deposit(
@@ -117,6 +132,8 @@ def run_deposit(
     should_stop: Callable[[], bool] = lambda: False,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
+    login_guard: LoginGuard | None = None,
+    meter: Meter = NO_METER,
 ) -> RunSummary:
     """Run the workflow once (see the module docstring). The caller holds the work lock.
 
@@ -126,9 +143,13 @@ def run_deposit(
         options: collect only, wait for reports, time limit, poll interval.
         now: the clock (aware datetimes).
         progress: receives one human line per step.
-        should_stop: polled between batches; True ends the run early (SIGTERM).
+        should_stop: polled between batches; True ends the run early (SIGTERM): the
+            current upload and its receipt finish, no report is collected.
         sleep: waits between polls (injectable for tests).
         monotonic: measures the time limit.
+        login_guard: refuses to log in again with a password the portal refused; None
+            only in tests that do not exercise it.
+        meter: shows the progress of import, build, upload and waits (a terminal's bars).
 
     Returns:
         The summary; failures are in ``errors``, never raised (except programming errors).
@@ -141,7 +162,8 @@ def run_deposit(
             portal_factory,
             options,
             now,
-            _Control(progress, should_stop, sleep, monotonic, now),
+            _Control(progress, should_stop, sleep, monotonic, now, meter),
+            login_guard,
         )
     except BaseException:
         pinger.finish(ok=False, summary="the run stopped on an unexpected error")
@@ -158,26 +180,35 @@ def _run(
     options: RunOptions,
     now: Callable[[], dt.datetime],
     control: _Control,
+    login_guard: LoginGuard | None,
 ) -> RunSummary:
     progress = control.progress
     paths = AgentPaths.from_config(config)
     ensure_private_dir(paths.data_dir)
     summary = RunSummary()
+    what = "collect" if options.collect_only else "deposit run"
     with Store.open(paths.db, now=now) as store:
-        store.add_event("run_started", "collect" if options.collect_only else "deposit run")
+        store.add_event("run_started", f"{what} (trigger: {options.trigger})")
         if not options.collect_only:
-            _prepare(store, config, summary, now=now, progress=progress)
+            _prepare(store, config, summary, options, now=now, control=control)
         if _portal_needed(store, collect_only=options.collect_only):
             try:
+                if login_guard is not None:
+                    login_guard.check()  # a paused login ends the run before Chromium starts
                 with portal_factory() as portal:
                     _with_portal(store, portal, config, summary, options, control)
+                    if login_guard is not None:
+                        login_guard.succeeded()
             except PortalError as exc:
+                if login_guard is not None and isinstance(exc, LoginFailed):
+                    exc = login_guard.refused(exc)
                 _portal_failed(store, summary, exc, progress)
         summary.waiting = [
             b.name for b in store.batches(BatchStatus.UPLOADED, BatchStatus.UPLOADING)
         ]
-        store.add_event("run_finished", summary.line(), level="info" if summary.ok else "error")
-    progress(f"done: {summary.line()}")
+        line = f"{what} finished (trigger: {options.trigger}): {summary.line()}"
+        store.add_event("run_finished", line, level="info" if summary.ok else "error")
+    log.log(logging.INFO if summary.ok else logging.ERROR, "%s", line)
     return summary
 
 
@@ -185,21 +216,33 @@ def _prepare(
     store: Store,
     config: Config,
     summary: RunSummary,
+    options: RunOptions,
     *,
     now: Callable[[], dt.datetime],
-    progress: Progress,
+    control: _Control,
 ) -> None:
+    progress = control.progress
     current = fingerprint(config)
     summary.released = release_held(store, current, progress)
+    if options.release_due is not None:
+        summary.released += release_due_held(store, options.release_due, progress)
     for batch in store.batches(BatchStatus.BUILT):
         problem = unsafe_to_send(batch, current)
         if problem:
             summary.released += retire_batch(store, batch, f"not sent: {problem}")
             progress(f"{batch.name}: not sent ({problem}); its passages will be rebuilt")
-    summary.imported = import_inbox(store, config, now=now, progress=progress)
+    summary.imported = import_inbox(store, config, now=now, progress=progress, meter=control.meter)
     crash_point("after_import")
     try:
-        _build(store, config, summary, now=now, fingerprint_value=current, progress=progress)
+        _build(
+            store,
+            config,
+            summary,
+            now=now,
+            fingerprint_value=current,
+            progress=progress,
+            meter=control.meter,
+        )
     except ValueError as exc:
         # A record that cannot be written in the target schema version: nothing was built.
         message = f"build failed, nothing built: {exc}"
@@ -217,18 +260,23 @@ def _build(
     now: Callable[[], dt.datetime],
     fingerprint_value: str,
     progress: Progress,
+    meter: Meter,
 ) -> None:
     """SUPPRESSION files first (withdrawals and corrections), then the pending passages.
 
     Raises:
         ValueError: a record cannot be written in the target schema version.
     """
-    for build in (build_suppressions, build_pending):
-        built, invalid = build(
-            store, config, now=now, fingerprint_value=fingerprint_value, progress=progress
-        )
-        summary.built += built
-        summary.invalid += invalid
+    built, invalid = build_suppressions(
+        store, config, now=now, fingerprint_value=fingerprint_value, progress=progress
+    )
+    summary.built += built
+    summary.invalid += invalid
+    built, invalid = build_pending(
+        store, config, now=now, fingerprint_value=fingerprint_value, progress=progress, meter=meter
+    )
+    summary.built += built
+    summary.invalid += invalid
 
 
 def _portal_needed(store: Store, *, collect_only: bool) -> bool:
@@ -246,6 +294,7 @@ class _Control:
     sleep: Callable[[float], None]
     monotonic: Callable[[], float]
     now: Callable[[], dt.datetime] = _utcnow
+    meter: Meter = NO_METER
 
 
 def _with_portal(
@@ -261,12 +310,10 @@ def _with_portal(
     portal.login()  # a refused login stops here, before any batch changes state
     summary.reconciled = reconcile_uploading(store, portal, progress)
     if not options.collect_only:
-        current = fingerprint(config)
-        for batch in store.batches(BatchStatus.BUILT):
-            if should_stop():
-                progress("stop requested: remaining batches wait for the next run")
-                return
-            deposit_batch(store, portal, batch, paths, current, summary, progress)
+        _deposit_all(store, portal, config, summary, control)
+    if should_stop():
+        progress("stop requested: reports are collected by the next run")
+        return
     deadline = control.monotonic() + options.timeout_s
     while True:
         collected = collect_reports(store, portal, paths.documents, progress)
@@ -282,7 +329,29 @@ def _with_portal(
             progress(f"time limit reached; still waiting for: {', '.join(collected.waiting)}")
             return
         progress(f"waiting for the CDC's reports: {', '.join(collected.waiting)}")
-        control.sleep(options.poll_interval_s)
+        what = f"waiting for {len(collected.waiting)} report(s)"
+        control.meter.wait(options.poll_interval_s, what, control.sleep)
+
+
+def _deposit_all(
+    store: Store, portal: Portal, config: Config, summary: RunSummary, control: _Control
+) -> None:
+    """Upload every built batch, one by one, until done or a stop is requested."""
+    paths = AgentPaths.from_config(config)
+    current = fingerprint(config)
+    built = store.batches(BatchStatus.BUILT)
+    if built:
+        total_kb = sum(b.size for b in built) / 1000
+        control.meter.start("upload", round(total_kb), "kB", f"{len(built)} file(s)")
+    try:
+        for batch in built:
+            if control.should_stop():
+                control.progress("stop requested: remaining batches wait for the next run")
+                return
+            deposit_batch(store, portal, batch, paths, current, summary, control.progress)
+            control.meter.advance("upload", batch.size / 1000)
+    finally:
+        control.meter.finish("upload")
 
 
 def _redeclare(
@@ -401,3 +470,25 @@ def _portal_failed(store: Store, summary: RunSummary, exc: PortalError, progress
     store.add_event("portal_error", message, level="error")
     summary.errors.append(message)
     progress(message)
+
+
+def interruption_line(store: Store) -> str:
+    """What an interrupted run leaves behind, in one line for the operator."""
+    again = "the next run checks the portal history before sending anything again"
+    uploading = store.batches(BatchStatus.UPLOADING)
+    if uploading:
+        names = ", ".join(b.name for b in uploading)
+        return f"interrupted during the upload of {names} (state: uploading); {again}"
+    built = store.batches(BatchStatus.BUILT)
+    if built:
+        names = ", ".join(b.name for b in built)
+        return f"interrupted: {names} built and not sent (state: built); {again}"
+    return f"interrupted: no file was being sent; {again}"
+
+
+def record_interruption(config: Config) -> str:
+    """After Ctrl-C: record an ``interrupted`` event and return the line to print."""
+    with Store.open(AgentPaths.from_config(config).db) as store:
+        line = interruption_line(store)
+        store.add_event("interrupted", line, level="warning")
+    return line

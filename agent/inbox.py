@@ -43,6 +43,7 @@ from agent.config import Config
 from agent.inbox_scan import CLAIMS_PREFIX, Signature, scan_inbox, settled, signature
 from agent.intake import Outcome, new_passage, put_invalid, put_record
 from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
+from agent.meter import NO_METER, Meter
 from agent.paths import AgentPaths
 from agent.rows import NewPassage
 from agent.store import Store
@@ -128,7 +129,12 @@ class _ChangedWhileRead(Exception):
 
 
 def import_one(
-    store: Store, config: Config, path: Path, *, now: Callable[[], dt.datetime]
+    store: Store,
+    config: Config,
+    path: Path,
+    *,
+    now: Callable[[], dt.datetime],
+    meter: Meter = NO_METER,
 ) -> ImportResult:
     """Import one claimed export file and move it to ``imported/`` (see the module docstring).
 
@@ -155,7 +161,11 @@ def import_one(
         with store.transaction():
             source_id = store.add_source(sha, name)
             today = now().astimezone(PARIS).date()
-            _import_rows(store, config, path, source_id, result, report, today)
+            meter.start("import", _estimated_rows(path), "rows", name)
+            try:
+                _import_rows(store, config, path, source_id, result, report, today, meter)
+            finally:
+                meter.finish("import")
             _check_unchanged(path, before)  # else raises: the import is rolled back
             store.finish_source(
                 source_id,
@@ -253,6 +263,7 @@ def _import_rows(
     result: ImportResult,
     report: _Report,
     today: dt.date,
+    meter: Meter,
 ) -> None:
     _, notices = inspect_table(path, config.build)
     for notice in notices:  # the header row used, columns ignored, hidden rows...
@@ -272,6 +283,7 @@ def _import_rows(
     seen = SeenIds()  # (emitter, idTechnique) of this file's rows: a bad row repeating one
     for row in rows:
         result.rows += 1
+        meter.advance("import")
         if row.skipped:
             result.skipped += 1
             continue
@@ -413,8 +425,24 @@ def _kept_message(previous: PassageStatus | None) -> str:
     return f"this passage is already {previous}: the row was ignored"
 
 
+def _estimated_rows(path: Path) -> int | None:
+    """Data rows of a CSV (its line count less the header), for the progress bar's ETA."""
+    if path.suffix.lower() != ".csv":
+        return None
+    lines = 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+    return max(lines - 1, 0)
+
+
 def import_inbox(
-    store: Store, config: Config, *, now: Callable[[], dt.datetime], progress: Progress
+    store: Store,
+    config: Config,
+    *,
+    now: Callable[[], dt.datetime],
+    progress: Progress,
+    meter: Meter = NO_METER,
 ) -> list[ImportResult]:
     """Import every complete export in the inbox, oldest name first (module docstring).
 
@@ -439,7 +467,7 @@ def import_inbox(
     for path in sorted(ready, key=lambda item: (item.parent != claims, item.name)):
         claimed = path if path.parent == claims else _claim(path, claims)
         if claimed is not None:
-            results.append(_import_claimed(store, config, claimed, now, progress))
+            results.append(_import_claimed(store, config, claimed, now, progress, meter))
     return results
 
 
@@ -480,8 +508,9 @@ def _import_claimed(
     path: Path,
     now: Callable[[], dt.datetime],
     progress: Progress,
+    meter: Meter,
 ) -> ImportResult:
-    result = import_one(store, config, path, now=now)
+    result = import_one(store, config, path, now=now, meter=meter)
     if result.duplicate_of:
         progress(f"{result.file}: already imported ({result.duplicate_of}); moved aside")
     elif result.failure:

@@ -8,6 +8,7 @@ import click
 
 from agent.deposit import RunSummary
 from agent.inbox import ImportResult
+from agent.timefmt import human_time
 
 
 def summary_lines(summary: RunSummary) -> list[str]:
@@ -49,8 +50,8 @@ def _not_imported(result: ImportResult) -> list[str]:
     ]
 
 
-def render_status(data: dict[str, Any]) -> None:
-    """Print ``status``."""
+def render_status(data: dict[str, Any], *, tz: str) -> None:
+    """Print ``status``, times in ``tz`` (the schedule's timezone)."""
     counts = data["passages"]
     click.echo("Passages: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
     if counts.get("invalid"):
@@ -66,7 +67,7 @@ def render_status(data: dict[str, Any]) -> None:
             )
             click.echo(
                 f"Invalid rows: {source['invalid']} in {source['name']}{detail} "
-                f"(imported {source['imported_at']}): see {source['error_report']}"
+                f"(imported {human_time(source['imported_at'], tz)}): see {source['error_report']}"
             )
     click.echo("Batches:")
     for b in data["batches"]:
@@ -98,9 +99,17 @@ def render_status(data: dict[str, Any]) -> None:
         click.echo("Inbox entries not imported:")
     for notice in data["inbox_unhandled"]:
         click.echo(f"  {notice['name']}: {notice['message']}")
+    late = data.get("late", [])
+    if late:
+        click.echo(f"Declared late (after the 3-month deadline): {len(late)}")
+        for p in late[:20]:
+            click.echo(
+                f"    {p['deadline']}  {p['id_technique']}  {p['holder']}  {p['status']}"
+                f"  (declared {human_time(p['late_at'], tz)})"
+            )
     click.echo("Last events:")
     for e in data["events"]:
-        click.echo(f"  {e['at']} {e['level']:7} {e['message']}")
+        click.echo(f"  {human_time(e['at'], tz)} {e['level']:7} {e['message']}")
 
 
 _WITHDRAWAL_WORDS = {
@@ -135,8 +144,8 @@ def _render_withdrawals(data: dict[str, Any]) -> None:
             click.echo(f"      CDC: {w['message']}")
 
 
-def render_batch(data: dict[str, Any]) -> None:
-    """Print ``status BATCH``."""
+def render_batch(data: dict[str, Any], *, tz: str) -> None:
+    """Print ``status BATCH``, times in ``tz``."""
     click.echo(
         f"{data['name']}: {data['status']}  ({data['passages']} passages, "
         f"schema {data['schema_version']}, sha256 {data['sha256'][:12]}...)"
@@ -147,7 +156,7 @@ def render_batch(data: dict[str, Any]) -> None:
     click.echo("Attempts:")
     for a in data["attempts"]:
         click.echo(
-            f"  {a['started_at']} {a['kind']}: {a['outcome'] or 'unfinished'}"
+            f"  {human_time(a['started_at'], tz)} {a['kind']}: {a['outcome'] or 'unfinished'}"
             + (f" ({a['message']})" if a["message"] else "")
         )
         for path in a["evidence"]:
@@ -157,7 +166,7 @@ def render_batch(data: dict[str, Any]) -> None:
         click.echo(f"  {d['kind']}: {d['path']} (sha256 {d['sha256'][:12]}...)")
     click.echo("Events:")
     for e in data["events"]:
-        click.echo(f"  {e['at']} {e['level']:7} {e['message']}")
+        click.echo(f"  {human_time(e['at'], tz)} {e['level']:7} {e['message']}")
 
 
 def render_rejects(data: dict[str, Any]) -> None:

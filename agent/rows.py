@@ -58,11 +58,24 @@ class Passage:
     withdrawn_at: str | None = None  # when the CDC confirmed its SUPPRESSION
     correction_fields: tuple[str, ...] = ()  # fields of a held correction that differ
     withdraw_reason: str | None = None  # the operator's reason for withdrawing it at the CDC
+    late_at: str | None = None  # when it was declared after its deadline
 
     @property
     def correction_held(self) -> bool:
         """Whether a corrected record waits for this passage's SUPPRESSION."""
         return bool(self.correction_fields)
+
+
+@dataclass(frozen=True)
+class LoginPause:
+    """A password the portal refused: no login with it until it changes or is checked."""
+
+    base_url: str
+    username: str
+    salt: bytes
+    digest: bytes
+    at: str
+    message: str
 
 
 @dataclass(frozen=True)

@@ -3,20 +3,24 @@
 One ``BlockingScheduler`` with a memory job store (nothing persistent, so nothing to share
 between processes) and three cron jobs from ``[schedule]``:
 
-- ``deposit``: import, build, deposit, collect (nightly by default);
+- ``deposit``: import, build, deposit, collect (nightly by default), then apply
+  ``[retention]`` (:mod:`agent.retention`);
 - ``collect``: collect receipts and reports (every two hours by default);
-- ``deadline-check``: hourly; when a pending passage is within ``deadline_days`` of its
-  three-month deadline, it runs the deposit at once instead of waiting for the night;
+- ``deadline-check``: hourly; when a passage not yet deposited (pending, in a built batch,
+  or held by a file refused as a whole) is within ``deadline_days`` of its three-month
+  deadline, it runs the deposit at once instead of waiting for the night;
 - ``notify``: every ``[notify] interval_minutes`` (and at start): the service's heartbeat
   (read by ``status --check``), pending notifications and the daily deadline digest;
-- ``startup-collect``: once at start, so uploads left in doubt by a crash are settled from the
-  portal history (and ready reports collected) before the next scheduled deposit.
+- ``startup-collect`` and ``startup-deadline``: once at start, so uploads left in doubt by a
+  crash are settled from the portal history, ready reports collected and due passages sent.
 
 Every job has an explicit id, ``replace_existing=True``, ``coalesce=True``,
-``max_instances=1`` and a misfire grace time in hours. Job bodies take the ``work`` lock
-(shared with ``deposit now``) and create the Playwright portal inside the job thread.
-Listeners write ``EVENT_JOB_ERROR`` and ``EVENT_JOB_MISSED`` to the event log. SIGTERM and
-SIGINT ask the running job to stop between batches and shut the scheduler down.
+``max_instances=1`` and a misfire grace time in hours. The scheduler has ONE worker thread:
+jobs due together queue and run one after the other, never skipped. Job bodies take the
+``work`` lock (shared with ``deposit now``), waiting for it when another process holds it, and
+create the Playwright portal inside the job thread. Listeners write job errors, missed runs
+and merged turns to the event log. SIGTERM and SIGINT let the running job finish its current
+upload and receipt (no report collection), then the service exits.
 """
 
 from __future__ import annotations
@@ -26,26 +30,32 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import (  # type: ignore[import-untyped]
     EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
     EVENT_JOB_MISSED,
-    JobExecutionEvent,
+    JobEvent,
 )
+from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
 from apscheduler.schedulers.blocking import BlockingScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
+from agent.collect import FILE_CLASS
 from agent.config import Config
-from agent.deposit import PortalFactory, RunOptions, run_deposit
+from agent.deposit import PortalFactory, RunOptions, Trigger, run_deposit
 from agent.health import HEARTBEAT
-from agent.lock import WORK, AlreadyRunning, instance_lock
+from agent.lifecycle import BatchStatus
+from agent.lock import SERVICE, WORK, AlreadyRunning, waiting_lock
+from agent.login_guard import LoginGuard
 from agent.notify import send_pending
 from agent.paths import AgentPaths
+from agent.retention import apply_retention
 from agent.store import Store
 
 if TYPE_CHECKING:
@@ -60,30 +70,57 @@ def _utcnow() -> dt.datetime:
 
 @dataclass
 class Jobs:
-    """The job bodies, bound to one config and portal factory."""
+    """The job bodies, bound to one config and portal factory.
+
+    The scheduler runs them one at a time (one worker thread), so the service's own jobs
+    queue behind each other; a job that finds the work lock held by another process
+    (``accrochage deposit now``) waits for it, then runs.
+    """
 
     config: Config
     portal_factory: PortalFactory
     stop: threading.Event
     now: Callable[[], dt.datetime] = _utcnow
+    login_guard: LoginGuard | None = None
+    idle: threading.Event = field(default_factory=threading.Event)
 
-    def _locked_run(self, options: RunOptions, what: str) -> None:
+    def __post_init__(self) -> None:
+        self.idle.set()
+
+    def _locked_run(self, options: RunOptions, what: str, *, retention: bool = False) -> None:
+        if self.stop.is_set():
+            return  # queued behind a run that was asked to stop
         paths = AgentPaths.from_config(self.config)
+        self.idle.clear()
         try:
-            with instance_lock(paths.data_dir, WORK):
+            with waiting_lock(
+                paths.data_dir,
+                WORK,
+                holder=f"{SERVICE}, scheduled {what} job",
+                on_wait=lambda other: self.event(
+                    "job_waiting", f"{what} job waiting: {other}", level="warning"
+                ),
+                should_stop=self.stop.is_set,
+            ):
                 run_deposit(
                     self.config,
                     portal_factory=self.portal_factory,
                     options=options,
                     now=self.now,
                     should_stop=self.stop.is_set,
+                    login_guard=self.login_guard,
                 )
+                if retention:
+                    with Store.open(paths.db, now=self.now) as store:
+                        apply_retention(store, paths, self.config.retention, now=self.now())
         except AlreadyRunning as exc:
-            self.event("job_skipped", f"{what} skipped: {exc}", level="warning")
+            self.event("job_skipped", f"{what} not run (the service is stopping): {exc}")
+        finally:
+            self.idle.set()
 
     def deposit(self) -> None:
-        """Import, build, deposit and collect once."""
-        self._locked_run(RunOptions(), "deposit")
+        """Import, build, deposit and collect once; then apply ``[retention]``."""
+        self._locked_run(RunOptions(trigger=Trigger.SCHEDULE), "deposit", retention=True)
 
     def notify(self) -> None:
         """Between runs: note that the service is alive, send pending notifications."""
@@ -93,28 +130,34 @@ class Jobs:
 
     def collect(self) -> None:
         """Collect receipts and reports only."""
-        self._locked_run(RunOptions(collect_only=True), "collect")
+        self._locked_run(RunOptions(collect_only=True, trigger=Trigger.SCHEDULE), "collect")
 
     def deadline_check(self) -> None:
-        """Deposit now if a pending passage is within ``deadline_days`` of its deadline."""
+        """Deposit now if a passage not yet sent is within ``deadline_days`` of its deadline.
+
+        Pending passages, passages in a built batch and passages held by a file refused as
+        a whole all count; the held ones are released and rebuilt by the run.
+        """
         days = self.config.schedule.deadline_days
-        horizon = self.now().date() + dt.timedelta(days=days)
+        horizon = self.now().astimezone(ZoneInfo(self.config.agent.timezone)).date()
+        horizon += dt.timedelta(days=days)
         with Store.open(AgentPaths.from_config(self.config).db, now=self.now) as store:
-            due = store.pending_due_count(horizon)
+            due = store.undeposited_due_count(horizon, held_class=FILE_CLASS)
         if due:
             self.event(
                 "deadline_deposit",
-                f"{due} pending passage(s) due within {days} days: depositing now",
+                f"{due} passage(s) not yet deposited are due within {days} days: depositing now",
                 level="warning",
             )
-            self.deposit()
+            options = RunOptions(trigger=Trigger.DEADLINE, release_due=horizon)
+            self._locked_run(options, "deadline deposit")
 
     def event(self, kind: str, message: str, *, level: str = "info") -> None:
-        log.log(logging.WARNING if level != "info" else logging.INFO, "%s", message)
+        log.log(logging.getLevelNamesMapping()[level.upper()], "%s", message)
         with Store.open(AgentPaths.from_config(self.config).db, now=self.now) as store:
             store.add_event(kind, message, level=level)
 
-    def listener(self, event: JobExecutionEvent) -> None:
+    def listener(self, event: JobEvent) -> None:
         """Write job errors and missed runs to the event log."""
         if event.code == EVENT_JOB_ERROR:
             self.event(
@@ -126,13 +169,21 @@ class Jobs:
                 f"job {event.job_id} missed its run at {event.scheduled_run_time}",
                 level="warning",
             )
+        elif event.code == EVENT_JOB_MAX_INSTANCES:
+            # The same job is already queued or running: that run covers this one.
+            self.event("job_merged", f"job {event.job_id}: already queued, this turn merged")
 
 
 def build_scheduler(jobs: Jobs) -> BlockingScheduler:
-    """The scheduler with the three jobs of ``[schedule]`` and the event listeners."""
+    """The scheduler with the three jobs of ``[schedule]`` and the event listeners.
+
+    One worker thread: jobs due at the same time queue and run one after the other.
+    """
     settings = jobs.config.schedule
     tz = ZoneInfo(jobs.config.agent.timezone)
-    scheduler = BlockingScheduler(timezone=tz)
+    scheduler = BlockingScheduler(
+        timezone=tz, executors={"default": ThreadPoolExecutor(max_workers=1)}
+    )
     common: dict[str, Any] = {
         "replace_existing": True,
         "coalesce": True,
@@ -156,9 +207,15 @@ def build_scheduler(jobs: Jobs) -> BlockingScheduler:
         next_run_time=dt.datetime.now(tz),
         **common,
     )
-    # On start, settle uploads left in doubt and collect what is ready, once, right away.
+    # On start, settle uploads left in doubt and collect what is ready, then look at the
+    # deadlines (the service may have been down), once each, right away.
     scheduler.add_job(jobs.collect, "date", id="startup-collect", name="startup-collect", **common)
-    scheduler.add_listener(jobs.listener, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+    scheduler.add_job(
+        jobs.deadline_check, "date", id="startup-deadline", name="startup-deadline", **common
+    )
+    scheduler.add_listener(
+        jobs.listener, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
+    )
     return scheduler
 
 
@@ -181,18 +238,44 @@ def _status_page(jobs: Jobs) -> StatusServer | None:
         return None
 
 
-def run_service(config: Config, *, portal_factory: PortalFactory) -> None:
-    """Run the scheduler in the foreground until SIGTERM/SIGINT (the caller holds the lock)."""
+def _stopping_message(config: Config, jobs: Jobs, signum: int) -> str:
+    if jobs.idle.is_set():
+        return "stopping now (no job running)"
+    with Store.open(AgentPaths.from_config(config).db) as store:
+        uploading = store.batches(BatchStatus.UPLOADING)
+    if not uploading:
+        return "stopping after the current step"
+    names = ", ".join(b.name for b in uploading)
+    if signum == signal.SIGINT:
+        # Ctrl-C in a terminal reaches the browser too: the upload cannot finish.
+        return (
+            f"stopping; the upload of {names} was interrupted with the browser (state: "
+            "uploading): the next run checks the portal history before sending it again"
+        )
+    return f"stopping after the current upload ({names}) and its accusé de réception"
+
+
+def run_service(
+    config: Config, *, portal_factory: PortalFactory, login_guard: LoginGuard | None = None
+) -> None:
+    """Run the scheduler in the foreground until SIGTERM/SIGINT (the caller holds the lock).
+
+    On a signal, a running job finishes its current upload (and fetches its accusé de
+    réception), collects no report, and the service exits once it has ended.
+    """
     stop = threading.Event()
-    jobs = Jobs(config, portal_factory, stop)
+    jobs = Jobs(config, portal_factory, stop, login_guard=login_guard)
     scheduler = build_scheduler(jobs)
     page = _status_page(jobs)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("signal %s: stopping after the current step", signal.Signals(signum).name)
+        if stop.is_set():
+            return
         stop.set()
+        name = signal.Signals(signum).name
+        jobs.event("service_stopping", f"{name}: {_stopping_message(config, jobs, signum)}")
         # wait=False: the handler runs in the main thread, which must return to the loop;
-        # a running job finishes its current step (every step is committed) and then ends.
+        # the running job ends at its next safe point and run_service waits for it below.
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -202,6 +285,7 @@ def run_service(config: Config, *, portal_factory: PortalFactory) -> None:
         log.info("job %s: %s", job.id, job.trigger)
     try:
         scheduler.start()
+        jobs.idle.wait()
     finally:
         if page is not None:
             page.close()

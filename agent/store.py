@@ -33,6 +33,7 @@ from agent.rows import (
     Batch,
     Document,
     Event,
+    LoginPause,
     NewPassage,
     Notice,
     Passage,
@@ -110,6 +111,10 @@ class Store:
         self.close()
 
     # -- plumbing ------------------------------------------------------------------------
+
+    def now(self) -> dt.datetime:
+        """The store's clock (aware)."""
+        return self._now()
 
     def _stamp(self) -> str:
         return self._now().astimezone(dt.UTC).isoformat(timespec="seconds")
@@ -327,6 +332,7 @@ class Store:
             withdrawn_at=row["withdrawn_at"],
             correction_fields=tuple(json.loads(row["correction_fields"] or "[]")),
             withdraw_reason=row["withdraw_reason"],
+            late_at=row["late_at"],
         )
 
     def passage(self, emitter: str, id_technique: str) -> Passage | None:
@@ -572,6 +578,39 @@ class Store:
             (PassageStatus.PENDING.value, before.isoformat()),
         )
         return int(row[0]) if row else 0
+
+    def undeposited_due_count(self, before: dt.date, *, held_class: str) -> int:
+        """Passages due on or before ``before`` that the CDC has not received: pending, in
+        a built batch, or held (class ``held_class``) by a file refused as a whole and not
+        released yet."""
+        row = self._one(
+            "SELECT COUNT(*) FROM passages p LEFT JOIN batches b ON b.id = p.batch_id "
+            "WHERE p.deadline != '' AND p.deadline <= ? AND (p.status = ? "
+            "OR (p.status = ? AND b.status = ?) "
+            "OR (p.status = ? AND p.cdc_class = ? AND b.status = ? AND b.released_at IS NULL))",
+            (
+                before.isoformat(),
+                PassageStatus.PENDING.value,
+                PassageStatus.BATCHED.value,
+                BatchStatus.BUILT.value,
+                PassageStatus.REJECTED.value,
+                held_class,
+                BatchStatus.FILE_REJECTED.value,
+            ),
+        )
+        return int(row[0]) if row else 0
+
+    def mark_late(self, passage_id: int) -> None:
+        """Note that a passage was declared after its deadline."""
+        with self.transaction():
+            self._conn.execute(
+                "UPDATE passages SET late_at=? WHERE id=?", (self._stamp(), passage_id)
+            )
+
+    def late_passages(self) -> list[Passage]:
+        """Passages declared after their deadline, oldest declaration first."""
+        rows = self._all("SELECT * FROM passages WHERE late_at IS NOT NULL ORDER BY late_at, id")
+        return [self._passage(r) for r in rows]
 
     def was_uploaded_before(self, passage_id: int, batch_id: int) -> bool:
         """Whether this passage was in another CREATION batch that reached the portal since
@@ -850,3 +889,57 @@ class Store:
             (batch_id, status.value),
         )
         return [self._passage(r) for r in rows]
+
+    # -- login pauses --------------------------------------------------------------------
+
+    def login_pause(self, base_url: str, username: str) -> LoginPause | None:
+        """The refused password's fingerprint for this account, if logins are paused."""
+        row = self._one(
+            "SELECT * FROM login_pauses WHERE base_url = ? AND username = ?", (base_url, username)
+        )
+        return LoginPause(**dict(row)) if row else None
+
+    def set_login_pause(
+        self, base_url: str, username: str, *, salt: bytes, digest: bytes, message: str
+    ) -> LoginPause:
+        """Pause logins of this account with the refused password's fingerprint."""
+        pause = LoginPause(base_url, username, salt, digest, self._stamp(), message)
+        with self.transaction():
+            self._conn.execute(
+                "INSERT OR REPLACE INTO login_pauses VALUES (?, ?, ?, ?, ?, ?)",
+                (base_url, username, salt, digest, pause.at, message),
+            )
+        return pause
+
+    def clear_login_pause(self, base_url: str, username: str) -> bool:
+        """Lift the pause; False when there was none."""
+        with self.transaction():
+            cur = self._conn.execute(
+                "DELETE FROM login_pauses WHERE base_url = ? AND username = ?",
+                (base_url, username),
+            )
+        return cur.rowcount > 0
+
+    # -- retention -----------------------------------------------------------------------
+
+    def files_awaiting_correction(self) -> set[str]:
+        """Where the imported files lie whose invalid rows still wait for a correction."""
+        rows = self._all(
+            "SELECT DISTINCT s.moved_to FROM source_files s JOIN passages p "
+            "ON p.source_file_id = s.id WHERE p.status = ? AND s.moved_to IS NOT NULL",
+            (PassageStatus.INVALID.value,),
+        )
+        return {r[0] for r in rows}
+
+    def purge_events(self, before: dt.datetime) -> int:
+        """Delete events older than ``before`` (the only deletion the log allows).
+
+        Returns:
+            The number of events deleted.
+        """
+        cutoff = before.astimezone(dt.UTC).isoformat(timespec="seconds")
+        with self.transaction():
+            self._conn.execute("INSERT INTO event_purge VALUES (?)", (cutoff,))
+            cur = self._conn.execute("DELETE FROM events WHERE at < ?", (cutoff,))
+            self._conn.execute("DELETE FROM event_purge")
+        return cur.rowcount

@@ -190,4 +190,28 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "CREATE INDEX passages_holder ON passages(emitter, holder_key)",
         ),
     ),
+    (
+        "runtime: late declarations, login pauses, event-log retention",
+        (
+            # Set when the passage's file was uploaded after its three-month deadline.
+            "ALTER TABLE passages ADD COLUMN late_at TEXT",
+            # A password the portal refused: a slow salted hash (scrypt), never the password.
+            """CREATE TABLE login_pauses (
+                base_url TEXT NOT NULL,
+                username TEXT NOT NULL,
+                salt BLOB NOT NULL,
+                digest BLOB NOT NULL,
+                at TEXT NOT NULL,
+                message TEXT NOT NULL,
+                PRIMARY KEY (base_url, username)
+            )""",
+            # Retention: events stay append-only, except rows older than a cutoff written in
+            # event_purge by the same transaction (see Store.purge_events).
+            "CREATE TABLE event_purge (before TEXT NOT NULL)",
+            "DROP TRIGGER events_no_delete",
+            """CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+               WHEN NOT EXISTS (SELECT 1 FROM event_purge WHERE OLD.at < event_purge.before)
+               BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END""",
+        ),
+    ),
 )

@@ -1,6 +1,7 @@
 """What the operator commands show, as JSON-ready dicts (the CLI renders them).
 
-``status``: batches, passage counts, deadlines (due within N days, overdue), last events.
+``status``: batches, passage counts, deadlines (due within N days, overdue), passages declared
+late, last events.
 ``status BATCH``: one batch with its passages' counts, attempts, documents and event log.
 ``rejects``: rejected passages with the CDC message, class and hint, and invalid passages
 (bad rows whose idTechnique is known) with their reasons; the CSV export has the canonical
@@ -79,6 +80,8 @@ def status_view(
             for p in store.passages(status=PassageStatus.ACCEPTED)
             if p.correction_held
         ],
+        # Declared after their deadline (uploaded more than three months after delivery).
+        "late": [passage_json(p) for p in store.late_passages()],
         "events": [asdict(e) for e in store.events(limit=events)],
         # Inbox entries that are not imported (symlink, .xls, folder...), as last seen.
         "inbox_unhandled": [asdict(notice) for notice in store.notices()],

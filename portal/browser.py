@@ -110,8 +110,11 @@ class PlaywrightPortal:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # On Ctrl-C the driver is being interrupted too: saving the session would only fail
+        # noisily; the next run logs in again.
+        interrupted = exc_type is not None and issubclass(exc_type, KeyboardInterrupt)
         try:
-            if self._logged_in and self._context is not None:
+            if self._logged_in and self._context is not None and not interrupted:
                 self._sessions.save(dict(self._context.storage_state()))
         except PlaywrightError as error:
             log.warning("could not save the portal session: %s", error)

@@ -55,3 +55,17 @@ def new_passage(id_technique: str, **overrides: object) -> NewPassage:
     }
     values.update(overrides)
     return NewPassage(**values)  # type: ignore[arg-type]
+
+
+def add_test_batch(store: Store, ids: list[int], name: str = "a.xml") -> int:
+    """Record a built batch ``name`` holding passages ``ids``."""
+    return store.add_batch(
+        name=name,
+        path=f"/x/{name}",
+        sha256="f" * 64,
+        size=10,
+        schema_version="1.1.5",
+        id_flux="uuid",
+        fingerprint="fp1",
+        passage_ids=ids,
+    )

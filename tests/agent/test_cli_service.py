@@ -59,7 +59,9 @@ def test_cli_deposit_now_json_with_fake_portal(
     config_path: Path, fake: FakePortal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """deposit now --json prints the run summary; progress goes to stderr."""
-    monkeypatch.setattr(cli_service, "default_portal_factory", lambda _config: factory(fake))
+    monkeypatch.setattr(
+        cli_service, "default_portal_factory", lambda _config, _guard: factory(fake)
+    )
     write_export(inbox(load_config(config_path)) / "a.csv", [row("A1"), row("B2", sexe="?")])
     result = CliRunner().invoke(cli, ["--config", str(config_path), "deposit", "now", "--json"])
     assert result.exit_code == 0, result.output

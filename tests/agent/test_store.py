@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,20 +13,7 @@ import pytest
 from agent.lifecycle import BatchStatus, PassageStatus, TransitionError
 from agent.store import DB_NAME, Store, StoreError
 from agent.store_schema import MIGRATIONS
-from tests.agent.conftest import NOW, new_passage
-
-
-def _batch(store: Store, ids: list[int], name: str = "a.xml") -> int:
-    return store.add_batch(
-        name=name,
-        path=f"/x/{name}",
-        sha256="f" * 64,
-        size=10,
-        schema_version="1.1.5",
-        id_flux="uuid",
-        fingerprint="fp1",
-        passage_ids=ids,
-    )
+from tests.agent.conftest import NOW, add_test_batch, new_passage
 
 
 def test_store_open_migrates_once_and_is_owner_only(tmp_path: Path) -> None:
@@ -95,6 +83,29 @@ def test_store_migration_withdrawals_upgrades_an_existing_store(
         )
 
 
+def test_store_opened_by_many_at_once_migrates_once(tmp_path: Path) -> None:
+    """Several processes (threads here) opening a new store together all succeed."""
+    path = tmp_path / DB_NAME
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            with Store.open(path) as store:
+                store.add_event("opened", "ok")
+        except StoreError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with Store.open(path) as store:
+        assert len(store.migrations()) == len(MIGRATIONS)
+        assert len(store.events()) == 8
+
+
 def test_store_open_refuses_garbage(tmp_path: Path) -> None:
     """A file that is not a database gives a StoreError naming it."""
     path = tmp_path / DB_NAME
@@ -147,10 +158,10 @@ def test_store_add_batch_moves_passages_atomically(store: Store) -> None:
     a = store.put_passage(new_passage("A1"), status=PassageStatus.PENDING)
     b = store.put_passage(new_passage("B2"), status=PassageStatus.INVALID, reasons=["bad"])
     with pytest.raises(TransitionError):
-        _batch(store, [a, b])
+        add_test_batch(store, [a, b])
     assert store.batches() == []
     assert store.passage_by_id(a).status is PassageStatus.PENDING
-    batch_id = _batch(store, [a])
+    batch_id = add_test_batch(store, [a])
     batch = store.batch(batch_id)
     assert (batch.status, batch.passages, batch.name) == (BatchStatus.BUILT, 1, "a.xml")
     assert store.passage_by_id(a).batch_id == batch_id
@@ -161,7 +172,7 @@ def test_store_add_batch_moves_passages_atomically(store: Store) -> None:
 
 def test_store_batch_status_checked(store: Store) -> None:
     """Batch moves go through the lifecycle; counts and message are kept."""
-    batch_id = _batch(store, [])
+    batch_id = add_test_batch(store, [])
     with pytest.raises(TransitionError):
         store.set_batch_status(batch_id, BatchStatus.ACCEPTED)
     store.set_batch_status(batch_id, BatchStatus.UPLOADING)
@@ -196,7 +207,7 @@ def test_store_deadlines_and_prior_uploads(store: Store) -> None:
     store.put_passage(new_passage("B2", deadline=dt.date(2026, 6, 1)), status=PassageStatus.PENDING)
     assert [p.id for p in store.open_passages_due(dt.date(2026, 3, 17))] == [early]
     assert store.pending_due_count(dt.date(2026, 3, 17)) == 1
-    first = _batch(store, [early], "one.xml")
+    first = add_test_batch(store, [early], "one.xml")
     store.set_batch_status(first, BatchStatus.UPLOADING)
     assert not store.was_uploaded_before(early, 999)
     store.set_batch_status(first, BatchStatus.UPLOADED)
@@ -206,7 +217,7 @@ def test_store_deadlines_and_prior_uploads(store: Store) -> None:
 
 def test_store_attempts_and_documents(store: Store, tmp_path: Path) -> None:
     """Attempts keep outcome and evidence; the same document content is recorded once."""
-    batch_id = _batch(store, [])
+    batch_id = add_test_batch(store, [])
     attempt = store.start_attempt("deposit", batch_id=batch_id)
     store.finish_attempt(attempt, "unavailable", message="HTTP 500", evidence=[tmp_path / "s.png"])
     [row] = store.attempts(batch_id=batch_id)

@@ -93,6 +93,30 @@ def test_cli_credentials_check_wrong_password(
     assert "Identifiant ou mot de passe incorrect" in checked.output
 
 
+def test_cli_credentials_refused_check_pauses_until_set(
+    replica: SandboxHandle, tmp_path: Path, file_keyring: Path
+) -> None:
+    """A refused check pauses logins with that password; a second check says so before its
+    one requested try; `credentials set` lifts the pause."""
+    config = _config(tmp_path, replica)
+    assert _run(config, "credentials", "set", stdin="not-it\n").exit_code == 0
+    first = _run(config, "credentials", "check")
+    assert first.exit_code == 1
+    assert "login paused: the portal refused the password at " in first.output
+    assert "run `accrochage credentials set`" in first.output
+    again = _run(config, "credentials", "check")
+    assert again.exit_code == 1
+    assert again.output.startswith("note: login paused: the portal refused the password at ")
+    assert "trying this password once, as you asked" in again.output
+    fixed = _run(config, "credentials", "set", stdin=replica.password + "\n")
+    assert "Logins were paused after a refused password: they resume with this one." in (
+        fixed.output
+    )
+    checked = _run(config, "credentials", "check")
+    assert checked.exit_code == 0, checked.output
+    assert "note:" not in checked.output
+
+
 def test_cli_credentials_check_without_password(
     replica: SandboxHandle, tmp_path: Path, file_keyring: Path
 ) -> None:

@@ -21,6 +21,15 @@ def test_config_example_validates() -> None:
     assert config.agent.data_dir == (ROOT / "data").resolve()
     assert config.schedule.deposit == "0 2 * * *"
     assert config.schedule.deadline_days == 15
+    assert config.retention.imported_days == 400
+
+
+def test_config_retention_below_legal_horizon_names_key(tmp_path: Path) -> None:
+    """A retention shorter than three months is refused, naming the key and why."""
+    path = tmp_path / "bad.toml"
+    path.write_text("[retention]\nevents_days = 30\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"retention\.events_days: .*at least 92 days"):
+        load_config(path)
 
 
 def test_config_schedule_rejects_bad_cron(tmp_path: Path) -> None:
