@@ -31,7 +31,7 @@ from agent.store import Store
 HEARTBEAT = "service_heartbeat"
 STUCK_AFTER = dt.timedelta(days=1)
 RECENT_IMPORTS = dt.timedelta(days=7)
-_LOGIN_ERRORS = ("LoginFailed", "CredentialsError")
+_LOGIN_ERRORS = ("LoginFailed", "LoginPaused", "CredentialsError")
 EXIT_CODES = {"ok": 0, "warning": 1, "critical": 2}
 
 
