@@ -231,7 +231,7 @@ def test_deposit_reimport_never_resends_accepted(config: Config, fake: FakePorta
     summary = run(config, fake)
     assert summary.built == [] and summary.imported[0].outcomes == {"correction": 1}
     report = Path(summary.imported[0].error_report or "").read_text(encoding="utf-8")
-    assert "with other data: prenom1 'Élodie' -> 'Autre'" in report
+    assert f"with other data: prenom1 '{row('A1')['prenom1']}' -> 'Autre'" in report
     assert statuses(config) == {"A1": "accepted"}
 
 
