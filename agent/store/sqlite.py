@@ -1,12 +1,10 @@
-"""The agent's store: the only module that runs SQL.
+"""The SQLite store: the agent's store (:class:`agent.store.base.Store`) in one file.
 
-SQLite in the data directory (WAL mode), owner-only because it holds personal data (the
-validated records needed to build the XML). Numbered migrations from
+SQLite in the data directory by default (WAL mode), owner-only because it holds personal data
+(the validated records needed to build the XML). Numbered migrations from
 :mod:`agent.store_schema` are applied on open, each in one transaction with the row that
-records it. Every method is written in the agent's terms (passages, batches, attempts,
-documents, events), so another backend (PostgreSQL) can implement the same methods without
-touching the rest. Status changes are checked against :mod:`agent.lifecycle` inside the
-transaction that writes them.
+records it. Status changes are checked against :mod:`agent.lifecycle` inside the transaction
+that writes them.
 """
 
 from __future__ import annotations
@@ -29,16 +27,10 @@ from agent.lifecycle import (
     check_passage,
 )
 from agent.rows import Attempt, Batch, Document, Event, NewPassage, Passage, SourceFile
+from agent.store.base import OPEN_STATUSES, StoreError
 from agent.store_schema import MIGRATIONS
 
 DB_NAME = "agent.sqlite3"
-#: Passage statuses that still need a successful deposit (for deadlines).
-OPEN_STATUSES = (
-    PassageStatus.INVALID,
-    PassageStatus.PENDING,
-    PassageStatus.BATCHED,
-    PassageStatus.REJECTED,
-)
 
 
 def _utcnow() -> dt.datetime:
@@ -50,12 +42,8 @@ def _date(text: str) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
 
-class StoreError(Exception):
-    """The store cannot be opened or a requested row does not exist."""
-
-
-class Store:
-    """A SQLite store. Use :meth:`open`; one instance per thread (sqlite3 rule)."""
+class SqliteStore:
+    """The SQLite store. Use :meth:`open`; one instance per thread (sqlite3 rule)."""
 
     def __init__(self, conn: sqlite3.Connection, *, now: Callable[[], dt.datetime]) -> None:
         self._conn = conn
@@ -63,7 +51,7 @@ class Store:
         self._depth = 0
 
     @classmethod
-    def open(cls, path: Path, *, now: Callable[[], dt.datetime] = _utcnow) -> Store:
+    def open(cls, path: Path, *, now: Callable[[], dt.datetime] = _utcnow) -> SqliteStore:
         """Open (creating it owner-only if needed) the database at ``path`` and migrate it.
 
         Raises:
