@@ -169,4 +169,14 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        "indexes for batch moves and status: passages by batch, corrections held",
+        (
+            # The primary key starts with passage_id; every batch move and the status
+            # counts look passages up by batch.
+            "CREATE INDEX passage_batches_batch ON passage_batches(batch_id, passage_id)",
+            # The few accepted passages holding a correction, found without a scan.
+            "CREATE INDEX passages_correction ON passages(id) WHERE correction_fields IS NOT NULL",
+        ),
+    ),
 )

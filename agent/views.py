@@ -54,10 +54,9 @@ def status_view(
     horizon = today + dt.timedelta(days=within_days)
     due = store.open_passages_due(horizon)
     sources = store.sources()
+    counts = store.batch_passage_counts()
     return {
-        "batches": [
-            batch_json(b) | {"counts": store.passage_counts(batch_id=b.id)} for b in store.batches()
-        ],
+        "batches": [batch_json(b) | {"counts": counts.get(b.id, {})} for b in store.batches()],
         "passages": store.passage_counts(),
         "imports": [asdict(source) for source in sources],
         # Bad rows of the files listed above whose idTechnique is unknown: only in the reports.
@@ -75,8 +74,7 @@ def status_view(
                 "accepted_on": (p.accepted_at or p.updated_at)[:10],
                 "fields": list(p.correction_fields),
             }
-            for p in store.passages(status=PassageStatus.ACCEPTED)
-            if p.correction_held
+            for p in store.corrections_held()
         ],
         "events": [asdict(e) for e in store.events(limit=events)],
     }

@@ -218,6 +218,53 @@ class Store(Protocol):
         """Record a built file and move its passages to batched, in one transaction."""
         ...
 
+    def move_passages(
+        self,
+        passage_ids: Sequence[int],
+        to: PassageStatus,
+        *,
+        message: str | None = None,
+        klass: str | None = None,
+        hint: str | None = None,
+        reasons: Sequence[str] | None = None,
+    ) -> int:
+        """Move these passages (checked) as :meth:`set_passage_status` does, in one statement;
+        how many moved (raises :class:`StoreError` when an id names no passage)."""
+        ...
+
+    def move_batch(
+        self,
+        batch_id: int,
+        waiting: Sequence[PassageStatus],
+        to: PassageStatus,
+        *,
+        message: str | None = None,
+        klass: str | None = None,
+        hint: str | None = None,
+        reasons: Sequence[str] | None = None,
+        only_class: str | None = None,
+    ) -> int:
+        """The passages of batch ``batch_id`` in one of the ``waiting`` statuses (and of CDC
+        class ``only_class``, when given) go to ``to`` in one statement; how many moved."""
+        ...
+
+    def withdraw_batch(self, batch_id: int, waiting: PassageStatus, *, only_class: str) -> int:
+        """:meth:`request_withdrawal` for the passages of a batch in ``waiting`` and of CDC
+        class ``only_class``, in one statement; how many moved."""
+        ...
+
+    def batch_members(self, batch_id: int) -> dict[str, tuple[int, PassageStatus]]:
+        """idTechnique -> (passage id, status) of the passages whose current batch this is."""
+        ...
+
+    def corrections_held(self) -> list[Passage]:
+        """Accepted passages with a corrected record waiting for their SUPPRESSION."""
+        ...
+
+    def batch_passage_counts(self) -> dict[int, dict[str, int]]:
+        """Per batch, the number of passages that were in it, per current status."""
+        ...
+
     def batch(self, batch_id: int) -> Batch:
         """The batch with this id."""
         ...
