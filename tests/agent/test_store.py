@@ -13,19 +13,7 @@ from agent.lifecycle import BatchStatus, PassageStatus, TransitionError
 from agent.store import DB_NAME, Store, StoreError
 from agent.store_schema import MIGRATIONS
 from tests.agent.conftest import NOW, new_passage
-
-
-def _batch(store: Store, ids: list[int], name: str = "a.xml") -> int:
-    return store.add_batch(
-        name=name,
-        path=f"/x/{name}",
-        sha256="f" * 64,
-        size=10,
-        schema_version="1.1.5",
-        id_flux="uuid",
-        fingerprint="fp1",
-        passage_ids=ids,
-    )
+from tests.agent.conftest import add_test_batch as _batch
 
 
 def test_store_open_migrates_once_and_is_owner_only(tmp_path: Path) -> None:
