@@ -732,12 +732,13 @@ class SqliteStore:
         return [self._passage(r) for r in rows]
 
     def batch_passage_counts(self) -> dict[int, dict[str, int]]:
-        """Per batch, the number of passages that were in it, per current status (one query)."""
+        """Per batch, the number of passages that were in it, per current status.
+
+        Read from ``batch_counts``, which triggers keep (migration 5): one row per batch and
+        status, whatever the number of passages.
+        """
         out: dict[int, dict[str, int]] = {}
-        for row in self._all(
-            "SELECT pb.batch_id, p.status, COUNT(*) FROM passage_batches pb "
-            "JOIN passages p ON p.id = pb.passage_id GROUP BY pb.batch_id, p.status"
-        ):
+        for row in self._all("SELECT batch_id, status, n FROM batch_counts WHERE n > 0"):
             out.setdefault(row[0], {})[row[1]] = row[2]
         return out
 
