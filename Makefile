@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test lint demo bench clean
+.PHONY: install test lint demo bench bench-store clean
 
 install: $(STAMP)
 	@scripts/ensure-system-deps.sh
@@ -28,6 +28,9 @@ demo: install
 
 bench: install
 	$(BIN)/python benchmarks/build.py --records 150000 --repeat 3
+
+bench-store: install
+	$(BIN)/python benchmarks/store.py --passages 1000000 --records 150000
 
 clean:
 	rm -rf $(VENV) demo-run bench-out .mypy_cache .ruff_cache .pytest_cache
