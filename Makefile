@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test lint demo bench wheel clean
+.PHONY: install test lint demo bench bench-store wheel clean
 
 install: $(STAMP)
 	@scripts/ensure-system-deps.sh
@@ -33,6 +33,9 @@ bench: install
 wheel: install
 	$(BIN)/python -m pip wheel --no-deps --no-build-isolation --quiet -w dist .
 	@ls dist/accrochage_agent-*.whl
+
+bench-store: install
+	$(BIN)/python benchmarks/store.py --passages 1000000 --records 150000
 
 clean:
 	rm -rf $(VENV) demo-run bench-out dist .mypy_cache .ruff_cache .pytest_cache

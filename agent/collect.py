@@ -78,12 +78,8 @@ def _mark_uploaded(store: Store, batch: Batch, message: str) -> None:
     today = store.now().astimezone(LEGAL_TZ).date()
     with store.transaction():
         store.set_batch_status(batch.id, BatchStatus.UPLOADED, message=message)
-        late = []
-        for passage in store.passages(batch_id=batch.id, status=PassageStatus.BATCHED):
-            store.set_passage_status(passage.id, PassageStatus.DEPOSITED)
-            if passage.deadline is not None and passage.deadline < today:
-                store.mark_late(passage.id)
-                late.append(passage)
+        store.move_batch(batch.id, (PassageStatus.BATCHED,), PassageStatus.DEPOSITED)
+        late = store.mark_late_in_batch(batch.id, today)
         store.add_event("uploaded", f"{batch.name}: {message}", batch_id=batch.id)
         for passage in late:
             store.add_event(
@@ -156,11 +152,12 @@ def apply_report(store: Store, batch: Batch, report: ProcessingReport) -> BatchS
             return _apply_file_rejected(store, batch, report)
         if is_suppression(batch):
             return apply_suppression_report(store, batch, report)
-        mine = {p.id_technique: p for p in store.passages(batch_id=batch.id)}
-        accepted = rejected = 0
+        mine = store.batch_members(batch.id)
+        # Each passage's move, grouped so that each group is one set-based statement.
+        moves: dict[int, tuple[PassageStatus, str | None, str | None, str | None]] = {}
         for outcome in report.passages:
-            passage = mine.get(outcome.id_technique)
-            if passage is None or passage.status not in (
+            passage_id, status = mine.get(outcome.id_technique, (0, None))
+            if status not in (
                 PassageStatus.DEPOSITED,
                 PassageStatus.ACCEPTED,
                 PassageStatus.REJECTED,
@@ -174,33 +171,31 @@ def apply_report(store: Store, batch: Batch, report: ProcessingReport) -> BatchS
                 )
                 continue
             duplicate_of_ours = outcome.klass is KoClass.DUPLICATE and store.was_uploaded_before(
-                passage.id, batch.id
+                passage_id, batch.id
             )
             if outcome.ok or duplicate_of_ours:
-                store.set_passage_status(
-                    passage.id, PassageStatus.ACCEPTED, message=outcome.message
-                )
-                accepted += 1
+                moves[passage_id] = (PassageStatus.ACCEPTED, outcome.message, None, None)
             else:
-                store.set_passage_status(
-                    passage.id,
-                    PassageStatus.REJECTED,
-                    message=outcome.message,
-                    klass=str(outcome.klass) if outcome.klass else None,
-                    hint=outcome.hint,
-                )
-                rejected += 1
+                klass = str(outcome.klass) if outcome.klass else None
+                moves[passage_id] = (PassageStatus.REJECTED, outcome.message, klass, outcome.hint)
+        groups: dict[tuple[PassageStatus, str | None, str | None, str | None], list[int]] = {}
+        for passage_id, move in moves.items():
+            groups.setdefault(move, []).append(passage_id)
+        for (to, message, klass, hint), ids in groups.items():
+            store.move_passages(ids, to, message=message, klass=klass, hint=hint)
+        accepted = sum(1 for move in moves.values() if move[0] is PassageStatus.ACCEPTED)
+        rejected = len(moves) - accepted
         named = {o.id_technique for o in report.passages}
         missing = [
-            p
-            for p in mine.values()
-            if p.status is PassageStatus.DEPOSITED and p.id_technique not in named
+            id_technique
+            for id_technique, (_, status) in mine.items()
+            if status is PassageStatus.DEPOSITED and id_technique not in named
         ]
         if missing:
             store.add_event(
                 "report_incomplete",
                 f"{batch.name}: {len(missing)} passage(s) absent from the report stay deposited: "
-                + ", ".join(p.id_technique for p in missing[:10]),
+                + ", ".join(missing[:10]),
                 level="warning",
                 batch_id=batch.id,
             )
@@ -234,18 +229,15 @@ def hold_batch(
         to, waiting = PassageStatus.WITHDRAW_REJECTED, (PassageStatus.WITHDRAWING,)
         hint = SUPPRESSION_FILE_HINT
     with store.transaction():
-        held = 0
-        for passage in store.passages(batch_id=batch.id):
-            if passage.status in waiting:
-                store.set_passage_status(
-                    passage.id,
-                    to,
-                    message=message,
-                    klass=FILE_CLASS,
-                    hint=hint,
-                    reasons=[message] if to is PassageStatus.INVALID else None,
-                )
-                held += 1
+        held = store.move_batch(
+            batch.id,
+            waiting,
+            to,
+            message=message,
+            klass=FILE_CLASS,
+            hint=hint,
+            reasons=[message] if to is PassageStatus.INVALID else None,
+        )
         store.set_batch_status(batch.id, status, message=message, accepted=0, rejected=held)
         if not announce:
             return status
@@ -282,17 +274,18 @@ def retire_batch(store: Store, batch: Batch, message: str) -> int:
 
 def _release(store: Store, batch: Batch) -> int:
     """Passages ``batch`` holds for a file-level failure go back to be built again."""
-    count = 0
-    for passage in store.passages(batch_id=batch.id):
-        if passage.cdc_class != FILE_CLASS:
-            continue
-        if passage.status in (PassageStatus.REJECTED, PassageStatus.INVALID):
-            store.set_passage_status(passage.id, PassageStatus.PENDING, reasons=[])
-            count += 1
-        elif passage.status is PassageStatus.WITHDRAW_REJECTED:
-            store.request_withdrawal(passage.id)  # its SUPPRESSION is built again
-            count += 1
-    return count
+    with store.transaction():
+        count = store.move_batch(
+            batch.id,
+            (PassageStatus.REJECTED, PassageStatus.INVALID),
+            PassageStatus.PENDING,
+            reasons=[],
+            only_class=FILE_CLASS,
+        )
+        # Refused withdrawals: their SUPPRESSION is built again.
+        return count + store.withdraw_batch(
+            batch.id, PassageStatus.WITHDRAW_REJECTED, only_class=FILE_CLASS
+        )
 
 
 def release_held(store: Store, fingerprint: str, progress: Progress) -> int:

@@ -144,6 +144,34 @@ class RetentionSettings(BaseModel):
         return value
 
 
+#: The URL schemes ``[store] url`` accepts.
+STORE_SCHEMES = ("sqlite", "postgresql")
+
+
+class StoreSettings(BaseModel):
+    """``[store]``: which database keeps the agent's state (passages, batches, events)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str | None = Field(
+        default=None,
+        description="sqlite:///ABSOLUTE/PATH; default: agent.sqlite3 in agent.data_dir.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme = value.partition("://")[0]
+        if scheme not in STORE_SCHEMES or "://" not in value:
+            raise ValueError(
+                f"expected a URL starting with {' or '.join(s + '://' for s in STORE_SCHEMES)}, "
+                f"got {value.split('@')[-1]!r}"
+            )
+        return value
+
+
 class Config(BaseModel):
     """The whole configuration."""
 
@@ -157,6 +185,7 @@ class Config(BaseModel):
     portal: PortalSettings = PortalSettings()
     notify: NotifySettings = NotifySettings()
     credentials: CredentialSettings = CredentialSettings()
+    store: StoreSettings = StoreSettings()
 
 
 class ConfigError(Exception):

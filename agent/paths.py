@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.config import Config
-from agent.store import DB_NAME
+from agent.store import DB_NAME, sqlite_path, unavailable
 
 
 @dataclass(frozen=True)
@@ -15,16 +15,37 @@ class AgentPaths:
 
     data_dir: Path
     inbox: Path
+    #: The SQLite store's file when ``[store] url`` names one elsewhere; None: the default.
+    store_file: Path | None = None
+    #: The ``[store] url`` scheme when it is not SQLite (then there is no store file).
+    store_scheme: str | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> AgentPaths:
-        """The layout for a loaded config."""
-        return cls(data_dir=config.agent.data_dir, inbox=config.agent.inbox)
+        """The layout for a loaded config.
+
+        Raises:
+            StoreError: ``[store] url`` is a malformed SQLite URL.
+        """
+        path = sqlite_path(config)
+        scheme = None if path else (config.store.url or "").partition("://")[0]
+        return cls(
+            data_dir=config.agent.data_dir,
+            inbox=config.agent.inbox,
+            store_file=path,
+            store_scheme=scheme,
+        )
 
     @property
     def db(self) -> Path:
-        """The SQLite store."""
-        return self.data_dir / DB_NAME
+        """The SQLite store (``[store] url``, by default ``agent.sqlite3`` in the data dir).
+
+        Raises:
+            StoreError: the store is not a SQLite file.
+        """
+        if self.store_scheme is not None:
+            raise unavailable(self.store_scheme)
+        return self.store_file or self.data_dir / DB_NAME
 
     @property
     def imported(self) -> Path:

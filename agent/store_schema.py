@@ -214,4 +214,39 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
                BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END""",
         ),
     ),
+    (
+        "batch moves and status: passages by batch, corrections held, batch_counts",
+        (
+            # The primary key starts with passage_id; every batch move and the status
+            # counts look passages up by batch.
+            "CREATE INDEX passage_batches_batch ON passage_batches(batch_id, passage_id)",
+            # The few accepted passages holding a correction, found without a scan.
+            "CREATE INDEX passages_correction ON passages(id) WHERE correction_fields IS NOT NULL",
+            # How many passages that were in each batch are in each status now, kept by the
+            # database itself (triggers) so that status reads 200 rows, not a million.
+            """CREATE TABLE batch_counts (
+                batch_id INTEGER NOT NULL REFERENCES batches(id),
+                status TEXT NOT NULL,
+                n INTEGER NOT NULL,
+                PRIMARY KEY (batch_id, status)
+            ) WITHOUT ROWID""",
+            """INSERT INTO batch_counts (batch_id, status, n)
+               SELECT pb.batch_id, p.status, COUNT(*) FROM passages p
+               CROSS JOIN passage_batches pb ON pb.passage_id = p.id
+               GROUP BY pb.batch_id, p.status""",
+            """CREATE TRIGGER batch_counts_join AFTER INSERT ON passage_batches BEGIN
+                 INSERT INTO batch_counts (batch_id, status, n)
+                 SELECT NEW.batch_id, status, 1 FROM passages WHERE id = NEW.passage_id
+                 ON CONFLICT (batch_id, status) DO UPDATE SET n = n + 1;
+               END""",
+            """CREATE TRIGGER batch_counts_move AFTER UPDATE OF status ON passages
+               WHEN OLD.status IS NOT NEW.status BEGIN
+                 UPDATE batch_counts SET n = n - 1 WHERE status = OLD.status
+                 AND batch_id IN (SELECT batch_id FROM passage_batches WHERE passage_id = OLD.id);
+                 INSERT INTO batch_counts (batch_id, status, n)
+                 SELECT batch_id, NEW.status, 1 FROM passage_batches WHERE passage_id = NEW.id
+                 ON CONFLICT (batch_id, status) DO UPDATE SET n = n + 1;
+               END""",
+        ),
+    ),
 )

@@ -56,10 +56,9 @@ def status_view(
     horizon = today + dt.timedelta(days=within_days)
     due = store.open_passages_due(horizon)
     sources = store.sources()
+    counts = store.batch_passage_counts()
     return {
-        "batches": [
-            batch_json(b) | {"counts": store.passage_counts(batch_id=b.id)} for b in store.batches()
-        ],
+        "batches": [batch_json(b) | {"counts": counts.get(b.id, {})} for b in store.batches()],
         "passages": store.passage_counts(),
         "imports": [asdict(source) for source in sources],
         # Bad rows of the files listed above whose idTechnique is unknown: only in the reports.
@@ -77,8 +76,7 @@ def status_view(
                 "accepted_on": (p.accepted_at or p.updated_at)[:10],
                 "fields": list(p.correction_fields),
             }
-            for p in store.passages(status=PassageStatus.ACCEPTED)
-            if p.correction_held
+            for p in store.corrections_held()
         ],
         # Declared after their deadline (uploaded more than three months after delivery).
         "late": [passage_json(p) for p in store.late_passages()],

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from agent.config import Config
+from agent.lifecycle import BatchAction
 from agent.rows import NewPassage
-from agent.store import DB_NAME, Store
+from agent.store import DB_NAME, Store, StorePort
 from portal.fake import FakePortal
 from tests.agent.helpers import make_config
 
@@ -57,8 +58,13 @@ def new_passage(id_technique: str, **overrides: object) -> NewPassage:
     return NewPassage(**values)  # type: ignore[arg-type]
 
 
-def add_test_batch(store: Store, ids: list[int], name: str = "a.xml") -> int:
-    """Record a built batch ``name`` holding passages ``ids``."""
+def add_test_batch(
+    store: StorePort,
+    ids: Sequence[int],
+    name: str = "a.xml",
+    action: BatchAction = BatchAction.CREATION,
+) -> int:
+    """Record a built batch of these passages (placeholder file facts)."""
     return store.add_batch(
         name=name,
         path=f"/x/{name}",
@@ -68,4 +74,5 @@ def add_test_batch(store: Store, ids: list[int], name: str = "a.xml") -> int:
         id_flux="uuid",
         fingerprint="fp1",
         passage_ids=ids,
+        action=action,
     )

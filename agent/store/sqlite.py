@@ -1,12 +1,10 @@
-"""The agent's store: the only module that runs SQL.
+"""The SQLite store: the agent's store (:class:`agent.store.base.Store`) in one file.
 
-SQLite in the data directory (WAL mode), owner-only because it holds personal data (the
-validated records needed to build the XML). Numbered migrations from
+SQLite in the data directory by default (WAL mode), owner-only because it holds personal data
+(the validated records needed to build the XML). Numbered migrations from
 :mod:`agent.store_schema` are applied on open, each in one transaction with the row that
-records it. Every method is written in the agent's terms (passages, batches, attempts,
-documents, events), so another backend (PostgreSQL) can implement the same methods without
-touching the rest. Status changes are checked against :mod:`agent.lifecycle` inside the
-transaction that writes them.
+records it. Status changes are checked against :mod:`agent.lifecycle` inside the transaction
+that writes them.
 """
 
 from __future__ import annotations
@@ -39,16 +37,13 @@ from agent.rows import (
     Passage,
     SourceFile,
 )
+from agent.store.base import OPEN_STATUSES, StoreError
 from agent.store_schema import MIGRATIONS
 
 DB_NAME = "agent.sqlite3"
-#: Passage statuses that still need a successful deposit (for deadlines).
-OPEN_STATUSES = (
-    PassageStatus.INVALID,
-    PassageStatus.PENDING,
-    PassageStatus.BATCHED,
-    PassageStatus.REJECTED,
-)
+#: Ids passed as one JSON array parameter: a set-based statement whatever their number.
+_IN_IDS = "SELECT value FROM json_each(?)"
+_IDS = f"p.id IN ({_IN_IDS})"
 
 
 def _utcnow() -> dt.datetime:
@@ -60,12 +55,8 @@ def _date(text: str) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
 
-class StoreError(Exception):
-    """The store cannot be opened or a requested row does not exist."""
-
-
-class Store:
-    """A SQLite store. Use :meth:`open`; one instance per thread (sqlite3 rule)."""
+class SqliteStore:
+    """The SQLite store. Use :meth:`open`; one instance per thread (sqlite3 rule)."""
 
     def __init__(self, conn: sqlite3.Connection, *, now: Callable[[], dt.datetime]) -> None:
         self._conn = conn
@@ -73,7 +64,7 @@ class Store:
         self._depth = 0
 
     @classmethod
-    def open(cls, path: Path, *, now: Callable[[], dt.datetime] = _utcnow) -> Store:
+    def open(cls, path: Path, *, now: Callable[[], dt.datetime] = _utcnow) -> SqliteStore:
         """Open (creating it owner-only if needed) the database at ``path`` and migrate it.
 
         Raises:
@@ -600,12 +591,19 @@ class Store:
         )
         return int(row[0]) if row else 0
 
-    def mark_late(self, passage_id: int) -> None:
-        """Note that a passage was declared after its deadline."""
-        with self.transaction():
-            self._conn.execute(
-                "UPDATE passages SET late_at=? WHERE id=?", (self._stamp(), passage_id)
-            )
+    def mark_late_in_batch(self, batch_id: int, today: dt.date) -> list[Passage]:
+        """Mark late the deposited passages of batch ``batch_id`` whose deadline is before
+        ``today`` (one statement); returns them."""
+        where = "batch_id = ? AND status = ? AND deadline < ? AND late_at IS NULL"
+        params = (batch_id, PassageStatus.DEPOSITED.value, today.isoformat())
+        rows = self._all(f"SELECT * FROM passages WHERE {where} ORDER BY id", params)  # noqa: S608 - fixed text
+        if rows:
+            with self.transaction():
+                self._conn.execute(
+                    f"UPDATE passages SET late_at = ? WHERE {where}",  # noqa: S608 - fixed text
+                    (self._stamp(), *params),
+                )
+        return [self._passage(r) for r in rows]
 
     def late_passages(self) -> list[Passage]:
         """Passages declared after their deadline, oldest declaration first."""
@@ -677,15 +675,175 @@ class Store:
                 if action is BatchAction.SUPPRESSION
                 else PassageStatus.BATCHED
             )
-            for pid in passage_ids:
-                old = self.passage_by_id(pid)
-                check_passage(old.status, to, who=old.id_technique)
-                self._conn.execute(
-                    "UPDATE passages SET status=?, batch_id=?, updated_at=? WHERE id=?",
-                    (to.value, batch_id, stamp, pid),
-                )
-                self._conn.execute("INSERT INTO passage_batches VALUES (?, ?)", (pid, batch_id))
+            ids = json.dumps(list(passage_ids))
+            self._check_moves(_IDS, [ids], to, len(set(passage_ids)))
+            self._conn.execute(
+                f"UPDATE passages SET status=?, batch_id=?, updated_at=? WHERE id IN ({_IN_IDS})",  # noqa: S608 - fixed fragments
+                (to.value, batch_id, stamp, ids),
+            )
+            self._conn.execute(
+                "INSERT INTO passage_batches SELECT value, ? FROM json_each(?)",
+                (batch_id, ids),
+            )
         return batch_id
+
+    def _check_moves(
+        self, where: str, params: Sequence[Any], to: PassageStatus, expected: int | None = None
+    ) -> None:
+        """Check (one query) that every passage ``where`` selects may move to ``to``.
+
+        ``where`` filters ``passages p``; ``expected`` is how many passages it must find.
+
+        Raises:
+            TransitionError: one of them may not (named by its idTechnique).
+            StoreError: fewer passages exist than ``expected``.
+        """
+        found = 0
+        for row in self._all(
+            f"SELECT p.status, MIN(p.id_technique), COUNT(*) FROM passages p WHERE {where} "  # noqa: S608 - fixed fragments
+            "GROUP BY p.status",
+            params,
+        ):
+            check_passage(PassageStatus(row[0]), to, who=row[1])
+            found += row[2]
+        if expected is not None and found != expected:
+            raise StoreError(f"{expected - found} of the {expected} passages do not exist")
+
+    def move_passages(
+        self,
+        passage_ids: Sequence[int],
+        to: PassageStatus,
+        *,
+        message: str | None = None,
+        klass: str | None = None,
+        hint: str | None = None,
+        reasons: Sequence[str] | None = None,
+    ) -> int:
+        """Move these passages (checked) as :meth:`set_passage_status` does, in one statement.
+
+        Returns:
+            How many passages moved.
+
+        Raises:
+            StoreError: one of the ids names no passage.
+        """
+        ids = json.dumps(list(passage_ids))
+        with self.transaction():
+            self._check_moves(_IDS, [ids], to, len(set(passage_ids)))
+            return self._move(_IDS, [ids], to, message, klass, hint, reasons)
+
+    def move_batch(
+        self,
+        batch_id: int,
+        waiting: Sequence[PassageStatus],
+        to: PassageStatus,
+        *,
+        message: str | None = None,
+        klass: str | None = None,
+        hint: str | None = None,
+        reasons: Sequence[str] | None = None,
+        only_class: str | None = None,
+    ) -> int:
+        """The passages of batch ``batch_id`` (their current one) that are in one of the
+        ``waiting`` statuses (and of CDC class ``only_class``, when given) go to ``to``, in one
+        statement, as :meth:`set_passage_status` moves one.
+
+        Returns:
+            How many passages moved.
+        """
+        marks = ", ".join("?" for _ in waiting)
+        where = f"p.batch_id = ? AND p.status IN ({marks})"
+        params: list[Any] = [batch_id, *[s.value for s in waiting]]
+        if only_class is not None:
+            where += " AND p.cdc_class = ?"
+            params.append(only_class)
+        with self.transaction():
+            self._check_moves(where, params, to)
+            return self._move(where, params, to, message, klass, hint, reasons)
+
+    def _move(
+        self,
+        where: str,
+        params: Sequence[Any],
+        to: PassageStatus,
+        message: str | None,
+        klass: str | None,
+        hint: str | None,
+        reasons: Sequence[str] | None,
+    ) -> int:
+        """One UPDATE of the passages ``where`` selects (already checked) to ``to``.
+
+        ``where`` filters ``passages p``, as in :meth:`_check_moves`.
+        """
+        stamp = self._stamp()
+        cur = self._conn.execute(
+            "UPDATE passages AS p SET status=?, cdc_message=?, cdc_class=?, hint=?, "  # noqa: S608 - fixed fragments
+            "reasons=COALESCE(?, reasons), updated_at=?, "
+            "accepted_at=COALESCE(accepted_at, ?), "
+            "withdrawn_at=CASE WHEN ? AND status = ? THEN ? ELSE withdrawn_at END "
+            f"WHERE {where}",
+            (
+                to.value,
+                message,
+                klass,
+                hint,
+                json.dumps(list(reasons), ensure_ascii=False) if reasons is not None else None,
+                stamp,
+                stamp if to is PassageStatus.ACCEPTED else None,
+                to is PassageStatus.WITHDRAWN,
+                PassageStatus.WITHDRAWING.value,
+                stamp,
+                *params,
+            ),
+        )
+        return cur.rowcount
+
+    def withdraw_batch(self, batch_id: int, waiting: PassageStatus, *, only_class: str) -> int:
+        """:meth:`request_withdrawal` for the passages of a batch in ``waiting`` and of CDC
+        class ``only_class``, in one statement; how many moved."""
+        check_passage(waiting, PassageStatus.WITHDRAWING, who=f"batch {batch_id}")
+        with self.transaction():
+            cur = self._conn.execute(
+                "UPDATE passages SET status=?, batch_id=NULL, updated_at=? "
+                "WHERE batch_id = ? AND status = ? AND cdc_class = ?",
+                (
+                    PassageStatus.WITHDRAWING.value,
+                    self._stamp(),
+                    batch_id,
+                    waiting.value,
+                    only_class,
+                ),
+            )
+        return cur.rowcount
+
+    def batch_members(self, batch_id: int) -> dict[str, tuple[int, PassageStatus]]:
+        """idTechnique -> (passage id, status) of the passages whose current batch this is."""
+        rows = self._all(
+            "SELECT id_technique, id, status FROM passages WHERE batch_id = ? ORDER BY id",
+            (batch_id,),
+        )
+        return {r[0]: (r[1], PassageStatus(r[2])) for r in rows}
+
+    def corrections_held(self) -> list[Passage]:
+        """Accepted passages with a corrected record waiting for their SUPPRESSION."""
+        rows = self._all(
+            # The planner would rather scan every accepted passage through passages_status.
+            "SELECT * FROM passages INDEXED BY passages_correction "
+            "WHERE correction_fields IS NOT NULL AND status = ? ORDER BY id",
+            (PassageStatus.ACCEPTED.value,),
+        )
+        return [self._passage(r) for r in rows]
+
+    def batch_passage_counts(self) -> dict[int, dict[str, int]]:
+        """Per batch, the number of passages that were in it, per current status.
+
+        Read from ``batch_counts``, which triggers keep (migration 5): one row per batch and
+        status, whatever the number of passages.
+        """
+        out: dict[int, dict[str, int]] = {}
+        for row in self._all("SELECT batch_id, status, n FROM batch_counts WHERE n > 0"):
+            out.setdefault(row[0], {})[row[1]] = row[2]
+        return out
 
     @staticmethod
     def _batch(row: sqlite3.Row) -> Batch:

@@ -1,0 +1,292 @@
+"""Benchmark: the agent's store at scale (issue 15).
+
+Usage: ``python benchmarks/store.py [--passages 1000000] [--batches 200] [--records 20000]``
+
+1. ``status_s``: a store seeded with ``--passages`` passages (accepted ones spread over
+   ``--batches`` processed batches, some rejected, some pending, a few hundred due soon),
+   then the median of 3 runs of what ``accrochage status --json`` computes and renders
+   (``status_view`` + ``service_view`` + JSON), in process (no interpreter start-up).
+2. ``move_s``: the slowest of the moves of a 50,000-passage batch, each timed alone:
+   ``add_batch`` (pending -> batched), marking it uploaded (batched -> deposited), applying
+   its accusé de traitement (deposited -> accepted/rejected), holding a second batch refused
+   as a whole (-> rejected, class file) and releasing it (-> pending).
+3. ``import_ratio``: importing a ``--records``-row export into the store and building its
+   batches (``import_inbox`` + ``build_pending``, the first steps of ``deposit now``), over
+   the stateless ``builders.flux.build.build`` of the same file, both validating against the
+   official 1.1.5 XSD from ``../shared/cdc/``.
+
+Seeding writes rows with plain SQL (setup, not measured); everything measured goes through
+the agent's own code. The last line printed is exactly (one per backend):
+``bench: backend=sqlite passages=N status_s=... move_s=... import_ratio=...``
+Targets (issue 15) at 1,000,000 passages and 150,000 records: status < 0.3 s,
+move < 0.2 s, import ratio <= 1.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from agent.build import build_pending, fingerprint  # noqa: E402
+from agent.collect import apply_report, confirm_upload, hold_batch, release_held  # noqa: E402
+from agent.config import AgentSettings, Config  # noqa: E402
+from agent.health import service_view  # noqa: E402
+from agent.inbox import import_inbox  # noqa: E402
+from agent.lifecycle import BatchStatus, PassageStatus  # noqa: E402
+from agent.store import DB_NAME, Store  # noqa: E402
+from agent.views import status_view  # noqa: E402
+from build import SHARED_XSD, generate  # noqa: E402 - benchmarks/build.py, beside this file
+from builders.cdc.reports import PassageOutcome, ProcessingReport  # noqa: E402
+from builders.cdc.schemas import import_schema  # noqa: E402
+from builders.flux.build import build  # noqa: E402
+from builders.settings import BuildSettings, Declarant  # noqa: E402
+
+MOVE = 50_000
+TODAY = dt.date(2026, 3, 2)
+RECORD = json.dumps({"padding": "x" * 900})  # about the size of a real validated record
+
+
+#: CPU seconds of this process per timed action, beside the wall-clock figures: on a shared
+#: loaded machine the wall clock includes waiting for a core.
+CPU: list[float] = []
+
+
+def _timed(action: Callable[[], object]) -> float:
+    started, cpu = time.perf_counter(), time.process_time()
+    action()
+    CPU.append(time.process_time() - cpu)
+    return time.perf_counter() - started
+
+
+def _passage_rows(count: int, start: int, status: str, batch: int | None) -> Iterator[tuple]:  # type: ignore[type-arg]
+    for index in range(start, start + count):
+        due = TODAY + dt.timedelta(days=5 if index % 1000 == 0 else 400)
+        yield (
+            index,
+            "12ABC345",
+            f"SEED-{index:09d}",
+            "12ABC345",
+            "MCFCER000123",
+            "RS",
+            "RS5875",
+            "J.D. 1990",
+            "2026-01-15",
+            due.isoformat(),
+            status,
+            RECORD,
+            "0" * 64,
+            batch,
+            "2026-01-16T10:00:00+00:00",
+            "2026-01-16T10:00:00+00:00",
+        )
+
+
+def seed(db: Path, passages: int, batches: int) -> list[int]:
+    """Fill the store; returns the ids of 2 x 50,000 pending passages kept for the moves."""
+    Store.open(db).close()  # schema
+    conn = sqlite3.connect(db)
+    insert = (
+        "INSERT INTO passages (id, emitter, id_technique, certificateur, contrat, "
+        "certification_type, certification_code, holder, delivery_date, deadline, status, "
+        "record_json, record_sha256, batch_id, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    pending = min(2 * MOVE, passages)
+    rest = passages - pending
+    per_batch = rest // batches if batches else 0
+    stamp = "2026-01-16T10:00:00+00:00"
+    with conn:
+        next_id = 1
+        for number in range(1, batches + 1):
+            count = per_batch + (rest - per_batch * batches if number == batches else 0)
+            rejected = count // 100
+            conn.execute(
+                "INSERT INTO batches (id, name, path, sha256, size, schema_version, id_flux, "
+                "passages, status, fingerprint, accepted, rejected, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    number,
+                    f"seed-{number:04d}.xml",
+                    f"/nowhere/seed-{number:04d}.xml",
+                    "0" * 64,
+                    1000,
+                    "1.1.5",
+                    f"flux-{number}",
+                    count,
+                    BatchStatus.PARTLY_REJECTED.value if rejected else BatchStatus.ACCEPTED.value,
+                    "seed",
+                    count - rejected,
+                    rejected,
+                    stamp,
+                    stamp,
+                ),
+            )
+            conn.executemany(
+                insert, _passage_rows(count - rejected, next_id, PassageStatus.ACCEPTED, number)
+            )
+            conn.executemany(
+                insert,
+                _passage_rows(rejected, next_id + count - rejected, PassageStatus.REJECTED, number),
+            )
+            conn.executemany(
+                "INSERT INTO passage_batches VALUES (?, ?)",
+                ((pid, number) for pid in range(next_id, next_id + count)),
+            )
+            next_id += count
+        conn.executemany(insert, _passage_rows(pending, next_id, PassageStatus.PENDING, None))
+    conn.close()
+    return list(range(next_id, next_id + pending))
+
+
+def measure_status(db: Path, config: Config) -> float:
+    """Median of 3 runs of what ``accrochage status --json`` computes and prints."""
+
+    def once() -> None:
+        with Store.open(db) as store:
+            data = status_view(store, today=TODAY, within_days=30)
+            data["service"] = service_view(store, config, dt.datetime.now(dt.UTC))
+        json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+    return statistics.median(_timed(once) for _ in range(3))
+
+
+def _add(store: Store, name: str, ids: list[int]) -> int:
+    return store.add_batch(
+        name=name,
+        path=f"/nowhere/{name}",
+        sha256="1" * 64,
+        size=1,
+        schema_version="1.1.5",
+        id_flux=name,
+        fingerprint="bench",
+        passage_ids=ids,
+    )
+
+
+def measure_moves(db: Path, ids: list[int]) -> dict[str, float]:
+    """Each 50,000-passage move of today's workflow, timed alone."""
+    first, second = ids[:MOVE], ids[MOVE : 2 * MOVE]
+    times: dict[str, float] = {}
+    with Store.open(db) as store:
+        names = {p.id: p.id_technique for p in store.passages(status=PassageStatus.PENDING)}
+        batch_id = 0
+
+        def add() -> None:
+            nonlocal batch_id
+            batch_id = _add(store, "move-1.xml", first)
+
+        times["add"] = _timed(add)
+        store.set_batch_status(batch_id, BatchStatus.UPLOADING)
+        batch = store.batch(batch_id)
+        times["upload"] = _timed(lambda: confirm_upload(store, batch, "in the history"))
+        outcomes = tuple(
+            PassageOutcome(names[pid], ok=index % 50 != 0, message=None if index % 50 else "KO")
+            for index, pid in enumerate(first)
+        )
+        report = ProcessingReport("move-1.xml", "move-1.xml", "1", passages=outcomes)
+        batch = store.batch(batch_id)
+        times["report"] = _timed(lambda: apply_report(store, batch, report))
+        held = _add(store, "move-2.xml", second)
+        store.set_batch_status(held, BatchStatus.UPLOADING)
+        batch = store.batch(held)
+        times["hold"] = _timed(
+            lambda: hold_batch(store, batch, BatchStatus.FILE_REJECTED, "refused (bench)")
+        )
+        times["release"] = _timed(lambda: release_held(store, "changed", lambda _line: None))
+    return times
+
+
+def measure_import(work: Path, records: int) -> tuple[float, float]:
+    """(import + build through the store, stateless build) seconds for the same export."""
+    csv_path = work / "export.csv"
+    generate(csv_path, records, 1)
+    stateless_dir = work / "stateless"
+    import_schema(SHARED_XSD, stateless_dir)
+    stateless = _timed(
+        lambda: build(
+            [csv_path],
+            work / "stateless-out",
+            settings=BuildSettings(),
+            declarant=Declarant(),
+            data_dir=stateless_dir,
+        )
+    )
+    config = Config(agent=AgentSettings(data_dir=work / "agent"))
+    import_schema(SHARED_XSD, config.agent.data_dir)
+    config.agent.inbox.mkdir(parents=True)
+    shutil.copy(csv_path, config.agent.inbox / csv_path.name)
+    now = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
+
+    def through_store() -> None:
+        with Store.open(config.agent.data_dir / DB_NAME) as store:
+            import_inbox(store, config, now=now, progress=lambda _line: None)
+            ready, failed = build_pending(
+                store, config, now=now, fingerprint_value=fingerprint(config), progress=print
+            )
+            if failed or not ready:
+                sys.exit(f"bench: the agent's build failed: {failed}")
+
+    return _timed(through_store), stateless
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--passages", type=int, default=300_000, help="target: 1000000")
+    parser.add_argument("--batches", type=int, default=200)
+    parser.add_argument("--records", type=int, default=20_000, help="target: 150000")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+    if args.passages < 2 * MOVE:
+        sys.exit(f"bench: --passages must be at least {2 * MOVE}")
+    work = Path(tempfile.mkdtemp(prefix="accrochage-bench-store-"))
+    # Wall-clock figures: a loaded shared machine inflates them; the load says how much.
+    print("load average: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
+    try:
+        db = work / "status" / DB_NAME
+        config = Config(agent=AgentSettings(data_dir=db.parent))
+        started = time.perf_counter()
+        ids = seed(db, args.passages, args.batches)
+        print(
+            f"seeded {args.passages} passages, {args.batches} batches in "
+            f"{time.perf_counter() - started:.1f}s"
+        )
+        status_s = measure_status(db, config)
+        print(f"status: {status_s:.3f}s (median of 3; CPU {statistics.median(CPU[-3:]):.3f}s)")
+        moves = measure_moves(db, ids)
+        print("moves of 50000 passages: " + " ".join(f"{k}={v:.2f}s" for k, v in moves.items()))
+        cpu = dict(zip(moves, CPU[-len(moves) :], strict=True))
+        print("  CPU of each: " + " ".join(f"{k}={v:.2f}s" for k, v in cpu.items()))
+        status_after = measure_status(db, config)
+        print(f"status after the moves: {status_after:.3f}s")
+        agent_s, stateless_s = measure_import(work, args.records)
+        print(
+            f"import+build of {args.records} rows: {agent_s:.2f}s through the store, "
+            f"{stateless_s:.2f}s stateless"
+        )
+        print(
+            f"bench: backend=sqlite passages={args.passages} status_s={status_s:.3f} "
+            f"move_s={max(moves.values()):.3f} import_ratio={agent_s / stateless_s:.2f}"
+        )
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
