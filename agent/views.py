@@ -22,6 +22,7 @@ from agent.lifecycle import PassageStatus
 from agent.rows import Batch, Passage
 from agent.store import Store, StoreError
 from builders.columns import CANONICAL
+from builders.csvsafe import neutralise_row
 from builders.models import PassageRecord
 from builders.normalize import format_resultats
 from builders.settings import BuildSettings
@@ -206,7 +207,7 @@ def write_rejects_csv(
                 hint=passage.hint or "",
                 reasons="",
             )
-            writer.writerow(row)
+            writer.writerow(neutralise_row(row))
             count += 1
         if invalid:
             found = store.passages(status=PassageStatus.INVALID)
@@ -219,7 +220,7 @@ def write_rejects_csv(
                     status=str(passage.status),
                     reasons=" | ".join(passage.reasons),
                 )
-                writer.writerow(line)
+                writer.writerow(neutralise_row(line))
                 count += 1
     return count
 

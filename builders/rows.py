@@ -42,7 +42,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ValidationError
 
 from builders import columns as cols
-from builders import idtech, rules
+from builders import csvsafe, idtech, rules
 from builders.importer import DECLARANT_KEYS, RowError, RowResult, bad_row, model_errors
 from builders.models import (
     XML_CHARS_CHECKED,
@@ -175,6 +175,8 @@ class RowMapper:
         """
         if len(cells) < self._width:
             cells = [*cells, *[""] * (self._width - len(cells))]
+        if "'" in "".join(cells):  # rare: only then look for cells the agent neutralised
+            cells = [csvsafe.restore(cell) for cell in cells]
         values: dict[str, Any] = {
             name: cell for name, index in self._text if (cell := cells[index].strip())
         }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from portal.profile import PortalProfile
 
@@ -17,6 +19,10 @@ class PortalSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     base_url: str = Field(default=REAL_PORTAL_URL, pattern=r"^https?://[^\s/]+(:\d+)?(/.*)?$")
+    allow_insecure_http: bool = Field(
+        default=False,
+        description="Accept a plain http:// base_url on a host other than this machine.",
+    )
     username: str | None = Field(default=None, description="The portal identifiant.")
     chromium_path: Path | None = Field(
         default=None,
@@ -40,3 +46,28 @@ class PortalSettings(BaseModel):
     )
     retry_max_delay_s: float = Field(default=300.0, ge=0, description="Longest wait.")
     profile: PortalProfile = PortalProfile()
+
+    @model_validator(mode="after")
+    def _no_clear_text_password(self) -> PortalSettings:
+        """Refuse plain HTTP beyond this machine: the login form would send the password and
+        the deposited files (personal data) in clear on the network."""
+        if urlsplit(self.base_url).scheme.lower() == "http" and not self.allow_insecure_http:
+            host = urlsplit(self.base_url).hostname or ""
+            if not is_loopback(host):
+                raise ValueError(
+                    f"base_url {self.base_url!r} uses plain http:// to {host}: the portal "
+                    "password and the certified persons' data would cross the network in clear. "
+                    "Use https://, or set allow_insecure_http = true in [portal] if this network "
+                    "is trusted (a test portal on your own LAN)"
+                )
+        return self
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine (``localhost`` or a loopback address)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

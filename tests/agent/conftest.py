@@ -10,6 +10,7 @@ import pytest
 
 from agent.rows import NewPassage
 from agent.store import DB_NAME, Store
+from portal.fake import FakePortal
 
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 
@@ -40,3 +41,17 @@ def new_passage(id_technique: str, **overrides: object) -> NewPassage:
     }
     values.update(overrides)
     return NewPassage(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    """A config file whose data directory is in tmp_path."""
+    path = tmp_path / "accrochage.toml"
+    path.write_text('[agent]\ndata_dir = "data"\n', encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def fake() -> FakePortal:
+    """An in-memory portal shared by the runs of a test."""
+    return FakePortal(clock=lambda: NOW)

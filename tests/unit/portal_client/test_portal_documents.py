@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from portal.base import DocumentKind
-from portal.documents import document_name, save_document, save_file, suffix_from
+from portal.documents import (
+    document_name,
+    ensure_private_dir,
+    save_document,
+    save_file,
+    suffix_from,
+)
 
 
 @pytest.mark.parametrize(
@@ -80,3 +87,22 @@ def test_documents_failed_write_leaves_nothing(tmp_path: Path) -> None:
             broken(), kind=DocumentKind.RECEIPT, file_name="a.xml", dest_dir=tmp_path, suffix=".x"
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_private_dir_leaves_an_existing_shared_folder_alone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A folder the agent did not create keeps its mode, with a warning (issue 11)."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o775)
+    with caplog.at_level(logging.WARNING, logger="portal.documents"):
+        assert ensure_private_dir(shared) == shared
+        ensure_private_dir(shared)
+    assert shared.stat().st_mode & 0o777 == 0o775
+    warnings = [r.getMessage() for r in caplog.records if str(shared) in r.getMessage()]
+    assert len(warnings) == 1
+    assert "mode 0775" in warnings[0]
+    assert "chmod 700" in warnings[0]
+    made = ensure_private_dir(shared / "new" / "deeper")
+    assert made.stat().st_mode & 0o777 == 0o700
