@@ -6,7 +6,7 @@ PortalError
 └── PortalPermanentError   permanent: retrying cannot help; the operator must act.
     ├── LoginFailed        bad credentials, locked account, unexpected second factor
     ├── DepositRefused     the portal refused the file (extension, size, ...)
-    ├── UnknownStatusLabel a status text the portal profile does not map
+    ├── DocumentRefused    a receipt or report the agent will not store (over the size cap)
     └── ProfileMismatch    the page does not have what the portal profile describes
 """
 
@@ -48,16 +48,8 @@ class DepositRefused(PortalPermanentError):
     """The portal refused the uploaded file; ``message`` is the portal's own text."""
 
 
-class UnknownStatusLabel(PortalPermanentError):
-    """A status label absent from the portal profile's mapping; never guessed."""
-
-    def __init__(self, label: str, *, file_name: str | None = None) -> None:
-        where = f" for file {file_name}" if file_name else ""
-        super().__init__(
-            f"unknown portal status label {label!r}{where}: add it to "
-            "[portal.profile.status_labels] in the config"
-        )
-        self.label = label
+class DocumentRefused(PortalPermanentError):
+    """A receipt or report the agent refuses to download or store (over the size cap)."""
 
 
 class ProfileMismatch(PortalPermanentError):

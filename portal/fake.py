@@ -3,7 +3,7 @@
 It keeps the same semantics as the browser client (``portal.browser``): operations log in on
 demand, ``deposit`` reads the history first and uploads nothing when the file name is already
 there, a deposit is confirmed by its history row, status labels are mapped through the portal
-profile and an unknown label raises ``UnknownStatusLabel``. The same contract suite
+profile and an unknown label gives ``DepositState.UNKNOWN``. The same contract suite
 (``tests/contract``) runs against both.
 
 The object plays both sides: the "portal" (its state survives leaving the context manager, like
@@ -38,7 +38,6 @@ from portal.errors import (
     LoginFailed,
     PortalError,
     PortalUnavailable,
-    UnknownStatusLabel,
 )
 from portal.profile import PortalProfile
 
@@ -249,9 +248,7 @@ class FakePortal:
             self._login()
 
     def _entry(self, row: _Row) -> HistoryEntry:
-        state = self.profile.state_of(row.status_label)
-        if state is None:
-            raise UnknownStatusLabel(row.status_label, file_name=row.file_name)
+        state = self.profile.row_state(row.status_label)
         return HistoryEntry(
             file_name=row.file_name,
             deposited_at=row.deposited_at,

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from portal import pages
-from portal.base import HistoryEntry
+from portal.base import DepositState, HistoryEntry
 from portal.errors import LoginFailed, PortalUnavailable, ProfileMismatch
 from portal.settings import PortalSettings
 
@@ -48,6 +48,7 @@ class Navigator:
         self.profile = settings.profile
         self.home_url = settings.base_url.rstrip("/") + self.profile.login_path
         self.nav_status: int | None = None
+        self._unknown_labels: set[str] = set()
         page.on("response", self._on_response)
 
     def _on_response(self, response: Response) -> None:
@@ -226,7 +227,20 @@ class Navigator:
         if not table.is_visible():
             return []
         headers, rows = pages.read_table(table)
-        return pages.parse_history(headers, rows, self.profile)
+        entries = pages.parse_history(headers, rows, self.profile)
+        for entry in entries:
+            if (
+                entry.state is DepositState.UNKNOWN
+                and entry.status_label not in self._unknown_labels
+            ):
+                self._unknown_labels.add(entry.status_label)
+                log.warning(
+                    "history: status label %r (first seen on %s) is not in the portal profile; "
+                    "rows with it are ignored unless they are the agent's own files",
+                    entry.status_label,
+                    entry.file_name,
+                )
+        return entries
 
     def read_history(self) -> list[HistoryEntry]:
         """Open the history page and read it."""

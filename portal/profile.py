@@ -86,3 +86,7 @@ class PortalProfile(BaseModel):
     def state_of(self, label: str) -> DepositState | None:
         """The state a status label maps to, or None when the profile does not know it."""
         return self.status_labels.get(" ".join(label.split()))
+
+    def row_state(self, label: str) -> DepositState:
+        """The state of a history row: ``DepositState.UNKNOWN`` for a label not mapped."""
+        return self.state_of(label) or DepositState.UNKNOWN
