@@ -98,7 +98,7 @@ class PlaywrightPortal:
             context.route("**/*", self._route)
             self._context = context
             self._tracer = StepTracer(context)
-            self._nav = Navigator(context.new_page(), self.settings)
+            self._nav = Navigator(context.new_page(), self.settings, sleep=self._sleep)
         except (PlaywrightError, FileNotFoundError) as exc:
             self._shutdown()
             raise PortalPermanentError(f"could not start Chromium: {exc}") from exc

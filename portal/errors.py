@@ -2,7 +2,8 @@
 
 PortalError
 ├── PortalUnavailable      transient: timeout, HTTP 5xx, maintenance page, lost session
-│                          mid-step. Retried with backoff within a bounded total time.
+│   │                      mid-step. Retried with backoff within a bounded total time.
+│   └── PortalMaintenance  the portal shows its maintenance page (with its end, if given)
 └── PortalPermanentError   permanent: retrying cannot help; the operator must act.
     ├── LoginFailed        bad credentials, locked account, unexpected second factor
     ├── DepositRefused     the portal refused the file (extension, size, ...)
@@ -26,6 +27,14 @@ class PortalError(Exception):
 
 class PortalUnavailable(PortalError):
     """Transient failure: try again later."""
+
+
+class PortalMaintenance(PortalUnavailable):
+    """The portal shows a maintenance page; ``seconds_left`` until its announced end, if any."""
+
+    def __init__(self, message: str, *, seconds_left: float | None = None) -> None:
+        super().__init__(message)
+        self.seconds_left = seconds_left
 
 
 class DocumentNotAvailable(PortalUnavailable):

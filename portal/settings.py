@@ -39,6 +39,15 @@ class PortalSettings(BaseModel):
         gt=0,
         description="Wait this long for a download to start before fetching the link inline.",
     )
+    page_retry_attempts: int = Field(
+        default=4,
+        ge=1,
+        le=20,
+        description="Loads of one page answering HTTP 5xx before its step fails (1: no reload).",
+    )
+    page_retry_delay_s: float = Field(
+        default=2.0, ge=0, description="First wait before reloading such a page; doubles."
+    )
     retry_attempts: int = Field(default=4, ge=1, le=20)
     retry_total_s: float = Field(default=1800.0, gt=0)
     retry_base_delay_s: float = Field(

@@ -24,6 +24,7 @@ def replica_settings(replica: SandboxHandle, **changes: Any) -> PortalSettings:
         "retry_total_s": 120.0,
         "retry_base_delay_s": 0.0,
         "retry_max_delay_s": 0.0,
+        "page_retry_attempts": 1,  # no reload on the spot: each failure is a step attempt
         "profile": PortalProfile(),
     }
     values.update(changes)
