@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +48,13 @@ def browser_portal(
         evidence_dir=tmp_path / "evidence",
         sleep=sleep,
     )
+
+
+@contextmanager
+def faults(replica: SandboxHandle, off: dict[str, Any], **on: Any) -> Iterator[None]:
+    """Switch the replica's faults ``on`` for the block, then set ``off`` whatever happens."""
+    replica.set_faults(**on)
+    try:
+        yield
+    finally:
+        replica.set_faults(**off)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from portal.errors import PortalMaintenance
-from tests.contract.helpers import browser_portal
+from tests.contract.helpers import browser_portal, faults
 from tests.sandbox_server import SandboxHandle
 
 pytestmark = pytest.mark.browser
@@ -19,12 +19,9 @@ def test_browser_maintenance_reported_with_its_end(replica: SandboxHandle, tmp_p
     portal = browser_portal(replica, tmp_path, sleep=waits.append, page_retry_attempts=3)
     with portal:
         portal.login()
-        replica.set_faults(maintenance_for_s=3600)
-        try:
-            with pytest.raises(PortalMaintenance) as info:
-                portal.history()
-        finally:
-            replica.set_faults(maintenance_for_s=0)
+        maintenance = faults(replica, {"maintenance_for_s": 0}, maintenance_for_s=3600)
+        with maintenance, pytest.raises(PortalMaintenance) as info:
+            portal.history()
     message = info.value.message
     assert "in maintenance until" in message
     assert "(Paris time)" in message
@@ -47,11 +44,8 @@ def test_browser_failed_page_reloaded_on_the_spot(replica: SandboxHandle, tmp_pa
     )
     with portal:
         portal.login()
-        replica.set_faults(error_rate=1.0)
-        try:
+        with faults(replica, {"error_rate": 0.0}, error_rate=1.0):
             history = portal.history()
-        finally:
-            replica.set_faults(error_rate=0.0)
         reloads = portal.navigator.reloads
     assert isinstance(history, list)
     assert waits == [0.25]
