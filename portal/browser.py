@@ -173,12 +173,12 @@ class PlaywrightPortal:
             self._sessions.clear()
 
     def history(self) -> list[HistoryEntry]:
-        """Every row of the history of deposited files."""
+        """Every row of the history of deposited files, all pages."""
         return self._run("history", self.navigator.read_history)
 
     def find_deposit(self, file_name: str) -> HistoryEntry | None:
         """The history row for ``file_name``, or None."""
-        return self._run("find_deposit", lambda: _find(self.navigator.read_history(), file_name))
+        return self._run("find_deposit", lambda: self.navigator.find_entry(file_name))
 
     def deposit(self, path: Path) -> DepositResult:
         """Upload ``path`` unless its name is in the history; confirm from the history row."""
@@ -198,7 +198,7 @@ class PlaywrightPortal:
 
     def _deposit_attempt(self, path: Path, sent: list[str]) -> DepositResult:
         name = path.name
-        existing = _find(self.navigator.read_history(), name)
+        existing = self.navigator.find_entry(name)
         if existing is not None:
             if not sent:
                 log.info("deposit: %s is already in the portal history, not uploading", name)
@@ -259,10 +259,6 @@ class PlaywrightPortal:
         if self._context is not None:
             self._sessions.save(dict(self._context.storage_state()))
         self._tracer.start()
-
-
-def _find(entries: list[HistoryEntry], file_name: str) -> HistoryEntry | None:
-    return next((entry for entry in entries if entry.file_name == file_name), None)
 
 
 def _transient(step: str, exc: PlaywrightError) -> PortalUnavailable:

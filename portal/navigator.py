@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import reduce
 from typing import TYPE_CHECKING
@@ -298,10 +298,47 @@ class Navigator:
                 )
         return entries
 
-    def read_history(self) -> list[HistoryEntry]:
-        """Open the history page and read it."""
+    def history_pages(self) -> Iterator[list[HistoryEntry]]:
+        """The history, page after page (following the next-page link), from the first.
+
+        Stops at the last page, after ``history_max_pages``, or when a page repeats the
+        previous one (a next-page link that does not move on).
+        """
         self.open_history()
-        return self.current_history()
+        previous: list[HistoryEntry] | None = None
+        for number in range(1, self.profile.history_max_pages + 1):
+            entries = self.current_history()
+            if entries == previous:
+                log.warning("history: page %d repeats the previous page; stopping there", number)
+                return
+            yield entries
+            link = pages.next_page_link(self.page, self.profile)
+            if not link.is_visible():
+                return
+            previous = entries
+            self._click_to_next_page(link)
+            self.wait_history()
+        log.warning("history: stopped after %d pages", self.profile.history_max_pages)
+
+    def _click_to_next_page(self, link: Locator) -> None:
+        try:
+            with self.page.expect_navigation(wait_until="domcontentloaded"):
+                self.click(link)
+        except PlaywrightTimeoutError:
+            log.debug("history: the next-page link did not load a new page; reading in place")
+
+    def read_history(self) -> list[HistoryEntry]:
+        """Every row of the history, all pages."""
+        return [entry for entries in self.history_pages() for entry in entries]
+
+    def find_entry(self, file_name: str) -> HistoryEntry | None:
+        """The history row of ``file_name``, looked for page after page; the browser stays on
+        the page that shows it. None when no page has it."""
+        for entries in self.history_pages():
+            for entry in entries:
+                if entry.file_name == file_name:
+                    return entry
+        return None
 
 
 def _path(url: str) -> str:

@@ -97,6 +97,11 @@ def history_row(page: Page, profile: PortalProfile, file_name: str) -> Locator:
     return table.locator("tr").filter(has=page.get_by_role("cell", name=file_name, exact=True))
 
 
+def next_page_link(page: Page, profile: PortalProfile) -> Locator:
+    """The history's link to its next page (absent on the last page)."""
+    return clickable(page, profile.history_next_page_label)
+
+
 def document_link(row: Locator, label: str) -> Locator:
     """The receipt or report control inside a history row (name contains ``label``)."""
     return clickable(row, label, exact=False)

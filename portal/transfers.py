@@ -69,12 +69,11 @@ def poll_history(nav: Navigator, file_name: str, *, sleep: Callable[[float], Non
     """Read the history until ``file_name`` has a row, within ``confirm_timeout_s``."""
     deadline = time.monotonic() + nav.settings.confirm_timeout_s
     delay = _FIRST_POLL_S
-    nav.open_history()
     while True:
-        for entry in nav.current_history():
-            if entry.file_name == file_name:
-                log.info("%s confirmed by the portal history: %s", file_name, entry.status_label)
-                return entry
+        entry = nav.find_entry(file_name)
+        if entry is not None:
+            log.info("%s confirmed by the portal history: %s", file_name, entry.status_label)
+            return entry
         if time.monotonic() + delay > deadline:
             raise PortalUnavailable(
                 f"{file_name} was submitted but has no history row after "
@@ -82,8 +81,6 @@ def poll_history(nav: Navigator, file_name: str, *, sleep: Callable[[float], Non
             )
         sleep(delay)
         delay = min(delay * 2, _MAX_POLL_S)
-        nav.reload()
-        nav.wait_history()
 
 
 def fetch_document(
@@ -99,10 +96,9 @@ def fetch_document(
     label = (
         profile.receipt_link_label if kind is DocumentKind.RECEIPT else profile.report_link_label
     )
-    nav.open_history()
-    row = pages.history_row(nav.page, profile, file_name)
-    if row.count() == 0:
+    if nav.find_entry(file_name) is None:
         raise DocumentNotAvailable(f"{file_name} is not in the portal history")
+    row = pages.history_row(nav.page, profile, file_name)
     link = pages.document_link(row.first, label)
     if link.count() == 0:
         raise DocumentNotAvailable(f"{file_name}: the portal has no {label!r} yet")

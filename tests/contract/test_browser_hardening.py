@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from portal.base import DocumentKind
 from portal.errors import PortalMaintenance
 from tests.contract.helpers import browser_portal, faults
-from tests.sandbox_server import SandboxHandle
+from tests.sandbox_server import SandboxHandle, running_sandbox
 
 pytestmark = pytest.mark.browser
 
@@ -51,3 +53,49 @@ def test_browser_failed_page_reloaded_on_the_spot(replica: SandboxHandle, tmp_pa
     assert waits == [0.25]
     assert reloads == 1
     assert not (tmp_path / "evidence").exists() or not any((tmp_path / "evidence").rglob("*.png"))
+
+
+@pytest.fixture(scope="module")
+def paged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
+    """A replica whose history shows 2 rows a page, processing held back."""
+    with running_sandbox(
+        tmp_path_factory.mktemp("paged"), processing_delay_s=600, history_page_size=2
+    ) as handle:
+        yield handle
+
+
+def test_browser_history_read_on_every_page(
+    paged: SandboxHandle, tmp_path: Path, deposit_file: Callable[[], Path]
+) -> None:
+    """An old deposit on page 3 is found: history, find_deposit, and no second upload."""
+    files = [deposit_file() for _ in range(5)]
+    with browser_portal(paged, tmp_path) as portal:
+        for path in files:
+            assert portal.deposit(path).uploaded
+        names = [entry.file_name for entry in portal.history()]
+        assert names == [path.name for path in reversed(files)]
+        oldest = portal.find_deposit(files[0].name)
+        again = portal.deposit(files[0])
+    assert oldest is not None
+    assert oldest.file_name == files[0].name
+    assert again.uploaded is False
+    assert [d["file_name"] for d in paged.deposits()].count(files[0].name) == 1
+
+
+def test_browser_report_on_a_later_page_and_on_the_deposit_page(
+    paged: SandboxHandle, tmp_path: Path, deposit_file: Callable[[], Path]
+) -> None:
+    """The report of a deposit beyond the first page is fetched; its own page offers it too."""
+    first, *later = [deposit_file() for _ in range(3)]
+    with browser_portal(paged, tmp_path) as portal:
+        for path in (first, *later):
+            portal.deposit(path)
+        with faults(paged, {"processing_delay_s": 600}, processing_delay_s=0):
+            done = paged.wait_for_status(first.name)
+        saved = portal.fetch_document(first.name, DocumentKind.REPORT, tmp_path / "docs")
+        portal.page.goto(f"{paged.url}/espace-prive/transmettre/depot/{done['id']}")
+        link = portal.page.get_by_role("link", name="Accusé de traitement", exact=True)
+        href = link.get_attribute("href")
+    assert saved.path.read_bytes().startswith(b"<?xml")
+    assert f"<nomFichier>{first.name}</nomFichier>" in saved.path.read_text(encoding="utf-8")
+    assert href == f"/espace-prive/documents/{done['id']}/accuse-traitement"
