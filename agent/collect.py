@@ -362,7 +362,10 @@ def _collect_one(
         return
     dest = documents_dir / batch.name.removesuffix(".xml")
     if entry.receipt_available and not _has_document(store, batch, DocumentKind.RECEIPT):
-        _fetch(store, portal, batch, DocumentKind.RECEIPT, dest)
+        try:
+            _fetch(store, portal, batch, DocumentKind.RECEIPT, dest)
+        except DocumentRefused as exc:  # the receipt is informative: the report still counts
+            store.add_event("document_refused", exc.message, level="warning", batch_id=batch.id)
     if entry.state is DepositState.PROCESSING or not entry.report_available:
         if entry.state is DepositState.REJECTED:
             hold_batch(

@@ -80,6 +80,7 @@ class FakePortal:
     password: str = "demo"  # noqa: S105 - an in-memory test account
     password_provider: Callable[[], str] | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    max_document_bytes: int = 50_000_000  # the client's cap ([portal] max_document_bytes)
     calls: list[tuple[str, str]] = field(default_factory=list)
     uploads: list[str] = field(default_factory=list)
     _rows: dict[str, _Row] = field(default_factory=dict, repr=False)
@@ -224,7 +225,12 @@ class FakePortal:
             raise DocumentNotAvailable(f"{file_name}: no {kind.value} available yet")
         suffix = ".txt" if kind is DocumentKind.RECEIPT else ".xml"
         return save_document(
-            [data], kind=kind, file_name=file_name, dest_dir=dest_dir, suffix=suffix
+            [data],
+            kind=kind,
+            file_name=file_name,
+            dest_dir=dest_dir,
+            suffix=suffix,
+            max_bytes=self.max_document_bytes,
         )
 
     # -- internals ------------------------------------------------------------------------

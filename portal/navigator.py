@@ -61,7 +61,7 @@ class Navigator:
         self.nav_status: int | None = None
         self.nav_method = "GET"
         self.reloads = 0  # pages loaded again after an HTTP 5xx, over this navigator's life
-        self._sleep = sleep
+        self.sleep = sleep
         self._unknown_labels: set[str] = set()
         page.on("response", self._on_response)
 
@@ -131,7 +131,7 @@ class Navigator:
             _path(self.page.url),
             wait,
         )
-        self._sleep(wait)
+        self.sleep(wait)
         self.reloads += 1
         self.reload()
         return True

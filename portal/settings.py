@@ -48,6 +48,11 @@ class PortalSettings(BaseModel):
     page_retry_delay_s: float = Field(
         default=2.0, ge=0, description="First wait before reloading such a page; doubles."
     )
+    max_document_bytes: int = Field(
+        default=50_000_000,
+        gt=0,
+        description="Receipts and reports larger than this are refused, never stored.",
+    )
     retry_attempts: int = Field(default=4, ge=1, le=20)
     retry_total_s: float = Field(default=1800.0, gt=0)
     retry_base_delay_s: float = Field(

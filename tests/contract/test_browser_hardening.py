@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from portal.base import DocumentKind
-from portal.errors import PortalMaintenance
+from portal.errors import DocumentRefused, PortalMaintenance
 from tests.contract.helpers import browser_portal, faults
 from tests.sandbox_server import SandboxHandle, running_sandbox
 
@@ -99,3 +99,26 @@ def test_browser_report_on_a_later_page_and_on_the_deposit_page(
     assert saved.path.read_bytes().startswith(b"<?xml")
     assert f"<nomFichier>{first.name}</nomFichier>" in saved.path.read_text(encoding="utf-8")
     assert href == f"/espace-prive/documents/{done['id']}/accuse-traitement"
+
+
+@pytest.mark.parametrize("inline", [False, True], ids=["attachment", "inline"])
+def test_browser_document_over_the_cap_refused_and_not_stored(
+    paged: SandboxHandle, tmp_path: Path, deposit_file: Callable[[], Path], *, inline: bool
+) -> None:
+    """A report past max_document_bytes is refused unstored; a normal one is stored once."""
+    path = deposit_file()
+    docs = tmp_path / "docs"
+    with browser_portal(paged, tmp_path, max_document_bytes=100_000) as portal:
+        portal.deposit(path)
+        with faults(paged, {"processing_delay_s": 600}, processing_delay_s=0):
+            paged.wait_for_status(path.name)
+        report = paged.report_file(path.name)
+        normal = report.read_bytes()
+        with faults(paged, {"documents_inline": False}, documents_inline=inline):
+            saved = portal.fetch_document(path.name, DocumentKind.REPORT, docs)
+            report.write_bytes(normal.replace(b"</rapport>", b" " * 3_000_000 + b"</rapport>"))
+            with pytest.raises(DocumentRefused, match=r"larger than .*max_document_bytes"):
+                portal.fetch_document(path.name, DocumentKind.REPORT, docs)
+    assert saved.path.read_bytes() == normal
+    assert sorted(p.name for p in docs.iterdir()) == [saved.path.name]  # no partial file
+    assert not any((tmp_path / "work" / "downloads").iterdir())  # not stored twice

@@ -17,6 +17,7 @@ from portal.documents import (
     save_file,
     suffix_from,
 )
+from portal.errors import DocumentRefused
 
 
 @pytest.mark.parametrize(
@@ -106,3 +107,26 @@ def test_private_dir_leaves_an_existing_shared_folder_alone(
     assert "chmod 700" in warnings[0]
     made = ensure_private_dir(shared / "new" / "deeper")
     assert made.stat().st_mode & 0o777 == 0o700
+
+
+def test_save_document_refuses_past_the_cap_and_keeps_nothing(tmp_path: Path) -> None:
+    """A stream longer than max_bytes stops there: DocumentRefused, no file left (issue 11)."""
+    pulled: list[int] = []
+
+    def endless() -> Iterator[bytes]:
+        for index in range(1000):
+            pulled.append(index)
+            yield b"x" * 1000
+
+    dest = tmp_path / "docs"
+    with pytest.raises(DocumentRefused, match=r"larger than \[portal\] max_document_bytes"):
+        save_document(
+            endless(),
+            kind=DocumentKind.REPORT,
+            file_name="a.xml",
+            dest_dir=dest,
+            suffix=".xml",
+            max_bytes=5000,
+        )
+    assert len(pulled) == 6  # read no further than needed
+    assert list(dest.iterdir()) == []
