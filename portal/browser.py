@@ -29,7 +29,7 @@ from portal.navigator import Navigator, SessionExpired
 from portal.retry import RetryPolicy
 from portal.session_state import SessionStore
 from portal.settings import PortalSettings
-from portal.transfers import fetch_document, upload_and_confirm
+from portal.transfers import UploadNotReceived, fetch_document, upload_and_confirm
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route
@@ -213,7 +213,13 @@ class PlaywrightPortal:
             self._submitted.add(name)
             sent.append(name)
 
-        entry = upload_and_confirm(self.navigator, path, on_submit=submitting, sleep=self._sleep)
+        try:
+            entry = upload_and_confirm(
+                self.navigator, path, on_submit=submitting, sleep=self._sleep
+            )
+        except UploadNotReceived:
+            self._submitted.discard(name)  # the history says it never arrived
+            raise
         return DepositResult(entry, uploaded=True)
 
     def _run(self, step: str, body: Callable[[], T]) -> T:

@@ -64,7 +64,15 @@ def upload_and_confirm(
     log.info("uploading %s (%d bytes)", path.name, path.stat().st_size)
     nav.click(pages.upload_button(nav.page, profile), timeout_s=settings.upload_timeout_s)
     nav.page.wait_for_load_state("domcontentloaded", timeout=settings.upload_timeout_s * 1000)
-    nav.raise_for_status(f"upload of {path.name}")
+    if nav.nav_status is not None and nav.nav_status >= 500:
+        nav.raise_if_maintenance(f"upload of {path.name}")
+        # The file may or may not have been stored: the history settles it, now.
+        log.warning(
+            "upload of %s: the portal answered HTTP %s; looking for it in the history",
+            path.name,
+            nav.nav_status,
+        )
+        return poll_history(nav, path.name, sleep=sleep, after_error=True)
     if pages.password_field(nav.page, profile).is_visible():
         raise SessionExpired("the deposit confirmation")
     error = pages.error_message(nav.page, profile)
@@ -73,8 +81,20 @@ def upload_and_confirm(
     return poll_history(nav, path.name, sleep=sleep)
 
 
-def poll_history(nav: Navigator, file_name: str, *, sleep: Callable[[float], None]) -> HistoryEntry:
-    """Read the history until ``file_name`` has a row, within ``confirm_timeout_s``."""
+class UploadNotReceived(PortalUnavailable):
+    """The submit failed and the history showed no row for the file within the confirmation
+    time: the portal did not receive it, and it may be sent again."""
+
+
+def poll_history(
+    nav: Navigator, file_name: str, *, sleep: Callable[[float], None], after_error: bool = False
+) -> HistoryEntry:
+    """Read the history until ``file_name`` has a row, within ``confirm_timeout_s``.
+
+    Raises:
+        UploadNotReceived: no row, and the submit had failed (``after_error``).
+        PortalUnavailable: no row after a submit the portal accepted.
+    """
     deadline = time.monotonic() + nav.settings.confirm_timeout_s
     delay = _FIRST_POLL_S
     while True:
@@ -83,9 +103,14 @@ def poll_history(nav: Navigator, file_name: str, *, sleep: Callable[[float], Non
             log.info("%s confirmed by the portal history: %s", file_name, entry.status_label)
             return entry
         if time.monotonic() + delay > deadline:
+            waited = f"{nav.settings.confirm_timeout_s:.0f} s"
+            if after_error:
+                raise UploadNotReceived(
+                    f"{file_name}: the upload failed and the history has no row for it after "
+                    f"{waited}: not received; it will be sent again"
+                )
             raise PortalUnavailable(
-                f"{file_name} was submitted but has no history row after "
-                f"{nav.settings.confirm_timeout_s:.0f} s"
+                f"{file_name} was submitted but has no history row after {waited}"
             )
         sleep(delay)
         delay = min(delay * 2, _MAX_POLL_S)

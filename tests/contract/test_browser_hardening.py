@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Route
 
 from portal.base import DocumentKind
 from portal.errors import DocumentRefused, PortalMaintenance
@@ -122,3 +123,28 @@ def test_browser_document_over_the_cap_refused_and_not_stored(
     assert saved.path.read_bytes() == normal
     assert sorted(p.name for p in docs.iterdir()) == [saved.path.name]  # no partial file
     assert not any((tmp_path / "work" / "downloads").iterdir())  # not stored twice
+
+
+def test_browser_upload_lost_before_storing_sent_again_in_the_same_run(
+    replica: SandboxHandle, tmp_path: Path, deposit_file: Callable[[], Path]
+) -> None:
+    """A submit answered HTTP 500 that never reached the portal (absent from the history) is
+    sent again within the same deposit call, not left for the next run; one upload in all."""
+    path = deposit_file()
+    failed: list[str] = []
+
+    def lose_first_upload(route: Route) -> None:
+        if route.request.method == "POST" and not failed:
+            failed.append(route.request.url)
+            route.fulfill(status=500, content_type="text/html", body="<h1>Erreur technique</h1>")
+        else:
+            route.fallback()
+
+    portal = browser_portal(replica, tmp_path, confirm_timeout_s=1.0)
+    with portal:
+        portal.login()
+        portal.page.route("**/transmettre/depot", lose_first_upload)
+        result = portal.deposit(path)
+    assert failed
+    assert result.uploaded is True
+    assert [d["file_name"] for d in replica.deposits()].count(path.name) == 1
