@@ -215,7 +215,11 @@ class PlaywrightPortal:
 
         try:
             entry = upload_and_confirm(
-                self.navigator, path, on_submit=submitting, sleep=self._sleep
+                self.navigator,
+                path,
+                on_submit=submitting,
+                sleep=self._sleep,
+                on_error=lambda: self._evidence.capture("deposit_error", self.navigator.page),
             )
         except UploadNotReceived:
             self._submitted.discard(name)  # the history says it never arrived

@@ -40,7 +40,12 @@ _MAX_POLL_S = 10.0
 
 
 def upload_and_confirm(
-    nav: Navigator, path: Path, *, on_submit: Callable[[], None], sleep: Callable[[float], None]
+    nav: Navigator,
+    path: Path,
+    *,
+    on_submit: Callable[[], None],
+    sleep: Callable[[float], None],
+    on_error: Callable[[], object] = lambda: None,
 ) -> HistoryEntry:
     """Upload ``path`` through the deposit form and return its confirming history row.
 
@@ -50,6 +55,8 @@ def upload_and_confirm(
         on_submit: Called just before the form is submitted (from then on the file may be
             on the portal).
         sleep: Waits between history polls.
+        on_error: Called when the submit is answered with HTTP 5xx, before the history is
+            read (to keep evidence of the page).
 
     Raises:
         DepositRefused: the portal showed an error after the submit.
@@ -67,6 +74,7 @@ def upload_and_confirm(
     if nav.nav_status is not None and nav.nav_status >= 500:
         nav.raise_if_maintenance(f"upload of {path.name}")
         # The file may or may not have been stored: the history settles it, now.
+        on_error()
         log.warning(
             "upload of %s: the portal answered HTTP %s; looking for it in the history",
             path.name,

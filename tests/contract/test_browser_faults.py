@@ -176,6 +176,8 @@ def test_browser_lost_confirmation_not_uploaded_twice(
     assert result.entry.state is DepositState.PROCESSING
     assert [d["file_name"] for d in replica.deposits()].count(path.name) == 1
     assert waits == []  # settled from the history within the same attempt (issue 11)
+    shots = [p for p in _evidence_files(tmp_path / "evidence") if p.name == SCREENSHOT_NAME]
+    assert len(shots) == 1  # the error page is kept as evidence all the same
 
 
 def test_browser_refused_file_is_permanent(replica: SandboxHandle, tmp_path: Path) -> None:
