@@ -103,6 +103,12 @@ def _faults(options: dict[str, Any]) -> dict[str, Any]:
     help="Idle seconds before a session expires (default 1800).",
 )
 @click.option(
+    "--history-page-size",
+    type=click.IntRange(min=1, max=1000),
+    default=None,
+    help="History rows per page (default 20).",
+)
+@click.option(
     "--admin-token",
     default=None,
     envvar="ACCROCHAGE_SANDBOX_ADMIN_TOKEN",
@@ -190,6 +196,7 @@ def sandbox(app: AppContext, /, **options: Any) -> None:
                 "lockout_attempts": options["lockout_attempts"],
                 "lockout_minutes": options["lockout_minutes"],
                 "session_idle_s": options["session_idle"],
+                "history_page_size": options["history_page_size"],
                 "admin_token": options["admin_token"],
                 "faults": _faults(options),
             },

@@ -3,9 +3,12 @@
 - :func:`reconcile_uploading`: a batch left in ``uploading`` (a crash, or an upload whose
   confirmation was lost) is settled by the portal's own history before anything is re-sent.
 - :func:`collect_reports`: for every uploaded batch, read its history row; once processed,
-  download the accusé de traitement and apply it.
+  download the accusé de traitement and apply it. Each batch is collected on its own: a report
+  that cannot be trusted (unreadable, too large, or contradicting the batch: see
+  ``agent.report_check``) is quarantined, which holds that batch only, with an event.
 - :func:`apply_report`: one report -> passage and batch statuses, in one transaction
-  (also used by ``accrochage report import`` for a report downloaded by hand).
+  (also used by ``accrochage report import`` for a report downloaded by hand); a report that
+  does not belong to the batch raises :class:`ReportMismatch` and changes nothing.
 - :func:`release_held`: passages held by a file-level failure go back to pending once the
   cause is fixed (see :data:`FILE_HINT`).
 """
@@ -20,14 +23,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from agent.lifecycle import BatchStatus, PassageStatus
+from agent.report_check import report_problems
 from agent.rows import Batch
 from agent.store import Store
 from agent.testhooks import crash_point
 from agent.withdrawal import apply_suppression_report, close_processed, is_suppression
 from builders.cdc.messages import KoClass
-from builders.cdc.reports import ProcessingReport, parse_report
-from portal.base import DepositState, DocumentKind, Portal
-from portal.errors import PortalError
+from builders.cdc.reports import ProcessingReport, ReportRefused, parse_report
+from portal.base import DepositState, DocumentKind, HistoryEntry, Portal
+from portal.errors import DocumentRefused, PortalError, ProfileMismatch
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +62,18 @@ class CollectError(Exception):
     """A report cannot be applied (unknown file name, batch never deposited)."""
 
 
+class ReportMismatch(CollectError):
+    """The report is not this batch's: another file or flux, strange ids, OK and KO at once."""
+
+
 @dataclass
 class CollectSummary:
-    """What one collection pass did."""
+    """What one collection pass did; ``problems`` are one line per batch that needs a person."""
 
     processed: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
     accepted: int = 0
     rejected: int = 0
     requeued: int = 0  # corrected passages pending again after their SUPPRESSION's OK
@@ -142,9 +152,21 @@ def apply_report(store: Store, batch: Batch, report: ProcessingReport) -> BatchS
 
     Raises:
         CollectError: the batch was never deposited by the agent.
+        ReportMismatch: the report does not belong to the batch (nothing is applied).
     """
     if batch.status in (BatchStatus.BUILT, BatchStatus.INVALID):
         raise CollectError(f"{batch.name}: this file was never deposited by the agent")
+    problems = report_problems(
+        report,
+        file_name=batch.name,
+        id_flux=batch.id_flux,
+        held=store.batch_id_techniques(batch.id),
+    )
+    if problems:
+        raise ReportMismatch(
+            f"{batch.name}: the accusé de traitement does not belong to this file: "
+            + "; ".join(problems)
+        )
     with store.transaction():
         if batch.status is BatchStatus.UPLOADING:
             _mark_uploaded(store, batch, "confirmed by its accusé de traitement")
@@ -353,51 +375,127 @@ def release_due_held(store: Store, horizon: dt.date, progress: Progress) -> int:
 def collect_reports(
     store: Store, portal: Portal, documents_dir: Path, progress: Progress
 ) -> CollectSummary:
-    """Fetch receipts and reports of uploaded batches and apply the reports.
+    """Fetch receipts and reports of uploaded batches and apply the reports, batch by batch.
+
+    A report that cannot be trusted quarantines its own batch (see :func:`quarantine`); a
+    batch the agent cannot collect yet (unknown status label, a page not as the profile says)
+    waits with an event; the other batches go on either way.
 
     Raises:
-        PortalError: the portal failed; what was applied before stays applied.
+        PortalError: the portal is unavailable or refuses the login; what was applied before
+            stays applied.
     """
     summary = CollectSummary()
     for batch in store.batches(BatchStatus.UPLOADED):
-        entry = portal.find_deposit(batch.name)
-        if entry is None:
-            store.add_event(
-                "history_missing",
-                f"{batch.name}: uploaded but absent from the portal history",
-                level="error",
-                batch_id=batch.id,
-            )
+        try:
+            _collect_one(store, portal, batch, documents_dir, summary, progress)
+        except (ReportRefused, ReportMismatch, DocumentRefused) as exc:
+            message = exc.message if isinstance(exc, PortalError) else str(exc)
+            summary.problems.append(quarantine(store, store.batch(batch.id), message))
+            summary.quarantined.append(batch.name)
+            progress(f"{batch.name}: report QUARANTINED, not applied: {message}")
+        except ProfileMismatch as exc:
+            line = f"{batch.name}: not collected: {exc.message}"
+            store.add_event("collect_failed", line, level="error", batch_id=batch.id)
+            summary.problems.append(line)
             summary.waiting.append(batch.name)
-            continue
-        dest = documents_dir / batch.name.removesuffix(".xml")
-        if entry.receipt_available and not _has_document(store, batch, DocumentKind.RECEIPT):
-            _fetch(store, portal, batch, DocumentKind.RECEIPT, dest)
-        if entry.state is DepositState.PROCESSING or not entry.report_available:
-            if entry.state is DepositState.REJECTED:
-                hold_batch(
-                    store,
-                    batch,
-                    BatchStatus.FILE_REJECTED,
-                    f"the portal shows the file as {entry.status_label!r} with no report",
-                )
-                summary.processed.append(batch.name)
-                continue
-            summary.waiting.append(batch.name)
-            continue
-        saved = _fetch(store, portal, batch, DocumentKind.REPORT, dest)
-        crash_point("during_report")
-        report = parse_report(saved)
-        status = apply_report(store, store.batch(batch.id), report)
-        done = store.batch(batch.id)
-        if is_suppression(done):
-            # Corrections whose SUPPRESSION is OK: their CREATION can be built now.
-            summary.requeued += len(store.passages(batch_id=done.id, status=PassageStatus.PENDING))
-        summary.processed.append(batch.name)
-        summary.accepted += done.accepted
-        summary.rejected += done.rejected
-        progress(f"{batch.name}: {status} ({done.accepted} accepted, {done.rejected} rejected)")
+            progress(line)
     return summary
+
+
+def _collect_one(
+    store: Store,
+    portal: Portal,
+    batch: Batch,
+    documents_dir: Path,
+    summary: CollectSummary,
+    progress: Progress,
+) -> None:
+    entry = portal.find_deposit(batch.name)
+    if entry is None:
+        store.add_event(
+            "history_missing",
+            f"{batch.name}: uploaded but absent from the portal history",
+            level="error",
+            batch_id=batch.id,
+        )
+        summary.waiting.append(batch.name)
+        return
+    if entry.state is DepositState.UNKNOWN:
+        summary.problems.append(_unknown_label(store, batch, entry))
+        summary.waiting.append(batch.name)
+        return
+    dest = documents_dir / batch.name.removesuffix(".xml")
+    if entry.receipt_available and not _has_document(store, batch, DocumentKind.RECEIPT):
+        try:
+            _fetch(store, portal, batch, DocumentKind.RECEIPT, dest)
+        except DocumentRefused as exc:  # the receipt is informative: the report still counts
+            store.add_event("document_refused", exc.message, level="warning", batch_id=batch.id)
+    if entry.state is DepositState.PROCESSING or not entry.report_available:
+        if entry.state is DepositState.REJECTED:
+            hold_batch(
+                store,
+                batch,
+                BatchStatus.FILE_REJECTED,
+                f"the portal shows the file as {entry.status_label!r} with no report",
+            )
+            summary.processed.append(batch.name)
+            return
+        summary.waiting.append(batch.name)
+        return
+    saved = _stored_report(store, batch) or _fetch(store, portal, batch, DocumentKind.REPORT, dest)
+    crash_point("during_report")
+    report = parse_report(saved)
+    status = apply_report(store, store.batch(batch.id), report)
+    done = store.batch(batch.id)
+    if is_suppression(done):
+        # Corrections whose SUPPRESSION is OK: their CREATION can be built now.
+        summary.requeued += len(store.passages(batch_id=done.id, status=PassageStatus.PENDING))
+    summary.processed.append(batch.name)
+    summary.accepted += done.accepted
+    summary.rejected += done.rejected
+    progress(f"{batch.name}: {status} ({done.accepted} accepted, {done.rejected} rejected)")
+
+
+def quarantine(store: Store, batch: Batch, reason: str) -> str:
+    """Hold ``batch`` because its report cannot be trusted; nothing of the report is applied.
+
+    Its passages stay deposited. The report (when one was saved) stays under the batch's
+    documents, and is not fetched again: a person checks it and applies the right report with
+    ``accrochage report import FILE``.
+
+    Returns:
+        The event's message.
+    """
+    message = (
+        f"{batch.name}: accusé de traitement quarantined, nothing applied: {reason}. "
+        "Its passages stay deposited; check the report with the CDC and apply the right one "
+        "with `accrochage report import FILE`"
+    )
+    with store.transaction():
+        store.set_batch_status(batch.id, BatchStatus.REPORT_QUARANTINED, message=reason)
+        store.add_event("report_quarantined", message, level="error", batch_id=batch.id)
+    return message
+
+
+def _unknown_label(store: Store, batch: Batch, entry: HistoryEntry) -> str:
+    """An event (once per batch and label) for a status label the profile does not map."""
+    message = (
+        f"{batch.name}: the portal shows the status {entry.status_label!r}, which the portal "
+        "profile does not map; add it to [portal.profile.status_labels] in the config "
+        "(the agent never guesses what a status means). This batch waits; others go on"
+    )
+    if not any(e.message == message for e in store.events(limit=200, batch_id=batch.id)):
+        store.add_event("unknown_status_label", message, level="error", batch_id=batch.id)
+    return message
+
+
+def _stored_report(store: Store, batch: Batch) -> Path | None:
+    """A report already saved for ``batch`` (fetched before a crash): never fetched twice."""
+    for doc in store.documents(batch.id):
+        if doc.kind == DocumentKind.REPORT.value and Path(doc.path).is_file():
+            return Path(doc.path)
+    return None
 
 
 def _has_document(store: Store, batch: Batch, kind: DocumentKind) -> bool:

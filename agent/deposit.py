@@ -76,6 +76,7 @@ class RunSummary:
     refused: list[str] = field(default_factory=list)
     processed: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     timed_out: bool = False
 
@@ -318,6 +319,8 @@ def _with_portal(
     while True:
         collected = collect_reports(store, portal, paths.documents, progress)
         summary.processed.extend(collected.processed)
+        summary.quarantined.extend(collected.quarantined)
+        summary.errors.extend(p for p in collected.problems if p not in summary.errors)
         if collected.requeued and not options.collect_only and not should_stop():
             # Corrections whose SUPPRESSION report is OK: declare the corrected records now.
             _redeclare(store, portal, config, summary, control)

@@ -50,6 +50,7 @@ from agent.store import Store
 from agent.withdrawal import hold_correction
 from builders.cdc.idtech import SeenIds
 from builders.exports.csvout import excel_csv
+from builders.exports.csvsafe import neutralise_row
 from builders.exports.importer import import_file
 from builders.exports.plausibility import LATE
 from builders.exports.results import RowResult
@@ -96,7 +97,7 @@ class _Report:
     def write(self, **row: object) -> None:
         if self._writer is None:
             self._writer = self._stack.enter_context(excel_csv(self.path, REPORT_COLUMNS))
-        self._writer.writerow(row)
+        self._writer.writerow(neutralise_row(row))  # no formula reaches Excel (OWASP)
 
     @property
     def written(self) -> bool:

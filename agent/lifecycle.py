@@ -29,8 +29,10 @@ Withdrawal at the CDC (a SUPPRESSION flux, schema 1.1.5; see ``agent.withdrawal`
 Batch::
 
     built ──► uploading ──► uploaded ──► accepted | partly_rejected | file_rejected
-      │           │  ▲
-      │           └──┘ (reconciled: the history has no such file; sent again)
+      │           │  ▲           │                 ▲
+      │           └──┘           └─► report_quarantined (its report contradicts the batch;
+      │   (reconciled: the history     never applied; a report imported by hand settles it)
+      │    has no such file; sent again)
       └──► invalid (the built file failed validation; never uploaded)
 """
 
@@ -63,6 +65,9 @@ class BatchStatus(StrEnum):
     ACCEPTED = "accepted"  # processed: every passage accepted
     PARTLY_REJECTED = "partly_rejected"  # processed: some passages rejected
     FILE_REJECTED = "file_rejected"  # processed: the file was rejected as a whole
+    # Its accusé de traitement names another file or flux, an idTechnique the batch does not
+    # hold, or one passage both OK and KO: never applied; passages stay deposited.
+    REPORT_QUARANTINED = "report_quarantined"
 
 
 #: Batch statuses that are final (the accusé de traitement has been applied, or never will).
@@ -106,7 +111,13 @@ _BATCH_MOVES: dict[BatchStatus, frozenset[BatchStatus]] = {
     # uploading -> built: reconciliation found no such file in the history (never arrived).
     # uploading -> file_rejected: the portal refused the file at upload.
     _B.UPLOADING: frozenset({_B.UPLOADED, _B.BUILT, _B.FILE_REJECTED}),
-    _B.UPLOADED: frozenset({_B.ACCEPTED, _B.PARTLY_REJECTED, _B.FILE_REJECTED}),
+    _B.UPLOADED: frozenset(
+        {_B.ACCEPTED, _B.PARTLY_REJECTED, _B.FILE_REJECTED, _B.REPORT_QUARANTINED}
+    ),
+    # A quarantined report is settled by a report imported by hand (or another bad one).
+    _B.REPORT_QUARANTINED: frozenset(
+        {_B.ACCEPTED, _B.PARTLY_REJECTED, _B.FILE_REJECTED, _B.REPORT_QUARANTINED}
+    ),
     # A report imported by hand after one was collected: same outcome again is allowed.
     _B.ACCEPTED: frozenset({_B.ACCEPTED}),
     _B.PARTLY_REJECTED: frozenset({_B.PARTLY_REJECTED}),

@@ -83,7 +83,7 @@ def render_status(data: dict[str, Any], *, tz: str) -> None:
                 f"(accepted {c.get('accepted', 0)}, rejected {c.get('rejected', 0)}, "
                 f"waiting {c.get('batched', 0) + c.get('deposited', 0)})"
             )
-        if b["status"] in ("file_rejected", "invalid") and b["message"]:
+        if b["status"] in ("file_rejected", "invalid", "report_quarantined") and b["message"]:
             click.echo(f"      {b['message']}")
     if not data["batches"]:
         click.echo("  none yet")

@@ -24,6 +24,7 @@ from agent.store import Store, StoreError
 from builders.cdc.models import PassageRecord
 from builders.exports.columns import CANONICAL
 from builders.exports.csvout import REJECTS_EXTRA, excel_csv
+from builders.exports.csvsafe import neutralise_row
 from builders.exports.dates import cell_date
 from builders.exports.normalize import format_resultats
 from builders.settings import BuildSettings
@@ -247,7 +248,7 @@ def write_rejects_csv(
                 hint=passage.hint or "",
                 reasons="",
             )
-            writer.writerow(row)
+            writer.writerow(neutralise_row(row))
             count += 1
         if invalid:
             found = store.passages(status=PassageStatus.INVALID)
@@ -260,7 +261,7 @@ def write_rejects_csv(
                     status=str(passage.status),
                     reasons=" | ".join(passage.reasons),
                 )
-                writer.writerow(line)
+                writer.writerow(neutralise_row(line))
                 count += 1
     return count
 

@@ -7,19 +7,45 @@ folder, fsynced, then renamed over the target), and streamed SHA-256 of a file.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 _CHUNK = 1 << 16
+log = logging.getLogger(__name__)
+_warned: set[Path] = set()
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) if needed and make it owner-only (0700)."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.chmod(0o700)
+    """Create ``path`` (and parents) owner-only (0700) if missing.
+
+    A folder that already exists keeps its mode: it may be a shared folder someone chose
+    (a ``data_dir`` or ``inbox_dir``), and changing it could lock others out. If others can
+    read it, a warning says so once per process.
+    """
+    try:
+        path.mkdir(parents=True, mode=0o700)
+    except FileExistsError:
+        _warn_if_shared(path)
+    else:
+        path.chmod(0o700)  # mkdir's mode is filtered by the umask
     return path
+
+
+def _warn_if_shared(path: Path) -> None:
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077 and path not in _warned:
+        _warned.add(path)
+        log.warning(
+            "%s is accessible to other users (mode %04o); the agent did not create it, so it "
+            "leaves its mode alone. The files it writes there stay owner-only; run "
+            "`chmod 700 %s` if the folder is not meant to be shared",
+            path,
+            mode,
+            path,
+        )
 
 
 def write_private(chunks: Iterable[bytes], target: Path) -> tuple[str, int]:

@@ -21,6 +21,9 @@ class DepositState(StrEnum):
     PROCESSED = "processed"  # "Traité avec succès": every passage accepted
     PROCESSED_WITH_ERRORS = "processed_with_errors"  # some passages KO, or XSD errors
     REJECTED = "rejected"  # file refused as a whole (accusé de réception KO)
+    # A label the profile does not map. Never guessed: a row of one of the agent's own files
+    # with it waits (with an event saying which label to add); other rows are only logged.
+    UNKNOWN = "unknown"
 
 
 class DocumentKind(StrEnum):

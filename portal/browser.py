@@ -29,7 +29,7 @@ from portal.navigator import Navigator, SessionExpired
 from portal.retry import RetryPolicy
 from portal.session_state import SessionStore
 from portal.settings import PortalSettings
-from portal.transfers import fetch_document, upload_and_confirm
+from portal.transfers import UploadNotReceived, fetch_document, upload_and_confirm
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route
@@ -98,7 +98,7 @@ class PlaywrightPortal:
             context.route("**/*", self._route)
             self._context = context
             self._tracer = StepTracer(context)
-            self._nav = Navigator(context.new_page(), self.settings)
+            self._nav = Navigator(context.new_page(), self.settings, sleep=self._sleep)
         except (PlaywrightError, FileNotFoundError) as exc:
             self._shutdown()
             raise PortalPermanentError(f"could not start Chromium: {exc}") from exc
@@ -176,12 +176,12 @@ class PlaywrightPortal:
             self._sessions.clear()
 
     def history(self) -> list[HistoryEntry]:
-        """Every row of the history of deposited files."""
+        """Every row of the history of deposited files, all pages."""
         return self._run("history", self.navigator.read_history)
 
     def find_deposit(self, file_name: str) -> HistoryEntry | None:
         """The history row for ``file_name``, or None."""
-        return self._run("find_deposit", lambda: _find(self.navigator.read_history(), file_name))
+        return self._run("find_deposit", lambda: self.navigator.find_entry(file_name))
 
     def deposit(self, path: Path) -> DepositResult:
         """Upload ``path`` unless its name is in the history; confirm from the history row."""
@@ -201,7 +201,7 @@ class PlaywrightPortal:
 
     def _deposit_attempt(self, path: Path, sent: list[str]) -> DepositResult:
         name = path.name
-        existing = _find(self.navigator.read_history(), name)
+        existing = self.navigator.find_entry(name)
         if existing is not None:
             if not sent:
                 log.info("deposit: %s is already in the portal history, not uploading", name)
@@ -216,7 +216,17 @@ class PlaywrightPortal:
             self._submitted.add(name)
             sent.append(name)
 
-        entry = upload_and_confirm(self.navigator, path, on_submit=submitting, sleep=self._sleep)
+        try:
+            entry = upload_and_confirm(
+                self.navigator,
+                path,
+                on_submit=submitting,
+                sleep=self._sleep,
+                on_error=lambda: self._evidence.capture("deposit_error", self.navigator.page),
+            )
+        except UploadNotReceived:
+            self._submitted.discard(name)  # the history says it never arrived
+            raise
         return DepositResult(entry, uploaded=True)
 
     def _run(self, step: str, body: Callable[[], T]) -> T:
@@ -262,10 +272,6 @@ class PlaywrightPortal:
         if self._context is not None:
             self._sessions.save(dict(self._context.storage_state()))
         self._tracer.start()
-
-
-def _find(entries: list[HistoryEntry], file_name: str) -> HistoryEntry | None:
-    return next((entry for entry in entries if entry.file_name == file_name), None)
 
 
 def _transient(step: str, exc: PlaywrightError) -> PortalUnavailable:

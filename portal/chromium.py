@@ -8,6 +8,8 @@ request a portal page makes to another origin is aborted by the client's route h
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +25,6 @@ CHROMIUM_ARGS: tuple[str, ...] = (
     "--disable-quic",
     "--disable-gpu",
     "--no-first-run",
-    "--no-sandbox",  # Chromium refuses to start as root with its sandbox (portal.md §4.1)
     "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
     "--metrics-recording-only",
     "--no-pings",
@@ -44,15 +45,34 @@ def chromium_executable(settings: PortalSettings, system: Path = SYSTEM_CHROMIUM
     return system if system.is_file() else None
 
 
+#: Only as root: Chromium refuses to start its sandbox as root ("Running as root without
+#: --no-sandbox is not supported", portal.md §4.1), because the sandbox relies on dropping
+#: privileges root cannot meaningfully drop. Any other user keeps the sandbox, which confines
+#: the renderer that parses the portal's pages.
+NO_SANDBOX = "--no-sandbox"
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
+
+
 def launch_options(
-    settings: PortalSettings, downloads_dir: Path, system: Path = SYSTEM_CHROMIUM
+    settings: PortalSettings,
+    downloads_dir: Path,
+    system: Path = SYSTEM_CHROMIUM,
+    *,
+    is_root: Callable[[], bool] = _is_root,
 ) -> dict[str, Any]:
-    """Keyword arguments for ``playwright.chromium.launch``."""
+    """Keyword arguments for ``playwright.chromium.launch``.
+
+    Chromium's sandbox is on unless the agent runs as root (see :data:`NO_SANDBOX`).
+    """
+    root = is_root()
     options: dict[str, Any] = {
         "headless": settings.headless,
-        "args": list(CHROMIUM_ARGS),
+        "args": [*CHROMIUM_ARGS, *([NO_SANDBOX] if root else [])],
         "downloads_path": str(downloads_dir),
-        "chromium_sandbox": False,
+        "chromium_sandbox": not root,
     }
     executable = chromium_executable(settings, system)
     if executable is not None:

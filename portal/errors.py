@@ -2,11 +2,12 @@
 
 PortalError
 ├── PortalUnavailable      transient: timeout, HTTP 5xx, maintenance page, lost session
-│                          mid-step. Retried with backoff within a bounded total time.
+│   │                      mid-step. Retried with backoff within a bounded total time.
+│   └── PortalMaintenance  the portal shows its maintenance page (with its end, if given)
 └── PortalPermanentError   permanent: retrying cannot help; the operator must act.
     ├── LoginFailed        bad credentials, locked account, unexpected second factor
     ├── DepositRefused     the portal refused the file (extension, size, ...)
-    ├── UnknownStatusLabel a status text the portal profile does not map
+    ├── DocumentRefused    a receipt or report the agent will not store (over the size cap)
     └── ProfileMismatch    the page does not have what the portal profile describes
 """
 
@@ -26,6 +27,14 @@ class PortalError(Exception):
 
 class PortalUnavailable(PortalError):
     """Transient failure: try again later."""
+
+
+class PortalMaintenance(PortalUnavailable):
+    """The portal shows a maintenance page; ``seconds_left`` until its announced end, if any."""
+
+    def __init__(self, message: str, *, seconds_left: float | None = None) -> None:
+        super().__init__(message)
+        self.seconds_left = seconds_left
 
 
 class DocumentNotAvailable(PortalUnavailable):
@@ -48,16 +57,8 @@ class DepositRefused(PortalPermanentError):
     """The portal refused the uploaded file; ``message`` is the portal's own text."""
 
 
-class UnknownStatusLabel(PortalPermanentError):
-    """A status label absent from the portal profile's mapping; never guessed."""
-
-    def __init__(self, label: str, *, file_name: str | None = None) -> None:
-        where = f" for file {file_name}" if file_name else ""
-        super().__init__(
-            f"unknown portal status label {label!r}{where}: add it to "
-            "[portal.profile.status_labels] in the config"
-        )
-        self.label = label
+class DocumentRefused(PortalPermanentError):
+    """A receipt or report the agent refuses to download or store (over the size cap)."""
 
 
 class ProfileMismatch(PortalPermanentError):

@@ -3,7 +3,7 @@
 It keeps the same semantics as the browser client (``portal.browser``): operations log in on
 demand, ``deposit`` reads the history first and uploads nothing when the file name is already
 there, a deposit is confirmed by its history row, status labels are mapped through the portal
-profile and an unknown label raises ``UnknownStatusLabel``. The same contract suite
+profile and an unknown label gives ``DepositState.UNKNOWN``. The same contract suite
 (``tests/contract``) runs against both.
 
 The object plays both sides: the "portal" (its state survives leaving the context manager, like
@@ -38,7 +38,6 @@ from portal.errors import (
     LoginFailed,
     PortalError,
     PortalUnavailable,
-    UnknownStatusLabel,
 )
 from portal.profile import PortalProfile
 
@@ -81,6 +80,7 @@ class FakePortal:
     password: str = "demo"  # noqa: S105 - an in-memory test account
     password_provider: Callable[[], str] | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    max_document_bytes: int = 50_000_000  # the client's cap ([portal] max_document_bytes)
     calls: list[tuple[str, str]] = field(default_factory=list)
     uploads: list[str] = field(default_factory=list)
     _rows: dict[str, _Row] = field(default_factory=dict, repr=False)
@@ -225,7 +225,12 @@ class FakePortal:
             raise DocumentNotAvailable(f"{file_name}: no {kind.value} available yet")
         suffix = ".txt" if kind is DocumentKind.RECEIPT else ".xml"
         return save_document(
-            [data], kind=kind, file_name=file_name, dest_dir=dest_dir, suffix=suffix
+            [data],
+            kind=kind,
+            file_name=file_name,
+            dest_dir=dest_dir,
+            suffix=suffix,
+            max_bytes=self.max_document_bytes,
         )
 
     # -- internals ------------------------------------------------------------------------
@@ -249,9 +254,7 @@ class FakePortal:
             self._login()
 
     def _entry(self, row: _Row) -> HistoryEntry:
-        state = self.profile.state_of(row.status_label)
-        if state is None:
-            raise UnknownStatusLabel(row.status_label, file_name=row.file_name)
+        state = self.profile.row_state(row.status_label)
         return HistoryEntry(
             file_name=row.file_name,
             deposited_at=row.deposited_at,

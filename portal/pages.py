@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from portal.base import HistoryEntry
-from portal.errors import ProfileMismatch, UnknownStatusLabel
+from portal.errors import ProfileMismatch
 from portal.profile import PortalProfile
 
 if TYPE_CHECKING:
@@ -97,6 +97,11 @@ def history_row(page: Page, profile: PortalProfile, file_name: str) -> Locator:
     return table.locator("tr").filter(has=page.get_by_role("cell", name=file_name, exact=True))
 
 
+def next_page_link(page: Page, profile: PortalProfile) -> Locator:
+    """The history's link to its next page (absent on the last page)."""
+    return clickable(page, profile.history_next_page_label)
+
+
 def document_link(row: Locator, label: str) -> Locator:
     """The receipt or report control inside a history row (name contains ``label``)."""
     return clickable(row, label, exact=False)
@@ -152,7 +157,9 @@ def parse_history(
 
     Raises:
         ProfileMismatch: a configured column is missing, or a row does not fit the table.
-        UnknownStatusLabel: a status the profile does not map (never guessed).
+
+    A status the profile does not map gives ``DepositState.UNKNOWN`` (never guessed): it
+    matters only if the row is one of the agent's own files.
     """
     columns = {}
     for key in ("column_file_name", "column_deposited_at", "column_status"):
@@ -171,9 +178,7 @@ def parse_history(
             raise ProfileMismatch(f"history row {row.cells} does not match columns {headers}")
         file_name = row.cells[columns["column_file_name"]]
         label = row.cells[columns["column_status"]]
-        state = profile.state_of(label)
-        if state is None:
-            raise UnknownStatusLabel(label, file_name=file_name)
+        state = profile.row_state(label)
         entries.append(
             HistoryEntry(
                 file_name=file_name,

@@ -60,6 +60,15 @@ class PortalProfile(BaseModel):
     # Messages.
     error_message_selector: str = "[role=alert]"
     maintenance_texts: tuple[str, ...] = ("maintenance", "indisponible")
+    # The end of a maintenance, as the page writes it: day/month/year then hour, minute and
+    # maybe seconds ("prévue le 29/11/2026 23:40:00", "jusqu'au 29/11/2026 à 23h40"), Paris time.
+    maintenance_end_pattern: str = (
+        r"(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4})\D{1,6}"
+        r"(?P<hour>\d{1,2})[:h](?P<minute>\d{2})(?::(?P<second>\d{2}))?"
+    )
+    # History pages: the link to the next page (absent on the last one).
+    history_next_page_label: str = "Page suivante"
+    history_max_pages: int = Field(default=500, ge=1)
     status_labels: dict[str, DepositState] = Field(
         default_factory=lambda: dict(DEFAULT_STATUS_LABELS),
         description="Status label -> state. Configured labels are added to the defaults.",
@@ -86,3 +95,7 @@ class PortalProfile(BaseModel):
     def state_of(self, label: str) -> DepositState | None:
         """The state a status label maps to, or None when the profile does not know it."""
         return self.status_labels.get(" ".join(label.split()))
+
+    def row_state(self, label: str) -> DepositState:
+        """The state of a history row: ``DepositState.UNKNOWN`` for a label not mapped."""
+        return self.state_of(label) or DepositState.UNKNOWN

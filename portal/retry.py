@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from portal.errors import DocumentNotAvailable, PortalUnavailable
+from portal.errors import DocumentNotAvailable, PortalMaintenance, PortalUnavailable
 from portal.settings import PortalSettings
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,9 @@ class RetryPolicy:
         Returns:
             What the first successful attempt returned.
 
+        A maintenance page that gives its end (``PortalMaintenance.seconds_left``) is not
+        tried again before that end, and not at all if the end is past the total time.
+
         Raises:
             PortalUnavailable: the last transient error, once attempts or time ran out; its
                 message says how many attempts were made.
@@ -88,6 +91,9 @@ class RetryPolicy:
             except PortalUnavailable as exc:
                 failures += 1
                 wait = self.delay(failures)
+                if isinstance(exc, PortalMaintenance) and exc.seconds_left is not None:
+                    # No point trying before the announced end; past the budget, give up now.
+                    wait = max(wait, exc.seconds_left)
                 elapsed = self.clock() - started
                 if failures >= self.attempts or elapsed + wait > self.total_s:
                     log.warning(
@@ -97,10 +103,7 @@ class RetryPolicy:
                         elapsed,
                         exc.message,
                     )
-                    raise PortalUnavailable(
-                        f"{exc.message} (gave up after {failures} attempt(s) in {elapsed:.0f} s)",
-                        evidence=exc.evidence,
-                    ) from exc
+                    raise _given_up(exc, failures, elapsed) from exc
                 log.info(
                     "%s: attempt %d failed (%s); retrying in %.1f s",
                     step,
@@ -109,3 +112,14 @@ class RetryPolicy:
                     wait,
                 )
                 self.sleep(wait)
+
+
+def _given_up(exc: PortalUnavailable, failures: int, elapsed: float) -> PortalUnavailable:
+    """The last error, saying how long the client tried (a maintenance stays one)."""
+    message = f"{exc.message} (gave up after {failures} attempt(s) in {elapsed:.0f} s)"
+    if isinstance(exc, PortalMaintenance):
+        error: PortalUnavailable = PortalMaintenance(message, seconds_left=exc.seconds_left)
+    else:
+        error = PortalUnavailable(message)
+    error.evidence = exc.evidence
+    return error

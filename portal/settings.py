@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Self
@@ -22,6 +23,10 @@ class PortalSettings(BaseModel):
     base_url: str = Field(
         default=REAL_PORTAL_URL, description="The portal's address, without the login path."
     )
+    allow_insecure_http: bool = Field(
+        default=False,
+        description="Accept a plain http:// base_url on a host other than this machine.",
+    )
     username: str | None = Field(default=None, description="The portal identifiant.")
     chromium_path: Path | None = Field(
         default=None,
@@ -38,6 +43,20 @@ class PortalSettings(BaseModel):
         gt=0,
         description="Wait this long for a download to start before fetching the link inline.",
     )
+    page_retry_attempts: int = Field(
+        default=4,
+        ge=1,
+        le=20,
+        description="Loads of one page answering HTTP 5xx before its step fails (1: no reload).",
+    )
+    page_retry_delay_s: float = Field(
+        default=2.0, ge=0, description="First wait before reloading such a page; doubles."
+    )
+    max_document_bytes: int = Field(
+        default=50_000_000,
+        gt=0,
+        description="Receipts and reports larger than this are refused, never stored.",
+    )
     retry_attempts: int = Field(default=4, ge=1, le=20)
     retry_total_s: float = Field(default=1800.0, gt=0)
     retry_base_delay_s: float = Field(
@@ -51,6 +70,21 @@ class PortalSettings(BaseModel):
         problem = base_url_problem(self.base_url, self.profile.login_path)
         if problem:
             raise ValueError(problem)
+        return self
+
+    @model_validator(mode="after")
+    def _no_clear_text_password(self) -> Self:
+        """Refuse plain HTTP beyond this machine: the login form would send the password and
+        the deposited files (personal data) in clear on the network."""
+        if urlsplit(self.base_url).scheme.lower() == "http" and not self.allow_insecure_http:
+            host = urlsplit(self.base_url).hostname or ""
+            if not is_loopback(host):
+                raise ValueError(
+                    f"base_url {self.base_url!r} uses plain http:// to {host}: the portal "
+                    "password and the certified persons' data would cross the network in clear. "
+                    "Use https://, or set allow_insecure_http = true in [portal] if this network "
+                    "is trusted (a test portal on your own LAN)"
+                )
         return self
 
 
@@ -98,3 +132,13 @@ def _fixed(text: str, login_path: str) -> str:
     path = parts.path.rstrip("/")
     prefix = _login_prefix(path, login_path)
     return f"{scheme}://{parts.netloc}{path if prefix is None else prefix.rstrip('/')}"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine (``localhost`` or a loopback address)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -31,6 +31,8 @@ The handle:
 - ``wait_for_status(file_name, *labels, timeout=30)``: poll until the newest deposit of that
   name shows one of ``labels`` (status texts as shown, or ``Status`` names such as
   ``"PROCESSED"``; default: any final status); returns that deposit;
+- ``report_file(file_name)``: the replica's accusé de traitement for that file (tests alter
+  it to play a hostile portal);
 - ``stop()``: stop the server (also done when the ``with`` block ends). Starting again on the
   same ``tmp_path`` reuses the data (restart tests).
 """
@@ -115,6 +117,14 @@ class SandboxHandle:
                 return last
             time.sleep(0.05)
         raise AssertionError(f"{file_name}: status {last and last['status']!r}, not {wanted}")
+
+    def report_file(self, file_name: str) -> Path:
+        """The accusé de traitement the replica produced for ``file_name`` (to tamper with)."""
+        needle = f"<nomFichier>{file_name}</nomFichier>".encode()
+        for path in sorted((self.data_dir / "reports").glob("*")):
+            if needle in path.read_bytes():
+                return path
+        raise AssertionError(f"the replica has no report for {file_name}")
 
     def stop(self) -> None:
         """Stop the server and its worker."""

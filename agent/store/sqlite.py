@@ -333,6 +333,15 @@ class SqliteStore:
         )
         return self._passage(row) if row else None
 
+    def batch_id_techniques(self, batch_id: int) -> set[str]:
+        """The idTechnique of every passage that was put in this batch (even if moved since)."""
+        rows = self._all(
+            "SELECT p.id_technique FROM passages p JOIN passage_batches pb "
+            "ON pb.passage_id = p.id WHERE pb.batch_id = ?",
+            (batch_id,),
+        )
+        return {r[0] for r in rows}
+
     def passages_with_id_technique(self, id_technique: str) -> list[Passage]:
         """Every passage with this idTechnique (one per emitter BCR)."""
         rows = self._all(

@@ -52,7 +52,7 @@ from builders.cdc.models import (
     PassageRecord,
 )
 from builders.cdc.versions import SchemaVersion, spec
-from builders.exports import codes, plausibility
+from builders.exports import codes, csvsafe, plausibility
 from builders.exports import columns as cols
 from builders.exports.cog import Communes
 from builders.exports.holders import HolderIndex, duplicate_message, holder_key
@@ -181,6 +181,15 @@ class RowMapper:
         self._communes = communes
         self._birth_field = "dateNaissance" if "dateNaissance" in self._index else "anneeNaissance"
 
+    def _padded(self, cells: Sequence[str]) -> Sequence[str]:
+        """``cells`` padded to the header's width, with the cells the agent's own CSVs
+        neutralised (``builders.exports.csvsafe``) restored."""
+        if len(cells) < self._width:
+            cells = [*cells, *[""] * (self._width - len(cells))]
+        if "'" in "".join(cells):  # rare: only then look for cells the agent neutralised
+            cells = [csvsafe.restore(cell) for cell in cells]
+        return cells
+
     def map_row(self, number: int, cells: Sequence[str]) -> RowResult:
         """Validate one row.
 
@@ -191,8 +200,7 @@ class RowMapper:
         Returns:
             The row's result: a record, or every error found, or skipped.
         """
-        if len(cells) < self._width:
-            cells = [*cells, *[""] * (self._width - len(cells))]
+        cells = self._padded(cells)
         values: dict[str, Any] = {
             name: cell for name, index in self._text if (cell := cells[index].strip())
         }

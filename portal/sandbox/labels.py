@@ -49,6 +49,9 @@ COLUMN_DOCUMENTS = "Documents"
 RECEIPT_LINK = "Accusé de réception"
 REPORT_LINK = "Accusé de traitement"
 HISTORY_EMPTY = "Aucun fichier déposé pour le moment."
+NEXT_PAGE = "Page suivante"
+PREVIOUS_PAGE = "Page précédente"
+PAGE_OF = "Page {page} sur {pages}"
 
 # Messages (errors are rendered in an element with role="alert").
 BAD_CREDENTIALS = "Identifiant ou mot de passe incorrect."
@@ -110,6 +113,7 @@ OVERRIDABLE = frozenset(
         "COLUMN_STATUS",
         "RECEIPT_LINK",
         "REPORT_LINK",
+        "NEXT_PAGE",
     }
     | {status.name for status in Status}
 )

@@ -103,6 +103,9 @@ class SandboxSettings(BaseModel):
     lockout_attempts: int = Field(default=5, ge=1, le=100)
     lockout_minutes: float = Field(default=15.0, gt=0)
     session_idle_s: float = Field(default=1800.0, gt=0)
+    history_page_size: int = Field(
+        default=20, ge=1, le=1000, description="Rows per page of the history (newest first)."
+    )
     xsd: Path | None = Field(default=None, description="Official XSD for the control stage.")
     agent_data_dir: Path | None = Field(
         default=None, description="Agent data folder whose imported XSDs are used (newest)."

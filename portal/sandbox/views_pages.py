@@ -114,14 +114,19 @@ def confirmation(deposit_id: int) -> WebResponse:
 @blueprint.get(f"{BASE}/transmettre/historique")
 @login_required
 def history() -> WebResponse:
-    """The history of deposited files, newest first."""
+    """The history of deposited files, newest first, ``history_page_size`` rows a page."""
     deposits = sandbox().store.deposits(_user())
+    size = sandbox().settings.history_page_size
+    pages = max(1, -(-len(deposits) // size))
+    number = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
     return page(
         "history.html",
         title=labels.HISTORY_LINK,
         active="transmit",
         sub="history",
-        deposits=deposits,
+        deposits=deposits[(number - 1) * size : number * size],
+        page_number=number,
+        page_count=pages,
     )
 
 

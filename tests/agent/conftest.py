@@ -76,3 +76,11 @@ def add_test_batch(
         passage_ids=ids,
         action=action,
     )
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    """A config file whose data directory is in tmp_path."""
+    path = tmp_path / "accrochage.toml"
+    path.write_text('[agent]\ndata_dir = "data"\ninbox_settle_s = 0\n', encoding="utf-8")
+    return path

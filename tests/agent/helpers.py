@@ -52,9 +52,13 @@ def inbox(config: Config) -> Path:
 
 
 def report_xml(
-    file_name: str, ok: Iterable[str] = (), ko: Mapping[str, str] | None = None
+    file_name: str,
+    ok: Iterable[str] = (),
+    ko: Mapping[str, str] | None = None,
+    *,
+    id_flux: str | None = None,
 ) -> bytes:
-    """An accusé de traitement in the documented shape."""
+    """An accusé de traitement in the documented shape (``idFlux`` only when given)."""
     kos = "".join(
         f"<passage><idTechnique>{i}</idTechnique><messageErreur>{m}</messageErreur></passage>"
         for i, m in (ko or {}).items()
@@ -63,7 +67,9 @@ def report_xml(
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="no"?>'
         '<rapport xmlns:ns2="urn:cdc:cpf:pc5:rapport:schema">'
-        f"<nomFichier>{file_name}</nomFichier><idFlux>x</idFlux><idTraitement>1</idTraitement>"
+        f"<nomFichier>{file_name}</nomFichier>"
+        + (f"<idFlux>{id_flux}</idFlux>" if id_flux is not None else "")
+        + "<idTraitement>1</idTraitement>"
         f"<PassagesKO>{kos}</PassagesKO><PassagesOK>{oks}</PassagesOK></rapport>"
     ).encode()
 

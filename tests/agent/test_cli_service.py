@@ -23,20 +23,6 @@ from tests.agent.helpers import factory, inbox, report_xml, row, write_export
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def config_path(tmp_path: Path) -> Path:
-    """A config file whose data directory is in tmp_path."""
-    path = tmp_path / "accrochage.toml"
-    path.write_text('[agent]\ndata_dir = "data"\ninbox_settle_s = 0\n', encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def fake() -> FakePortal:
-    """An in-memory portal shared by the runs of a test."""
-    return FakePortal(clock=lambda: NOW)
-
-
 def invoke(config_path: Path, *args: str) -> tuple[int, str]:
     """Run the CLI; returns (exit code, stdout)."""
     result = CliRunner().invoke(cli, ["--config", str(config_path), *args])

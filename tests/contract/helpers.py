@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ def replica_settings(replica: SandboxHandle, **changes: Any) -> PortalSettings:
         "retry_total_s": 120.0,
         "retry_base_delay_s": 0.0,
         "retry_max_delay_s": 0.0,
+        "page_retry_attempts": 1,  # no reload on the spot: each failure is a step attempt
         "profile": PortalProfile(),
     }
     values.update(changes)
@@ -46,3 +48,13 @@ def browser_portal(
         evidence_dir=tmp_path / "evidence",
         sleep=sleep,
     )
+
+
+@contextmanager
+def faults(replica: SandboxHandle, off: dict[str, Any], **on: Any) -> Iterator[None]:
+    """Switch the replica's faults ``on`` for the block, then set ``off`` whatever happens."""
+    replica.set_faults(**on)
+    try:
+        yield
+    finally:
+        replica.set_faults(**off)

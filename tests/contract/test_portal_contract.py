@@ -16,7 +16,7 @@ import pytest
 from lxml import etree
 
 from portal.base import DepositState, DocumentKind, Portal
-from portal.errors import DocumentNotAvailable, LoginFailed, UnknownStatusLabel
+from portal.errors import DocumentNotAvailable, LoginFailed
 from portal.fake import FakePortal
 from portal.profile import PortalProfile
 from tests.contract.conftest import SLOW_PROCESSING_S
@@ -196,7 +196,7 @@ def test_contract_fetch_receipt_then_report(
 
 
 def test_contract_unknown_status_label(harness: Harness, deposit_file: Callable[[], Path]) -> None:
-    """A status the profile does not map raises UnknownStatusLabel naming it; never guessed."""
+    """A status the profile does not map is UNKNOWN with its label; never guessed (issue 11)."""
     path = deposit_file()
     with harness.portal() as portal:
         portal.deposit(path)
@@ -204,6 +204,9 @@ def test_contract_unknown_status_label(harness: Harness, deposit_file: Callable[
         status_labels={"Traité avec succès": DepositState.PROCESSED},
         keep_default_status_labels=False,
     )
-    with harness.portal(profile=reduced) as portal, pytest.raises(UnknownStatusLabel) as info:
-        portal.history()
-    assert info.value.label == "En cours de traitement"
+    with harness.portal(profile=reduced) as portal:
+        entries = {entry.file_name: entry for entry in portal.history()}
+        found = portal.find_deposit(path.name)
+    assert entries[path.name] == found
+    assert found is not None
+    assert (found.status_label, found.state) == ("En cours de traitement", DepositState.UNKNOWN)

@@ -122,7 +122,11 @@ def _agent_at(root: Path, sandbox: SandboxHandle) -> Agent:
 @pytest.fixture(scope="module")
 def keyring_files(tmp_path_factory: pytest.TempPathFactory, sandbox: SandboxHandle) -> Path:
     """An encrypted keyring holding the replica's password, stored once per module."""
-    root = tmp_path_factory.mktemp("keyring") / "agent"
+    return keyring_at(tmp_path_factory.mktemp("keyring") / "agent", sandbox)
+
+
+def keyring_at(root: Path, sandbox: SandboxHandle) -> Path:
+    """Store the replica's password in a new encrypted keyring under ``root``; returns root."""
     root.mkdir(mode=0o700)
     fd = os.open(root / "keyring-key", os.O_WRONLY | os.O_CREAT, 0o600)
     os.write(fd, secrets.token_urlsafe(16).encode())
@@ -132,13 +136,24 @@ def keyring_files(tmp_path_factory: pytest.TempPathFactory, sandbox: SandboxHand
     return root
 
 
-@pytest.fixture
-def agent(tmp_path: Path, sandbox: SandboxHandle, keyring_files: Path) -> Agent:
-    """A configured agent (own data directory) whose keyring holds the replica's password."""
-    made = _agent_at(tmp_path / "agent", sandbox)
+def make_agent(
+    root: Path, sandbox: SandboxHandle, keyring_files: Path, *, config: str = "", portal: str = ""
+) -> Agent:
+    """An agent in ``root`` whose keyring holds the password; ``config`` is appended to its
+    config file and ``portal`` lines are added to its ``[portal]`` table."""
+    made = _agent_at(root, sandbox)
+    path = made.root / "accrochage.toml"
+    text = path.read_text(encoding="utf-8").replace("[portal]\n", f"[portal]\n{portal}")
+    path.write_text(text + config, encoding="utf-8")
     for name in ("keyring-key", "keyring.cfg"):
         shutil.copy2(keyring_files / name, made.root / name)
     return made
+
+
+@pytest.fixture
+def agent(tmp_path: Path, sandbox: SandboxHandle, keyring_files: Path) -> Agent:
+    """A configured agent (own data directory) whose keyring holds the replica's password."""
+    return make_agent(tmp_path / "agent", sandbox, keyring_files)
 
 
 def rows_for(prefix: str, count: int, **overrides: str) -> list[dict[str, str]]:

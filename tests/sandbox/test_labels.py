@@ -42,6 +42,7 @@ def test_labels_every_status_is_mapped_by_the_client_profile(status: Status) -> 
         ("column_status", labels.COLUMN_STATUS),
         ("receipt_link_label", labels.RECEIPT_LINK),
         ("report_link_label", labels.REPORT_LINK),
+        ("history_next_page_label", labels.NEXT_PAGE),
     ],
 )
 def test_labels_match_the_profile_defaults(profile_field: str, label: str) -> None:

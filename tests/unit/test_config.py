@@ -136,3 +136,29 @@ def test_config_credentials_paths_relative_to_config(tmp_path: Path) -> None:
     assert credentials.backend == "file"
     assert credentials.key_file == (tmp_path / "etc" / "keyring-key").resolve()
     assert credentials.keyring_file == (tmp_path / "etc" / "k.cfg").resolve()
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://portal.example.org", True),
+        ("http://127.0.0.1:8765", True),
+        ("http://localhost:8765/x", True),
+        ("http://[::1]:8765", True),
+        ("http://portal.example.org", False),
+        ("http://192.168.1.20:8765", False),
+    ],
+)
+def test_config_plain_http_only_to_this_machine(tmp_path: Path, url: str, *, allowed: bool) -> None:
+    """Plain http:// to another host is refused, saying why and how to allow it (issue 11)."""
+    path = tmp_path / "portal.toml"
+    path.write_text(f'[portal]\nbase_url = "{url}"\n', encoding="utf-8")
+    if allowed:
+        assert load_config(path).portal.base_url == url
+        return
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "in clear" in str(info.value)
+    assert "allow_insecure_http = true" in str(info.value)
+    path.write_text(f'[portal]\nbase_url = "{url}"\nallow_insecure_http = true\n', encoding="utf-8")
+    assert load_config(path).portal.allow_insecure_http is True

@@ -26,13 +26,23 @@ def test_chromium_flags_keep_it_off_the_network(tmp_path: Path) -> None:
         "--disable-quic",
         "--disable-gpu",
         "--no-first-run",
-        "--no-sandbox",
     ):
         assert flag in CHROMIUM_ARGS
         assert flag in options["args"]
     assert options["headless"] is True
     assert options["downloads_path"] == str(tmp_path)
     assert "executable_path" not in options  # Playwright's own when no system Chromium
+
+
+@pytest.mark.parametrize(("root", "sandboxed"), [(True, False), (False, True)])
+def test_chromium_sandbox_off_only_as_root(tmp_path: Path, *, root: bool, sandboxed: bool) -> None:
+    """Chromium keeps its sandbox for any user but root, which cannot start it (issue 11)."""
+    options = launch_options(
+        PortalSettings(), tmp_path, system=tmp_path / "absent", is_root=lambda: root
+    )
+    assert options["chromium_sandbox"] is sandboxed
+    assert ("--no-sandbox" in options["args"]) is root
+    assert "--no-sandbox" not in CHROMIUM_ARGS
 
 
 def test_chromium_executable_prefers_configured_then_system(tmp_path: Path) -> None:

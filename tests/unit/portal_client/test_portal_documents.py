@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from portal.base import DocumentKind
-from portal.documents import document_name, save_document, save_file, suffix_from
+from portal.documents import (
+    document_name,
+    ensure_private_dir,
+    save_document,
+    save_file,
+    suffix_from,
+)
+from portal.errors import DocumentRefused
 
 
 @pytest.mark.parametrize(
@@ -80,3 +88,45 @@ def test_documents_failed_write_leaves_nothing(tmp_path: Path) -> None:
             broken(), kind=DocumentKind.RECEIPT, file_name="a.xml", dest_dir=tmp_path, suffix=".x"
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_private_dir_leaves_an_existing_shared_folder_alone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A folder the agent did not create keeps its mode, with a warning (issue 11)."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o775)
+    with caplog.at_level(logging.WARNING, logger="portal.documents"):
+        assert ensure_private_dir(shared) == shared
+        ensure_private_dir(shared)
+    assert shared.stat().st_mode & 0o777 == 0o775
+    warnings = [r.getMessage() for r in caplog.records if str(shared) in r.getMessage()]
+    assert len(warnings) == 1
+    assert "mode 0775" in warnings[0]
+    assert "chmod 700" in warnings[0]
+    made = ensure_private_dir(shared / "new" / "deeper")
+    assert made.stat().st_mode & 0o777 == 0o700
+
+
+def test_save_document_refuses_past_the_cap_and_keeps_nothing(tmp_path: Path) -> None:
+    """A stream longer than max_bytes stops there: DocumentRefused, no file left (issue 11)."""
+    pulled: list[int] = []
+
+    def endless() -> Iterator[bytes]:
+        for index in range(1000):
+            pulled.append(index)
+            yield b"x" * 1000
+
+    dest = tmp_path / "docs"
+    with pytest.raises(DocumentRefused, match=r"larger than \[portal\] max_document_bytes"):
+        save_document(
+            endless(),
+            kind=DocumentKind.REPORT,
+            file_name="a.xml",
+            dest_dir=dest,
+            suffix=".xml",
+            max_bytes=5000,
+        )
+    assert len(pulled) == 6  # read no further than needed
+    assert list(dest.iterdir()) == []

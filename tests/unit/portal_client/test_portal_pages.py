@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.base import DepositState
-from portal.errors import ProfileMismatch, UnknownStatusLabel
+from portal.errors import ProfileMismatch
 from portal.pages import RawRow, parse_history
 from portal.profile import PortalProfile
 
@@ -35,10 +35,13 @@ def test_pages_parse_history_maps_states_and_documents() -> None:
 
 
 def test_pages_parse_history_unknown_label_is_never_guessed() -> None:
-    """A status missing from the mapping raises UnknownStatusLabel with the file name."""
-    with pytest.raises(UnknownStatusLabel, match=r"Archivé.*x\.xml") as info:
-        parse_history(HEADERS, [_row("x.xml", "Archivé")], PortalProfile())
-    assert info.value.label == "Archivé"
+    """A status missing from the mapping is UNKNOWN, the row kept; other rows still read."""
+    rows = [_row("x.xml", "Archivé"), _row("y.xml", "Traité avec succès")]
+    entries = parse_history(HEADERS, rows, PortalProfile())
+    assert [(e.file_name, e.status_label, e.state) for e in entries] == [
+        ("x.xml", "Archivé", DepositState.UNKNOWN),
+        ("y.xml", "Traité avec succès", DepositState.PROCESSED),
+    ]
 
 
 def test_pages_parse_history_missing_column_is_profile_mismatch() -> None:
