@@ -91,7 +91,9 @@ class Agent:
         return json.loads(done.stdout)
 
     def drop(self, name: str, rows: Sequence[dict[str, str]]) -> Path:
-        """Put an export in the inbox."""
+        """Put an export in the inbox (the data directory made owner-only first, as the agent
+        makes it: a folder others can read would be warned about)."""
+        self.data_dir.mkdir(mode=0o700, exist_ok=True)
         return write_export(self.data_dir / "inbox" / name, rows)
 
 

@@ -174,7 +174,7 @@ def test_e2e_plain_http_to_another_host_refused(agent: Agent) -> None:
     end = text.index("\n", start)
     config.write_text(text[:start] + 'base_url = "http://192.0.2.10:8765"' + text[end:])
     run = agent.run("deposit", "now")
-    assert run.returncode == 1
+    assert run.returncode == 78  # EX_CONFIG: a config error
     assert "in clear" in _out(run)
     assert "allow_insecure_http = true" in _out(run)
     assert not (agent.data_dir / "agent.sqlite3").exists()
@@ -186,7 +186,17 @@ def test_e2e_rejects_csv_cannot_run_formulas_and_reimports(
     """Cells starting a formula are quote-prefixed in rejects --csv; the corrected file,
     re-imported, gives back the same ids and values and is accepted."""
     agent.drop(
-        "export.csv", rows_for("-CSV", 1, nomNaissance="Inconnu", prenom1="@lice", nomUsage="=1+1")
+        "export.csv",
+        # Names refuse digits and symbols (= and + among them): the formula-like cells are a
+        # name starting with - or @ and a free-text libelleOption starting with =.
+        rows_for(
+            "-CSV",
+            1,
+            nomNaissance="Inconnu",
+            prenom1="@lice",
+            nomUsage="-Durand",
+            libelleOption="=1+1",
+        ),
     )
     first = agent.run("deposit", "now", "--wait")
     assert first.returncode == 0, first.stdout + first.stderr
@@ -194,9 +204,10 @@ def test_e2e_rejects_csv_cannot_run_formulas_and_reimports(
     agent.json("rejects", "--csv", str(out))
     with out.open(encoding="utf-8", newline="") as handle:
         [line] = list(csv.DictReader(handle, delimiter=";"))
-    assert (line["idTechnique"], line["prenom1"], line["nomUsage"]) == (
+    assert (line["idTechnique"], line["prenom1"], line["nomUsage"], line["libelleOption"]) == (
         "'-CSV-000",
         "'@lice",
+        "'-Durand",
         "'=1+1",
     )
     line["nomNaissance"] = "Connu"
