@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from builders.csvsafe import neutralise, neutralise_row, restore
 from hypothesis import given
 from hypothesis import strategies as st
+
+from builders.exports.csvsafe import neutralise, neutralise_row, restore
 
 
 @pytest.mark.parametrize(
