@@ -36,6 +36,11 @@ _HEADER = {"nomfichier": "nom_fichier", "idflux": "id_flux", "idtraitement": "id
 class ReportRefused(BuildError):
     """The file is not a report this parser can trust (not XML, hostile, wrong shape)."""
 
+    @property
+    def message(self) -> str:
+        """The reason, as the portal errors carry theirs (``PortalError.message``)."""
+        return str(self)
+
 
 @dataclass(frozen=True)
 class PassageOutcome:

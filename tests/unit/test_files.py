@@ -16,15 +16,22 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_private_dir_is_owner_only_even_when_it_existed(tmp_path: Path) -> None:
-    """A new folder and its parents are made; an existing open folder is tightened to 0700."""
+def test_private_dir_is_owner_only_but_an_existing_folder_keeps_its_mode(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A new folder and its parents are made 0700; an existing folder the agent did not create
+    (perhaps shared on purpose) keeps its mode, with one warning (issue 11)."""
     folder = tmp_path / "a" / "b"
     assert ensure_private_dir(folder) == folder
     assert _mode(folder) == 0o700
     open_folder = tmp_path / "open"
     open_folder.mkdir(mode=0o755)
+    open_folder.chmod(0o755)
     ensure_private_dir(open_folder)
-    assert _mode(open_folder) == 0o700
+    ensure_private_dir(open_folder)
+    assert _mode(open_folder) == 0o755
+    warned = [r for r in caplog.records if "accessible to other users" in r.getMessage()]
+    assert len(warned) == 1
 
 
 def test_write_private_streams_chunks_owner_only_with_their_hash(tmp_path: Path) -> None:
