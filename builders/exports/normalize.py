@@ -33,7 +33,6 @@ __all__ = [
     "enum_converter",
     "fold",
     "format_resultats",
-    "parse_admis",
     "parse_birth_date",
     "parse_bool",
     "parse_certification_code",
@@ -70,25 +69,6 @@ def parse_bool(raw: str) -> bool:
     value = _BOOLEANS.get(raw.upper())
     if value is None:
         raise CellError("expected true/false (or oui/non, vrai/faux, 1/0)")
-    return value
-
-
-_ADMIS: Final = {
-    **dict.fromkeys(("ADMIS", "ADMISE", "RECU", "RECUE", "VALIDE", "VALIDEE", "ACQUIS"), True),
-    **dict.fromkeys(
-        ("NON_ADMIS", "AJOURNE", "AJOURNEE", "REFUSE", "REFUSEE", "ECHEC", "ABSENT", "ABSENTE"),
-        False,
-    ),
-}
-
-
-def parse_admis(raw: str) -> bool:
-    """A boolean, or a jury outcome: admis/reçu/validé, ajourné/refusé/échec/absent."""
-    value = _BOOLEANS.get(raw.upper())
-    if value is None:
-        value = _ADMIS.get(fold(raw))
-    if value is None:
-        raise CellError("expected oui/non (or admis, ajourné, refusé, absent)")
     return value
 
 
