@@ -181,14 +181,16 @@ class RowMapper:
         self._communes = communes
         self._birth_field = "dateNaissance" if "dateNaissance" in self._index else "anneeNaissance"
 
-    def _padded(self, cells: Sequence[str]) -> Sequence[str]:
+    def _padded(self, cells: Sequence[str]) -> tuple[Sequence[str], str]:
         """``cells`` padded to the header's width, with the cells the agent's own CSVs
-        neutralised (``builders.exports.csvsafe``) restored."""
+        neutralised (``builders.exports.csvsafe``) restored; and the row's text joined."""
         if len(cells) < self._width:
             cells = [*cells, *[""] * (self._width - len(cells))]
-        if "'" in "".join(cells):  # rare: only then look for cells the agent neutralised
+        joined = "".join(cells)
+        if "'" in joined:  # rare: only then look for cells the agent neutralised
             cells = [csvsafe.restore(cell) for cell in cells]
-        return cells
+            joined = "".join(cells)
+        return cells, joined
 
     def map_row(self, number: int, cells: Sequence[str]) -> RowResult:
         """Validate one row.
@@ -200,7 +202,7 @@ class RowMapper:
         Returns:
             The row's result: a record, or every error found, or skipped.
         """
-        cells = self._padded(cells)
+        cells, joined = self._padded(cells)
         values: dict[str, Any] = {
             name: cell for name, index in self._text if (cell := cells[index].strip())
         }
@@ -224,7 +226,7 @@ class RowMapper:
                     cache[cell] = value
             values[name] = value
         # One regex over the whole row; cells are looked at one by one only when it fires.
-        if rules.bad_xml_char("".join(cells)) is not None:
+        if rules.bad_xml_char(joined) is not None:
             self._xml_errors(number, cells, values, errors, failed)
         if values.get("admis") is False:
             return RowResult(self.source, number, None, (), skipped=True)
