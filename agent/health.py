@@ -31,7 +31,9 @@ from agent.store import Store
 HEARTBEAT = "service_heartbeat"
 STUCK_AFTER = dt.timedelta(days=1)
 RECENT_IMPORTS = dt.timedelta(days=7)
-_LOGIN_ERRORS = ("LoginFailed", "LoginPaused", "CredentialsError")
+#: How a run that stopped on paused logins reports it (``agent.deposit._portal_failed``).
+LOGIN_PAUSED = "LoginPaused"
+_LOGIN_ERRORS = ("LoginFailed", LOGIN_PAUSED, "CredentialsError")
 EXIT_CODES = {"ok": 0, "warning": 1, "critical": 2}
 
 

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.health import login_refused, run_errors
+from agent.health import LOGIN_PAUSED, login_refused, run_errors
 from agent.lifecycle import PassageStatus
 from agent.notify_settings import Level, NotifyKind
 from agent.notify_texts import Language, class_hint, class_label, text
@@ -56,8 +56,6 @@ def notification_for(store: Store, event: Event, ctx: Context) -> Notification |
 
 
 _Built = tuple[NotifyKind, Level, str, list[str]]
-#: How a run that stopped on paused logins reports it (``agent.deposit._portal_failed``).
-_PAUSED = "LoginPaused"
 
 
 def _build(store: Store, event: Event, ctx: Context) -> _Built | None:
@@ -94,7 +92,7 @@ def _build(store: Store, event: Event, ctx: Context) -> _Built | None:
 def _run_failed(store: Store, event: Event, lang: Language) -> _Built | None:
     errors = run_errors(store, event)
     reasons = [e.message for e in errors] or [event.message]
-    if errors and all(_PAUSED in e.message or e.kind == "login_paused" for e in errors):
+    if errors and all(LOGIN_PAUSED in e.message or e.kind == "login_paused" for e in errors):
         return None  # said once, by the login_paused event of the refusal (agent.login_guard)
     if login_refused(errors):
         body = text(lang, "login_refused.body", at=event.at)
