@@ -10,6 +10,7 @@ that writes them.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import sqlite3
@@ -55,6 +56,17 @@ def _date(text: str) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
 
+@contextmanager
+def _schema_lock(db: Path) -> Iterator[None]:
+    """Hold the owner-only lock file beside ``db`` that serialises opening and migrating it."""
+    fd = os.open(db.with_name(db.name + ".schema-lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 class SqliteStore:
     """The SQLite store. Use :meth:`open`; one instance per thread (sqlite3 rule)."""
 
@@ -77,11 +89,15 @@ class SqliteStore:
         try:
             conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA synchronous=NORMAL")
             store = cls(conn, now=now)
-            store._migrate()
+            # Processes and threads opening a new store at the same moment take turns to switch
+            # it to WAL and migrate it: SQLite alone can leave one of them waiting out its busy
+            # timeout while the other converts the file.
+            with _schema_lock(path):
+                conn.execute("PRAGMA journal_mode=WAL")
+                store._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: cannot open the store: {exc}") from exc
         return store
@@ -124,11 +140,13 @@ class SqliteStore:
         self._depth = 1
         try:
             yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        else:
             self._conn.execute("COMMIT")
+        except BaseException:
+            # Also when COMMIT itself fails: a transaction left open would hold the write
+            # lock until the connection closes and make every other writer time out.
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
         finally:
             self._depth = 0
 
