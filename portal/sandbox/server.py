@@ -62,6 +62,7 @@ class SandboxServer:
         self.app = create_app(box)
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def port(self) -> int:
@@ -90,21 +91,41 @@ class SandboxServer:
             ident="prdc-sandbox",
             clear_untrusted_proxy_headers=True,
         )
-        self._thread = threading.Thread(target=self._server.run, name="sandbox-http", daemon=True)
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=self._serve, args=(self._server,), name="sandbox-http", daemon=True
+        )
         self._thread.start()
         self.worker.start()
         log.info("sandbox listening on %s", self.url)
         return self
 
+    def _serve(self, server: Any) -> None:
+        """Waitress's loop, until :meth:`stop`; the sockets are closed here, by the loop.
+
+        Closing them from another thread while this one waits in ``select`` on them fails
+        with "Bad file descriptor" (Pylons/waitress#468).
+        """
+        try:
+            while not self._stopping.is_set():
+                wasyncore.loop(
+                    timeout=server.adj.asyncore_loop_timeout,
+                    map=server._map,
+                    use_poll=server.adj.asyncore_use_poll,
+                    count=1,
+                )
+        finally:
+            wasyncore.close_all(server._map)  # the listening socket, connections, trigger
+
     def stop(self) -> None:
         """Stop serving and processing (idempotent)."""
         server, self._server = self._server, None
         if server is not None:
-            server.close()  # the listening socket
-            wasyncore.close_all(server._map)  # open connections, so the loop ends
-            server.task_dispatcher.shutdown()  # the request threads
+            self._stopping.set()
+            server.pull_trigger()  # wakes the loop out of select
             if self._thread is not None:
                 self._thread.join(10)
+            server.task_dispatcher.shutdown()  # the request threads
         self.worker.stop()
 
     def __enter__(self) -> Self:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,22 @@ def test_restart_keeps_account_deposits_reports_and_pending_work(
         saved.mkdir()
         report_after = download(page, done.name, PROFILE.report_link_label, saved)
         assert report_after.read_bytes() == report_before.read_bytes()
+
+
+def test_stop_closes_sockets_without_error_in_the_server_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopping with a client connection open: no thread dies, the port is free at once."""
+    failures: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
+    for _ in range(5):
+        with running_sandbox(tmp_path) as sandbox:
+            host, port = sandbox.url.removeprefix("http://").split(":")
+            client = socket.create_connection((host, int(port)), timeout=5)
+            client.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert client.recv(12).startswith(b"HTTP/1.1")
+        assert client.recv(65536) is not None  # the server closed its side: no hang
+        client.close()
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((host, int(port)), timeout=5)
+    assert failures == []
