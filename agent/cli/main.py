@@ -14,9 +14,18 @@ from typing import Any
 
 import click
 
-from agent.cli import build, config, notify, portal, report, sandbox, service, status, withdraw
 from agent.cli.app import AppContext
+from agent.cli.build import COMMANDS as BUILD_COMMANDS
+from agent.cli.config import COMMANDS as CONFIG_COMMANDS
+from agent.cli.notify import COMMANDS as NOTIFY_COMMANDS
 from agent.cli.output import ConfigProblem
+from agent.cli.portal import COMMANDS as PORTAL_COMMANDS
+from agent.cli.report import COMMANDS as REPORT_COMMANDS
+from agent.cli.sandbox import COMMANDS as SANDBOX_COMMANDS
+from agent.cli.schema import COMMANDS as SCHEMA_COMMANDS
+from agent.cli.service import COMMANDS as SERVICE_COMMANDS
+from agent.cli.status import COMMANDS as STATUS_COMMANDS
+from agent.cli.withdraw import COMMANDS as WITHDRAW_COMMANDS
 from agent.collect import CollectError
 from agent.config import ConfigError
 from agent.lifecycle import TransitionError
@@ -76,9 +85,20 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool, crash_at: s
     ctx.obj = AppContext(config_option=config_path, verbose=verbose, crash_at=crash_at)
 
 
-for _module in (build, report, service, status, portal, sandbox, withdraw, notify, config):
-    for _command in _module.COMMANDS:
-        cli.add_command(_command)
+# `accrochage --help` lists them alphabetically, whatever the order here.
+for _command in (
+    *BUILD_COMMANDS,
+    *SCHEMA_COMMANDS,
+    *REPORT_COMMANDS,
+    *SERVICE_COMMANDS,
+    *STATUS_COMMANDS,
+    *PORTAL_COMMANDS,
+    *SANDBOX_COMMANDS,
+    *WITHDRAW_COMMANDS,
+    *NOTIFY_COMMANDS,
+    *CONFIG_COMMANDS,
+):
+    cli.add_command(_command)
 
 
 def main() -> None:
