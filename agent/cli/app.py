@@ -57,10 +57,6 @@ class AppContext:
         """The data directory's layout."""
         return AgentPaths.from_config(self.config)
 
-    def open_store(self) -> Store:
-        """The store, created if missing (commands that record something new)."""
-        return Store.open(self.paths().db)
-
     def existing_store(self) -> Store:
         """The existing store: a command that only reads or amends never creates one.
 

@@ -63,7 +63,7 @@ def withdraw(
     delete accepted ones at the CDC."""
     if reason is not None and not at_cdc:
         raise click.UsageError("--reason goes with --at-cdc")
-    with app.open_store() as store:
+    with app.existing_store() as store:
         if not at_cdc:
             done = withdraw_locally(store, id_techniques, emitter=emitter)
             _done(as_json, "withdrawn", done, f"withdrawn: {', '.join(done)}")
@@ -85,7 +85,7 @@ def correct(
 ) -> None:
     """Send the held corrections of these accepted passages: the SUPPRESSION first, then the
     corrected record once the CDC's report on the SUPPRESSION is OK."""
-    with app.open_store() as store:
+    with app.existing_store() as store:
         done = request_corrections(store, id_techniques, emitter=emitter, settings=app.config.build)
     _done(
         as_json,
@@ -101,7 +101,7 @@ def redeclare_command(
     app: AppContext, id_techniques: tuple[str, ...], emitter: str | None, as_json: bool
 ) -> None:
     """Declare withdrawn passages again (back to pending, with their stored record)."""
-    with app.open_store() as store:
+    with app.existing_store() as store:
         done = redeclare(store, id_techniques, emitter=emitter)
     _done(as_json, "pending", done, f"back to pending: {', '.join(done)}; {_NEXT_RUN}")
 
