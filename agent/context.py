@@ -20,7 +20,6 @@ from agent.config import Config
 from agent.meter import NO_METER, Meter
 from agent.paths import AgentPaths
 from agent.store import Store
-from builders.settings import BuildSettings
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +71,6 @@ class RunContext:
             meter=meter,
             checkpoint=checkpoint,
         )
-
-    @property
-    def build(self) -> BuildSettings:
-        """The build settings (``[build]``)."""
-        return self.config.build
 
     def open_store(self) -> Store:
         """Open (creating and migrating it if needed) this run's store, on this run's clock."""
