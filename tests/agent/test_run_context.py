@@ -175,3 +175,30 @@ def test_python_m_agent_crashes_at_the_named_step(tmp_path: Path, how: str) -> N
     status = _python_m_agent(tmp_path, env, "status", "--json")
     assert status.returncode == 0, status.stderr
     assert '"pending": 1' in status.stdout and '"batches": []' in status.stdout
+
+
+def test_deposit_now_builds_one_context(
+    tmp_path: Path, calls: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`deposit now` builds the run's context once: one fingerprint for the whole command."""
+    from click.testing import CliRunner
+
+    from agent.cli import cli
+    from agent.cli import service as cli_service
+
+    config_path = tmp_path / "accrochage.toml"
+    config_path.write_text('[agent]\ndata_dir = "data"\ninbox_settle_s = 0\n', encoding="utf-8")
+    write_export(tmp_path / "data" / "inbox" / "a.csv", [row("A1")])
+    fake = FakePortal(clock=lambda: NOW)
+    monkeypatch.setattr(cli_service, "default_portal_factory", lambda _c, _g: factory(fake))
+    created: list[RunContext] = []
+    original = RunContext.create.__func__  # type: ignore[attr-defined]
+
+    def counting_create(cls: type[RunContext], *args: object, **kwargs: object) -> RunContext:
+        created.append(original(cls, *args, **kwargs))
+        return created[-1]
+
+    monkeypatch.setattr(RunContext, "create", classmethod(counting_create))
+    result = CliRunner().invoke(cli, ["--config", str(config_path), "deposit", "now", "--json"])
+    assert result.exit_code == 0, result.output
+    assert fake.uploads and len(created) == 1 and calls["fingerprint"] == 1
