@@ -13,19 +13,17 @@ current one has had its cause fixed.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.collect import hold_batch
 from agent.config import Config
 from agent.lifecycle import BatchAction, BatchStatus, PassageStatus
-from agent.meter import NO_METER, Meter
-from agent.paths import AgentPaths
 from agent.store import Store
 from builders.cdc.models import PassageRecord, SuppressionRecord
 from builders.cdc.schemas import get_schema
@@ -35,6 +33,9 @@ from builders.flux.splitter import BuiltFile
 from builders.flux.suppression import suppression_of, write_suppression_files
 from builders.flux.validate import FileFailure, FluxValidationError
 from builders.flux.writer import write_flux_files
+
+if TYPE_CHECKING:
+    from agent.context import RunContext
 
 log = logging.getLogger(__name__)
 
@@ -93,22 +94,14 @@ def _unique_aside(store: Store, moved_to: Path) -> Path:
     return target
 
 
-def build_pending(
-    store: Store,
-    config: Config,
-    *,
-    now: Callable[[], dt.datetime],
-    fingerprint_value: str,
-    progress: Progress,
-    meter: Meter = NO_METER,
-) -> tuple[list[str], list[str]]:
-    """Build every pending passage into batches and record them.
+def build_pending(store: Store, run: RunContext) -> tuple[list[str], list[str]]:
+    """Build every pending passage into batches and record them (under ``run.fingerprint``).
 
     Returns:
         (names of deposit-ready batches, names of batches that failed validation).
     """
-    paths = AgentPaths.from_config(config)
-    out_dir = ensure_private_dir(paths.batches)
+    config, now, meter = run.config, run.now, run.meter
+    out_dir = ensure_private_dir(run.paths.batches)
     remove_orphans(store, out_dir)
     files = _Files()
 
@@ -141,18 +134,16 @@ def build_pending(
         meter.finish("build")
     files.built = built
     return _record_files(
-        store, files, config.build.schema_version, fingerprint_value, progress, BatchAction.CREATION
+        store,
+        files,
+        config.build.schema_version,
+        run.fingerprint,
+        run.progress,
+        BatchAction.CREATION,
     )
 
 
-def build_suppressions(
-    store: Store,
-    config: Config,
-    *,
-    now: Callable[[], dt.datetime],
-    fingerprint_value: str,
-    progress: Progress,
-) -> tuple[list[str], list[str]]:
+def build_suppressions(store: Store, run: RunContext) -> tuple[list[str], list[str]]:
     """Build the SUPPRESSION files of passages to withdraw at the CDC, and record them.
 
     Always schema 1.1.5 (SUPPRESSION does not exist in 1.1.2), validated against the imported
@@ -163,8 +154,8 @@ def build_suppressions(
     Returns:
         (names of deposit-ready batches, names of batches that failed validation).
     """
-    paths = AgentPaths.from_config(config)
-    out_dir = ensure_private_dir(paths.batches)
+    config, now = run.config, run.now
+    out_dir = ensure_private_dir(run.paths.batches)
     files = _Files()
 
     def records() -> Iterator[SuppressionRecord]:
@@ -189,7 +180,7 @@ def build_suppressions(
         built = exc.built
     files.built = built
     return _record_files(
-        store, files, SUPPRESSION_SCHEMA, fingerprint_value, progress, BatchAction.SUPPRESSION
+        store, files, SUPPRESSION_SCHEMA, run.fingerprint, run.progress, BatchAction.SUPPRESSION
     )
 
 

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from agent.checkpoint import Checkpoint, no_checkpoint
 from agent.lifecycle import BatchStatus, PassageStatus
 from agent.report_check import report_problems
 from agent.rows import Batch
 from agent.store import Store
-from agent.testhooks import crash_point
 from agent.withdrawal import apply_suppression_report, close_processed, is_suppression
 from builders.cdc.messages import KoClass
 from builders.cdc.reports import ProcessingReport, ReportRefused, parse_report
@@ -373,7 +373,12 @@ def release_due_held(store: Store, horizon: dt.date, progress: Progress) -> int:
 
 
 def collect_reports(
-    store: Store, portal: Portal, documents_dir: Path, progress: Progress
+    store: Store,
+    portal: Portal,
+    documents_dir: Path,
+    progress: Progress,
+    *,
+    checkpoint: Checkpoint = no_checkpoint,
 ) -> CollectSummary:
     """Fetch receipts and reports of uploaded batches and apply the reports, batch by batch.
 
@@ -388,7 +393,7 @@ def collect_reports(
     summary = CollectSummary()
     for batch in store.batches(BatchStatus.UPLOADED):
         try:
-            _collect_one(store, portal, batch, documents_dir, summary, progress)
+            _collect_one(store, portal, batch, documents_dir, summary, progress, checkpoint)
         except (ReportRefused, ReportMismatch, DocumentRefused) as exc:
             message = exc.message if isinstance(exc, PortalError) else str(exc)
             summary.problems.append(quarantine(store, store.batch(batch.id), message))
@@ -410,6 +415,7 @@ def _collect_one(
     documents_dir: Path,
     summary: CollectSummary,
     progress: Progress,
+    checkpoint: Checkpoint,
 ) -> None:
     entry = portal.find_deposit(batch.name)
     if entry is None:
@@ -444,7 +450,7 @@ def _collect_one(
         summary.waiting.append(batch.name)
         return
     saved = _stored_report(store, batch) or _fetch(store, portal, batch, DocumentKind.REPORT, dest)
-    crash_point("during_report")
+    checkpoint("during_report")
     report = parse_report(saved)
     status = apply_report(store, store.batch(batch.id), report)
     done = store.batch(batch.id)

@@ -23,12 +23,12 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from agent.build import build_pending, build_suppressions, fingerprint
+from agent.build import build_pending, build_suppressions
 from agent.collect import (
     collect_reports,
     confirm_upload,
@@ -38,17 +38,16 @@ from agent.collect import (
     release_held,
     retire_batch,
 )
-from agent.config import Config
+from agent.context import RunContext
 from agent.inbox import ImportResult, import_inbox
 from agent.lifecycle import BatchStatus
 from agent.login_guard import LoginGuard
-from agent.meter import NO_METER, Meter
+from agent.meter import NO_METER
 from agent.notify import config_secrets, send_pending
 from agent.paths import AgentPaths
 from agent.ping import Pinger
 from agent.rows import Batch
 from agent.store import Store
-from agent.testhooks import crash_point
 from builders.files import ensure_private_dir, file_sha256
 from portal.base import DocumentKind, Portal
 from portal.errors import DepositRefused, LoginFailed, PortalError
@@ -57,10 +56,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 PortalFactory = Callable[[], AbstractContextManager[Portal]]
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
@@ -124,80 +119,74 @@ class RunOptions:
 
 
 def run_deposit(
-    config: Config,
+    run: RunContext,
     *,
     portal_factory: PortalFactory,
     options: RunOptions = RunOptions(),
-    now: Callable[[], dt.datetime] = _utcnow,
-    progress: Progress = log.info,
     should_stop: Callable[[], bool] = lambda: False,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
     login_guard: LoginGuard | None = None,
-    meter: Meter = NO_METER,
 ) -> RunSummary:
     """Run the workflow once (see the module docstring). The caller holds the work lock.
 
     Args:
-        config: the loaded configuration.
+        run: the run's context, built once by the entry point: config, paths, fingerprint,
+            clock (aware datetimes), progress (one human line per step), meter (a
+            terminal's bars) and crash checkpoint.
         portal_factory: returns a fresh Portal context manager (created in this thread).
         options: collect only, wait for reports, time limit, poll interval.
-        now: the clock (aware datetimes).
-        progress: receives one human line per step.
         should_stop: polled between batches; True ends the run early (SIGTERM): the
             current upload and its receipt finish, no report is collected.
         sleep: waits between polls (injectable for tests).
         monotonic: measures the time limit.
         login_guard: refuses to log in again with a password the portal refused; None
             only in tests that do not exercise it.
-        meter: shows the progress of import, build, upload and waits (a terminal's bars).
 
     Returns:
         The summary; failures are in ``errors``, never raised (except programming errors).
     """
+    config = run.config
     pinger = Pinger(config.notify.ping_url, config_secrets(config))
     pinger.start()
     try:
         summary = _run(
-            config,
+            run,
             portal_factory,
             options,
-            now,
-            _Control(progress, should_stop, sleep, monotonic, now, meter),
+            _Control(should_stop, sleep, monotonic),
             login_guard,
         )
     except BaseException:
         pinger.finish(ok=False, summary="the run stopped on an unexpected error")
         raise
     pinger.finish(ok=summary.ok, summary=summary.line())
-    crash_point("before_notify")
-    send_pending(config, now=now)
+    run.checkpoint("before_notify")
+    send_pending(config, now=run.now, paths=run.paths)
     return summary
 
 
 def _run(
-    config: Config,
+    run: RunContext,
     portal_factory: PortalFactory,
     options: RunOptions,
-    now: Callable[[], dt.datetime],
     control: _Control,
     login_guard: LoginGuard | None,
 ) -> RunSummary:
-    progress = control.progress
-    paths = AgentPaths.from_config(config)
-    ensure_private_dir(paths.data_dir)
+    progress = run.progress
+    ensure_private_dir(run.paths.data_dir)
     summary = RunSummary()
     what = "collect" if options.collect_only else "deposit run"
-    with Store.open(paths.db, now=now) as store:
+    with run.open_store() as store:
         store.add_event("run_started", f"{what} (trigger: {options.trigger})")
         if not options.collect_only:
-            _prepare(store, config, summary, options, now=now, control=control)
+            _prepare(store, run, summary, options)
         if _portal_needed(store, collect_only=options.collect_only):
             try:
                 if login_guard is not None:
                     login_guard.check()  # a paused login ends the run before Chromium starts
                 with portal_factory() as portal:
-                    _with_portal(store, portal, config, summary, options, control)
+                    _with_portal(store, portal, run, summary, options, control)
                     if login_guard is not None:
                         login_guard.succeeded()
             except PortalError as exc:
@@ -213,17 +202,9 @@ def _run(
     return summary
 
 
-def _prepare(
-    store: Store,
-    config: Config,
-    summary: RunSummary,
-    options: RunOptions,
-    *,
-    now: Callable[[], dt.datetime],
-    control: _Control,
-) -> None:
-    progress = control.progress
-    current = fingerprint(config)
+def _prepare(store: Store, run: RunContext, summary: RunSummary, options: RunOptions) -> None:
+    progress = run.progress
+    current = run.fingerprint
     summary.released = release_held(store, current, progress)
     if options.release_due is not None:
         summary.released += release_due_held(store, options.release_due, progress)
@@ -232,50 +213,29 @@ def _prepare(
         if problem:
             summary.released += retire_batch(store, batch, f"not sent: {problem}")
             progress(f"{batch.name}: not sent ({problem}); its passages will be rebuilt")
-    summary.imported = import_inbox(store, config, now=now, progress=progress, meter=control.meter)
-    crash_point("after_import")
+    summary.imported = import_inbox(store, run)
+    run.checkpoint("after_import")
     try:
-        _build(
-            store,
-            config,
-            summary,
-            now=now,
-            fingerprint_value=current,
-            progress=progress,
-            meter=control.meter,
-        )
+        _build(store, run, summary)
     except ValueError as exc:
         # A record that cannot be written in the target schema version: nothing was built.
         message = f"build failed, nothing built: {exc}"
         store.add_event("build_failed", message, level="error")
         summary.errors.append(message)
         progress(message)
-    crash_point("after_build")
+    run.checkpoint("after_build")
 
 
-def _build(
-    store: Store,
-    config: Config,
-    summary: RunSummary,
-    *,
-    now: Callable[[], dt.datetime],
-    fingerprint_value: str,
-    progress: Progress,
-    meter: Meter,
-) -> None:
+def _build(store: Store, run: RunContext, summary: RunSummary) -> None:
     """SUPPRESSION files first (withdrawals and corrections), then the pending passages.
 
     Raises:
         ValueError: a record cannot be written in the target schema version.
     """
-    built, invalid = build_suppressions(
-        store, config, now=now, fingerprint_value=fingerprint_value, progress=progress
-    )
+    built, invalid = build_suppressions(store, run)
     summary.built += built
     summary.invalid += invalid
-    built, invalid = build_pending(
-        store, config, now=now, fingerprint_value=fingerprint_value, progress=progress, meter=meter
-    )
+    built, invalid = build_pending(store, run)
     summary.built += built
     summary.invalid += invalid
 
@@ -290,40 +250,38 @@ def _portal_needed(store: Store, *, collect_only: bool) -> bool:
 
 @dataclass(frozen=True)
 class _Control:
-    progress: Progress
     should_stop: Callable[[], bool]
     sleep: Callable[[float], None]
     monotonic: Callable[[], float]
-    now: Callable[[], dt.datetime] = _utcnow
-    meter: Meter = NO_METER
 
 
 def _with_portal(
     store: Store,
     portal: Portal,
-    config: Config,
+    run: RunContext,
     summary: RunSummary,
     options: RunOptions,
     control: _Control,
 ) -> None:
-    paths = AgentPaths.from_config(config)
-    progress, should_stop = control.progress, control.should_stop
+    progress, should_stop = run.progress, control.should_stop
     portal.login()  # a refused login stops here, before any batch changes state
     summary.reconciled = reconcile_uploading(store, portal, progress)
     if not options.collect_only:
-        _deposit_all(store, portal, config, summary, control)
+        _deposit_all(store, portal, run, summary, control)
     if should_stop():
         progress("stop requested: reports are collected by the next run")
         return
     deadline = control.monotonic() + options.timeout_s
     while True:
-        collected = collect_reports(store, portal, paths.documents, progress)
+        collected = collect_reports(
+            store, portal, run.paths.documents, progress, checkpoint=run.checkpoint
+        )
         summary.processed.extend(collected.processed)
         summary.quarantined.extend(collected.quarantined)
         summary.errors.extend(p for p in collected.problems if p not in summary.errors)
         if collected.requeued and not options.collect_only and not should_stop():
             # Corrections whose SUPPRESSION report is OK: declare the corrected records now.
-            _redeclare(store, portal, config, summary, control)
+            _redeclare(store, portal, run, summary)
             continue
         if not options.wait or not collected.waiting or should_stop():
             return
@@ -333,55 +291,44 @@ def _with_portal(
             return
         progress(f"waiting for the CDC's reports: {', '.join(collected.waiting)}")
         what = f"waiting for {len(collected.waiting)} report(s)"
-        control.meter.wait(options.poll_interval_s, what, control.sleep)
+        run.meter.wait(options.poll_interval_s, what, control.sleep)
 
 
 def _deposit_all(
-    store: Store, portal: Portal, config: Config, summary: RunSummary, control: _Control
+    store: Store, portal: Portal, run: RunContext, summary: RunSummary, control: _Control
 ) -> None:
     """Upload every built batch, one by one, until done or a stop is requested."""
-    paths = AgentPaths.from_config(config)
-    current = fingerprint(config)
     built = store.batches(BatchStatus.BUILT)
     if built:
         total_kb = sum(b.size for b in built) / 1000
-        control.meter.start("upload", round(total_kb), "kB", f"{len(built)} file(s)")
+        run.meter.start("upload", round(total_kb), "kB", f"{len(built)} file(s)")
     try:
         for batch in built:
             if control.should_stop():
-                control.progress("stop requested: remaining batches wait for the next run")
+                run.progress("stop requested: remaining batches wait for the next run")
                 return
-            deposit_batch(store, portal, batch, paths, current, summary, control.progress)
-            control.meter.advance("upload", batch.size / 1000)
+            deposit_batch(store, portal, batch, run, summary)
+            run.meter.advance("upload", batch.size / 1000)
     finally:
-        control.meter.finish("upload")
+        run.meter.finish("upload")
 
 
-def _redeclare(
-    store: Store, portal: Portal, config: Config, summary: RunSummary, control: _Control
-) -> None:
+def _redeclare(store: Store, portal: Portal, run: RunContext, summary: RunSummary) -> None:
     """Build and deposit what became pending during this run (corrected records)."""
-    paths = AgentPaths.from_config(config)
-    current = fingerprint(config)
-    progress = control.progress
-    built, invalid = build_pending(
-        store, config, now=control.now, fingerprint_value=current, progress=progress
-    )
+    built, invalid = build_pending(store, replace(run, meter=NO_METER))
     summary.built += built
     summary.invalid += invalid
-    crash_point("after_build")
+    run.checkpoint("after_build")
     for batch in store.batches(BatchStatus.BUILT):
-        deposit_batch(store, portal, batch, paths, current, summary, progress)
+        deposit_batch(store, portal, batch, run, summary)
 
 
 def deposit_batch(
     store: Store,
     portal: Portal,
     batch: Batch,
-    paths: AgentPaths,
-    current_fingerprint: str,
+    run: RunContext,
     summary: RunSummary,
-    progress: Progress,
 ) -> None:
     """Upload one built batch, committing ``uploading`` first and ``uploaded`` once confirmed.
 
@@ -389,8 +336,9 @@ def deposit_batch(
         PortalError: any portal failure except a refusal (the batch stays ``uploading`` and
             the next run reconciles it from the history).
     """
+    progress = run.progress
     path = Path(batch.path)
-    problem = unsafe_to_send(batch, current_fingerprint)
+    problem = unsafe_to_send(batch, run.fingerprint)
     if problem:
         retire_batch(store, batch, f"not sent: {problem}")
         summary.invalid.append(batch.name)
@@ -399,7 +347,7 @@ def deposit_batch(
     with store.transaction():
         store.set_batch_status(batch.id, BatchStatus.UPLOADING)
         store.add_event("uploading", f"{batch.name}: upload starting", batch_id=batch.id)
-    crash_point("during_upload")
+    run.checkpoint("during_upload")
     progress(f"uploading {batch.name} ({batch.passages} passages)")
     attempt = store.start_attempt("deposit", batch_id=batch.id)
     try:
@@ -420,7 +368,7 @@ def deposit_batch(
             attempt, type(exc).__name__, message=exc.message, evidence=exc.evidence
         )
         raise
-    crash_point("after_upload")
+    run.checkpoint("after_upload")
     how = "uploaded" if result.uploaded else "already in the history (not sent again)"
     with store.transaction():
         store.finish_attempt(attempt, "uploaded" if result.uploaded else "already_present")
@@ -430,7 +378,7 @@ def deposit_batch(
     summary.uploaded.append(batch.name)
     progress(f"{batch.name}: {how}")
     if result.entry.receipt_available:
-        _fetch_receipt(store, portal, store.batch(batch.id), paths, progress)
+        _fetch_receipt(store, portal, store.batch(batch.id), run.paths, progress)
 
 
 def unsafe_to_send(batch: Batch, current_fingerprint: str) -> str | None:
@@ -489,9 +437,9 @@ def interruption_line(store: Store) -> str:
     return f"interrupted: no file was being sent; {again}"
 
 
-def record_interruption(config: Config) -> str:
+def record_interruption(run: RunContext) -> str:
     """After Ctrl-C: record an ``interrupted`` event and return the line to print."""
-    with Store.open(AgentPaths.from_config(config).db) as store:
+    with run.open_store() as store:
         line = interruption_line(store)
         store.add_event("interrupted", line, level="warning")
     return line

@@ -38,6 +38,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.config import Config
 from agent.inbox_scan import CLAIMS_PREFIX, Signature, scan_inbox, settled, signature
@@ -58,6 +59,9 @@ from builders.exports.table import inspect_table
 from builders.files import ensure_private_dir, file_sha256
 from builders.flux.splitter import PARIS
 from builders.safenames import printable
+
+if TYPE_CHECKING:
+    from agent.context import RunContext
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +138,7 @@ def import_one(
     config: Config,
     path: Path,
     *,
+    paths: AgentPaths,
     now: Callable[[], dt.datetime],
     meter: Meter = NO_METER,
 ) -> ImportResult:
@@ -142,7 +147,6 @@ def import_one(
     Raises:
         sqlite3.Error: the store failed (not the file's fault: the run stops).
     """
-    paths = AgentPaths.from_config(config)
     imported = ensure_private_dir(paths.imported)
     name = printable(path.name)
     stamp = now().strftime("%Y%m%dT%H%M%S")
@@ -437,24 +441,17 @@ def _estimated_rows(path: Path) -> int | None:
     return max(lines - 1, 0)
 
 
-def import_inbox(
-    store: Store,
-    config: Config,
-    *,
-    now: Callable[[], dt.datetime],
-    progress: Progress,
-    meter: Meter = NO_METER,
-) -> list[ImportResult]:
+def import_inbox(store: Store, run: RunContext) -> list[ImportResult]:
     """Import every complete export in the inbox, oldest name first (module docstring).
 
     Entries the inbox does not handle are reported once (event, progress line) and listed
     by ``status`` while they stay; files still being written wait for the next run.
     """
+    config, progress, paths = run.config, run.progress, run.paths
     inbox = config.agent.inbox
     if not inbox.is_dir():
         ensure_private_dir(inbox)
         return []
-    paths = AgentPaths.from_config(config)
     scan = scan_inbox(inbox, follow_symlinks=config.agent.inbox_follow_symlinks)
     for notice in store.sync_notices(scan.notices):
         store.add_event("inbox_unhandled", f"{notice.name}: {notice.message}", level="warning")
@@ -468,7 +465,7 @@ def import_inbox(
     for path in sorted(ready, key=lambda item: (item.parent != claims, item.name)):
         claimed = path if path.parent == claims else _claim(path, claims)
         if claimed is not None:
-            results.append(_import_claimed(store, config, claimed, now, progress, meter))
+            results.append(_import_claimed(store, run, claimed))
     return results
 
 
@@ -503,15 +500,9 @@ def _claim(path: Path, claims: Path) -> Path | None:
     return target
 
 
-def _import_claimed(
-    store: Store,
-    config: Config,
-    path: Path,
-    now: Callable[[], dt.datetime],
-    progress: Progress,
-    meter: Meter,
-) -> ImportResult:
-    result = import_one(store, config, path, now=now, meter=meter)
+def _import_claimed(store: Store, run: RunContext, path: Path) -> ImportResult:
+    progress = run.progress
+    result = import_one(store, run.config, path, paths=run.paths, now=run.now, meter=run.meter)
     if result.duplicate_of:
         progress(f"{result.file}: already imported ({result.duplicate_of}); moved aside")
     elif result.failure:

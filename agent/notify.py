@@ -267,11 +267,15 @@ def send_pending(
     sender: Sender | None = None,
     secret: SecretLookup | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    paths: AgentPaths | None = None,
 ) -> FlushReport:
-    """Append today's digest if due, then flush the outbox; never raises (logs instead)."""
+    """Append today's digest if due, then flush the outbox; never raises (logs instead).
+
+    ``paths``: the run's layout when a run sends them (else computed from ``config``).
+    """
     if not config.notify.urls:
         return FlushReport()
-    paths = AgentPaths.from_config(config)
+    paths = paths or AgentPaths.from_config(config)
     try:
         with instance_lock(paths.data_dir, NOTIFY_LOCK), Store.open(paths.db, now=now) as store:
             ensure_digest(store, config, now())

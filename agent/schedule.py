@@ -46,8 +46,10 @@ from apscheduler.schedulers.blocking import BlockingScheduler  # type: ignore[im
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
+from agent.checkpoint import Checkpoint, no_checkpoint
 from agent.collect import FILE_CLASS
 from agent.config import Config
+from agent.context import RunContext
 from agent.deposit import PortalFactory, RunOptions, Trigger, run_deposit
 from agent.health import HEARTBEAT
 from agent.lifecycle import BatchStatus
@@ -83,18 +85,25 @@ class Jobs:
     now: Callable[[], dt.datetime] = _utcnow
     login_guard: LoginGuard | None = None
     idle: threading.Event = field(default_factory=threading.Event)
+    #: The crash checkpoint of every run (a no-op in production).
+    checkpoint: Checkpoint = no_checkpoint
+    #: The data directory's layout, computed once for the service.
+    paths: AgentPaths = field(init=False)
 
     def __post_init__(self) -> None:
         self.idle.set()
+        self.paths = AgentPaths.from_config(self.config)
+
+    def _open_store(self) -> Store:
+        return Store.open(self.paths.db, now=self.now)
 
     def _locked_run(self, options: RunOptions, what: str, *, retention: bool = False) -> None:
         if self.stop.is_set():
             return  # queued behind a run that was asked to stop
-        paths = AgentPaths.from_config(self.config)
         self.idle.clear()
         try:
             with waiting_lock(
-                paths.data_dir,
+                self.paths.data_dir,
                 WORK,
                 holder=f"{SERVICE}, scheduled {what} job",
                 on_wait=lambda other: self.event(
@@ -102,17 +111,20 @@ class Jobs:
                 ),
                 should_stop=self.stop.is_set,
             ):
+                # One context per run: the XSD may have been imported since the last one.
+                run = RunContext.create(
+                    self.config, paths=self.paths, now=self.now, checkpoint=self.checkpoint
+                )
                 run_deposit(
-                    self.config,
+                    run,
                     portal_factory=self.portal_factory,
                     options=options,
-                    now=self.now,
                     should_stop=self.stop.is_set,
                     login_guard=self.login_guard,
                 )
                 if retention:
-                    with Store.open(paths.db, now=self.now) as store:
-                        apply_retention(store, paths, self.config.retention, now=self.now())
+                    with run.open_store() as store:
+                        apply_retention(store, run.paths, self.config.retention, now=self.now())
         except AlreadyRunning as exc:
             self.event("job_skipped", f"{what} not run (the service is stopping): {exc}")
         finally:
@@ -124,9 +136,9 @@ class Jobs:
 
     def notify(self) -> None:
         """Between runs: note that the service is alive, send pending notifications."""
-        with Store.open(AgentPaths.from_config(self.config).db, now=self.now) as store:
+        with self._open_store() as store:
             store.set_state(HEARTBEAT, self.now().isoformat(timespec="seconds"))
-        send_pending(self.config, now=self.now)
+        send_pending(self.config, now=self.now, paths=self.paths)
 
     def collect(self) -> None:
         """Collect receipts and reports only."""
@@ -141,7 +153,7 @@ class Jobs:
         days = self.config.schedule.deadline_days
         horizon = self.now().astimezone(ZoneInfo(self.config.agent.timezone)).date()
         horizon += dt.timedelta(days=days)
-        with Store.open(AgentPaths.from_config(self.config).db, now=self.now) as store:
+        with self._open_store() as store:
             due = store.undeposited_due_count(horizon, held_class=FILE_CLASS)
         if due:
             self.event(
@@ -154,7 +166,7 @@ class Jobs:
 
     def event(self, kind: str, message: str, *, level: str = "info") -> None:
         log.log(logging.getLevelNamesMapping()[level.upper()], "%s", message)
-        with Store.open(AgentPaths.from_config(self.config).db, now=self.now) as store:
+        with self._open_store() as store:
             store.add_event(kind, message, level=level)
 
     def listener(self, event: JobEvent) -> None:
@@ -238,10 +250,10 @@ def _status_page(jobs: Jobs) -> StatusServer | None:
         return None
 
 
-def _stopping_message(config: Config, jobs: Jobs, signum: int) -> str:
+def _stopping_message(jobs: Jobs, signum: int) -> str:
     if jobs.idle.is_set():
         return "stopping now (no job running)"
-    with Store.open(AgentPaths.from_config(config).db) as store:
+    with jobs._open_store() as store:
         uploading = store.batches(BatchStatus.UPLOADING)
     if not uploading:
         return "stopping after the current step"
@@ -256,15 +268,20 @@ def _stopping_message(config: Config, jobs: Jobs, signum: int) -> str:
 
 
 def run_service(
-    config: Config, *, portal_factory: PortalFactory, login_guard: LoginGuard | None = None
+    config: Config,
+    *,
+    portal_factory: PortalFactory,
+    login_guard: LoginGuard | None = None,
+    checkpoint: Checkpoint = no_checkpoint,
 ) -> None:
     """Run the scheduler in the foreground until SIGTERM/SIGINT (the caller holds the lock).
 
     On a signal, a running job finishes its current upload (and fetches its accusé de
-    réception), collects no report, and the service exits once it has ended.
+    réception), collects no report, and the service exits once it has ended. Each job run
+    gets its own :class:`~agent.context.RunContext`, with ``checkpoint``.
     """
     stop = threading.Event()
-    jobs = Jobs(config, portal_factory, stop, login_guard=login_guard)
+    jobs = Jobs(config, portal_factory, stop, login_guard=login_guard, checkpoint=checkpoint)
     scheduler = build_scheduler(jobs)
     page = _status_page(jobs)
 
@@ -273,7 +290,7 @@ def run_service(
             return
         stop.set()
         name = signal.Signals(signum).name
-        jobs.event("service_stopping", f"{name}: {_stopping_message(config, jobs, signum)}")
+        jobs.event("service_stopping", f"{name}: {_stopping_message(jobs, signum)}")
         # wait=False: the handler runs in the main thread, which must return to the loop;
         # the running job ends at its next safe point and run_service waits for it below.
         scheduler.shutdown(wait=False)

@@ -41,9 +41,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from agent.build import build_pending, fingerprint  # noqa: E402
+from agent.build import build_pending  # noqa: E402
 from agent.collect import apply_report, confirm_upload, hold_batch, release_held  # noqa: E402
 from agent.config import AgentSettings, Config  # noqa: E402
+from agent.context import RunContext  # noqa: E402
 from agent.health import service_view  # noqa: E402
 from agent.inbox import import_inbox  # noqa: E402
 from agent.lifecycle import BatchStatus, PassageStatus  # noqa: E402
@@ -233,10 +234,8 @@ def measure_import(work: Path, records: int) -> tuple[float, float]:
 
     def through_store() -> None:
         with Store.open(config.agent.data_dir / DB_NAME) as store:
-            import_inbox(store, config, now=now, progress=lambda _line: None)
-            ready, failed = build_pending(
-                store, config, now=now, fingerprint_value=fingerprint(config), progress=print
-            )
+            import_inbox(store, RunContext.create(config, now=now, progress=lambda _line: None))
+            ready, failed = build_pending(store, RunContext.create(config, now=now, progress=print))
             if failed or not ready:
                 sys.exit(f"bench: the agent's build failed: {failed}")
 

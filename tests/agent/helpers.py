@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from agent.config import AgentSettings, Config
+from agent.context import RunContext
 from agent.deposit import RunOptions, RunSummary, run_deposit
 from builders.cdc.messages import HOLDER_NOT_FOUND
 from builders.exports.columns import CANONICAL
@@ -98,11 +99,9 @@ def quiet_run(
 ) -> RunSummary:
     """One run against ``fake`` at the fixed time ``at``, without progress output."""
     return run_deposit(
-        config,
-        portal_factory=factory(fake),  # type: ignore[arg-type]
+        RunContext.create(config, now=lambda: at, progress=lambda _line: None),
+        portal_factory=factory(fake),
         options=RunOptions(collect_only=collect_only),
-        now=lambda: at,
-        progress=lambda _line: None,
     )
 
 

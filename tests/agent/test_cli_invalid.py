@@ -12,12 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from agent.cli import cli
+from agent.cli.render import summary_lines
 from agent.config import Config, load_config
+from agent.context import RunContext
 from agent.deposit import RunSummary
 from agent.inbox import ImportResult, import_inbox
 from agent.lifecycle import PassageStatus
 from agent.paths import AgentPaths
-from agent.render import summary_lines
 from agent.store import Store
 from builders.exports.columns import CANONICAL
 from tests.agent.helpers import inbox, row, write_export
@@ -45,7 +46,9 @@ def invoke(config_path: Path, *args: str) -> tuple[int, str]:
 def import_inbox_now(config: Config) -> list[ImportResult]:
     """Import what the inbox holds."""
     with Store.open(AgentPaths.from_config(config).db, now=lambda: NOW) as store:
-        return import_inbox(store, config, now=lambda: NOW, progress=lambda _line: None)
+        return import_inbox(
+            store, RunContext.create(config, now=lambda: NOW, progress=lambda _line: None)
+        )
 
 
 def test_cli_status_counts_invalid_passages(config_path: Path) -> None:

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agent import cli_service
 from agent.cli import cli
+from agent.cli import service as cli_service
 from agent.config import load_config
+from agent.context import RunContext
 from agent.deposit import RunOptions, run_deposit
 from agent.lock import WORK, instance_lock
 from builders.cdc.messages import SEVERAL_HOLDERS
@@ -33,10 +34,9 @@ def _deposited(config_path: Path, fake: FakePortal) -> str:
     config = load_config(config_path)
     write_export(inbox(config) / "a.csv", [row("A1"), row("B2")])
     summary = run_deposit(
-        config,
+        RunContext.create(config, progress=lambda _l: None),
         portal_factory=factory(fake),
         options=RunOptions(),
-        progress=lambda _l: None,  # type: ignore[arg-type]
     )
     return summary.built[0]
 
@@ -134,7 +134,7 @@ def test_cli_withdraw_only_open_passages(config_path: Path, fake: FakePortal) ->
     from agent.store import Store
 
     with Store.open(AgentPaths.from_config(config).db) as store:
-        import_inbox(store, config, now=lambda: NOW, progress=lambda _l: None)
+        import_inbox(store, RunContext.create(config, now=lambda: NOW, progress=lambda _l: None))
     code, out = invoke(config_path, "withdraw", "C3", "--json")
     assert code == 0 and json.loads(out) == {"withdrawn": ["C3"]}
     code, out = invoke(config_path, "withdraw", "A1")

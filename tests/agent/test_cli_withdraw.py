@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import load_config
+from agent.context import RunContext
 from agent.deposit import RunOptions, run_deposit
 from portal.base import DepositState
 from portal.fake import FakePortal
@@ -26,10 +27,9 @@ def config_path(tmp_path: Path) -> Path:
 
 def _run(config_path: Path, fake: FakePortal) -> list[str]:
     summary = run_deposit(
-        load_config(config_path),
-        portal_factory=factory(fake),  # type: ignore[arg-type]
+        RunContext.create(load_config(config_path), progress=lambda _l: None),
+        portal_factory=factory(fake),
         options=RunOptions(),
-        progress=lambda _l: None,
     )
     assert summary.ok, summary.errors
     return summary.built

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.config import Config
+from agent.context import RunContext
 from agent.deposit import RunOptions, RunSummary, run_deposit
 from agent.lifecycle import BatchStatus
 from agent.paths import AgentPaths
@@ -31,11 +32,9 @@ def run(config: Config, fake: FakePortal, **options: Any) -> RunSummary:
     """One run with the fake portal and a silent progress."""
     lines: list[str] = []
     return run_deposit(
-        config,
-        portal_factory=factory(fake),  # type: ignore[arg-type]
+        RunContext.create(config, now=lambda: NOW, progress=lines.append),
+        portal_factory=factory(fake),
         options=RunOptions(**options),
-        now=lambda: NOW,
-        progress=lines.append,
         sleep=options.pop("sleep", lambda _s: None) if "sleep" in options else (lambda _s: None),
     )
 
@@ -296,11 +295,9 @@ def test_deposit_wait_polls_until_processed(config: Config, fake: FakePortal) ->
         fake.process(name, report_xml(name, ok=["A1"]))
 
     summary = run_deposit(
-        config,
-        portal_factory=factory(fake),  # type: ignore[arg-type]
+        RunContext.create(config, now=lambda: NOW, progress=lambda _l: None),
+        portal_factory=factory(fake),
         options=RunOptions(wait=True, poll_interval_s=5, timeout_s=60),
-        now=lambda: NOW,
-        progress=lambda _l: None,
         sleep=sleep,
     )
     assert summary.ok and sleeps == [5] and statuses(config) == {"A1": "accepted"}
@@ -311,11 +308,9 @@ def test_deposit_wait_times_out(config: Config, fake: FakePortal) -> None:
     write_export(inbox(config) / "a.csv", [row("A1")])
     clock = iter(range(0, 1000, 10))
     summary = run_deposit(
-        config,
-        portal_factory=factory(fake),  # type: ignore[arg-type]
+        RunContext.create(config, now=lambda: NOW, progress=lambda _l: None),
+        portal_factory=factory(fake),
         options=RunOptions(wait=True, poll_interval_s=10, timeout_s=30),
-        now=lambda: NOW,
-        progress=lambda _l: None,
         sleep=lambda _s: None,
         monotonic=lambda: float(next(clock)),
     )
@@ -327,10 +322,8 @@ def test_deposit_stop_requested_uploads_nothing(config: Config, fake: FakePortal
     """A stop request (SIGTERM) before the upload leaves the batch built for the next run."""
     write_export(inbox(config) / "a.csv", [row("A1")])
     summary = run_deposit(
-        config,
-        portal_factory=factory(fake),  # type: ignore[arg-type]
-        now=lambda: NOW,
-        progress=lambda _l: None,
+        RunContext.create(config, now=lambda: NOW, progress=lambda _l: None),
+        portal_factory=factory(fake),
         should_stop=lambda: True,
     )
     assert summary.built and fake.uploads == []

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from agent.cli import cli
 from agent.config import load_config
+from agent.context import RunContext
 from agent.deposit import RunOptions, run_deposit
 from agent.store import DB_NAME, Store
 from portal.fake import FakePortal
@@ -24,7 +25,9 @@ def _run(config_path: Path, fake: FakePortal, rows: list[dict[str, str]], name: 
     config = load_config(config_path)
     write_export(inbox(config) / name, rows)
     summary = run_deposit(
-        config, portal_factory=factory(fake), options=RunOptions(), progress=lambda _l: None
+        RunContext.create(config, progress=lambda _l: None),
+        portal_factory=factory(fake),
+        options=RunOptions(),
     )
     return summary.built
 
@@ -59,10 +62,9 @@ def test_rejects_csv_neutralises_formulas_and_reimports(
         writer.writeheader()
         writer.writerows(lines.values())
     run_deposit(
-        load_config(config_path),
+        RunContext.create(load_config(config_path), progress=lambda _l: None),
         portal_factory=factory(fake),
         options=RunOptions(),
-        progress=lambda _l: None,
     )
     code, out = invoke(config_path, "status", "--json")
     assert json.loads(out)["passages"] == {"deposited": 2}, out
@@ -79,10 +81,9 @@ def _one_per_batch(config_path: Path) -> Path:
 
 def _again(config_path: Path, fake: FakePortal) -> list[str]:
     summary = run_deposit(
-        load_config(config_path),
+        RunContext.create(load_config(config_path), progress=lambda _l: None),
         portal_factory=factory(fake),
         options=RunOptions(collect_only=True),
-        progress=lambda _l: None,
     )
     return summary.errors
 

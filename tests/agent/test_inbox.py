@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from agent.context import RunContext
 from agent.inbox import import_inbox
 from agent.intake import add_months, holder_summary
 from agent.store import Store
@@ -51,7 +52,9 @@ def test_inbox_unusable_file_set_aside_with_reason(tmp_path: Path) -> None:
     bad.write_text("nothing;useful\n1;2\n", encoding="utf-8")
     (inbox(config) / "notes.md").write_text("ignored", encoding="utf-8")
     with Store.open(config.agent.data_dir / "agent.sqlite3") as store:
-        [result] = import_inbox(store, config, now=lambda: NOW, progress=lambda _l: None)
+        [result] = import_inbox(
+            store, RunContext.create(config, now=lambda: NOW, progress=lambda _l: None)
+        )
         assert result.failure and "no header matches" in result.failure
         assert [e.kind for e in store.events()] == ["inbox_unhandled", "import_failed"]
         message = store.events()[1].message
@@ -77,7 +80,9 @@ def test_inbox_reads_every_suffix_build_reads(tmp_path: Path) -> None:
     workbook.save(inbox(config) / "export.XLSM")
     (inbox(config) / "notes.md").write_text("not an export", encoding="utf-8")
     with Store.open(config.agent.data_dir / "agent.sqlite3") as store:
-        results = import_inbox(store, config, now=lambda: NOW, progress=lambda _l: None)
+        results = import_inbox(
+            store, RunContext.create(config, now=lambda: NOW, progress=lambda _l: None)
+        )
     assert sorted((r.file, r.valid, r.failure) for r in results) == [
         ("export.XLSM", 1, None),
         ("export.txt", 1, None),
@@ -98,7 +103,9 @@ def test_inbox_xlsx_below_a_title_with_a_hidden_row_warns_in_events(tmp_path: Pa
     sheet.row_dimensions[3].hidden = True
     workbook.save(inbox(config) / "jury.xlsx")
     with Store.open(config.agent.data_dir / "agent.sqlite3") as store:
-        [result] = import_inbox(store, config, now=lambda: NOW, progress=lambda _l: None)
+        [result] = import_inbox(
+            store, RunContext.create(config, now=lambda: NOW, progress=lambda _l: None)
+        )
         assert (result.valid, result.invalid, result.warnings) == (1, 1, 1)
         warnings = [e.message for e in store.events() if e.kind == "import_warning"]
     assert warnings == [

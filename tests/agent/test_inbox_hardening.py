@@ -27,6 +27,7 @@ import agent.inbox as inbox_module
 from agent import inbox_scan
 from agent.cli import cli
 from agent.config import AgentSettings, Config
+from agent.context import RunContext
 from agent.inbox import ImportResult, import_inbox
 from agent.inbox_scan import Clock
 from agent.paths import AgentPaths
@@ -43,7 +44,7 @@ def run_import(config: Config, lines: list[str] | None = None) -> list[ImportRes
     """One import of the inbox, as a run does it; progress lines go to ``lines``."""
     sink = [] if lines is None else lines
     with Store.open(AgentPaths.from_config(config).db, now=lambda: NOW) as store:
-        return import_inbox(store, config, now=lambda: NOW, progress=sink.append)
+        return import_inbox(store, RunContext.create(config, now=lambda: NOW, progress=sink.append))
 
 
 def events(config: Config) -> list[tuple[str, str]]:

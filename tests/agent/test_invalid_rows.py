@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import Config
+from agent.context import RunContext
 from agent.deposit import RunOptions, run_deposit
 from agent.inbox import ImportResult, import_inbox
 from agent.invalid import reason
@@ -32,7 +33,9 @@ def import_rows(config: Config, name: str, rows: list[dict[str, str]]) -> Import
     """Write one export in the inbox and import it."""
     write_export(inbox(config) / name, rows)
     with Store.open(AgentPaths.from_config(config).db, now=lambda: NOW) as store:
-        [result] = import_inbox(store, config, now=lambda: NOW, progress=lambda _line: None)
+        [result] = import_inbox(
+            store, RunContext.create(config, now=lambda: NOW, progress=lambda _line: None)
+        )
     return result
 
 
@@ -53,11 +56,9 @@ def event_kinds(config: Config) -> list[str]:
 def deposit(config: Config, fake: FakePortal) -> None:
     """One run of the workflow with the fake portal."""
     run_deposit(
-        config,
-        portal_factory=factory(fake),  # type: ignore[arg-type]
+        RunContext.create(config, now=lambda: NOW, progress=lambda _line: None),
+        portal_factory=factory(fake),
         options=RunOptions(),
-        now=lambda: NOW,
-        progress=lambda _line: None,
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import AgentSettings, Config
+from agent.context import RunContext
 from agent.deposit import RunOptions, RunSummary, run_deposit
 from agent.login_guard import LoginGuard, LoginPaused
 from agent.paths import AgentPaths
@@ -59,11 +60,9 @@ def _run(config: Config, fake: FakePortal, guard: LoginGuard) -> RunSummary:
         return fake.client(password_provider=guard.provider())
 
     return run_deposit(
-        config,
+        RunContext.create(config, now=lambda: NOW, progress=lambda _line: None),
         portal_factory=make,
         options=RunOptions(),
-        now=lambda: NOW,
-        progress=lambda _line: None,
         login_guard=guard,
     )
 

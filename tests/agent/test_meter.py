@@ -11,8 +11,9 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-from agent import cli_service
 from agent.cli import cli
+from agent.cli import service as cli_service
+from agent.context import RunContext
 from agent.deposit import RunOptions, run_deposit
 from agent.richmeter import RichMeter
 from portal.fake import FakePortal
@@ -56,13 +57,10 @@ def test_meter_reports_import_build_upload_and_waits(tmp_path: Path) -> None:
             fake.process(name, report_xml(name, ok=["A1", "B2", "C3"]))
 
     summary = run_deposit(
-        config,
-        portal_factory=factory(fake),  # type: ignore[arg-type]
+        RunContext.create(config, now=lambda: NOW, progress=lambda _line: None, meter=meter),
+        portal_factory=factory(fake),
         options=RunOptions(wait=True, poll_interval_s=7),
-        now=lambda: NOW,
-        progress=lambda _line: None,
         sleep=sleep,
-        meter=meter,
     )
     assert summary.ok and summary.processed
     size = (config.agent.data_dir / "batches" / summary.built[0]).stat().st_size

@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from agent.config import Config, RetentionSettings
+from agent.context import RunContext
 from agent.inbox import import_inbox
 from agent.paths import AgentPaths
 from agent.retention import apply_retention
@@ -31,7 +32,7 @@ def _import(config: Config) -> None:
     write_export(inbox(config) / "good.csv", [row("G1")])
     write_export(inbox(config) / "bad.csv", [row("B1", sexe="Z")])
     with Store.open(AgentPaths.from_config(config).db, now=lambda: NOW) as store:
-        import_inbox(store, config, now=lambda: NOW, progress=lambda _l: None)
+        import_inbox(store, RunContext.create(config, now=lambda: NOW, progress=lambda _l: None))
 
 
 def test_retention_deletes_old_files_and_events_but_keeps_open_corrections(

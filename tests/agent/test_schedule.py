@@ -20,6 +20,7 @@ from apscheduler.events import (
 )
 
 from agent.config import AgentSettings, Config, ScheduleSettings
+from agent.context import RunContext
 from agent.lock import DEPOSIT_NOW, WORK, instance_lock
 from agent.paths import AgentPaths
 from agent.schedule import Jobs, build_scheduler
@@ -86,7 +87,7 @@ def test_schedule_deadline_check_deposits_only_when_due(tmp_path: Path) -> None:
     with Store.open(AgentPaths.from_config(config).db) as store:
         from agent.inbox import import_inbox
 
-        import_inbox(store, config, now=lambda: NOW, progress=lambda _l: None)
+        import_inbox(store, RunContext.create(config, now=lambda: NOW, progress=lambda _l: None))
     # Deadline 2026-04-01: not within 15 days of 2026-03-02.
     _jobs(config, fake, NOW).deadline_check()
     assert fake.uploads == []
@@ -196,7 +197,7 @@ def _import(config: Config, *rows: dict[str, str]) -> None:
     with Store.open(AgentPaths.from_config(config).db) as store:
         from agent.inbox import import_inbox
 
-        import_inbox(store, config, now=lambda: NOW, progress=lambda _l: None)
+        import_inbox(store, RunContext.create(config, now=lambda: NOW, progress=lambda _l: None))
 
 
 def test_schedule_deadline_check_sends_built_and_held_passages(tmp_path: Path) -> None:
@@ -261,14 +262,14 @@ def test_schedule_stopping_message_says_what_the_upload_becomes(tmp_path: Path) 
 
     config = make_config(tmp_path)
     jobs = _jobs(config, FakePortal())
-    assert _stopping_message(config, jobs, signal.SIGTERM) == "stopping now (no job running)"
+    assert _stopping_message(jobs, signal.SIGTERM) == "stopping now (no job running)"
     jobs.idle.clear()
     with Store.open(AgentPaths.from_config(config).db) as store:
         store.set_batch_status(add_test_batch(store, []), BatchStatus.UPLOADING)
-    assert _stopping_message(config, jobs, signal.SIGTERM) == (
+    assert _stopping_message(jobs, signal.SIGTERM) == (
         "stopping after the current upload (a.xml) and its accusé de réception"
     )
-    assert _stopping_message(config, jobs, signal.SIGINT) == (
+    assert _stopping_message(jobs, signal.SIGINT) == (
         "stopping; the upload of a.xml was interrupted with the browser (state: uploading): "
         "the next run checks the portal history before sending it again"
     )

@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 from agent.cli import cli
 from agent.config import AgentSettings, Config
+from agent.context import RunContext
 from agent.inbox import import_inbox
 from agent.paths import AgentPaths
 from agent.status_html import RED, render_page
@@ -95,7 +96,7 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
     ]
     write_export(inbox(config) / "export-0302.csv", pending)
     with Store.open(AgentPaths.from_config(config).db, now=lambda: NOW) as store:
-        import_inbox(store, config, now=lambda: NOW, progress=lambda _line: None)
+        import_inbox(store, RunContext.create(config, now=lambda: NOW, progress=lambda _line: None))
     return config
 
 

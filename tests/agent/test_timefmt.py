@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.context import RunContext
 from agent.deposit import RunOptions, run_deposit
 from agent.timefmt import ZoneFormatter, human_time
 from portal.errors import LoginFailed
@@ -49,10 +50,9 @@ def test_timefmt_failed_run_summary_logged_at_error(
     write_export(inbox(config) / "a.csv", [row("A1")])
     with caplog.at_level(logging.INFO, logger="agent.deposit"):
         summary = run_deposit(
-            config,
-            portal_factory=factory(fake),  # type: ignore[arg-type]
+            RunContext.create(config, progress=lambda _line: None),
+            portal_factory=factory(fake),
             options=RunOptions(),
-            progress=lambda _line: None,
         )
     assert not summary.ok
     [line] = [r for r in caplog.records if "finished" in r.getMessage()]

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from agent.cli import cli
-from agent.cli_report import COMMANDS, report_group
+from agent.cli.report import COMMANDS, report_group
 
 PIX = "report-pix-accuse-de-traitement-ok-ko-20231018.xml"
 XSD_ERROR = "report-pix-accuse-de-traitement-erreur-xsd.xml"

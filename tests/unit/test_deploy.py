@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.cli.output import EXIT_CONFIG
 from agent.config import load_config
-from agent.context import EXIT_CONFIG
 from portal.settings import PortalSettings
 from tests.conftest import ROOT
 

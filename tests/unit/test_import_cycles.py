@@ -1,4 +1,5 @@
-"""builders/ has no import cycle, and its sub-packages only import downwards.
+"""builders/ has no import cycle, and its sub-packages only import downwards; in agent/, only
+the CLI package (agent.cli) renders: no other agent module imports it or click.
 
 The imports are read from the source with ``ast`` (every ``import`` statement, including the
 ones inside functions and ``TYPE_CHECKING`` blocks), so a cycle that only shows at run time in
@@ -35,29 +36,42 @@ ALLOWED = {
 }
 
 
-def _modules() -> dict[str, Path]:
+#: The agent modules that may import agent.cli: the top layer (the CLI itself and
+#: ``python -m agent``); the rest of agent/ is below it.
+CLI_IMPORTERS = {"agent.cli", "agent.__main__"}
+#: The only sub-packages of agent that may import click (the command line).
+CLICK_USERS = {"agent.cli"}
+
+
+def _modules(package: str = PACKAGE) -> dict[str, Path]:
     found = {}
-    for path in sorted((ROOT / PACKAGE).rglob("*.py")):
+    for path in sorted((ROOT / package).rglob("*.py")):
         parts = path.relative_to(ROOT).with_suffix("").parts
         name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
         found[name] = path
     return found
 
 
-def import_graph() -> dict[str, set[str]]:
-    """Module -> the builders modules it imports (``from p import m`` counts m if a module)."""
-    modules = _modules()
-    graph: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        targets: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                targets.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                targets.add(node.module)
-                targets.update(f"{node.module}.{alias.name}" for alias in node.names)
-        graph[name] = {t for t in targets if t in modules and t != name}
-    return graph
+def _imports(path: Path) -> set[str]:
+    """Every module name an ``import`` statement of ``path`` names (``from p import m``: p
+    and p.m)."""
+    targets: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            targets.add(node.module)
+            targets.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return targets
+
+
+def import_graph(package: str = PACKAGE) -> dict[str, set[str]]:
+    """Module -> the package's modules it imports (``from p import m`` counts m if a module)."""
+    modules = _modules(package)
+    return {
+        name: {t for t in _imports(path) if t in modules and t != name}
+        for name, path in modules.items()
+    }
 
 
 def cycles(graph: Mapping[str, Set[str]]) -> list[list[str]]:
@@ -131,3 +145,28 @@ def test_sub_packages_import_downwards_only() -> None:
         and target != PACKAGE
     ]
     assert wrong == []
+
+
+def test_only_the_cli_renders() -> None:
+    """No agent module outside agent.cli imports agent.cli (the CLI only parses and renders,
+    the work is below it), and only agent.cli imports click."""
+    wrong = []
+    for module, path in _modules("agent").items():
+        package = _package_of(module)
+        imports = _imports(path)
+        if package not in CLI_IMPORTERS:
+            wrong += [
+                f"{module} imports {t}" for t in sorted(imports) if _package_of(t) == "agent.cli"
+            ]
+        if package not in CLICK_USERS:
+            wrong += [f"{module} imports click" for t in imports if t.split(".")[0] == "click"]
+    assert wrong == []
+
+
+def test_the_cli_package_has_no_import_cycle() -> None:
+    """The command modules import the shared ones (app, options, output), never each other
+    in a circle."""
+    graph = import_graph("agent")
+    cli_graph = {m: {t for t in ts if t.startswith("agent.cli")} for m, ts in graph.items()}
+    assert cycles({m: ts for m, ts in cli_graph.items() if m.startswith("agent.cli")}) == []
+    assert "agent.cli.output" in graph["agent.cli.service"]

@@ -15,6 +15,7 @@ from tempfile import TemporaryDirectory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from agent.context import RunContext
 from agent.inbox import import_inbox
 from agent.paths import AgentPaths
 from agent.store import Store
@@ -113,7 +114,9 @@ def test_fuzz_xlsx_inbox_import_never_raises(parts: dict[str, bytes]) -> None:
         write_xlsx(inbox / "b-good.xlsx", export_parts(["G1"]))
         now = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
         with Store.open(AgentPaths.from_config(config).db) as store:
-            results = import_inbox(store, config, now=lambda: now, progress=lambda _line: None)
+            results = import_inbox(
+                store, RunContext.create(config, now=lambda: now, progress=lambda _line: None)
+            )
             assert store.passage("12ABC345", "G1") is not None
         fuzzed, good = results
         assert good.failure is None and good.valid == 1

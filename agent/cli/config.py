@@ -6,12 +6,12 @@ command does; ``doctor`` exits 1 when any check fails (warnings alone keep 0).
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from agent.cli.app import AppContext, pass_app
+from agent.cli.options import json_option
+from agent.cli.output import EXIT_FAILED, ConfigProblem, dump, exit_with
 from agent.config import ENV_CONFIG
-from agent.context import AppContext, ConfigProblem, pass_app
 from agent.where import config_label, whereabouts
 
 
@@ -21,7 +21,7 @@ def config_group() -> None:
 
 
 @config_group.command("show")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option()
 @pass_app
 def config_show(app: AppContext, as_json: bool) -> None:
     """Print the effective configuration (every key, defaults included; no secrets)."""
@@ -29,8 +29,7 @@ def config_show(app: AppContext, as_json: bool) -> None:
 
     config = app.config
     if as_json:
-        data = {"config_file": config_label(app.config_path)} | config.model_dump(mode="json")
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        dump({"config_file": config_label(app.config_path)} | config.model_dump(mode="json"))
         return
     click.echo(effective_toml(config, config_label(app.config_path)), nl=False)
 
@@ -66,7 +65,7 @@ def doctor(app: AppContext) -> None:
         config = app.config
     except ConfigProblem as exc:
         click.echo(f"{Level.FAIL:<5} {'config':<9} {exc.message}")
-        raise SystemExit(1) from exc
+        exit_with(EXIT_FAILED)
     click.echo(f"accrochage doctor: {whereabouts(app.config_path, config).line()}")
     checks: list[Check] = run_doctor(app.config_path, config)
     for check in checks:
@@ -74,7 +73,7 @@ def doctor(app: AppContext) -> None:
     failed = [check.name for check in checks if check.level is Level.FAIL]
     if failed:
         click.echo(f"{len(failed)} check(s) failed: {', '.join(failed)}")
-        raise SystemExit(1)
+        exit_with(EXIT_FAILED)
     click.echo("All checks passed." if all(c.level is Level.OK for c in checks) else "No failure.")
 
 

@@ -1,15 +1,15 @@
-"""``accrochage report``: read the CDC's accusé de traitement.
-
-``report_group`` is exported so other modules can attach subcommands (``report import``).
-"""
+"""``accrochage report parse|import|html``: the CDC's accusés de traitement, and the status
+page as a file."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from agent.cli.app import AppContext, pass_app
+from agent.cli.options import json_option
+from agent.cli.output import dump, echo_lines
 from builders.cdc.reports import ProcessingReport, parse_report, report_to_json
 
 
@@ -20,7 +20,7 @@ def report_group() -> None:
 
 @report_group.command(name="parse")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@json_option("Print the report as JSON.")
 def parse(file: Path, as_json: bool) -> None:
     """Show which passages of a report the CDC accepted, refused and why.
 
@@ -29,10 +29,9 @@ def parse(file: Path, as_json: bool) -> None:
     """
     report = parse_report(file)
     if as_json:
-        click.echo(json.dumps(report_to_json(report), ensure_ascii=False, indent=2))
+        dump(report_to_json(report))
         return
-    for line in render_report(report, file):
-        click.echo(line)
+    echo_lines(render_report(report, file))
 
 
 def render_report(report: ProcessingReport, file: Path) -> list[str]:
@@ -66,6 +65,42 @@ def render_report(report: ProcessingReport, file: Path) -> list[str]:
 
 def _or_unknown(value: int | None) -> str:
     return "?" if value is None else str(value)
+
+
+@report_group.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option("Print the outcome as JSON.")
+@pass_app
+def report_import(app: AppContext, file: Path, as_json: bool) -> None:
+    """Apply an accusé de traitement downloaded by hand (matched by its nomFichier)."""
+    from agent.report_import import import_report, read_report
+
+    report = read_report(file)
+    with app.existing_store() as store:
+        done = import_report(store, app.paths(), file, report)
+    if as_json:
+        dump(done.to_json())
+    else:
+        batch = done.batch
+        click.echo(
+            f"{batch.name}: {done.outcome} ({batch.accepted} accepted, {batch.rejected} rejected);"
+            f" report kept as {done.saved_as}"
+        )
+
+
+@report_group.command(name="html")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_app
+def report_html(app: AppContext, file: Path) -> None:
+    """Write the status page (French, charts, no external resource) to FILE.
+
+    Deadlines per week, files and their outcome, acceptance rate, rejects by CDC message
+    class with what to do, invalid rows to correct; holders as initials and birth year.
+    """
+    from agent.status_server import write_status_page
+
+    size = write_status_page(app.config, file)
+    click.echo(f"status page written to {file} ({size / 1024:.0f} kB): open it in a browser")
 
 
 report = report_group

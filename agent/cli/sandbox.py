@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from agent.context import AppContext, pass_app
+from agent.cli.app import AppContext, pass_app
 
 
 def _labels(pairs: tuple[str, ...]) -> dict[str, str]:

@@ -1,7 +1,8 @@
-"""``accrochage``: the one command-line entry point.
+"""``accrochage``: the root group, its global options and the console-script entry point.
 
-Each command parses its input, loads the config, calls one function and renders the result.
-Domain errors become ``Error: ...`` lines and exit code 1; tracebacks only with --verbose.
+Each command parses its input, loads the config, calls one function and renders the result
+(:mod:`agent.cli.output`). Domain errors become ``Error: ...`` lines and exit code 1;
+tracebacks only with --verbose.
 """
 
 from __future__ import annotations
@@ -13,11 +14,23 @@ from typing import Any
 
 import click
 
+from agent.cli.app import AppContext
+from agent.cli.build import COMMANDS as BUILD_COMMANDS
+from agent.cli.config import COMMANDS as CONFIG_COMMANDS
+from agent.cli.notify import COMMANDS as NOTIFY_COMMANDS
+from agent.cli.output import ConfigProblem
+from agent.cli.portal import COMMANDS as PORTAL_COMMANDS
+from agent.cli.report import COMMANDS as REPORT_COMMANDS
+from agent.cli.sandbox import COMMANDS as SANDBOX_COMMANDS
+from agent.cli.schema import COMMANDS as SCHEMA_COMMANDS
+from agent.cli.service import COMMANDS as SERVICE_COMMANDS
+from agent.cli.status import COMMANDS as STATUS_COMMANDS
+from agent.cli.withdraw import COMMANDS as WITHDRAW_COMMANDS
 from agent.collect import CollectError
 from agent.config import ConfigError
-from agent.context import AppContext, ConfigProblem
 from agent.lifecycle import TransitionError
 from agent.store import StoreError
+from agent.testhooks import CRASH_ENV
 from agent.timefmt import LOG_FORMAT
 from agent.where import NoAgentData
 from agent.withdrawal import WithdrawalError
@@ -60,47 +73,32 @@ class AppGroup(click.Group):
     help="Config file (default: $ACCROCHAGE_CONFIG, else ./accrochage.toml, else built-in).",
 )
 @click.option("--verbose", "-v", is_flag=True, help="Debug logging and full tracebacks.")
+@click.option("--test-crash-at", "crash_at", envvar=CRASH_ENV, default=None, hidden=True)
 @click.version_option(package_name="accrochage-agent")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
+def cli(ctx: click.Context, config_path: Path | None, verbose: bool, crash_at: str | None) -> None:
     """Declare awarded certificates to the Caisse des Dépôts (accrochage certificateur)."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format=LOG_FORMAT)
     # APScheduler's own lines ("Running job...", "executed successfully") are noise at INFO:
     # the agent writes its own summary line per run. Its warnings and errors still show.
     logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose else logging.WARNING)
-    ctx.obj = AppContext(config_option=config_path, verbose=verbose)
+    ctx.obj = AppContext(config_option=config_path, verbose=verbose, crash_at=crash_at)
 
 
-def _register() -> None:
-    from agent import (
-        cli_build,
-        cli_config,
-        cli_notify,
-        cli_page,
-        cli_portal,
-        cli_report,
-        cli_sandbox,
-        cli_service,
-        cli_withdraw,
-    )
-
-    modules = (
-        cli_build,
-        cli_report,
-        cli_portal,
-        cli_sandbox,
-        cli_service,
-        cli_withdraw,
-        cli_notify,
-        cli_page,
-        cli_config,
-    )
-    for module in modules:
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
+# `accrochage --help` lists them alphabetically, whatever the order here.
+for _command in (
+    *BUILD_COMMANDS,
+    *SCHEMA_COMMANDS,
+    *REPORT_COMMANDS,
+    *SERVICE_COMMANDS,
+    *STATUS_COMMANDS,
+    *PORTAL_COMMANDS,
+    *SANDBOX_COMMANDS,
+    *WITHDRAW_COMMANDS,
+    *NOTIFY_COMMANDS,
+    *CONFIG_COMMANDS,
+):
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
-
 import click
 
-from agent.cli_portal import read_secret
-from agent.context import AppContext, pass_app
+from agent.cli.app import AppContext, pass_app
+from agent.cli.options import json_option
+from agent.cli.output import EXIT_FAILED, dump, exit_with
+from agent.cli.portal import read_secret
 
 
 @click.group(name="notify")
@@ -17,7 +16,7 @@ def notify_group() -> None:
 
 
 @notify_group.command(name="test")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@json_option("Print the results as JSON.")
 @pass_app
 def notify_test(app: AppContext, as_json: bool) -> None:
     """Send a test message to every destination and say, for each, whether it arrived.
@@ -31,21 +30,17 @@ def notify_test(app: AppContext, as_json: bool) -> None:
         raise click.ClickException("no destination: set [notify] urls in the config")
     results = try_destinations(config)
     if as_json:
-        click.echo(
-            json.dumps(
-                [
-                    {"destination": label, "ok": error is None, "error": error}
-                    for label, error in results
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
+        dump(
+            [
+                {"destination": label, "ok": error is None, "error": error}
+                for label, error in results
+            ]
         )
     else:
         for label, error in results:
             click.echo(f"{label}: " + ("OK" if error is None else f"FAILED: {error}"))
     if any(error is not None for _, error in results):
-        sys.exit(1)
+        exit_with(EXIT_FAILED)
 
 
 @notify_group.command(name="send")
@@ -63,7 +58,7 @@ def notify_send(app: AppContext) -> None:
             f"{label}: {count} sent" + (f"; FAILED: {failure} (retried later)" if failure else "")
         )
     if report.failed or report.skipped:
-        sys.exit(1)
+        exit_with(EXIT_FAILED)
 
 
 @notify_group.command(name="secret")

@@ -5,14 +5,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import click
 
-from agent.context import AppContext, pass_app
-from agent.paths import AgentPaths
-from agent.store import Store
+from agent.cli.app import AppContext, pass_app
+from agent.cli.options import json_option
+from agent.cli.output import dump
 from agent.withdrawal import (
     redeclare,
     request_corrections,
@@ -23,18 +22,12 @@ from agent.withdrawal import (
 _NEXT_RUN = "the next run deposits it (`accrochage deposit now --wait` to do it now)"
 
 
-def _open_store(app: AppContext) -> Store:
-    return Store.open(AgentPaths.from_config(app.config).db)
-
-
 def _ids_command(name: str) -> Callable[[Callable[..., None]], click.Command]:
     """A command taking idTechniques, ``--emitter`` and ``--json``, with the app context."""
 
     def wrap(function: Callable[..., None]) -> click.Command:
         function = pass_app(function)
-        function = click.option(
-            "--json", "as_json", is_flag=True, help="Print the outcome as JSON."
-        )(function)
+        function = json_option("Print the outcome as JSON.")(function)
         function = click.option(
             "--emitter", default=None, help="Emitter BCR, when several emitters share an id."
         )(function)
@@ -46,7 +39,7 @@ def _ids_command(name: str) -> Callable[[Callable[..., None]], click.Command]:
 
 def _done(as_json: bool, key: str, ids: list[str], line: str) -> None:
     if as_json:
-        click.echo(json.dumps({key: ids}, ensure_ascii=False))
+        dump({key: ids}, compact=True)
     else:
         click.echo(line)
 
@@ -70,7 +63,7 @@ def withdraw(
     delete accepted ones at the CDC."""
     if reason is not None and not at_cdc:
         raise click.UsageError("--reason goes with --at-cdc")
-    with _open_store(app) as store:
+    with app.existing_store() as store:
         if not at_cdc:
             done = withdraw_locally(store, id_techniques, emitter=emitter)
             _done(as_json, "withdrawn", done, f"withdrawn: {', '.join(done)}")
@@ -92,7 +85,7 @@ def correct(
 ) -> None:
     """Send the held corrections of these accepted passages: the SUPPRESSION first, then the
     corrected record once the CDC's report on the SUPPRESSION is OK."""
-    with _open_store(app) as store:
+    with app.existing_store() as store:
         done = request_corrections(store, id_techniques, emitter=emitter, settings=app.config.build)
     _done(
         as_json,
@@ -108,7 +101,7 @@ def redeclare_command(
     app: AppContext, id_techniques: tuple[str, ...], emitter: str | None, as_json: bool
 ) -> None:
     """Declare withdrawn passages again (back to pending, with their stored record)."""
-    with _open_store(app) as store:
+    with app.existing_store() as store:
         done = redeclare(store, id_techniques, emitter=emitter)
     _done(as_json, "pending", done, f"back to pending: {', '.join(done)}; {_NEXT_RUN}")
 

@@ -1,4 +1,4 @@
-"""``accrochage build``, ``check``, ``template`` and ``schema import``: the builders' commands.
+"""``accrochage build``, ``check`` and ``template``: the builders' commands.
 
 ``build`` exit codes: 0 every row valid, 1 some rows rejected (good rows still written) or a
 built file failed the imported XSD, 2 unusable input. ``check``: 0 when no finding is an
@@ -7,15 +7,15 @@ error (warnings alone keep 0), 1 otherwise.
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from agent.context import AppContext, pass_app
-from builders.cdc.versions import VERSIONS, action_version
+from agent.cli.app import AppContext, pass_app
+from agent.cli.options import json_option, schema_version_option
+from agent.cli.output import EXIT_FAILED, EXIT_UNUSABLE, dump, echo_lines, error, exit_with
+from builders.cdc.versions import action_version
 from builders.errors import BuildError
 from builders.flux.splitter import BuiltFile
 
@@ -24,9 +24,7 @@ if TYPE_CHECKING:
     from builders.exports.results import RowError
     from builders.flux.build import BuildResult
 
-_VERSIONS = click.Choice(list(reversed(VERSIONS)))
-EXIT_REJECTED = 1
-EXIT_UNUSABLE = 2
+EXIT_REJECTED = EXIT_FAILED
 
 
 def _size(size: int) -> str:
@@ -71,13 +69,13 @@ def _no_xsd_warning(version: str) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the XML files (created 0700 if missing).",
 )
-@click.option("--schema-version", type=_VERSIONS, default=None, help="Default: from the config.")
+@schema_version_option("Default: from the config.")
 @click.option(
     "--sheet",
     default=None,
     help="Workbook sheet to read (default: the sheet whose header matches; [build] sheet).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@json_option("Print one JSON document on stdout.")
 @pass_app
 def build_command(
     app: AppContext,
@@ -113,14 +111,13 @@ def build_command(
     if result.xsd is None:
         _no_xsd_warning(result.schema_version)
     if as_json:
-        click.echo(json.dumps(_build_json(result), ensure_ascii=False, indent=2))
+        dump(_build_json(result))
     else:
-        for line in _build_lines(result):
-            click.echo(line)
+        echo_lines(_build_lines(result))
     for failure in result.failures:
-        click.echo(f"Error: {failure.describe()}", err=True)
+        error(failure.describe())
     if result.rejected or result.failures:
-        sys.exit(EXIT_REJECTED)
+        exit_with(EXIT_REJECTED)
 
 
 def _problem(problem: RowError | Notice) -> dict[str, Any]:
@@ -195,21 +192,17 @@ def _build_lines(result: BuildResult) -> list[str]:
 
 def _fail(message: str, as_json: bool, code: int) -> None:
     if as_json:
-        document = {"error": message, "files": [], "errors": [], "warnings": []}
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(code)
+        dump({"error": message, "files": [], "errors": [], "warnings": []})
+    error(message)
+    exit_with(code)
 
 
 @click.command(name="check")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--schema-version",
-    type=_VERSIONS,
-    default=None,
-    help="Imported XSD to use (default: the config's; one with cpf:action if the file has it).",
+@schema_version_option(
+    "Imported XSD to use (default: the config's; one with cpf:action if the file has it)."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@json_option("Print the findings as JSON.")
 @pass_app
 def check_command(app: AppContext, file: Path, schema_version: str | None, as_json: bool) -> None:
     """Lint a flux XML file: well-formedness, the imported XSD, the built-in rules.
@@ -236,14 +229,14 @@ def check_command(app: AppContext, file: Path, schema_version: str | None, as_js
             "clean": errors == 0,
             "findings": [finding.as_dict() for finding in findings],
         }
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        dump(document)
     else:
         for finding in findings:
             click.echo(f"{file}:{str(finding).removeprefix('line ')}")
         warnings = len(findings) - errors
         click.echo(f"{file}: {errors} error(s), {warnings} warning(s)")
     if errors:
-        sys.exit(1)
+        exit_with(EXIT_FAILED)
 
 
 @click.command(name="template")
@@ -273,64 +266,4 @@ def template_command(path: Path | None, force: bool, as_xlsx: bool) -> None:
     click.echo(f"wrote {path}")
 
 
-@click.group(name="schema")
-def schema_group() -> None:
-    """Manage the official CDC XSDs every built file is validated against."""
-
-
-@schema_group.command(name="import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@pass_app
-def schema_import(app: AppContext, path: Path) -> None:
-    """Import the official XSD (.xsd, or the official kit .zip holding it)."""
-    from builders.cdc.schemas import import_schema
-
-    imported = import_schema(path, app.config.agent.data_dir)
-    verb = "replaced" if imported.replaced else "imported"
-    click.echo(
-        f"{verb} XSD version {imported.version} (sha256 {imported.sha256}) as {imported.path}"
-    )
-
-
-@schema_group.command(name="list")
-@pass_app
-def schema_list(app: AppContext) -> None:
-    """List the imported XSDs."""
-    from builders.cdc.schemas import list_schemas
-
-    found = list_schemas(app.config.agent.data_dir)
-    for schema in found:
-        click.echo(f"{schema.version}  sha256 {schema.sha256}  {schema.path}")
-    if not found:
-        click.echo("no XSD imported yet (run `accrochage schema import <kit .zip or .xsd>`)")
-
-
-@click.group(name="cog")
-def cog_group() -> None:
-    """INSEE's geographic code: birth communes checked against it at import."""
-
-
-@cog_group.command(name="import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@pass_app
-def cog_import(app: AppContext, path: Path) -> None:
-    """Import INSEE's "communes depuis 1943" CSV (v_commune_depuis_1943.csv)."""
-    from builders.exports.cog import import_cog
-
-    try:
-        imported = import_cog(path, app.config.agent.data_dir)
-    except (BuildError, OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(
-        f"imported {imported.codes} commune codes ({imported.periods} periods) as {imported.path}: "
-        "birth communes are now checked against them"
-    )
-
-
-COMMANDS: list[click.Command] = [
-    build_command,
-    check_command,
-    template_command,
-    schema_group,
-    cog_group,
-]
+COMMANDS: list[click.Command] = [build_command, check_command, template_command]

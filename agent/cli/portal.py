@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from agent.cli.app import AppContext, pass_app
+from agent.cli.output import EXIT_FAILED, exit_with
 from agent.config import Config
-from agent.context import AppContext, pass_app
 from agent.portals import default_login_guard
 from agent.where import keyring_choice
 from portal.errors import LoginFailed
@@ -165,7 +166,7 @@ def portal_probe(app: AppContext, out_dir: Path | None) -> None:
     if report.error:
         click.echo(f"Stopped: {report.error}", err=True)
     if not report.ok:
-        raise SystemExit(1)
+        exit_with(EXIT_FAILED)
 
 
 COMMANDS: list[click.Command] = [credentials, portal_group]

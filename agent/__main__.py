@@ -1,0 +1,5 @@
+"""``python -m agent``: the same as the ``accrochage`` command."""
+
+from agent.cli import main
+
+main()
