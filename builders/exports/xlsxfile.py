@@ -23,11 +23,9 @@ from builders.exports.sheet import (
     Candidate,
     Locate,
     RawRow,
-    Share,
     Sheet,
     best_header,
     candidate,
-    owned,
 )
 from builders.exports.xlsxguard import check_archive, guarded_rows
 from builders.safenames import printable
@@ -183,8 +181,7 @@ class XlsxReader:
     suffixes: Final = (".xlsx", ".xlsm")
 
     @contextmanager
-    def open(self, path: Path, share: Share | None, locate: Locate | None) -> Iterator[Sheet]:
+    def open(self, path: Path, locate: Locate | None) -> Iterator[Sheet]:
         """Open an XLSX export for streaming (see ``builders.exports.formats.open_sheet``)."""
         with _open_xlsx(path, locate) as sheet:
-            sheet.rows = owned(sheet.rows, share)
             yield sheet

@@ -1,10 +1,10 @@
 """Work in helper processes on ``concurrent.futures``: a process pool and a bounded window.
 
 ``Pool(workers)`` is a ``ProcessPoolExecutor`` whose processes are forked from this one while it
-runs a single thread (every module already imported: no interpreter start-up, no imports; see
-``builders.flux.forking``), and otherwise started by a fork server (a fresh interpreter: forking
-a process that runs other threads, like the agent's scheduler, could leave a lock held forever
-in the child). ``submit`` keeps at most ``window`` tasks outstanding: past that it waits for the
+runs a single thread (every module already imported: no interpreter start-up, no imports, no XSD
+compilation), and otherwise started by a fork server (a fresh interpreter: forking a process
+that runs other threads, like the agent's scheduler, could leave a lock held forever in the
+child). ``submit`` keeps at most ``window`` tasks outstanding: past that it waits for the
 oldest, so a fast producer cannot queue work without bound. A process that dies (killed, out of
 memory) fails its task and the pool with a ``BuildError`` saying so, never a hang.
 """
@@ -12,6 +12,8 @@ memory) fails its task and the pool with a ``BuildError`` saying so, never a han
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -20,9 +22,16 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from builders.errors import BuildError
-from builders.flux.forking import forking
 
 _T = TypeVar("_T")
+
+#: "fork" (while single-threaded) or "spawn" (never fork: a fork server; tests use both).
+START = "fork"
+
+
+def forking() -> bool:
+    """Whether pool processes should be forked now (see the module docstring)."""
+    return START == "fork" and hasattr(os, "fork") and threading.active_count() == 1
 
 
 class Pool:
