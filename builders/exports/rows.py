@@ -101,8 +101,13 @@ _CODE_TYPE: Final = re.compile(r"(RNCP|RS)[0-9]+$")
 _OTHER_BRANCHES: Final = _DOSSIER_CELLS | {"nir"}
 _DIGCOMP_CELLS: Final = frozenset(cols.DIGCOMP)
 _PARIS: Final = ZoneInfo("Europe/Paris")
-#: Distinct cell texts remembered per converted column (dates, labels repeat a lot).
-_CACHE_SIZE: Final = 4096
+#: Distinct cell texts remembered per converted column (dates, labels repeat a lot; an export
+#: of 150,000 holders born over 50 years holds about 18,000 birth dates).
+_CACHE_SIZE: Final = 32768
+#: Distinct declarant, certification and inscription terms remembered (``_shared``).
+_SHARED_SIZE: Final = 4096
+#: Columns whose cells differ on every row: their conversions are not remembered.
+_UNIQUE: Final = frozenset({"idTechnique", "idDossier", "nir"})
 
 
 def paris_today() -> dt.date:
@@ -145,8 +150,8 @@ class RowMapper:
         self._text = tuple(
             (name, index) for name, index in self._index.items() if name not in cols.CONVERTERS
         )
-        self._converted: tuple[tuple[str, int, cols.Converter, dict[str, Any]], ...] = tuple(
-            (name, index, cols.CONVERTERS[name], {})
+        self._converted: tuple[tuple[str, int, cols.Converter, dict[str, Any], int], ...] = tuple(
+            (name, index, cols.CONVERTERS[name], {}, 0 if name in _UNIQUE else _CACHE_SIZE)
             for name, index in self._index.items()
             if name in cols.CONVERTERS
         )
@@ -208,7 +213,7 @@ class RowMapper:
         }
         errors: list[RowError] = []
         failed: set[str] = set()
-        for name, index, convert, cache in self._converted:
+        for name, index, convert, cache, limit in self._converted:
             cell = cells[index]
             if not cell:
                 continue
@@ -222,7 +227,7 @@ class RowMapper:
                     errors.append(self._error(number, name, stripped, str(exc)))
                     failed.add(name)
                     continue
-                if len(cache) < _CACHE_SIZE:
+                if len(cache) < limit:
                     cache[cell] = value
             values[name] = value
         # One regex over the whole row; cells are looked at one by one only when it fires.
@@ -464,6 +469,6 @@ class RowMapper:
                 found = model.model_validate(data)
             except ValidationError:
                 return data
-            if len(cache) < _CACHE_SIZE:
+            if len(cache) < _SHARED_SIZE:
                 cache[key] = found
         return found

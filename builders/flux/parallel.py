@@ -1,12 +1,13 @@
 """Work in helper processes on ``concurrent.futures``: a process pool and a bounded window.
 
 ``Pool(workers)`` is a ``ProcessPoolExecutor`` whose processes are forked from this one while it
-runs a single thread (every module already imported: no interpreter start-up, no imports, no XSD
-compilation), and otherwise started by a fork server (a fresh interpreter: forking a process
-that runs other threads, like the agent's scheduler, could leave a lock held forever in the
-child). ``submit`` keeps at most ``window`` tasks outstanding: past that it waits for the
-oldest, so a fast producer cannot queue work without bound. A process that dies (killed, out of
-memory) fails its task and the pool with a ``BuildError`` saying so, never a hang.
+runs no other thread than the pools' own (``forking``; every module already imported: no
+interpreter start-up, no imports, no XSD compilation), and otherwise started by a fork server
+(a fresh interpreter: forking a process that runs other threads, like the agent's scheduler,
+could leave a lock held forever in the child). ``submit`` keeps at most ``window`` tasks
+outstanding: past that it waits for the oldest, so a fast producer cannot queue work without
+bound. A process that dies (killed, out of memory) fails its task and the pool with a
+``BuildError`` saying so, never a hang.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_for
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures.process import BrokenProcessPool, _ExecutorManagerThread
 from typing import Any, TypeVar
 
 from builders.errors import BuildError
@@ -30,8 +31,20 @@ START = "fork"
 
 
 def forking() -> bool:
-    """Whether pool processes should be forked now (see the module docstring)."""
-    return START == "fork" and hasattr(os, "fork") and threading.active_count() == 1
+    """Whether pool processes should be forked now (see the module docstring).
+
+    The threads a running pool keeps (its manager, its queue's feeder) only ever touch that
+    pool's own queues and locks, which a process forked for another pool never uses: they do
+    not prevent forking. Any other thread (the agent's scheduler) does.
+    """
+    if START != "fork" or not hasattr(os, "fork"):
+        return False
+    main = threading.main_thread()
+    return all(thread is main or _pool_thread(thread) for thread in threading.enumerate())
+
+
+def _pool_thread(thread: threading.Thread) -> bool:
+    return isinstance(thread, _ExecutorManagerThread) or thread.name == "QueueFeederThread"
 
 
 class Pool:
