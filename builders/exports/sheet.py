@@ -21,6 +21,21 @@ from builders.errors import BuildError
 Row = tuple[int, dict[str, str]]
 #: A data row as the sheet streams it: row number and cells in header order.
 RawRow = tuple[int, list[str]]
+#: How a reader gives a formula cell without a stored value: this mark, then the formula's
+#: text. A cell of a real export never starts so (XML 1.0 text cannot hold a NUL).
+FORMULA_MARK: Final = "\x00formula without a stored value\x00"
+
+
+def formula_cell(formula: str) -> str:
+    """The cell text standing for a formula without a stored value (see ``FORMULA_MARK``)."""
+    return FORMULA_MARK + formula
+
+
+def formula_of(cell: str) -> str | None:
+    """The formula (``=SUM(A2:A9)``) of a ``formula_cell``, else None."""
+    return "=" + cell[len(FORMULA_MARK) :] if cell.startswith(FORMULA_MARK) else None
+
+
 #: The header is looked for in this many first rows.
 HEADER_ROWS: Final = 20
 _SHOWN_CELLS: Final = 8
