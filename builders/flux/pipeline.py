@@ -131,22 +131,50 @@ def _from_pool(task: _Task, rows: Iterator[RawRow], workers: int) -> Iterator[Bl
     pool.close(kill=False)
 
 
-def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
+def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[Packed]:
     iterator = iter(rows)
     while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
+        yield packed(chunk)
+
+
+#: Rows as they travel to a pool process: row numbers and the rows' cells joined with
+#: ``_CELL`` and ``_ROW`` (one string pickles many times faster than thousands of cells), or
+#: the rows themselves when a cell holds one of those separators.
+Packed = tuple[list[int], str] | list[RawRow]
+#: C0 control characters, which no XML text (so no XLSX cell) can hold.
+_CELL, _ROW = "\x1f", "\x1e"
+
+
+def packed(rows: list[RawRow]) -> Packed:
+    """``rows`` ready to send to a pool process (``unpacked`` gives them back)."""
+    text = _ROW.join([_CELL.join(cells) for _, cells in rows])
+    if text.count(_ROW) != len(rows) - 1 or text.count(_CELL) != sum(
+        len(cells) - 1 for _, cells in rows
+    ):
+        return rows  # a cell holds a separator (a CSV may): sent as they are
+    return [number for number, _ in rows], text
+
+
+def unpacked(rows: Packed) -> list[RawRow]:
+    """The rows ``packed`` was given."""
+    if isinstance(rows, list):
+        return rows
+    numbers, text = rows
+    return list(zip(numbers, [row.split(_CELL) for row in text.split(_ROW)], strict=True))
 
 
 #: The row mapper of the file a pool process works on (built on its first chunk).
 _mapper: tuple[_Task, RowMapper] | None = None
 
 
-def render_chunk(task: _Task, rows: list[RawRow]) -> Block:
-    """One task of the import pool: ``rows`` of ``task``'s file, mapped and rendered."""
+def render_chunk(task: _Task, chunk: Packed) -> Block:
+    """One task of the import pool: the rows of ``task``'s file in ``chunk``, mapped and
+    rendered."""
     global _mapper  # noqa: PLW0603 - one mapper per process, kept between its tasks
     try:
         if _mapper is None or _mapper[0] != task:
             _mapper = (task, task.mapper())
+        rows = unpacked(chunk)
         parts = _rendered_parts(_mapper[1], rows, task.version)
         return next(to_blocks(parts, len(rows)))
     except BuildError:

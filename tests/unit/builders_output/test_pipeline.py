@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import threading
 
 import pytest
@@ -172,10 +173,23 @@ def test_pool_process_that_dies_is_a_clear_error(tmp_path, monkeypatch):
 _render_chunk = pipeline.render_chunk
 
 
-def _dying_chunk(task, rows):
-    if any(number == 9 for number, _ in rows):
+@pytest.mark.parametrize(
+    "cells",
+    [["a", "", "b"], [""], ["x\x1fy", "z"], ["line\x1eother"], ["é", " ", "\x00formula"]],
+)
+def test_packed_rows_come_back_unchanged(cells):
+    """Rows travel to the pool as one string, or as they are when a cell holds a separator."""
+    rows = [(2, ["first", "row"]), (5, cells), (6, ["", "last"])]
+    packed = pipeline.packed(rows)
+    sent = pickle.loads(pickle.dumps(packed))  # noqa: S301 - our own data
+    assert pipeline.unpacked(sent) == rows
+    assert isinstance(packed, tuple) == all("\x1f" not in c and "\x1e" not in c for c in cells)
+
+
+def _dying_chunk(task, chunk):
+    if any(number == 9 for number, _ in pipeline.unpacked(chunk)):
         os._exit(3)  # as a process killed out of memory would end
-    return _render_chunk(task, rows)
+    return _render_chunk(task, chunk)
 
 
 def _build(export, tmp_path):
