@@ -62,9 +62,9 @@ def formula_cells(workbook: Any, sheet: Any, after: int) -> Formulas:
     cannot be placed and is not reported.
     """
     found: Formulas = {}
-    for data in _blocks(workbook, sheet, _after_last_row):
-        if _FORMULA_TAG.search(data) is None:
-            continue
+    for data in _blocks(workbook, sheet, _after_last_cell):
+        if (b"<f" not in data and b":f" not in data) or _FORMULA_TAG.search(data) is None:
+            continue  # no formula in this piece (the byte searches are the fast part)
         for cell in _CELL.finditer(data):
             content = cell.group(3)
             formula = _FORMULA.search(content) if content else None
@@ -86,10 +86,11 @@ def _has_value(attributes: bytes, content: bytes) -> bool:
     return bool(value.group(1)) or _TEXT_TYPE.search(attributes) is not None
 
 
-def _after_last_row(data: bytes) -> int:
-    """Where complete rows end in ``data`` (0: none does): a cell never straddles the cut."""
-    end = data.rfind(b"row>")
-    return end + 4 if end >= 0 else 0
+def _after_last_cell(data: bytes) -> int:
+    """Where the last complete cell (``</c>``) or row ends in ``data`` (0: none does), so a
+    cell never straddles the cut and what is carried over stays about one cell long."""
+    cell, row = data.rfind(b"c>"), data.rfind(b"row>")
+    return max(cell + 2 if cell >= 0 else 0, row + 4 if row >= 0 else 0)
 
 
 def _blocks(workbook: Any, sheet: Any, cut: Callable[[bytes], int]) -> Iterator[bytes]:
