@@ -12,6 +12,7 @@ bound. A process that dies (killed, out of memory) fails its task and the pool w
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -59,8 +60,13 @@ class Pool:
             what: what the processes do, for messages ("XSD validation").
         """
         method = "fork" if forking() else "forkserver"
+        # A forked process's garbage collector must not walk the objects it inherited: that
+        # would write to every page of this process's heap, copying them all (the memory of
+        # each pool process, and the CPU to copy it). Frozen, they are never collected there.
         self._executor = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context(method)
+            workers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=gc.freeze if method == "fork" else None,
         )
         self._window = window or 4 * workers
         self._outstanding: deque[Future[Any]] = deque()
