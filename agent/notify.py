@@ -55,7 +55,7 @@ class AppriseSender:
 
     The plugin is called directly rather than through ``Apprise.notify``, which hands the
     work to a thread pool that stays alive afterwards: the builders fork helper processes
-    only while the agent runs a single thread (see :mod:`builders.flux.forking`).
+    only while the agent runs a single thread (see :mod:`builders.flux.parallel`).
     """
 
     def send(self, url: str, notification: Notification) -> str | None:

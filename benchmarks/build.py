@@ -9,7 +9,7 @@ Usage: ``python benchmarks/build.py --records 150000 [--repeat 3] [--out DIR] [-
 3. Runs ``builders.flux.build.build`` in a child process (``--child``), so its peak RSS is read
    alone through ``getrusage(RUSAGE_CHILDREN)`` before anything else runs as a child.
    ``peak_rss_mb`` is the largest peak RSS of any one process of the build (the build, its
-   import children, its validation workers). The build runs several processes at once, so
+   import pool, its validation pool). The build runs several processes at once, so
    their summed memory is also sampled from ``/proc`` (RSS every 50 ms, PSS every 250 ms)
    and printed on the ``memory:`` line: PSS (shared pages counted once, split between
    sharers) and RSS (shared library pages counted in every process). The sampler shares the

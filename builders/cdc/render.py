@@ -164,6 +164,8 @@ def _branches(name: str, depth: int) -> Step:
         inner_depth = depth + 1 + _BRANCH_INDENT.get(branch, 0)
         written[branch] = (_tags(inner_depth, branch), _steps(branch, inner_depth + 1))
 
+    exists: dict[tuple[str, SchemaVersion], bool] = {}  # the field table is fixed at import
+
     def step(parts: list[str], model: Any, version: SchemaVersion) -> None:
         ident = model.__dict__[name]
         chosen = ident.__dict__
@@ -171,7 +173,10 @@ def _branches(name: str, depth: int) -> Step:
             holder = chosen[branch]
             if holder is None:
                 continue
-            if not fields.branch_exists(branch, version):
+            known = exists.get((branch, version))
+            if known is None:
+                known = exists[branch, version] = fields.branch_exists(branch, version)
+            if not known:
                 first = fields.added_in(branch)
                 raise ValueError(f"{branch} requires schema {first} (not in {version})")
             parts += (open_tag, branch_open)

@@ -27,11 +27,9 @@ from builders.exports.sheet import (
     Candidate,
     Locate,
     RawRow,
-    Share,
     Sheet,
     best_header,
     candidate,
-    owned,
 )
 from builders.safenames import printable
 
@@ -145,9 +143,7 @@ def _pick(
     return best_header(source, found, tried)
 
 
-def _csv_sheet(
-    path: Path, handle: TextIO, *, plain: bool, share: Share | None, locate: Locate | None
-) -> Sheet:
+def _csv_sheet(path: Path, handle: TextIO, *, plain: bool, locate: Locate | None) -> Sheet:
     source = printable(str(path))
     hint, lines = _probe_lines(handle)
     header = _pick(source, hint, lines, locate)
@@ -158,8 +154,8 @@ def _csv_sheet(
     reader = csv.reader(handle, delimiter=delimiter)
     headers = tuple(cell.strip() for cell in next(reader))
     if plain:
-        return Sheet(source, headers, number, _plain_rows(handle, delimiter, number, source, share))
-    return Sheet(source, headers, number, owned(_csv_rows(reader, number, source), share))
+        return Sheet(source, headers, number, _plain_rows(handle, delimiter, number, source))
+    return Sheet(source, headers, number, _csv_rows(reader, number, source))
 
 
 def is_plain(path: Path) -> bool:
@@ -175,17 +171,14 @@ def is_plain(path: Path) -> bool:
     return True
 
 
-def _plain_rows(
-    lines: Iterator[str], delimiter: str, first: int, source: str, share: Share | None
-) -> Iterator[RawRow]:
-    """``_csv_rows`` of a plain file (see ``is_plain``), keeping ``share``'s rows only.
+def _plain_rows(lines: Iterator[str], delimiter: str, first: int, source: str) -> Iterator[RawRow]:
+    """``_csv_rows`` of a plain file (see ``is_plain``).
 
     The lines come from a file opened with ``newline=""``: a line ends at LF, CR or CRLF, as a
-    csv record does. A row outside the share is only checked for being blank (it still counts
-    for the blocks), never split.
+    csv record does.
     """
     limit = csv.field_size_limit()
-    for number, text in owned(_plain_lines(lines, delimiter, first), share):
+    for number, text in _plain_lines(lines, delimiter, first):
         cells = text.split(delimiter)
         if len(text) > limit and max(map(len, cells)) > limit:
             message = f"field larger than field limit ({limit})"  # the csv module's words
@@ -221,9 +214,9 @@ class CsvReader:
     suffixes: Final = (".csv", ".txt")
 
     @contextmanager
-    def open(self, path: Path, share: Share | None, locate: Locate | None) -> Iterator[Sheet]:
+    def open(self, path: Path, locate: Locate | None) -> Iterator[Sheet]:
         """Open a CSV export for streaming (see ``builders.exports.formats.open_sheet``)."""
         encoding = detect_encoding(path)
         plain = is_plain(path)
         with path.open(encoding=encoding, errors=_FALLBACK, newline="") as handle:
-            yield _csv_sheet(path, handle, plain=plain, share=share, locate=locate)
+            yield _csv_sheet(path, handle, plain=plain, locate=locate)

@@ -14,7 +14,7 @@ from typing import Final, Protocol
 
 from builders.errors import BuildError
 from builders.exports.csvfile import CsvReader
-from builders.exports.sheet import Locate, Row, Share, Sheet
+from builders.exports.sheet import Locate, Row, Sheet
 from builders.exports.xlsxfile import XlsxReader
 from builders.safenames import printable
 
@@ -32,9 +32,7 @@ class Reader(Protocol):
         """Lower-case file suffixes with their dot (``.csv``)."""
         ...
 
-    def open(
-        self, path: Path, share: Share | None, locate: Locate | None
-    ) -> AbstractContextManager[Sheet]:
+    def open(self, path: Path, locate: Locate | None) -> AbstractContextManager[Sheet]:
         """Open ``path`` (an existing file with one of ``suffixes``) for streaming; ``locate``
         finds the header row (None: the first non-blank row)."""
         ...
@@ -52,16 +50,11 @@ def detect(path: Path) -> Reader | None:
 
 
 @contextmanager
-def open_sheet(
-    path: Path, share: Share | None = None, locate: Locate | None = None
-) -> Iterator[Sheet]:
+def open_sheet(path: Path, locate: Locate | None = None) -> Iterator[Sheet]:
     """Open an export for streaming.
 
     Args:
         path: a file with one of ``SUFFIXES`` (``.csv``, ``.txt``, ``.xlsx``, ``.xlsm``).
-        share: ``(index, count, block)``: the data rows (non-blank, in file order) are cut
-            into blocks of ``block`` rows and ``rows`` yields blocks ``index``,
-            ``index + count``, ... only (one of ``count`` processes sharing the file).
         locate: how to find the header row and the sheet (``builders.exports.sheet``); None
             takes the first non-blank row of the first sheet.
 
@@ -79,7 +72,7 @@ def open_sheet(
         raise BuildError(f"{source}: unknown file type {suffix!r}; expected .csv or .xlsx")
     if not path.is_file():
         raise BuildError(f"{source}: file not found")
-    with reader.open(path, share, locate) as sheet:
+    with reader.open(path, locate) as sheet:
         yield sheet
 
 

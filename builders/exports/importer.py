@@ -15,17 +15,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from builders.cdc.versions import SchemaVersion
 from builders.exports.cog import Communes
 from builders.exports.results import RowResult
 from builders.exports.rows import RowMapper
+from builders.exports.sheet import RawRow
 from builders.exports.table import open_table
 from builders.exports.template_xlsx import is_label_row
 from builders.settings import BuildSettings, Declarant
 
-__all__ = ["import_file", "import_share"]
+__all__ = ["MapperSpec", "import_file", "open_rows"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,61 +62,71 @@ def import_file(
     Raises:
         BuildError: the file cannot be used at all (raised on the first ``next``).
     """
-    yield from import_share(
-        path,
-        declarant=declarant,
-        settings=settings,
-        schema_version=schema_version or settings.schema_version,
-        share=(0, 1),
-        report=report,
-        today=today,
-        data_dir=data_dir,
-    )
+    version = schema_version or settings.schema_version
+    with open_rows(path, settings, report=report) as (spec, rows):
+        mapper = spec.mapper(declarant, version, today=today, data_dir=data_dir)
+        for number, cells in rows:
+            yield mapper.map_row(number, cells)
 
 
-def import_share(
-    path: Path,
-    *,
-    declarant: Declarant,
-    settings: BuildSettings,
-    schema_version: SchemaVersion,
-    share: tuple[int, int],
-    block: int = 1,
-    check_reuse: bool = True,
-    report: bool = True,
-    today: dt.date | None = None,
-    data_dir: Path | None = None,
-) -> Iterator[RowResult]:
-    """``import_file`` for one of several processes sharing the work on one file.
+@dataclass(frozen=True)
+class MapperSpec:
+    """What a process needs to map one file's rows (``RowMapper``): small, picklable.
 
-    The data rows (non-blank, in file order) are cut into blocks of ``block`` rows; share
-    ``(index, count)`` yields the results of blocks ``index``, ``index + count``, ... only.
-    Every share reads the whole file; only share 0 logs the file's notices (header row,
-    columns ignored, hidden rows: ``builders.exports.table``). A shared import
-    (``count`` > 1) does not look for reused idTechniques: no share sees every row, so the
-    caller checks them across the whole file (the build's spool does, naming the first row).
-    ``check_reuse=False`` leaves that check to the caller in every case. ``report=False``
-    does not log the file's notices (the caller read them with ``builders.exports.table``).
+    ``check_reuse`` False leaves the reused-idTechnique and same-holder checks to the caller
+    (the build's spool, when several processes map the rows of one file).
     """
-    index, count = share
-    with open_table(path, settings, None if count == 1 else (index, count, block)) as table:
-        if report and index == 0:
-            for notice in table.notices():
-                logger.warning("%s:%d: %s", notice.source, notice.row, notice.message)
-        mapper = RowMapper(
-            source=table.sheet.source,
-            headers=table.headers,
-            columns=table.columns,
+
+    source: str
+    headers: tuple[str, ...]
+    columns: dict[str, str]
+
+    def mapper(
+        self,
+        declarant: Declarant,
+        schema_version: SchemaVersion,
+        *,
+        check_reuse: bool = True,
+        today: dt.date | None = None,
+        data_dir: Path | None = None,
+    ) -> RowMapper:
+        """The file's row mapper (see ``RowMapper`` and ``import_file`` for the arguments)."""
+        return RowMapper(
+            source=self.source,
+            headers=self.headers,
+            columns=self.columns,
             declarant=declarant,
             schema_version=schema_version,
-            check_reuse=check_reuse and count == 1,
+            check_reuse=check_reuse,
             today=today,
             communes=Communes.load(data_dir),
         )
-        first = True
-        for number, cells in table.rows:
-            if first and is_label_row(table.columns, cells, table.headers):
-                first = False
-                continue  # the French labels of `accrochage template --xlsx`
-            first = False
-            yield mapper.map_row(number, cells)
+
+
+@contextmanager
+def open_rows(
+    path: Path, settings: BuildSettings, *, report: bool = True
+) -> Iterator[tuple[MapperSpec, Iterator[RawRow]]]:
+    """Open an export: how to map its rows, and its data rows (streamed, in file order).
+
+    ``report`` logs the file's notices (header row, columns ignored, hidden rows:
+    ``builders.exports.table``) as warnings. The label row `accrochage template --xlsx`
+    writes under the header is left out.
+
+    Raises:
+        BuildError: the file cannot be used at all.
+    """
+    with open_table(path, settings) as table:
+        if report:
+            for notice in table.notices():
+                logger.warning("%s:%d: %s", notice.source, notice.row, notice.message)
+        spec = MapperSpec(table.sheet.source, table.headers, dict(table.columns))
+        yield spec, _data_rows(table.rows, spec)
+
+
+def _data_rows(rows: Iterator[RawRow], spec: MapperSpec) -> Iterator[RawRow]:
+    for number, cells in rows:
+        if not is_label_row(spec.columns, cells, spec.headers):
+            yield number, cells
+        yield from rows  # the French labels of `accrochage template --xlsx`: first row only
+        return

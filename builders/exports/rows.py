@@ -58,7 +58,8 @@ from builders.exports.cog import Communes
 from builders.exports.holders import HolderIndex, duplicate_message, holder_key
 from builders.exports.normalize import CellError
 from builders.exports.results import DECLARANT_KEYS, RowError, RowResult, bad_row, model_errors
-from builders.exports.rowshape import whole_row_problem
+from builders.exports.rowshape import FORMULA_CELL, whole_row_problem
+from builders.exports.sheet import FORMULA_MARK, formula_of
 from builders.settings import Declarant
 
 _TITULAIRE_OWN: Final = frozenset(cols.TITULAIRE) - {"nomNaissance"} | {"dateNaissance"}
@@ -101,8 +102,13 @@ _CODE_TYPE: Final = re.compile(r"(RNCP|RS)[0-9]+$")
 _OTHER_BRANCHES: Final = _DOSSIER_CELLS | {"nir"}
 _DIGCOMP_CELLS: Final = frozenset(cols.DIGCOMP)
 _PARIS: Final = ZoneInfo("Europe/Paris")
-#: Distinct cell texts remembered per converted column (dates, labels repeat a lot).
-_CACHE_SIZE: Final = 4096
+#: Distinct cell texts remembered per converted column (dates, labels repeat a lot; an export
+#: of 150,000 holders born over 50 years holds about 18,000 birth dates).
+_CACHE_SIZE: Final = 32768
+#: Distinct declarant, certification and inscription terms remembered (``_shared``).
+_SHARED_SIZE: Final = 4096
+#: Columns whose cells differ on every row: their conversions are not remembered.
+_UNIQUE: Final = frozenset({"idTechnique", "idDossier", "nir"})
 
 
 def paris_today() -> dt.date:
@@ -145,8 +151,8 @@ class RowMapper:
         self._text = tuple(
             (name, index) for name, index in self._index.items() if name not in cols.CONVERTERS
         )
-        self._converted: tuple[tuple[str, int, cols.Converter, dict[str, Any]], ...] = tuple(
-            (name, index, cols.CONVERTERS[name], {})
+        self._converted: tuple[tuple[str, int, cols.Converter, dict[str, Any], int], ...] = tuple(
+            (name, index, cols.CONVERTERS[name], {}, 0 if name in _UNIQUE else _CACHE_SIZE)
             for name, index in self._index.items()
             if name in cols.CONVERTERS
         )
@@ -181,15 +187,20 @@ class RowMapper:
         self._communes = communes
         self._birth_field = "dateNaissance" if "dateNaissance" in self._index else "anneeNaissance"
 
-    def _padded(self, cells: Sequence[str]) -> tuple[Sequence[str], str]:
+    def _padded(
+        self, number: int, cells: Sequence[str], errors: list[RowError], failed: set[str]
+    ) -> tuple[Sequence[str], str]:
         """``cells`` padded to the header's width, with the cells the agent's own CSVs
-        neutralised (``builders.exports.csvsafe``) restored; and the row's text joined."""
+        neutralised (``builders.exports.csvsafe``) restored and formulas without a stored
+        value reported (``_formulas``); and the row's text joined."""
         if len(cells) < self._width:
             cells = [*cells, *[""] * (self._width - len(cells))]
         joined = "".join(cells)
         if "'" in joined:  # rare: only then look for cells the agent neutralised
             cells = [csvsafe.restore(cell) for cell in cells]
             joined = "".join(cells)
+        if FORMULA_MARK in joined:  # rare: a formula without a stored value (XLSX)
+            return self._formulas(number, cells, errors, failed)
         return cells, joined
 
     def map_row(self, number: int, cells: Sequence[str]) -> RowResult:
@@ -202,13 +213,15 @@ class RowMapper:
         Returns:
             The row's result: a record, or every error found, or skipped.
         """
-        cells, joined = self._padded(cells)
+        errors: list[RowError] = []
+        failed: set[str] = set()
+        cells, joined = self._padded(number, cells, errors, failed)
+        if "row" in failed:  # not a candidate at all (``_formulas``)
+            return self._bad(number, cells, {}, errors)
         values: dict[str, Any] = {
             name: cell for name, index in self._text if (cell := cells[index].strip())
         }
-        errors: list[RowError] = []
-        failed: set[str] = set()
-        for name, index, convert, cache in self._converted:
+        for name, index, convert, cache, limit in self._converted:
             cell = cells[index]
             if not cell:
                 continue
@@ -222,7 +235,7 @@ class RowMapper:
                     errors.append(self._error(number, name, stripped, str(exc)))
                     failed.add(name)
                     continue
-                if len(cache) < _CACHE_SIZE:
+                if len(cache) < limit:
                     cache[cell] = value
             values[name] = value
         # One regex over the whole row; cells are looked at one by one only when it fires.
@@ -334,9 +347,30 @@ class RowMapper:
             code_cell=self._raw(cells, "code"),
         )
 
+    def _formulas(
+        self, number: int, cells: Sequence[str], errors: list[RowError], failed: set[str]
+    ) -> tuple[list[str], str]:
+        """An error for each used cell holding a formula without a stored value (one error on
+        ``row`` when the row as a whole is no candidate); the cells with those read as empty,
+        and the row's text joined again."""
+        shape = whole_row_problem(cells)
+        if shape is not None:
+            errors.append(self._error(number, "row", *shape))
+            failed.add("row")
+        for name, index in self._index.items() if shape is None else ():
+            formula = formula_of(cells[index])
+            if formula is not None:
+                errors.append(self._error(number, name, formula, FORMULA_CELL))
+                failed.add(name)
+        cleaned = ["" if formula_of(cell) is not None else cell for cell in cells]
+        return cleaned, "".join(cleaned)
+
     def _raw(self, cells: Sequence[str], name: str) -> str:
         index = self._index.get(name)
-        return "" if index is None else cells[index].strip()
+        if index is None:
+            return ""
+        cell = cells[index]
+        return formula_of(cell) or cell.strip()
 
     def _error(self, number: int, field: str, value: str, message: str) -> RowError:
         return RowError(self.source, number, field, value, message)
@@ -464,6 +498,6 @@ class RowMapper:
                 found = model.model_validate(data)
             except ValidationError:
                 return data
-            if len(cache) < _CACHE_SIZE:
+            if len(cache) < _SHARED_SIZE:
                 cache[key] = found
         return found

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from builders.exports.normalize import fold
+from builders.exports.sheet import formula_of
 
 _TOTALS: Final = frozenset(
     {"TOTAL", "TOTAUX", "SOUS_TOTAL", "SOMME", "NOMBRE", "NB", "MOYENNE", "EFFECTIF"}
@@ -22,12 +23,26 @@ _TOTALS: Final = frozenset(
 )
 _WORD: Final = re.compile(r"(?:SOUS_)?[A-Z]+")
 _FORMULA: Final = re.compile(r"=\s*[A-Za-zÀ-ÿ_.]+\s*\(|=\s*\$?[A-Z]{1,3}\$?[0-9]+")
+#: A cell holding a formula without a stored value (``builders.exports.sheet.formula_cell``).
+FORMULA_CELL: Final = "formula without a stored value: open and save the file in Excel"
+#: A row made of formulas without stored values only.
+FORMULAS_ROW: Final = (
+    "formulas without stored values only (a totals row?), not a candidate: open and save the "
+    "file in Excel (or LibreOffice), or delete the row"
+)
 #: A totals row fills few cells: at most this share of the row's columns.
 _SPARSE: Final = 0.5
 
 
 def whole_row_problem(cells: Sequence[str]) -> tuple[str, str] | None:
-    """(cell, message) when the row as a whole is not a candidate, else None."""
+    """(cell, message) when the row as a whole is not a candidate, else None.
+
+    A formula without a stored value (``builders.exports.sheet.formula_cell``) fills its cell:
+    a row of such formulas only, or a totals row holding some, is one message.
+    """
+    formulas = [found for cell in cells if (found := formula_of(cell)) is not None]
+    if formulas and all(formula_of(cell) is not None for cell in cells if cell.strip()):
+        return formulas[0], FORMULAS_ROW
     for cell in cells:
         text = cell.strip()
         if text.startswith("=") and _FORMULA.match(text):

@@ -14,16 +14,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Final, TypeVar
+from typing import Final
 
 from builders.errors import BuildError
 
 Row = tuple[int, dict[str, str]]
 #: A data row as the sheet streams it: row number and cells in header order.
 RawRow = tuple[int, list[str]]
-#: One of several processes reading a file: (index, count, rows per block).
-Share = tuple[int, int, int]
-_Row = TypeVar("_Row")
+#: How a reader gives a formula cell without a stored value: this mark, then the formula's
+#: text. A cell of a real export never starts so (XML 1.0 text cannot hold a NUL).
+FORMULA_MARK: Final = "\x00formula without a stored value\x00"
+
+
+def formula_cell(formula: str) -> str:
+    """The cell text standing for a formula without a stored value (see ``FORMULA_MARK``)."""
+    return FORMULA_MARK + formula
+
+
+def formula_of(cell: str) -> str | None:
+    """The formula (``=SUM(A2:A9)``) of a ``formula_cell``, else None."""
+    return "=" + cell[len(FORMULA_MARK) :] if cell.startswith(FORMULA_MARK) else None
+
+
 #: The header is looked for in this many first rows.
 HEADER_ROWS: Final = 20
 _SHOWN_CELLS: Final = 8
@@ -71,17 +83,6 @@ class Candidate:
     score: int
     place: object = None  # what the reader needs to resume there (a line, a sheet)
     where: str = ""  # "sheet 'Export' " for workbooks
-
-
-def owned(rows: Iterator[_Row], share: Share | None) -> Iterator[_Row]:
-    """The rows of blocks ``index``, ``index + count``, ... of ``block`` rows each."""
-    if share is None:
-        yield from rows
-        return
-    index, count, block = share
-    for position, row in enumerate(rows):
-        if position // block % count == index:
-            yield row
 
 
 def candidate(

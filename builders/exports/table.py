@@ -39,7 +39,7 @@ from builders.exports.headers import (
     suggest,
 )
 from builders.exports.outcome import outcome_column
-from builders.exports.sheet import Locate, RawRow, Share, Sheet
+from builders.exports.sheet import Locate, RawRow, Sheet
 from builders.safenames import printable
 from builders.settings import BuildSettings
 
@@ -131,24 +131,22 @@ def locator(settings: BuildSettings, source: str) -> Locate:
 
 
 @contextmanager
-def open_table(path: Path, settings: BuildSettings, share: Share | None = None) -> Iterator[Table]:
+def open_table(path: Path, settings: BuildSettings) -> Iterator[Table]:
     """Open an export as a table (see the module docstring).
 
     Args:
         path: the export.
         settings: ``[build]``: columns, defaults, values, sheet, all_rows_admitted.
-        share: see ``builders.exports.formats.open_sheet``. A shared read does not look for
-            an outcome column (the caller opened the whole file first).
 
     Raises:
         BuildError: the file is unusable or cannot be declared as it is.
     """
     source = printable(str(path))
-    with open_sheet(path, share, locator(settings, source)) as sheet:
+    with open_sheet(path, locator(settings, source)) as sheet:
         match = match_headers(sheet.headers, settings.columns, source, sheet.header_row)
         headers, columns, rows = apply_config(sheet, match.columns, settings)
         _check_required(source, columns, match)
-        if share is None and "admis" not in columns and not settings.all_rows_admitted:
+        if "admis" not in columns and not settings.all_rows_admitted:
             rows = _check_outcome(source, sheet, match, rows)
         yield Table(sheet, headers, columns, rows, match)
 

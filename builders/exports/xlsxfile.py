@@ -2,7 +2,9 @@
 
 The sheet read is the one whose header (within its first 20 rows) gives the most known columns,
 the first on a tie, or the one ``Locate.sheet`` names. Rows hidden by a filter or by hand are
-read like the others and listed in ``Sheet.hidden``, for a warning.
+read like the others and listed in ``Sheet.hidden``, for a warning. A formula without a stored
+value (a file never saved by a spreadsheet) reads as ``sheet.formula_cell(formula)``, not as an
+empty cell, so the row mapper reports it (both found by ``builders.exports.xlsxscan``).
 
 A date cell gives an ISO date (``2024-03-15``; a date-time keeps its time unless it is
 midnight), an integer-valued number gives ``12`` (not ``12.0``), a boolean ``true``/``false``.
@@ -11,11 +13,10 @@ midnight), an integer-valued number gives ``12`` (not ``12.0``), a boolean ``tru
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from builders.errors import BuildError
 from builders.exports.sheet import (
@@ -23,19 +24,16 @@ from builders.exports.sheet import (
     Candidate,
     Locate,
     RawRow,
-    Share,
     Sheet,
     best_header,
     candidate,
-    owned,
+    formula_cell,
 )
 from builders.exports.xlsxguard import check_archive, guarded_rows
+from builders.exports.xlsxscan import Formulas, formula_cells, hidden_rows
 from builders.safenames import printable
 
-_ROW_TAG: Final = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*>")
-_HIDDEN: Final = re.compile(rb"\shidden=[\"'](?:1|true)[\"']")
-_ROW_NUMBER: Final = re.compile(rb"\sr=[\"']([0-9]+)[\"']")
-_SCAN_BYTES: Final = 1 << 20
+_Found = TypeVar("_Found")
 
 
 def cell_text(value: object) -> str:
@@ -57,52 +55,28 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
-def _xlsx_rows(rows: Iterator[tuple[object, ...]], first: int) -> Iterator[RawRow]:
+def _xlsx_rows(
+    rows: Iterator[tuple[object, ...]], first: int, formulas: Formulas
+) -> Iterator[RawRow]:
     for number, values in enumerate(rows, start=first + 1):
         cells = [cell_text(value) for value in values]
+        missing = formulas.get(number)
+        if missing:
+            cells += [""] * (max(missing) + 1 - len(cells))
+            for column, text in missing.items():
+                cells[column] = formula_cell(text)
         if "".join(cells).strip():
             yield number, cells
 
 
-def _guarded_hidden(source: str, workbook: Any, sheet: Any, after: int) -> tuple[int, ...]:
-    """``_hidden_rows``, any failure to read the sheet's XML being this file's error."""
+def _guarded_scan(source: str, scan: Callable[[], _Found]) -> _Found:
+    """A scan of the sheet's XML (``builders.exports.xlsxscan``), any failure to read it being
+    this file's error."""
     try:
-        return _hidden_rows(workbook, sheet, after)
+        return scan()
     except Exception as exc:
         what = printable(f"{type(exc).__name__}: {exc}")
         raise BuildError(f"{source}: unreadable sheet ({what})") from exc
-
-
-def _hidden_rows(workbook: Any, sheet: Any, after: int) -> tuple[int, ...]:
-    """The rows below ``after`` that the sheet hides (by a filter or by hand).
-
-    openpyxl's read-only mode does not keep row properties: the sheet's XML is scanned again,
-    streamed, for its ``<row r="7" ... hidden="1">`` start tags (a byte scan: several times
-    faster than parsing every cell again).
-    """
-    part = getattr(sheet, "_worksheet_path", None)
-    archive = getattr(workbook, "_archive", None)
-    if part is None or archive is None:  # pragma: no cover - openpyxl internals changed
-        return ()
-    found: list[int] = []
-    tail = b""
-    with archive.open(part) as stream:
-        while True:
-            block = stream.read(_SCAN_BYTES)
-            data = tail + block
-            cut = data.rfind(b"<") if block else len(data)
-            found += _hidden_in(data[:cut], after)
-            tail = data[cut:]
-            if not block:
-                return tuple(found)
-
-
-def _hidden_in(data: bytes, after: int) -> Iterator[int]:
-    for tag in _ROW_TAG.finditer(data):
-        text = tag.group()
-        number = _ROW_NUMBER.search(text) if _HIDDEN.search(text) else None
-        if number is not None and int(number.group(1)) > after:
-            yield int(number.group(1))
 
 
 def _sheet_candidates(
@@ -163,14 +137,17 @@ def _open_xlsx(path: Path, locate: Locate | None) -> Iterator[Sheet]:
         headers: tuple[str, ...] = ()
         for _ in range(header.number):
             headers = tuple(cell_text(value).strip() for value in next(rows))
+        formulas = _guarded_scan(source, lambda: formula_cells(workbook, sheet, header.number))
         yield Sheet(
             source,
             headers,
             header.number,
-            _xlsx_rows(rows, header.number),
+            _xlsx_rows(rows, header.number, formulas),
             sheet_name=sheet.title,  # type: ignore[attr-defined]
             sheets=len(workbook.worksheets),
-            find_hidden=lambda: _guarded_hidden(source, workbook, sheet, header.number),
+            find_hidden=lambda: _guarded_scan(
+                source, lambda: hidden_rows(workbook, sheet, header.number)
+            ),
         )
     finally:
         workbook.close()
@@ -183,8 +160,7 @@ class XlsxReader:
     suffixes: Final = (".xlsx", ".xlsm")
 
     @contextmanager
-    def open(self, path: Path, share: Share | None, locate: Locate | None) -> Iterator[Sheet]:
+    def open(self, path: Path, locate: Locate | None) -> Iterator[Sheet]:
         """Open an XLSX export for streaming (see ``builders.exports.formats.open_sheet``)."""
         with _open_xlsx(path, locate) as sheet:
-            sheet.rows = owned(sheet.rows, share)
             yield sheet

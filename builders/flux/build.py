@@ -1,7 +1,7 @@
 """``accrochage build``: certifier exports to validated flux files, statelessly.
 
 Flow: every input file is imported row by row and each valid record rendered
-(``builders.flux.pipeline``: by two child processes for a large file, in file order either way);
+(``builders.flux.pipeline``: by a pool of two processes for a large file, in file order either way);
 each rendered passage's idTechnique is claimed in the disk spool (a reused one is a row error),
 and its holder key checked (the same holder and certification under another idTechnique is a
 row error, ``builders.exports.holders``); valid rows' warnings are collected.

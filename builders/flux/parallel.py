@@ -1,28 +1,51 @@
 """Work in helper processes on ``concurrent.futures``: a process pool and a bounded window.
 
 ``Pool(workers)`` is a ``ProcessPoolExecutor`` whose processes are forked from this one while it
-runs a single thread (every module already imported: no interpreter start-up, no imports; see
-``builders.flux.forking``), and otherwise started by a fork server (a fresh interpreter: forking
-a process that runs other threads, like the agent's scheduler, could leave a lock held forever
-in the child). ``submit`` keeps at most ``window`` tasks outstanding: past that it waits for the
-oldest, so a fast producer cannot queue work without bound. A process that dies (killed, out of
-memory) fails its task and the pool with a ``BuildError`` saying so, never a hang.
+runs no other thread than the pools' own (``forking``; every module already imported: no
+interpreter start-up, no imports, no XSD compilation), and otherwise started by a fork server
+(a fresh interpreter: forking a process that runs other threads, like the agent's scheduler,
+could leave a lock held forever in the child). ``submit`` keeps at most ``window`` tasks
+outstanding: past that it waits for the oldest, so a fast producer cannot queue work without
+bound. A process that dies (killed, out of memory) fails its task and the pool with a
+``BuildError`` saying so, never a hang.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
+import os
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_for
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures.process import BrokenProcessPool, _ExecutorManagerThread
 from typing import Any, TypeVar
 
 from builders.errors import BuildError
-from builders.flux.forking import forking
 
 _T = TypeVar("_T")
+
+#: "fork" (while single-threaded) or "spawn" (never fork: a fork server; tests use both).
+START = "fork"
+
+
+def forking() -> bool:
+    """Whether pool processes should be forked now (see the module docstring).
+
+    The threads a running pool keeps (its manager, its queue's feeder) only ever touch that
+    pool's own queues and locks, which a process forked for another pool never uses: they do
+    not prevent forking. Any other thread (the agent's scheduler) does.
+    """
+    if START != "fork" or not hasattr(os, "fork"):
+        return False
+    main = threading.main_thread()
+    return all(thread is main or _pool_thread(thread) for thread in threading.enumerate())
+
+
+def _pool_thread(thread: threading.Thread) -> bool:
+    return isinstance(thread, _ExecutorManagerThread) or thread.name == "QueueFeederThread"
 
 
 class Pool:
@@ -37,8 +60,13 @@ class Pool:
             what: what the processes do, for messages ("XSD validation").
         """
         method = "fork" if forking() else "forkserver"
+        # A forked process's garbage collector must not walk the objects it inherited: that
+        # would write to every page of this process's heap, copying them all (the memory of
+        # each pool process, and the CPU to copy it). Frozen, they are never collected there.
         self._executor = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context(method)
+            workers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=gc.freeze if method == "fork" else None,
         )
         self._window = window or 4 * workers
         self._outstanding: deque[Future[Any]] = deque()

@@ -1,4 +1,4 @@
-r"""Import and render an export's rows, in a child process when the file is large.
+r"""Import and render an export's rows, in a process pool when the file is large.
 
 ``rendered_blocks`` yields the non-blank data rows in :class:`~builders.flux.blocks.Block`\ s of
 ``BLOCK`` rows, in file order:
@@ -9,57 +9,49 @@ r"""Import and render an export's rows, in a child process when the file is larg
   idTechnique);
 - a valid row's rendered passage is in the run of its group.
 
-Reading, validating and rendering rows is most of a build's work. For a file of at least
-``CHILD_BYTES`` on a machine with more than one CPU it is shared by ``CHILDREN`` child processes
-(forked from this one when it runs a single thread, else ``python -m builders.flux.pipeline``;
-see ``builders.flux.forking``): each reads the whole file but validates and renders only every
-other block of ``BLOCK`` rows (``importer.import_share``), and sends each block back through a
-pipe of its own (a length-prefixed pickle; pipes hold a bounded amount, so memory stays flat).
-This process takes the blocks in turn, so rows still come in file order, and meanwhile spools,
-writes and hands files to the validation workers. The first child's log records are replayed
-here; an error that makes the file unusable (``BuildError``) is raised here too.
+Validating and rendering rows is most of a build's work. For a file of at least ``POOL_BYTES``
+on a machine with more than one CPU, it is shared by a pool of ``WORKERS`` processes
+(``builders.flux.parallel.Pool``): this process reads the file and hands each chunk of
+``BLOCK`` rows (their cells) to the pool, at most ``Pool``'s window of chunks at a time, so
+memory stays flat whatever the file's size; the workers validate and render them, and this
+process takes their blocks back in file order while it spools, writes and hands files to the
+validation workers. An error that makes the file unusable (``BuildError``) is raised here; a
+worker that dies (killed, out of memory) is a ``BuildError`` saying so, never a hang.
 
-A reused idTechnique is not looked for here (no child sees every row) but by the build's
-spool, whose message names the first row ("already used in <file> row <n>").
+A reused idTechnique, or the same holder under two idTechniques, is not looked for here (no
+worker sees every row) but by the build's spool, whose message names the first row.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
-import logging
+import itertools
 import os
-import pickle
-import struct
-import subprocess
-import sys
-import traceback
-from collections.abc import Generator, Iterator
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Final
 
 from builders.cdc.render import render_passage
 from builders.cdc.versions import SchemaVersion
 from builders.errors import BuildError
-from builders.exports.importer import import_share
+from builders.exports.importer import MapperSpec, open_rows
 from builders.exports.results import RowError
+from builders.exports.rows import RowMapper
+from builders.exports.sheet import RawRow
 from builders.flux.blocks import Block, Keys, PartsRow, shared_keys, to_blocks
-from builders.flux.forking import Helper, fork_call, forking, spawn
+from builders.flux.parallel import Pool
 from builders.settings import BuildSettings, Declarant
 
-logger = logging.getLogger(__name__)
-
-#: Files at least this large are imported by child processes.
-CHILD_BYTES: Final = 4_000_000
-#: Child processes sharing a large file, and rows per block (one block per message).
-CHILDREN: Final = 2
+#: Files at least this large are imported by a process pool.
+POOL_BYTES: Final = 4_000_000
+#: Processes of the pool, and rows per block (one block per task).
+WORKERS: Final = 2
 BLOCK: Final = 200
-_PIPE_BYTES: Final = 1 << 20
-_F_SETPIPE_SZ: Final = 1031  # Linux fcntl
-_HEADER: Final = struct.Struct("<Q")
-#: Message kinds: rows, a log record, the end, an error.
-_ROWS, _LOG, _END, _ERROR = range(4)
+#: Blocks handed to the pool and not yet taken back, per process.
+WINDOW_PER_WORKER: Final = 4
 
 
 def rendered_blocks(
@@ -75,54 +67,127 @@ def rendered_blocks(
     """Import ``path`` and render its valid rows, in blocks in file order (see the module
     docstring). ``report=False``: the file's notices are not logged (the caller has them).
 
-    Closing the generator early (``close()``) stops and reaps the child processes.
+    Closing the generator early (``close()``) stops the pool's processes.
 
     Raises:
-        BuildError: the file cannot be used at all (raised on the first ``next``).
+        BuildError: the file cannot be used at all (raised on the first ``next``), or a pool
+            process died.
     """
-    count = min(CHILDREN, os.cpu_count() or 1)
-    if count > 1 and _size(path) >= CHILD_BYTES:
-        yield from _from_children(
-            path, declarant, settings, schema_version, count, (today, data_dir, report)
-        )
-    else:
-        keys: Keys = ({}, {})
-        rows = _rendered_parts(
-            path, declarant, settings, schema_version, (0, 1), BLOCK, (today, data_dir, report)
-        )
-        for block in to_blocks(rows, BLOCK):
-            yield shared_keys(block, keys)
+    with open_rows(path, settings, report=report) as (spec, rows):
+        task = _Task(spec, declarant, schema_version, today, data_dir)
+        workers = min(WORKERS, os.cpu_count() or 1)
+        if workers > 1 and _size(path) >= POOL_BYTES:
+            yield from _from_pool(task, rows, workers)
+        else:
+            keys: Keys = ({}, {})
+            for block in to_blocks(_rendered_parts(task.mapper(), rows, schema_version), BLOCK):
+                yield shared_keys(block, keys)
 
 
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
     except OSError:
-        return 0  # import_share reports the unusable file
+        return 0  # open_rows reports the unusable file
+
+
+@dataclass(frozen=True)
+class _Task:
+    """What a pool process needs to map and render the rows of one file."""
+
+    spec: MapperSpec
+    declarant: Declarant
+    version: SchemaVersion
+    today: dt.date | None
+    data_dir: Path | None
+
+    def mapper(self) -> RowMapper:
+        # The build's spool checks reused ids and holders, whichever process mapped the row.
+        return self.spec.mapper(
+            self.declarant,
+            self.version,
+            check_reuse=False,
+            today=self.today,
+            data_dir=self.data_dir,
+        )
+
+
+def _from_pool(task: _Task, rows: Iterator[RawRow], workers: int) -> Iterator[Block]:
+    """The blocks of ``rows`` rendered by a pool, in file order, a bounded window at a time."""
+    window = WINDOW_PER_WORKER * workers
+    pool = Pool(workers, window=window, what="import")
+    pending: deque[Future[Block]] = deque()
+    keys: Keys = ({}, {})
+    try:
+        for chunk in _chunks(rows, BLOCK):
+            pending.append(pool.submit(render_chunk, task, chunk))
+            while pending and (len(pending) >= window or pending[0].done()):
+                yield shared_keys(pool.result(pending.popleft()), keys)
+        while pending:
+            yield shared_keys(pool.result(pending.popleft()), keys)
+    except BaseException:
+        pool.close(kill=True)  # an error, or the caller closed the generator early
+        raise
+    pool.close(kill=False)
+
+
+def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[Packed]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield packed(chunk)
+
+
+#: Rows as they travel to a pool process: row numbers and the rows' cells joined with
+#: ``_CELL`` and ``_ROW`` (one string pickles many times faster than thousands of cells), or
+#: the rows themselves when a cell holds one of those separators.
+Packed = tuple[list[int], str] | list[RawRow]
+#: C0 control characters, which no XML text (so no XLSX cell) can hold.
+_CELL, _ROW = "\x1f", "\x1e"
+
+
+def packed(rows: list[RawRow]) -> Packed:
+    """``rows`` ready to send to a pool process (``unpacked`` gives them back)."""
+    text = _ROW.join([_CELL.join(cells) for _, cells in rows])
+    if text.count(_ROW) != len(rows) - 1 or text.count(_CELL) != sum(
+        len(cells) - 1 for _, cells in rows
+    ):
+        return rows  # a cell holds a separator (a CSV may): sent as they are
+    return [number for number, _ in rows], text
+
+
+def unpacked(rows: Packed) -> list[RawRow]:
+    """The rows ``packed`` was given."""
+    if isinstance(rows, list):
+        return rows
+    numbers, text = rows
+    return list(zip(numbers, [row.split(_CELL) for row in text.split(_ROW)], strict=True))
+
+
+#: The row mapper of the file a pool process works on (built on its first chunk).
+_mapper: tuple[_Task, RowMapper] | None = None
+
+
+def render_chunk(task: _Task, chunk: Packed) -> Block:
+    """One task of the import pool: the rows of ``task``'s file in ``chunk``, mapped and
+    rendered."""
+    global _mapper  # noqa: PLW0603 - one mapper per process, kept between its tasks
+    try:
+        if _mapper is None or _mapper[0] != task:
+            _mapper = (task, task.mapper())
+        rows = unpacked(chunk)
+        parts = _rendered_parts(_mapper[1], rows, task.version)
+        return next(to_blocks(parts, len(rows)))
+    except BuildError:
+        raise
+    except Exception as exc:  # any failure must reach the build as its error, not a hang
+        raise BuildError(f"the import process failed: {exc!r}") from exc
 
 
 def _rendered_parts(
-    path: Path,
-    declarant: Declarant,
-    settings: BuildSettings,
-    version: SchemaVersion,
-    share: tuple[int, int],
-    block: int,
-    context: tuple[dt.date | None, Path | None, bool],
+    mapper: RowMapper, rows: Iterable[RawRow], version: SchemaVersion
 ) -> Iterator[PartsRow]:
-    rows = import_share(
-        path,
-        declarant=declarant,
-        settings=settings,
-        schema_version=version,
-        share=share,
-        block=block,
-        check_reuse=False,  # the build's spool checks every row, whichever process read it
-        today=context[0],
-        data_dir=context[1],
-        report=context[2],
-    )
-    for row in rows:
+    for number, cells in rows:
+        row = mapper.map_row(number, cells)
         record = row.record
         if row.skipped:
             yield row.source, row.row, None, None
@@ -152,141 +217,3 @@ def _rendered_parts(
                 row.warnings,
             )
             yield row.source, row.row, (), parts
-
-
-class _Child:
-    """One import child process (forked or spawned) and the pipe it writes its rows to."""
-
-    def __init__(self, request: tuple[Any, ...]) -> None:
-        read_fd, write_fd = os.pipe()
-        with contextlib.suppress(OSError):  # a larger pipe lets the child work further ahead
-            fcntl.fcntl(read_fd, _F_SETPIPE_SZ, _PIPE_BYTES)
-        try:
-            if forking():
-                pid = fork_call(lambda: _serve_fd(request, write_fd), keep=[write_fd])
-                self.helper = Helper(pid)
-            else:
-                process = spawn(
-                    "builders.flux.pipeline",
-                    str(write_fd),
-                    stdin=subprocess.PIPE,
-                    pass_fds=(write_fd,),
-                )
-                assert process.stdin is not None  # noqa: S101 - a PIPE
-                with process.stdin as stdin:
-                    pickle.dump(request, stdin)
-                self.helper = Helper(process.pid, process)
-        except BaseException:
-            os.close(read_fd)
-            raise
-        finally:
-            os.close(write_fd)  # the child has its own copy: EOF here once it is gone
-        self.stdout: IO[bytes] = os.fdopen(read_fd, "rb")
-
-    def receive(self) -> tuple[int, Any]:
-        """The next message; log records are replayed here, errors raised."""
-        while True:
-            head = self.stdout.read(_HEADER.size)
-            (size,) = _HEADER.unpack(head) if len(head) == _HEADER.size else (-1,)
-            data = self.stdout.read(size) if size >= 0 else b""
-            if size < 0 or len(data) < size:
-                raise BuildError(f"the import process died (exit {self.helper.wait()})")
-            kind, payload = pickle.loads(data)  # noqa: S301 - our own child's output
-            if kind == _ERROR:
-                raise payload
-            if kind != _LOG:
-                return kind, payload
-            record: logging.LogRecord = payload
-            if logging.getLogger(record.name).isEnabledFor(record.levelno):
-                logging.getLogger(record.name).handle(record)
-
-    def close(self) -> None:
-        """Stop the process if it still runs, and reap it."""
-        self.helper.kill()
-        self.stdout.close()
-        self.helper.wait()
-
-
-def _from_children(
-    path: Path,
-    declarant: Declarant,
-    settings: BuildSettings,
-    version: SchemaVersion,
-    count: int,
-    context: tuple[dt.date | None, Path | None, bool],
-) -> Iterator[Block]:
-    level = logging.getLogger("builders").getEffectiveLevel()
-    children: list[_Child] = []
-    try:
-        for index in range(count):
-            share = (index, count)
-            request = (str(path), declarant, settings, version, level, share, BLOCK, context)
-            children.append(_Child(request))
-        keys: Keys = ({}, {})
-        block = 0
-        while True:
-            kind, payload = children[block % count].receive()
-            if kind == _END:
-                break
-            yield shared_keys(payload, keys)
-            block += 1
-        for child in children[block % count + 1 :] + children[: block % count]:
-            child.receive()  # their end (or the error that stopped them)
-    finally:
-        for child in children:
-            child.close()
-
-
-class _Sender(logging.Handler):
-    """The child's end: blocks of rows and log records, length-prefixed pickles."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        super().__init__()
-        self._stream = stream
-
-    def send(self, kind: int, payload: object) -> None:
-        data = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
-        self._stream.write(_HEADER.pack(len(data)) + data)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        record.msg, record.args = record.getMessage(), None
-        if record.exc_info:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-            record.exc_info = None
-        self.send(_LOG, record)
-
-
-def _serve(request: tuple[Any, ...], stream: IO[bytes]) -> None:
-    """Import this child's share of the file and stream its rows to ``stream``."""
-    path, declarant, settings, version, level, share, block, context = request
-    sender = _Sender(stream)
-    if share[0] == 0:  # the others read the same file: their records would be repeats
-        root = logging.getLogger()
-        root.addHandler(sender)
-        root.setLevel(level)
-    try:
-        rows = _rendered_parts(Path(path), declarant, settings, version, share, block, context)
-        for found in to_blocks(rows, block):
-            sender.send(_ROWS, found)
-        sender.send(_END, None)
-    except BuildError as exc:
-        sender.send(_ERROR, BuildError(str(exc)))
-    except Exception as exc:  # noqa: BLE001 - any failure must reach the parent as an error
-        traceback.print_exc()
-        sender.send(_ERROR, BuildError(f"the import process failed: {exc!r}"))
-    stream.flush()
-
-
-def _serve_fd(request: tuple[Any, ...], fd: int) -> None:
-    with os.fdopen(fd, "wb") as stream:
-        _serve(request, stream)
-
-
-def _child() -> None:
-    """``python -m builders.flux.pipeline FD``: read the request on stdin, stream rows to ``FD``."""
-    request = pickle.load(sys.stdin.buffer)  # noqa: S301 - from our parent
-    _serve_fd(request, int(sys.argv[1]))
-
-
-if __name__ == "__main__":
-    _child()

@@ -1,5 +1,5 @@
 """A CSV without double quotes is read line by line (``csvfile._plain_rows``): the rows, row
-numbers and errors must be exactly those of the csv module, for every share of the file."""
+numbers and errors must be exactly those of the csv module."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ PIECES = st.sampled_from(
 TEXTS = st.lists(PIECES, max_size=60).map("".join)
 
 
-def _rows(path, monkeypatch, *, plain, share=None):
+def _rows(path, monkeypatch, *, plain):
     monkeypatch.setattr(csvfile, "is_plain", lambda _path: plain)
-    with open_sheet(path, share) as sheet:
+    with open_sheet(path) as sheet:
         return sheet.header_row, list(sheet.rows)
 
 
@@ -42,15 +42,6 @@ def test_plain_rows_equal_the_csv_module_rows(tmp_path, monkeypatch, body, encod
     assert is_plain(path)
     expected = _rows(path, monkeypatch, plain=False)
     assert _rows(path, monkeypatch, plain=True) == expected
-    for count, block in ((2, 1), (2, 3), (3, 2)):
-        shares = [
-            _rows(path, monkeypatch, plain=True, share=(index, count, block))[1]
-            for index in range(count)
-        ]
-        assert sorted(row for share in shares for row in share) == sorted(expected[1])
-        for index, share in enumerate(shares):
-            csv_share = _rows(path, monkeypatch, plain=False, share=(index, count, block))
-            assert share == csv_share[1]
 
 
 def test_plain_needs_no_quote_and_no_nul(tmp_path):

@@ -109,9 +109,9 @@ def test_hidden_rows_found_whatever_the_scan_block(tmp_path, monkeypatch, scan_b
     """Hidden rows are found even when a <row> tag straddles two read blocks."""
     from openpyxl import Workbook
 
-    from builders.exports import xlsxfile
+    from builders.exports import xlsxscan
 
-    monkeypatch.setattr(xlsxfile, "_SCAN_BYTES", scan_bytes)
+    monkeypatch.setattr(xlsxscan, "SCAN_BYTES", scan_bytes)
     row = base_row()
     workbook = Workbook()
     sheet = workbook.active

@@ -122,7 +122,7 @@ def test_build_unusable_later_file_publishes_nothing(tmp_path):
 def test_build_validates_files_in_background_during_import(tmp_path, xsd115, monkeypatch, start):
     """Files finished during the import go to validation workers; all end up published."""
     monkeypatch.setattr("builders.flux.workers.BACKGROUND_BYTES", 0)
-    monkeypatch.setattr("builders.flux.forking.START", start)
+    monkeypatch.setattr("builders.flux.parallel.START", start)
     import_schema(xsd115, tmp_path / "data")
     export = write_csv(tmp_path / "export.csv", [{"idTechnique": f"R{i}"} for i in range(5)])
     result = _build([export], tmp_path, settings=BuildSettings(max_passages_per_file=2))

@@ -18,7 +18,7 @@ def _pid_after(seconds: float) -> int:
 @pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_pool_keeps_at_most_window_tasks_outstanding(monkeypatch, start):
     """With a window of 1, a second task is only handed over once the first one is done."""
-    monkeypatch.setattr("builders.flux.forking.START", start)
+    monkeypatch.setattr("builders.flux.parallel.START", start)
     pool = parallel.Pool(1, window=1, what="test")
     try:
         assert pool.method == ("fork" if start == "fork" else "forkserver")

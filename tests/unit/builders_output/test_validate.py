@@ -102,7 +102,7 @@ def test_writer_background_validation_publishes_good_files_only(
 ):
     """With worker processes, valid files are published and the invalid one moved aside."""
     monkeypatch.setattr("builders.flux.workers.BACKGROUND_BYTES", 0)
-    monkeypatch.setattr("builders.flux.forking.START", start)
+    monkeypatch.setattr("builders.flux.parallel.START", start)
     xsd = strict_xsd(xsd115, tmp_path)
     records = [
         make_record("T1", nom="Abc"),
@@ -231,7 +231,7 @@ def test_validate_xsd_replaced_at_same_path_is_reloaded(shared_cdc, tmp_path):
 @pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_validation_worker_that_dies_is_reported(tmp_path, xsd115, monkeypatch, start):
     """A pool process killed (out of memory, say) ends the build with a clear error, no hang."""
-    monkeypatch.setattr("builders.flux.forking.START", start)
+    monkeypatch.setattr("builders.flux.parallel.START", start)
     pool = workers.start_pool(1)
     try:
         assert pool.method == ("fork" if start == "fork" else "forkserver")
