@@ -32,7 +32,6 @@ import hashlib
 import logging
 import os
 import shutil
-import sqlite3
 import stat
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -46,7 +45,7 @@ from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
 from agent.meter import NO_METER, Meter
 from agent.paths import AgentPaths
 from agent.rows import NewPassage
-from agent.store import Store
+from agent.store import DATABASE_ERRORS, Store
 from agent.withdrawal import hold_correction
 from builders.cdc.idtech import SeenIds
 from builders.exports.csvout import excel_csv
@@ -140,7 +139,7 @@ def import_one(
     """Import one claimed export file and move it to ``imported/`` (see the module docstring).
 
     Raises:
-        sqlite3.Error: the store failed (not the file's fault: the run stops).
+        sqlite3.Error, psycopg.Error: the store failed (not the file's fault: the run stops).
     """
     paths = AgentPaths.from_config(config)
     imported = ensure_private_dir(paths.imported)
@@ -181,7 +180,7 @@ def import_one(
     except _ChangedWhileRead:
         report.discard()
         return _deferred(store, ImportResult(file=name, moved_to=str(path)))
-    except sqlite3.Error:
+    except DATABASE_ERRORS:
         report.discard()
         raise
     except Exception as exc:  # noqa: BLE001 - any failure reading one file is that file's error
