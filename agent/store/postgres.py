@@ -30,7 +30,7 @@ from agent.store.base import StoreError
 from agent.store.postgres_schema import PG_MIGRATIONS
 from agent.store.sql import Cursor, SqlStore, _utcnow
 
-#: Advisory lock keys (``pg_advisory_xact_lock``) of the store's own transactions.
+#: Advisory lock keys of the store's migrations and event writes.
 MIGRATION_LOCK = 0x61636372_0001
 EVENT_LOCK = 0x61636372_0002
 #: Rows a server-side cursor fetches per round trip.
@@ -165,8 +165,14 @@ class PostgresStore(SqlStore):
     def _list(self, values: Sequence[Any]) -> Any:
         return list(values)
 
-    def _lock_migrations(self) -> None:
-        self._conn.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+    def _migrate(self) -> None:
+        # Held from CREATE TABLE schema_migrations on: two agents starting on a new database
+        # would otherwise both create it.
+        self._conn.execute("SELECT pg_advisory_lock(?)", (MIGRATION_LOCK,))
+        try:
+            super()._migrate()
+        finally:
+            self._conn.execute("SELECT pg_advisory_unlock(?)", (MIGRATION_LOCK,))
 
     def _lock_events(self) -> None:
         # Ids come from a sequence: without this, an event committed after a later id was

@@ -116,9 +116,6 @@ class SqlStore:
         """A list of ids or texts as the one parameter ``_IDS``/``_IN_TEXTS`` read."""
         return json.dumps(list(values))
 
-    def _lock_migrations(self) -> None:
-        """Inside the migration transaction: keep another process from migrating too."""
-
     def _lock_events(self) -> None:
         """Inside an event's transaction: event ids must become visible in id order."""
 
@@ -185,9 +182,8 @@ class SqlStore:
                 continue
             with self.transaction():
                 # Another process opening the same store may have applied it meanwhile: the
-                # write lock (BEGIN IMMEDIATE, an advisory lock) is held now, so this second
-                # look is final.
-                self._lock_migrations()
+                # write lock (BEGIN IMMEDIATE; PostgreSQL: an advisory lock) is held now, so
+                # this second look is final.
                 if self._one("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)):
                     continue
                 for statement in statements:
