@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,26 @@ from agent.store.sql import SqlStore, _utcnow
 from agent.store_schema import MIGRATIONS
 
 DB_NAME = "agent.sqlite3"
+#: How long opening waits for another process that holds the database while it migrates.
+OPEN_TIMEOUT_S = 30.0
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL mode, waiting while another process holds the database.
+
+    Changing the journal mode does not wait for a lock as statements do (``timeout``): two
+    agents opening a new store at once would otherwise fail with "database is locked".
+    """
+    deadline = time.monotonic() + OPEN_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+        else:
+            return
 
 
 class SqliteStore(SqlStore):
@@ -48,9 +69,9 @@ class SqliteStore(SqlStore):
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         path.chmod(0o600)
         try:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+            conn = sqlite3.connect(path, isolation_level=None, timeout=OPEN_TIMEOUT_S)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
+            _wal(conn)
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA synchronous=NORMAL")
             store = cls(conn, now=now)
