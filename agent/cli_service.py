@@ -24,7 +24,7 @@ from agent.collect import apply_report
 from agent.context import AppContext, ConfigProblem, pass_app
 from agent.deposit import RunOptions, record_interruption, run_deposit
 from agent.health import check_result, findings, service_view
-from agent.lock import DEPOSIT_NOW, SCHEDULER, SERVICE, WORK, AlreadyRunning, instance_lock
+from agent.lock import DEPOSIT_NOW, SCHEDULER, SERVICE, WORK, AlreadyRunning
 from agent.meter import NO_METER, Meter
 from agent.paths import AgentPaths
 from agent.portals import default_login_guard, default_portal_factory
@@ -37,6 +37,7 @@ from agent.render import (
 )
 from agent.richmeter import RichMeter
 from agent.store import Store
+from agent.store_lock import agent_lock
 from agent.timefmt import human_time, log_in_timezone
 from agent.views import (
     batch_view,
@@ -74,6 +75,13 @@ def _open_store(app: AppContext) -> Store:
     return Store.open(require_store(app.config_path, app.config))
 
 
+def _standing_by(active: AlreadyRunning) -> None:
+    """Say once that this service waits for another machine's to stop (PostgreSQL store)."""
+    logging.getLogger(__name__).warning(
+        "accrochage run: standing by: %s; taking over when it stops", active
+    )
+
+
 @click.command(name="run")
 @pass_app
 def run(app: AppContext) -> None:
@@ -93,7 +101,7 @@ def run(app: AppContext) -> None:
             f"{exc.message} (the service stops: a restart cannot fix this)"
         ) from exc
     try:
-        with instance_lock(config.agent.data_dir, SCHEDULER, holder=SERVICE):
+        with agent_lock(config, SCHEDULER, holder=SERVICE, stand_by=_standing_by):
             run_service(
                 config, portal_factory=default_portal_factory(config, guard), login_guard=guard
             )
@@ -133,7 +141,7 @@ def deposit_now(app: AppContext, wait: bool, timeout_s: float | None, as_json: b
                 click.echo(f"[{stamp}] {line}", err=as_json)
 
         try:
-            with instance_lock(config.agent.data_dir, WORK, holder=DEPOSIT_NOW):
+            with agent_lock(config, WORK, holder=DEPOSIT_NOW):
                 summary = run_deposit(
                     config,
                     portal_factory=default_portal_factory(config, guard),

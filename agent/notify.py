@@ -28,11 +28,12 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from agent.config import Config
-from agent.lock import AlreadyRunning, instance_lock
+from agent.lock import AlreadyRunning
 from agent.notify_messages import Context, Notification, notification_for, probe_notification
 from agent.notify_settings import SECRET, Destination, Level
 from agent.paths import AgentPaths
 from agent.store import Store
+from agent.store_lock import agent_lock
 
 if TYPE_CHECKING:
     from portal.credentials import KeyringChoice
@@ -273,7 +274,10 @@ def send_pending(
         return FlushReport()
     paths = AgentPaths.from_config(config)
     try:
-        with instance_lock(paths.data_dir, NOTIFY_LOCK), Store.open(paths.db, now=now) as store:
+        with (
+            agent_lock(config, NOTIFY_LOCK, holder="sending notifications"),
+            Store.open(paths.db, now=now) as store,
+        ):
             ensure_digest(store, config, now())
             return flush(
                 store,

@@ -51,12 +51,13 @@ from agent.config import Config
 from agent.deposit import PortalFactory, RunOptions, Trigger, run_deposit
 from agent.health import HEARTBEAT
 from agent.lifecycle import BatchStatus
-from agent.lock import SERVICE, WORK, AlreadyRunning, waiting_lock
+from agent.lock import SERVICE, WORK, AlreadyRunning
 from agent.login_guard import LoginGuard
 from agent.notify import send_pending
 from agent.paths import AgentPaths
 from agent.retention import apply_retention
 from agent.store import Store
+from agent.store_lock import agent_lock
 
 if TYPE_CHECKING:
     from agent.status_server import StatusServer
@@ -93,8 +94,8 @@ class Jobs:
         paths = AgentPaths.from_config(self.config)
         self.idle.clear()
         try:
-            with waiting_lock(
-                paths.data_dir,
+            with agent_lock(
+                self.config,
                 WORK,
                 holder=f"{SERVICE}, scheduled {what} job",
                 on_wait=lambda other: self.event(

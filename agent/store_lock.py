@@ -1,0 +1,150 @@
+"""The single-instance locks in PostgreSQL, for agents on several machines sharing one store.
+
+With ``[store] url = "postgresql://..."`` the file locks of :mod:`agent.lock` only keep apart
+the processes of one machine. :func:`agent_lock` takes the file lock *and* a PostgreSQL
+session advisory lock of the same name, held on a dedicated connection for as long as the
+block runs: the service holds ``scheduler`` for its whole life, a run holds ``work``. A second
+machine's service therefore stands by (waits, saying for whom) and takes over when the first
+dies: PostgreSQL releases a session lock when its connection closes, a killed process included.
+
+The holder is named by its connection's ``application_name`` (what it is, host, pid), read from
+``pg_stat_activity`` by whoever finds the lock taken: nothing to clean up after a crash.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+
+import psycopg
+
+from agent.config import Config
+from agent.lock import SCHEDULER, WORK, AlreadyRunning, instance_lock, waiting_lock
+from agent.store import StoreError
+from agent.store.postgres import check_url, safe_url
+
+#: First key of the two-key advisory locks ("accr"); the second is the lock's number.
+NAMESPACE = 0x61636372
+NUMBERS = {SCHEDULER: 1, WORK: 2, "notify": 3}
+#: How often a standby tries the lock again (s).
+POLL_S = 2.0
+
+
+def _store_url(config: Config) -> str | None:
+    url = config.store.url
+    return url if url and url.startswith("postgresql://") else None
+
+
+def _connect(url: str, label: str) -> psycopg.Connection[tuple[object, ...]]:
+    check_url(url)
+    try:
+        return psycopg.connect(url, autocommit=True, application_name=label[:63])
+    except psycopg.Error as exc:
+        raise StoreError(f"{safe_url(url)}: cannot connect to the store: {exc}") from exc
+
+
+def _try(conn: psycopg.Connection[tuple[object, ...]], number: int) -> bool:
+    row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (NAMESPACE, number)).fetchone()
+    return bool(row and row[0])
+
+
+def holder_of(conn: psycopg.Connection[tuple[object, ...]], name: str) -> str:
+    """Who holds the ``name`` lock of this database, as its connection names itself."""
+    row = conn.execute(
+        "SELECT a.application_name, a.client_addr FROM pg_locks l "
+        "JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s "
+        "AND l.objsubid = 2 AND l.database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database())",
+        (NAMESPACE, NUMBERS[name]),
+    ).fetchone()
+    if row is None:
+        return "another agent (gone since)"
+    label, address = row
+    return f"{label or 'another agent'}" + (f" from {address}" if address else "")
+
+
+@contextmanager
+def store_lock(
+    url: str,
+    name: str,
+    *,
+    holder: str,
+    on_wait: Callable[[AlreadyRunning], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    poll_s: float = POLL_S,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[None]:
+    """Hold the ``name`` advisory lock of the PostgreSQL store at ``url``.
+
+    Without ``on_wait``, a lock already held raises at once; with it, the call waits (calling
+    ``on_wait`` once with who holds it) until the lock comes free or ``should_stop``.
+
+    Raises:
+        AlreadyRunning: held by another agent (and not waiting, or asked to stop).
+        StoreError: the store cannot be reached.
+    """
+    label = f"accrochage: {holder} on {socket.gethostname()} pid {os.getpid()}"
+    conn = _connect(url, label)
+    try:
+        told = False
+        while not _try(conn, NUMBERS[name]):
+            refused = AlreadyRunning(
+                f"{holder_of(conn, name)} holds the {name} lock of the store {safe_url(url)}"
+            )
+            if on_wait is None or should_stop():
+                raise refused
+            if not told:
+                on_wait(refused)
+                told = True
+            sleep(poll_s)
+        yield  # the connection stays open: the lock lives as long as it does
+    finally:
+        conn.close()
+
+
+@contextmanager
+def agent_lock(
+    config: Config,
+    name: str = WORK,
+    *,
+    holder: str,
+    on_wait: Callable[[AlreadyRunning], None] | None = None,
+    stand_by: Callable[[AlreadyRunning], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Iterator[None]:
+    """The ``name`` lock of this agent: the data directory's file lock, and the store's
+    advisory lock when the store is PostgreSQL (so another machine's agent is kept out too).
+
+    Waits for both (telling ``on_wait`` once) when ``on_wait`` is given; waits only for the
+    store's (telling ``stand_by`` once: another machine's service is active) when
+    ``stand_by`` is given; else refuses at once.
+
+    Raises:
+        AlreadyRunning: another process or agent holds it.
+    """
+    data_dir = config.agent.data_dir
+    with ExitStack() as stack:
+        if on_wait is None:
+            stack.enter_context(instance_lock(data_dir, name, holder=holder))
+        else:
+            stack.enter_context(
+                waiting_lock(
+                    data_dir, name, holder=holder, on_wait=on_wait, should_stop=should_stop
+                )
+            )
+        url = _store_url(config)
+        if url is not None:
+            stack.enter_context(
+                store_lock(
+                    url,
+                    name,
+                    holder=holder,
+                    on_wait=on_wait or stand_by,
+                    should_stop=should_stop,
+                )
+            )
+        yield
