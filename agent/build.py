@@ -26,7 +26,7 @@ from agent.config import Config
 from agent.lifecycle import BatchAction, BatchStatus, PassageStatus
 from agent.meter import NO_METER, Meter
 from agent.paths import AgentPaths
-from agent.store import Store
+from agent.store import StorePort
 from builders.cdc.models import PassageRecord, SuppressionRecord
 from builders.cdc.schemas import get_schema
 from builders.cdc.versions import suppression_version
@@ -64,7 +64,7 @@ def fingerprint(config: Config) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def remove_orphans(store: Store, folder: Path) -> int:
+def remove_orphans(store: StorePort, folder: Path) -> int:
     """Delete files in the batches folder the store does not know (a crash mid-build).
 
     Such files were never recorded, so never uploaded; they hold personal data.
@@ -82,7 +82,7 @@ def remove_orphans(store: Store, folder: Path) -> int:
     return removed
 
 
-def _unique_aside(store: Store, moved_to: Path) -> Path:
+def _unique_aside(store: StorePort, moved_to: Path) -> Path:
     """A name for a failed file that no earlier batch uses."""
     target, number = moved_to, 1
     while store.batch_by_name(target.name) is not None:
@@ -94,7 +94,7 @@ def _unique_aside(store: Store, moved_to: Path) -> Path:
 
 
 def build_pending(
-    store: Store,
+    store: StorePort,
     config: Config,
     *,
     now: Callable[[], dt.datetime],
@@ -146,7 +146,7 @@ def build_pending(
 
 
 def build_suppressions(
-    store: Store,
+    store: StorePort,
     config: Config,
     *,
     now: Callable[[], dt.datetime],
@@ -214,7 +214,7 @@ class _Files:
 
 
 def _record_files(
-    store: Store,
+    store: StorePort,
     files: _Files,
     schema_version: str,
     fingerprint_value: str,

@@ -36,7 +36,7 @@ from agent.render import (
     summary_lines,
 )
 from agent.richmeter import RichMeter
-from agent.store import Store
+from agent.store import StorePort, open_store
 from agent.store_lock import agent_lock
 from agent.timefmt import human_time, log_in_timezone
 from agent.views import (
@@ -70,9 +70,10 @@ def _locked(exc: AlreadyRunning) -> click.ClickException:
     return Locked(str(exc))
 
 
-def _open_store(app: AppContext) -> Store:
+def _open_store(app: AppContext) -> StorePort:
     """The existing store (a command that only reads or amends never creates one)."""
-    return Store.open(require_store(app.config_path, app.config))
+    require_store(app.config_path, app.config)
+    return open_store(app.config)
 
 
 def _standing_by(active: AlreadyRunning) -> None:

@@ -11,8 +11,7 @@ from collections.abc import Callable
 import click
 
 from agent.context import AppContext, pass_app
-from agent.paths import AgentPaths
-from agent.store import Store
+from agent.store import StorePort, open_store
 from agent.withdrawal import (
     redeclare,
     request_corrections,
@@ -23,8 +22,8 @@ from agent.withdrawal import (
 _NEXT_RUN = "the next run deposits it (`accrochage deposit now --wait` to do it now)"
 
 
-def _open_store(app: AppContext) -> Store:
-    return Store.open(AgentPaths.from_config(app.config).db)
+def _open_store(app: AppContext) -> StorePort:
+    return open_store(app.config)
 
 
 def _ids_command(name: str) -> Callable[[Callable[..., None]], click.Command]:

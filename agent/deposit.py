@@ -47,7 +47,7 @@ from agent.notify import config_secrets, send_pending
 from agent.paths import AgentPaths
 from agent.ping import Pinger
 from agent.rows import Batch
-from agent.store import Store
+from agent.store import StorePort, open_store
 from agent.testhooks import crash_point
 from builders.files import ensure_private_dir, file_sha256
 from portal.base import DocumentKind, Portal
@@ -188,7 +188,7 @@ def _run(
     ensure_private_dir(paths.data_dir)
     summary = RunSummary()
     what = "collect" if options.collect_only else "deposit run"
-    with Store.open(paths.db, now=now) as store:
+    with open_store(config, now=now) as store:
         store.add_event("run_started", f"{what} (trigger: {options.trigger})")
         if not options.collect_only:
             _prepare(store, config, summary, options, now=now, control=control)
@@ -214,7 +214,7 @@ def _run(
 
 
 def _prepare(
-    store: Store,
+    store: StorePort,
     config: Config,
     summary: RunSummary,
     options: RunOptions,
@@ -254,7 +254,7 @@ def _prepare(
 
 
 def _build(
-    store: Store,
+    store: StorePort,
     config: Config,
     summary: RunSummary,
     *,
@@ -280,7 +280,7 @@ def _build(
     summary.invalid += invalid
 
 
-def _portal_needed(store: Store, *, collect_only: bool) -> bool:
+def _portal_needed(store: StorePort, *, collect_only: bool) -> bool:
     """Open the browser only when there is something to send, settle or collect."""
     wanted = [BatchStatus.UPLOADING, BatchStatus.UPLOADED]
     if not collect_only:
@@ -299,7 +299,7 @@ class _Control:
 
 
 def _with_portal(
-    store: Store,
+    store: StorePort,
     portal: Portal,
     config: Config,
     summary: RunSummary,
@@ -337,7 +337,7 @@ def _with_portal(
 
 
 def _deposit_all(
-    store: Store, portal: Portal, config: Config, summary: RunSummary, control: _Control
+    store: StorePort, portal: Portal, config: Config, summary: RunSummary, control: _Control
 ) -> None:
     """Upload every built batch, one by one, until done or a stop is requested."""
     paths = AgentPaths.from_config(config)
@@ -358,7 +358,7 @@ def _deposit_all(
 
 
 def _redeclare(
-    store: Store, portal: Portal, config: Config, summary: RunSummary, control: _Control
+    store: StorePort, portal: Portal, config: Config, summary: RunSummary, control: _Control
 ) -> None:
     """Build and deposit what became pending during this run (corrected records)."""
     paths = AgentPaths.from_config(config)
@@ -375,7 +375,7 @@ def _redeclare(
 
 
 def deposit_batch(
-    store: Store,
+    store: StorePort,
     portal: Portal,
     batch: Batch,
     paths: AgentPaths,
@@ -447,7 +447,7 @@ def unsafe_to_send(batch: Batch, current_fingerprint: str) -> str | None:
 
 
 def _fetch_receipt(
-    store: Store, portal: Portal, batch: Batch, paths: AgentPaths, progress: Progress
+    store: StorePort, portal: Portal, batch: Batch, paths: AgentPaths, progress: Progress
 ) -> None:
     dest = paths.documents / batch.name.removesuffix(".xml")
     attempt = store.start_attempt("fetch_accuse_reception", batch_id=batch.id)
@@ -466,7 +466,9 @@ def _fetch_receipt(
     progress(f"{batch.name}: accusé de réception saved")
 
 
-def _portal_failed(store: Store, summary: RunSummary, exc: PortalError, progress: Progress) -> None:
+def _portal_failed(
+    store: StorePort, summary: RunSummary, exc: PortalError, progress: Progress
+) -> None:
     kind = type(exc).__name__
     evidence = f" (evidence: {', '.join(str(p) for p in exc.evidence)})" if exc.evidence else ""
     message = f"portal: {kind}: {exc.message}{evidence}"
@@ -475,7 +477,7 @@ def _portal_failed(store: Store, summary: RunSummary, exc: PortalError, progress
     progress(message)
 
 
-def interruption_line(store: Store) -> str:
+def interruption_line(store: StorePort) -> str:
     """What an interrupted run leaves behind, in one line for the operator."""
     again = "the next run checks the portal history before sending anything again"
     uploading = store.batches(BatchStatus.UPLOADING)
@@ -491,7 +493,7 @@ def interruption_line(store: Store) -> str:
 
 def record_interruption(config: Config) -> str:
     """After Ctrl-C: record an ``interrupted`` event and return the line to print."""
-    with Store.open(AgentPaths.from_config(config).db) as store:
+    with open_store(config) as store:
         line = interruption_line(store)
         store.add_event("interrupted", line, level="warning")
     return line

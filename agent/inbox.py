@@ -45,7 +45,7 @@ from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
 from agent.meter import NO_METER, Meter
 from agent.paths import AgentPaths
 from agent.rows import NewPassage
-from agent.store import DATABASE_ERRORS, Store
+from agent.store import DATABASE_ERRORS, StorePort
 from agent.withdrawal import hold_correction
 from builders.cdc.idtech import SeenIds
 from builders.exports.csvout import excel_csv
@@ -129,7 +129,7 @@ class _ChangedWhileRead(Exception):
 
 
 def import_one(
-    store: Store,
+    store: StorePort,
     config: Config,
     path: Path,
     *,
@@ -214,7 +214,7 @@ def _check_unchanged(path: Path, before: Signature) -> None:
 
 
 def _duplicate(
-    store: Store, path: Path, target: Path, result: ImportResult, known: str, at: str
+    store: StorePort, path: Path, target: Path, result: ImportResult, known: str, at: str
 ) -> ImportResult:
     result.duplicate_of = f"{known} (imported {at})"
     shutil.move(path, target)
@@ -226,7 +226,7 @@ def _duplicate(
     return result
 
 
-def _deferred(store: Store, result: ImportResult) -> ImportResult:
+def _deferred(store: StorePort, result: ImportResult) -> ImportResult:
     result.deferred = True
     result.failure = "it changed while it was read (still being written?): left for the next run"
     store.add_event("import_deferred", f"{result.file}: {result.failure}", level="warning")
@@ -234,7 +234,7 @@ def _deferred(store: Store, result: ImportResult) -> ImportResult:
 
 
 def _set_aside(
-    store: Store, paths: AgentPaths, path: Path, result: ImportResult, message: str, stamp: str
+    store: StorePort, paths: AgentPaths, path: Path, result: ImportResult, message: str, stamp: str
 ) -> ImportResult:
     """Move an unusable file to ``inbox/failed/`` with a reason file; an event names it."""
     failed = ensure_private_dir(paths.inbox / "failed")
@@ -256,7 +256,7 @@ def _set_aside(
 
 
 def _import_rows(
-    store: Store,
+    store: StorePort,
     config: Config,
     path: Path,
     source_id: int,
@@ -341,7 +341,7 @@ def _import_rows(
 
 
 def _correction(
-    store: Store, config: Config, new: NewPassage, source: str, row: int, report: _Report
+    store: StorePort, config: Config, new: NewPassage, source: str, row: int, report: _Report
 ) -> Outcome:
     """Hold other data for a passage the CDC holds; the report line says what differs."""
     passage = store.passage(new.emitter, new.id_technique)
@@ -355,7 +355,7 @@ def _correction(
 
 
 def _same_holder_in_store(
-    store: Store,
+    store: StorePort,
     row: RowResult,
     source_id: int,
     other: tuple[str, str],
@@ -378,7 +378,7 @@ def _same_holder_in_store(
 
 
 def _bad_row(
-    store: Store,
+    store: StorePort,
     row: RowResult,
     source_id: int,
     seen: SeenIds,
@@ -437,7 +437,7 @@ def _estimated_rows(path: Path) -> int | None:
 
 
 def import_inbox(
-    store: Store,
+    store: StorePort,
     config: Config,
     *,
     now: Callable[[], dt.datetime],
@@ -503,7 +503,7 @@ def _claim(path: Path, claims: Path) -> Path | None:
 
 
 def _import_claimed(
-    store: Store,
+    store: StorePort,
     config: Config,
     path: Path,
     now: Callable[[], dt.datetime],

@@ -31,8 +31,7 @@ from agent.config import Config
 from agent.lock import AlreadyRunning
 from agent.notify_messages import Context, Notification, notification_for, probe_notification
 from agent.notify_settings import SECRET, Destination, Level
-from agent.paths import AgentPaths
-from agent.store import Store
+from agent.store import StorePort, open_store
 from agent.store_lock import agent_lock
 
 if TYPE_CHECKING:
@@ -149,7 +148,7 @@ def _utc_stamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
-def ensure_digest(store: Store, config: Config, now: dt.datetime) -> bool:
+def ensure_digest(store: StorePort, config: Config, now: dt.datetime) -> bool:
     """Append a ``deadline_digest`` event once per day, at the first flush after digest_time.
 
     The slot is the latest digest time that has passed (today's, or yesterday's before it),
@@ -181,7 +180,7 @@ def ensure_digest(store: Store, config: Config, now: dt.datetime) -> bool:
 
 
 def flush(
-    store: Store,
+    store: StorePort,
     config: Config,
     *,
     sender: Sender,
@@ -205,7 +204,7 @@ def flush(
 
 
 def _flush_one(
-    store: Store,
+    store: StorePort,
     config: Config,
     destination: Destination,
     note_for: Callable[[int], Notification | None],
@@ -247,7 +246,7 @@ def _flush_one(
 
 
 def _failed(
-    store: Store, key: str, label: str, cursor: int, error: str, report: FlushReport
+    store: StorePort, key: str, label: str, cursor: int, error: str, report: FlushReport
 ) -> None:
     first = not any(c["destination"] == key and c["failures"] for c in store.notify_cursors())
     store.set_notify_cursor(key, cursor, error=error)
@@ -272,11 +271,10 @@ def send_pending(
     """Append today's digest if due, then flush the outbox; never raises (logs instead)."""
     if not config.notify.urls:
         return FlushReport()
-    paths = AgentPaths.from_config(config)
     try:
         with (
             agent_lock(config, NOTIFY_LOCK, holder="sending notifications"),
-            Store.open(paths.db, now=now) as store,
+            open_store(config, now=now) as store,
         ):
             ensure_digest(store, config, now())
             return flush(

@@ -56,7 +56,7 @@ from agent.login_guard import LoginGuard
 from agent.notify import send_pending
 from agent.paths import AgentPaths
 from agent.retention import apply_retention
-from agent.store import Store
+from agent.store import open_store
 from agent.store_lock import agent_lock
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ class Jobs:
                     login_guard=self.login_guard,
                 )
                 if retention:
-                    with Store.open(paths.db, now=self.now) as store:
+                    with open_store(self.config, now=self.now) as store:
                         apply_retention(store, paths, self.config.retention, now=self.now())
         except AlreadyRunning as exc:
             self.event("job_skipped", f"{what} not run (the service is stopping): {exc}")
@@ -125,7 +125,7 @@ class Jobs:
 
     def notify(self) -> None:
         """Between runs: note that the service is alive, send pending notifications."""
-        with Store.open(AgentPaths.from_config(self.config).db, now=self.now) as store:
+        with open_store(self.config, now=self.now) as store:
             store.set_state(HEARTBEAT, self.now().isoformat(timespec="seconds"))
         send_pending(self.config, now=self.now)
 
@@ -142,7 +142,7 @@ class Jobs:
         days = self.config.schedule.deadline_days
         horizon = self.now().astimezone(ZoneInfo(self.config.agent.timezone)).date()
         horizon += dt.timedelta(days=days)
-        with Store.open(AgentPaths.from_config(self.config).db, now=self.now) as store:
+        with open_store(self.config, now=self.now) as store:
             due = store.undeposited_due_count(horizon, held_class=FILE_CLASS)
         if due:
             self.event(
@@ -155,7 +155,7 @@ class Jobs:
 
     def event(self, kind: str, message: str, *, level: str = "info") -> None:
         log.log(logging.getLevelNamesMapping()[level.upper()], "%s", message)
-        with Store.open(AgentPaths.from_config(self.config).db, now=self.now) as store:
+        with open_store(self.config, now=self.now) as store:
             store.add_event(kind, message, level=level)
 
     def listener(self, event: JobEvent) -> None:
@@ -242,7 +242,7 @@ def _status_page(jobs: Jobs) -> StatusServer | None:
 def _stopping_message(config: Config, jobs: Jobs, signum: int) -> str:
     if jobs.idle.is_set():
         return "stopping now (no job running)"
-    with Store.open(AgentPaths.from_config(config).db) as store:
+    with open_store(config) as store:
         uploading = store.batches(BatchStatus.UPLOADING)
     if not uploading:
         return "stopping after the current step"

@@ -37,6 +37,7 @@ __all__ = [
     "StorePort",
     "open_store",
     "sqlite_path",
+    "store_exists",
     "unavailable",
 ]
 
@@ -63,6 +64,13 @@ def sqlite_path(config: Config) -> Path | None:
             "absolute path of the database file)"
         )
     return Path(rest)
+
+
+def store_exists(config: Config) -> bool:
+    """Whether the config's store exists already (a PostgreSQL database is assumed to: the
+    agent never creates one, only its tables)."""
+    path = sqlite_path(config)
+    return path is None or path.is_file()
 
 
 def unavailable(scheme: str) -> StoreError:
