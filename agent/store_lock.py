@@ -1,7 +1,7 @@
 """The single-instance locks in PostgreSQL, for agents on several machines sharing one store.
 
-With ``[store] url = "postgresql://..."`` the file locks of :mod:`agent.lock` only keep apart
-the processes of one machine. :func:`agent_lock` takes the file lock *and* a PostgreSQL
+With ``[store] url = "postgresql://..."`` the file locks of :mod:`agent.lock` would only keep
+apart the processes of one machine. :func:`agent_lock` then takes, instead, a PostgreSQL
 session advisory lock of the same name, held on a dedicated connection for as long as the
 block runs: the service holds ``scheduler`` for its whole life, a run holds ``work``. A second
 machine's service therefore stands by (waits, saying for whom) and takes over when the first
@@ -17,7 +17,7 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 
 import psycopg
 
@@ -116,35 +116,29 @@ def agent_lock(
     stand_by: Callable[[AlreadyRunning], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Iterator[None]:
-    """The ``name`` lock of this agent: the data directory's file lock, and the store's
-    advisory lock when the store is PostgreSQL (so another machine's agent is kept out too).
+    """The ``name`` lock of this agent: the data directory's file lock (SQLite store), or the
+    store's advisory lock (PostgreSQL store: it keeps out every agent sharing the store, on
+    this machine or another, whose data directory is shared too, where a file lock would be
+    taken over the network file system or not at all).
 
-    Waits for both (telling ``on_wait`` once) when ``on_wait`` is given; waits only for the
-    store's (telling ``stand_by`` once: another machine's service is active) when
-    ``stand_by`` is given; else refuses at once.
+    Waits (telling ``on_wait`` once) when ``on_wait`` is given; with a PostgreSQL store,
+    ``stand_by`` also waits (another machine's service is active), where a SQLite store
+    refuses at once (two services on one data directory); else refuses at once.
 
     Raises:
         AlreadyRunning: another process or agent holds it.
     """
-    data_dir = config.agent.data_dir
-    with ExitStack() as stack:
-        if on_wait is None:
-            stack.enter_context(instance_lock(data_dir, name, holder=holder))
-        else:
-            stack.enter_context(
-                waiting_lock(
-                    data_dir, name, holder=holder, on_wait=on_wait, should_stop=should_stop
-                )
-            )
-        url = _store_url(config)
-        if url is not None:
-            stack.enter_context(
-                store_lock(
-                    url,
-                    name,
-                    holder=holder,
-                    on_wait=on_wait or stand_by,
-                    should_stop=should_stop,
-                )
-            )
-        yield
+    url = _store_url(config)
+    if url is not None:
+        with store_lock(
+            url, name, holder=holder, on_wait=on_wait or stand_by, should_stop=should_stop
+        ):
+            yield
+    elif on_wait is None:
+        with instance_lock(config.agent.data_dir, name, holder=holder):
+            yield
+    else:
+        with waiting_lock(
+            config.agent.data_dir, name, holder=holder, on_wait=on_wait, should_stop=should_stop
+        ):
+            yield

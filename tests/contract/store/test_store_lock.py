@@ -59,11 +59,16 @@ def children() -> Iterator[list[Child]]:
 def test_the_standby_takes_over_when_the_active_agent_is_killed(
     pg_url: str, tmp_path: Path, children: list[Child]
 ) -> None:
-    """Machine A's service is active; B's stands by naming A; kill -9 A: B takes over."""
-    first = Child(pg_url, tmp_path / "machine-a")
+    """Machine A's service is active; B's stands by naming A; kill -9 A: B takes over.
+
+    Both use one data directory, as two machines sharing it over the network would: only the
+    store's lock decides (a file lock there would refuse B instead of letting it stand by).
+    """
+    shared = tmp_path / "shared-data"
+    first = Child(pg_url, shared)
     children.append(first)
     assert first.next_line() == "active"
-    second = Child(pg_url, tmp_path / "machine-b")
+    second = Child(pg_url, shared)
     children.append(second)
     standby = second.next_line()
     assert standby.startswith("standing by: accrochage: the service (accrochage run) on ")
