@@ -26,6 +26,7 @@ from agent.lifecycle import BatchStatus, PassageStatus
 from agent.lock import SCHEDULER, lock_holder
 from agent.rows import Event
 from agent.store import StorePort
+from agent.store_lock import store_lock_holder
 
 #: agent_state key: when the service last showed it was alive (UTC ISO time).
 HEARTBEAT = "service_heartbeat"
@@ -93,9 +94,15 @@ def service_view(store: StorePort, config: Config, now: dt.datetime) -> dict[str
     """Last (successful) run, next scheduled runs, whether the service runs and was seen."""
     last = store.last_event("run_finished")
     success = store.last_event("run_finished", level="info")
-    pid = lock_holder(config.agent.data_dir, SCHEDULER)
+    if config.store.url and config.store.url.startswith("postgresql://"):
+        # The active service may run on another machine: the store's lock says whether one
+        # runs (and where, in the service's log line); its pid means nothing here.
+        pid, running = None, store_lock_holder(config, SCHEDULER) is not None
+    else:
+        pid = lock_holder(config.agent.data_dir, SCHEDULER)
+        running = pid is not None
     return {
-        "running": pid is not None,
+        "running": running,
         "pid": pid,
         "last_seen": store.state(HEARTBEAT),
         "last_run": {"at": last.at, "ok": last.level == "info", "summary": last.message}

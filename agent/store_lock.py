@@ -51,8 +51,9 @@ def _try(conn: psycopg.Connection[tuple[object, ...]], number: int) -> bool:
     return bool(row and row[0])
 
 
-def holder_of(conn: psycopg.Connection[tuple[object, ...]], name: str) -> str:
-    """Who holds the ``name`` lock of this database, as its connection names itself."""
+def _holder(conn: psycopg.Connection[tuple[object, ...]], name: str) -> str | None:
+    """Who holds the ``name`` lock of this database, as its connection names itself; None
+    when nobody does."""
     row = conn.execute(
         "SELECT a.application_name, a.client_addr FROM pg_locks l "
         "JOIN pg_stat_activity a ON a.pid = l.pid "
@@ -62,9 +63,28 @@ def holder_of(conn: psycopg.Connection[tuple[object, ...]], name: str) -> str:
         (NAMESPACE, NUMBERS[name]),
     ).fetchone()
     if row is None:
-        return "another agent (gone since)"
+        return None
     label, address = row
     return f"{label or 'another agent'}" + (f" from {address}" if address else "")
+
+
+def holder_of(conn: psycopg.Connection[tuple[object, ...]], name: str) -> str:
+    """Who holds the ``name`` lock of this database (when taking it just failed)."""
+    return _holder(conn, name) or "another agent (gone since)"
+
+
+def store_lock_holder(config: Config, name: str) -> str | None:
+    """Who holds the ``name`` lock of the config's PostgreSQL store, or None (also when the
+    store is not PostgreSQL); never takes the lock.
+
+    Raises:
+        StoreError: the store cannot be reached.
+    """
+    url = _store_url(config)
+    if url is None:
+        return None
+    with _connect(url, "accrochage: status") as conn:
+        return _holder(conn, name)
 
 
 @contextmanager

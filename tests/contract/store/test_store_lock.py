@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import queue
 import signal
@@ -14,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from agent.config import AgentSettings, Config, StoreSettings
-from agent.lock import WORK, AlreadyRunning
+from agent.health import service_view
+from agent.lock import SCHEDULER, SERVICE, WORK, AlreadyRunning
+from agent.store import open_store
 from agent.store_lock import agent_lock
 from tests.conftest import ROOT
 
@@ -96,3 +99,20 @@ def test_a_run_on_another_machine_is_refused_while_one_deposits(
         pytest.fail("both machines hold the work lock")  # pragma: no cover
     with agent_lock(machine("b"), WORK, holder="`accrochage deposit now`"):
         pass  # free again once A's run ended
+
+
+def test_status_sees_the_service_of_another_machine(pg_url: str, tmp_path: Path) -> None:
+    """`accrochage status` on machine B says a service runs while A's holds the store's lock."""
+
+    def machine(name: str) -> Config:
+        return Config(
+            agent=AgentSettings(data_dir=tmp_path / name), store=StoreSettings(url=pg_url)
+        )
+
+    now = dt.datetime.now(dt.UTC)
+    with open_store(machine("b")) as store:
+        assert service_view(store, machine("b"), now)["running"] is False
+        with agent_lock(machine("a"), SCHEDULER, holder=SERVICE):
+            view = service_view(store, machine("b"), now)
+            assert (view["running"], view["pid"]) == (True, None)
+        assert service_view(store, machine("b"), now)["running"] is False
