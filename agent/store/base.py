@@ -1,7 +1,8 @@
 """The agent's store as a port: what the rest of the agent may ask of it, in its own terms.
 
-Every backend (:mod:`agent.store.sqlite` today) implements :class:`Store`; the contract
-suite ``tests/contract/store/`` runs the same tests against each one. Methods speak of
+Every backend (:mod:`agent.store.sqlite`, :mod:`agent.store.postgres`) implements
+:class:`Store`; the contract suite ``tests/contract/store/`` runs the same tests against each
+one. Methods speak of
 passages, batches, attempts, documents and events, never of tables. Status changes are
 checked against :mod:`agent.lifecycle` inside the transaction that writes them, and a batch
 move ("these passages of batch B go from uploaded to deposited") is one set-based statement,

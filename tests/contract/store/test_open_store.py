@@ -50,7 +50,10 @@ def test_unknown_scheme_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_postgresql_url_opens_the_postgresql_store(tmp_path: Path, pg_url: str) -> None:
-    with open_store(_config(tmp_path, pg_url)) as store:
+    config = _config(tmp_path, pg_url)
+    with pytest.raises(StoreError, match="names a postgresql store, not a SQLite file"):
+        _ = AgentPaths.from_config(config).db
+    with open_store(config) as store:
         assert isinstance(store, PostgresStore)
         store.add_event("hello", "written through open_store")
         assert [e.kind for e in store.events()] == ["hello"]
