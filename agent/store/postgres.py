@@ -151,7 +151,10 @@ class PostgresStore(SqlStore):
         """
         check_url(url)
         try:
-            raw = psycopg.connect(url, autocommit=True, row_factory=pg_row)
+            # No server-side prepared statements: their generic plan, fixed while a long
+            # import transaction still shows an empty table to the planner, scans every
+            # passage per row (an import of 6,000 rows: 49 s, against 18 s planned each time).
+            raw = psycopg.connect(url, autocommit=True, row_factory=pg_row, prepare_threshold=None)
         except psycopg.Error as exc:
             raise StoreError(f"{safe_url(url)}: cannot connect to the store: {exc}") from exc
         store = cls(PgConnection(raw), now=now)
