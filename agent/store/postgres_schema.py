@@ -184,6 +184,9 @@ PG_MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "runtime: late declarations, login pauses, event-log retention",
         (
             "ALTER TABLE passages ADD COLUMN late_at TEXT",
+            # PostgreSQL only: `status` lists the late ones without reading every passage (a
+            # sequential scan of a million passages is most of a second here).
+            "CREATE INDEX passages_late ON passages(late_at, id) WHERE late_at IS NOT NULL",
             """CREATE TABLE login_pauses (
                 base_url TEXT NOT NULL,
                 username TEXT NOT NULL,
