@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from agent.collect import hold_batch
 from agent.config import Config
 from agent.lifecycle import BatchAction, BatchStatus, PassageStatus
-from agent.store import Store
+from agent.store import StorePort
 from builders.cdc.models import PassageRecord, SuppressionRecord
 from builders.cdc.schemas import get_schema
 from builders.cdc.versions import suppression_version
@@ -65,7 +65,7 @@ def fingerprint(config: Config) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def remove_orphans(store: Store, folder: Path) -> int:
+def remove_orphans(store: StorePort, folder: Path) -> int:
     """Delete files in the batches folder the store does not know (a crash mid-build).
 
     Such files were never recorded, so never uploaded; they hold personal data.
@@ -83,7 +83,7 @@ def remove_orphans(store: Store, folder: Path) -> int:
     return removed
 
 
-def _unique_aside(store: Store, moved_to: Path) -> Path:
+def _unique_aside(store: StorePort, moved_to: Path) -> Path:
     """A name for a failed file that no earlier batch uses."""
     target, number = moved_to, 1
     while store.batch_by_name(target.name) is not None:
@@ -94,7 +94,7 @@ def _unique_aside(store: Store, moved_to: Path) -> Path:
     return target
 
 
-def build_pending(store: Store, run: RunContext) -> tuple[list[str], list[str]]:
+def build_pending(store: StorePort, run: RunContext) -> tuple[list[str], list[str]]:
     """Build every pending passage into batches and record them (under ``run.fingerprint``).
 
     Returns:
@@ -143,7 +143,7 @@ def build_pending(store: Store, run: RunContext) -> tuple[list[str], list[str]]:
     )
 
 
-def build_suppressions(store: Store, run: RunContext) -> tuple[list[str], list[str]]:
+def build_suppressions(store: StorePort, run: RunContext) -> tuple[list[str], list[str]]:
     """Build the SUPPRESSION files of passages to withdraw at the CDC, and record them.
 
     Always schema 1.1.5 (SUPPRESSION does not exist in 1.1.2), validated against the imported
@@ -205,7 +205,7 @@ class _Files:
 
 
 def _record_files(
-    store: Store,
+    store: StorePort,
     files: _Files,
     schema_version: str,
     fingerprint_value: str,

@@ -26,7 +26,7 @@ from agent.checkpoint import Checkpoint, no_checkpoint
 from agent.lifecycle import BatchStatus, PassageStatus
 from agent.report_check import report_problems
 from agent.rows import Batch
-from agent.store import Store
+from agent.store import StorePort
 from agent.withdrawal import apply_suppression_report, close_processed, is_suppression
 from builders.cdc.messages import KoClass
 from builders.cdc.reports import ProcessingReport, ReportRefused, parse_report
@@ -79,7 +79,7 @@ class CollectSummary:
     requeued: int = 0  # corrected passages pending again after their SUPPRESSION's OK
 
 
-def _mark_uploaded(store: Store, batch: Batch, message: str) -> None:
+def _mark_uploaded(store: StorePort, batch: Batch, message: str) -> None:
     """uploading -> uploaded, its passages batched -> deposited, in one transaction.
 
     A passage declared after its deadline (three months after delivery, in French legal
@@ -102,12 +102,12 @@ def _mark_uploaded(store: Store, batch: Batch, message: str) -> None:
             )
 
 
-def confirm_upload(store: Store, batch: Batch, message: str) -> None:
+def confirm_upload(store: StorePort, batch: Batch, message: str) -> None:
     """Record that the portal history shows ``batch`` (committed before anything else)."""
     _mark_uploaded(store, batch, message)
 
 
-def reconcile_uploading(store: Store, portal: Portal, progress: Progress) -> int:
+def reconcile_uploading(store: StorePort, portal: Portal, progress: Progress) -> int:
     """Settle every batch left in ``uploading`` from the portal history.
 
     Found in the history: the upload got through, the batch becomes ``uploaded``. Absent: it
@@ -144,7 +144,7 @@ def reconcile_uploading(store: Store, portal: Portal, progress: Progress) -> int
     return settled
 
 
-def apply_report(store: Store, batch: Batch, report: ProcessingReport) -> BatchStatus:
+def apply_report(store: StorePort, batch: Batch, report: ProcessingReport) -> BatchStatus:
     """Apply one accusé de traitement to ``batch`` and its passages, in one transaction.
 
     Idempotent: applying the same report twice gives the same statuses. A passage the report
@@ -226,7 +226,7 @@ def apply_report(store: Store, batch: Batch, report: ProcessingReport) -> BatchS
         )
 
 
-def _apply_file_rejected(store: Store, batch: Batch, report: ProcessingReport) -> BatchStatus:
+def _apply_file_rejected(store: StorePort, batch: Batch, report: ProcessingReport) -> BatchStatus:
     first = report.errors[0]
     where = f"line {first.line}, column {first.column}" if first.line else "no position"
     more = f" (+{len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
@@ -235,7 +235,7 @@ def _apply_file_rejected(store: Store, batch: Batch, report: ProcessingReport) -
 
 
 def hold_batch(
-    store: Store, batch: Batch, status: BatchStatus, message: str, *, announce: bool = True
+    store: StorePort, batch: Batch, status: BatchStatus, message: str, *, announce: bool = True
 ) -> BatchStatus:
     """A file-level failure: the batch ends in ``status``, its passages are held.
 
@@ -272,7 +272,7 @@ def hold_batch(
     return status
 
 
-def retire_batch(store: Store, batch: Batch, message: str) -> int:
+def retire_batch(store: StorePort, batch: Batch, message: str) -> int:
     """A built batch that must not be sent as is: ``invalid``, its passages pending again.
 
     Used when the file is missing or changed on disk, or was built under other rules or
@@ -294,7 +294,7 @@ def retire_batch(store: Store, batch: Batch, message: str) -> int:
     return count
 
 
-def _release(store: Store, batch: Batch) -> int:
+def _release(store: StorePort, batch: Batch) -> int:
     """Passages ``batch`` holds for a file-level failure go back to be built again."""
     with store.transaction():
         count = store.move_batch(
@@ -310,7 +310,7 @@ def _release(store: Store, batch: Batch) -> int:
         )
 
 
-def release_held(store: Store, fingerprint: str, progress: Progress) -> int:
+def release_held(store: StorePort, fingerprint: str, progress: Progress) -> int:
     """Send passages held by a file-level failure back to pending once the cause is fixed.
 
     The cause counts as fixed when the build fingerprint (agent version, schema version,
@@ -338,7 +338,7 @@ def release_held(store: Store, fingerprint: str, progress: Progress) -> int:
     return released
 
 
-def release_due_held(store: Store, horizon: dt.date, progress: Progress) -> int:
+def release_due_held(store: StorePort, horizon: dt.date, progress: Progress) -> int:
     """The deadline job: passages held by a file refused as a whole, due by ``horizon``,
     go back to pending so this run rebuilds and deposits them (once per refused file).
 
@@ -373,7 +373,7 @@ def release_due_held(store: Store, horizon: dt.date, progress: Progress) -> int:
 
 
 def collect_reports(
-    store: Store,
+    store: StorePort,
     portal: Portal,
     documents_dir: Path,
     progress: Progress,
@@ -409,7 +409,7 @@ def collect_reports(
 
 
 def _collect_one(
-    store: Store,
+    store: StorePort,
     portal: Portal,
     batch: Batch,
     documents_dir: Path,
@@ -463,7 +463,7 @@ def _collect_one(
     progress(f"{batch.name}: {status} ({done.accepted} accepted, {done.rejected} rejected)")
 
 
-def quarantine(store: Store, batch: Batch, reason: str) -> str:
+def quarantine(store: StorePort, batch: Batch, reason: str) -> str:
     """Hold ``batch`` because its report cannot be trusted; nothing of the report is applied.
 
     Its passages stay deposited. The report (when one was saved) stays under the batch's
@@ -484,7 +484,7 @@ def quarantine(store: Store, batch: Batch, reason: str) -> str:
     return message
 
 
-def _unknown_label(store: Store, batch: Batch, entry: HistoryEntry) -> str:
+def _unknown_label(store: StorePort, batch: Batch, entry: HistoryEntry) -> str:
     """An event (once per batch and label) for a status label the profile does not map."""
     message = (
         f"{batch.name}: the portal shows the status {entry.status_label!r}, which the portal "
@@ -496,7 +496,7 @@ def _unknown_label(store: Store, batch: Batch, entry: HistoryEntry) -> str:
     return message
 
 
-def _stored_report(store: Store, batch: Batch) -> Path | None:
+def _stored_report(store: StorePort, batch: Batch) -> Path | None:
     """A report already saved for ``batch`` (fetched before a crash): never fetched twice."""
     for doc in store.documents(batch.id):
         if doc.kind == DocumentKind.REPORT.value and Path(doc.path).is_file():
@@ -504,11 +504,11 @@ def _stored_report(store: Store, batch: Batch) -> Path | None:
     return None
 
 
-def _has_document(store: Store, batch: Batch, kind: DocumentKind) -> bool:
+def _has_document(store: StorePort, batch: Batch, kind: DocumentKind) -> bool:
     return any(doc.kind == kind.value for doc in store.documents(batch.id))
 
 
-def _fetch(store: Store, portal: Portal, batch: Batch, kind: DocumentKind, dest: Path) -> Path:
+def _fetch(store: StorePort, portal: Portal, batch: Batch, kind: DocumentKind, dest: Path) -> Path:
     attempt = store.start_attempt(f"fetch_{kind.value}", batch_id=batch.id)
     try:
         saved = portal.fetch_document(batch.name, kind, dest)

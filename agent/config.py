@@ -155,7 +155,10 @@ class StoreSettings(BaseModel):
 
     url: str | None = Field(
         default=None,
-        description="sqlite:///ABSOLUTE/PATH; default: agent.sqlite3 in agent.data_dir.",
+        description=(
+            "sqlite:///ABSOLUTE/PATH (default: agent.sqlite3 in agent.data_dir), or "
+            "postgresql://USER@HOST:PORT/DATABASE (password: ~/.pgpass or PGPASSWORD)."
+        ),
     )
 
     @field_validator("url")

@@ -19,7 +19,7 @@ from agent.checkpoint import Checkpoint, no_checkpoint
 from agent.config import Config
 from agent.meter import NO_METER, Meter
 from agent.paths import AgentPaths
-from agent.store import Store
+from agent.store import StorePort, open_store
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,6 @@ class RunContext:
             checkpoint=checkpoint,
         )
 
-    def open_store(self) -> Store:
+    def open_store(self) -> StorePort:
         """Open (creating and migrating it if needed) this run's store, on this run's clock."""
-        return Store.open(self.paths.db, now=self.now)
+        return open_store(self.config, now=self.now)

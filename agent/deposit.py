@@ -47,7 +47,7 @@ from agent.notify import config_secrets, send_pending
 from agent.paths import AgentPaths
 from agent.ping import Pinger
 from agent.rows import Batch
-from agent.store import Store
+from agent.store import StorePort
 from builders.files import ensure_private_dir, file_sha256
 from portal.base import DocumentKind, Portal
 from portal.errors import DepositRefused, LoginFailed, PortalError
@@ -162,7 +162,7 @@ def run_deposit(
         raise
     pinger.finish(ok=summary.ok, summary=summary.line())
     run.checkpoint("before_notify")
-    send_pending(config, now=run.now, paths=run.paths)
+    send_pending(config, now=run.now)
     return summary
 
 
@@ -202,7 +202,7 @@ def _run(
     return summary
 
 
-def _prepare(store: Store, run: RunContext, summary: RunSummary, options: RunOptions) -> None:
+def _prepare(store: StorePort, run: RunContext, summary: RunSummary, options: RunOptions) -> None:
     progress = run.progress
     current = run.fingerprint
     summary.released = release_held(store, current, progress)
@@ -226,7 +226,7 @@ def _prepare(store: Store, run: RunContext, summary: RunSummary, options: RunOpt
     run.checkpoint("after_build")
 
 
-def _build(store: Store, run: RunContext, summary: RunSummary) -> None:
+def _build(store: StorePort, run: RunContext, summary: RunSummary) -> None:
     """SUPPRESSION files first (withdrawals and corrections), then the pending passages.
 
     Raises:
@@ -240,7 +240,7 @@ def _build(store: Store, run: RunContext, summary: RunSummary) -> None:
     summary.invalid += invalid
 
 
-def _portal_needed(store: Store, *, collect_only: bool) -> bool:
+def _portal_needed(store: StorePort, *, collect_only: bool) -> bool:
     """Open the browser only when there is something to send, settle or collect."""
     wanted = [BatchStatus.UPLOADING, BatchStatus.UPLOADED]
     if not collect_only:
@@ -256,7 +256,7 @@ class _Control:
 
 
 def _with_portal(
-    store: Store,
+    store: StorePort,
     portal: Portal,
     run: RunContext,
     summary: RunSummary,
@@ -295,7 +295,7 @@ def _with_portal(
 
 
 def _deposit_all(
-    store: Store, portal: Portal, run: RunContext, summary: RunSummary, control: _Control
+    store: StorePort, portal: Portal, run: RunContext, summary: RunSummary, control: _Control
 ) -> None:
     """Upload every built batch, one by one, until done or a stop is requested."""
     built = store.batches(BatchStatus.BUILT)
@@ -313,7 +313,7 @@ def _deposit_all(
         run.meter.finish("upload")
 
 
-def _redeclare(store: Store, portal: Portal, run: RunContext, summary: RunSummary) -> None:
+def _redeclare(store: StorePort, portal: Portal, run: RunContext, summary: RunSummary) -> None:
     """Build and deposit what became pending during this run (corrected records)."""
     built, invalid = build_pending(store, replace(run, meter=NO_METER))
     summary.built += built
@@ -324,7 +324,7 @@ def _redeclare(store: Store, portal: Portal, run: RunContext, summary: RunSummar
 
 
 def deposit_batch(
-    store: Store,
+    store: StorePort,
     portal: Portal,
     batch: Batch,
     run: RunContext,
@@ -395,7 +395,7 @@ def unsafe_to_send(batch: Batch, current_fingerprint: str) -> str | None:
 
 
 def _fetch_receipt(
-    store: Store, portal: Portal, batch: Batch, paths: AgentPaths, progress: Progress
+    store: StorePort, portal: Portal, batch: Batch, paths: AgentPaths, progress: Progress
 ) -> None:
     dest = paths.documents / batch.name.removesuffix(".xml")
     attempt = store.start_attempt("fetch_accuse_reception", batch_id=batch.id)
@@ -414,7 +414,9 @@ def _fetch_receipt(
     progress(f"{batch.name}: accusé de réception saved")
 
 
-def _portal_failed(store: Store, summary: RunSummary, exc: PortalError, progress: Progress) -> None:
+def _portal_failed(
+    store: StorePort, summary: RunSummary, exc: PortalError, progress: Progress
+) -> None:
     kind = type(exc).__name__
     evidence = f" (evidence: {', '.join(str(p) for p in exc.evidence)})" if exc.evidence else ""
     message = f"portal: {kind}: {exc.message}{evidence}"
@@ -423,7 +425,7 @@ def _portal_failed(store: Store, summary: RunSummary, exc: PortalError, progress
     progress(message)
 
 
-def interruption_line(store: Store) -> str:
+def interruption_line(store: StorePort) -> str:
     """What an interrupted run leaves behind, in one line for the operator."""
     again = "the next run checks the portal history before sending anything again"
     uploading = store.batches(BatchStatus.UPLOADING)

@@ -25,7 +25,8 @@ from agent.config import Config
 from agent.lifecycle import BatchStatus, PassageStatus
 from agent.lock import SCHEDULER, lock_holder
 from agent.rows import Event
-from agent.store import Store
+from agent.store import StorePort
+from agent.store_lock import store_lock_holder
 
 #: agent_state key: when the service last showed it was alive (UTC ISO time).
 HEARTBEAT = "service_heartbeat"
@@ -73,7 +74,7 @@ def next_runs(config: Config, after: dt.datetime) -> dict[str, str | None]:
     return out
 
 
-def run_errors(store: Store, finished: Event) -> list[Event]:
+def run_errors(store: StorePort, finished: Event) -> list[Event]:
     """The error events of the run that ``finished`` (a ``run_finished`` event) ends."""
     start = store.last_event("run_started", before_id=finished.id)
     first = start.id if start else finished.id
@@ -89,13 +90,19 @@ def login_refused(errors: list[Event]) -> bool:
     return any(word in e.message for e in errors for word in _LOGIN_ERRORS)
 
 
-def service_view(store: Store, config: Config, now: dt.datetime) -> dict[str, Any]:
+def service_view(store: StorePort, config: Config, now: dt.datetime) -> dict[str, Any]:
     """Last (successful) run, next scheduled runs, whether the service runs and was seen."""
     last = store.last_event("run_finished")
     success = store.last_event("run_finished", level="info")
-    pid = lock_holder(config.agent.data_dir, SCHEDULER)
+    if config.store.url and config.store.url.startswith("postgresql://"):
+        # The active service may run on another machine: the store's lock says whether one
+        # runs (and where, in the service's log line); its pid means nothing here.
+        pid, running = None, store_lock_holder(config, SCHEDULER) is not None
+    else:
+        pid = lock_holder(config.agent.data_dir, SCHEDULER)
+        running = pid is not None
     return {
-        "running": pid is not None,
+        "running": running,
         "pid": pid,
         "last_seen": store.state(HEARTBEAT),
         "last_run": {"at": last.at, "ok": last.level == "info", "summary": last.message}
@@ -106,7 +113,7 @@ def service_view(store: Store, config: Config, now: dt.datetime) -> dict[str, An
     }
 
 
-def findings(store: Store, config: Config, now: dt.datetime) -> list[Finding]:
+def findings(store: StorePort, config: Config, now: dt.datetime) -> list[Finding]:
     """Every finding, critical ones first."""
     found = _passage_findings(store, config, now)
     found += _run_findings(store, config, now)
@@ -114,7 +121,7 @@ def findings(store: Store, config: Config, now: dt.datetime) -> list[Finding]:
     return sorted(found, key=lambda f: f.level != "critical")
 
 
-def _passage_findings(store: Store, config: Config, now: dt.datetime) -> list[Finding]:
+def _passage_findings(store: StorePort, config: Config, now: dt.datetime) -> list[Finding]:
     today = now.astimezone(ZoneInfo(config.agent.timezone)).date()
     days = config.schedule.deadline_days
     due = store.open_passages_due(today + dt.timedelta(days=days))
@@ -150,7 +157,7 @@ def _passage_findings(store: Store, config: Config, now: dt.datetime) -> list[Fi
     return out
 
 
-def _run_findings(store: Store, config: Config, now: dt.datetime) -> list[Finding]:
+def _run_findings(store: StorePort, config: Config, now: dt.datetime) -> list[Finding]:
     out: list[Finding] = []
     last = store.last_event("run_finished")
     if last is not None and last.level != "info":
@@ -198,7 +205,7 @@ def _run_findings(store: Store, config: Config, now: dt.datetime) -> list[Findin
     return out
 
 
-def _service_findings(store: Store, config: Config, now: dt.datetime) -> list[Finding]:
+def _service_findings(store: StorePort, config: Config, now: dt.datetime) -> list[Finding]:
     out: list[Finding] = []
     seen = store.state(HEARTBEAT)
     limit = dt.timedelta(minutes=max(3 * config.notify.interval_minutes, 30))
@@ -229,7 +236,7 @@ def _service_findings(store: Store, config: Config, now: dt.datetime) -> list[Fi
     return out
 
 
-def _batch_findings(store: Store, now: dt.datetime) -> list[Finding]:
+def _batch_findings(store: StorePort, now: dt.datetime) -> list[Finding]:
     limit = _stamp(now - STUCK_AFTER)
     return [
         Finding(

@@ -32,7 +32,6 @@ import hashlib
 import logging
 import os
 import shutil
-import sqlite3
 import stat
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -47,7 +46,7 @@ from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
 from agent.meter import NO_METER, Meter
 from agent.paths import AgentPaths
 from agent.rows import NewPassage
-from agent.store import Store
+from agent.store import DATABASE_ERRORS, StorePort
 from agent.withdrawal import hold_correction
 from builders.cdc.idtech import SeenIds
 from builders.exports.csvout import excel_csv
@@ -134,7 +133,7 @@ class _ChangedWhileRead(Exception):
 
 
 def import_one(
-    store: Store,
+    store: StorePort,
     config: Config,
     path: Path,
     *,
@@ -145,7 +144,7 @@ def import_one(
     """Import one claimed export file and move it to ``imported/`` (see the module docstring).
 
     Raises:
-        sqlite3.Error: the store failed (not the file's fault: the run stops).
+        sqlite3.Error, psycopg.Error: the store failed (not the file's fault: the run stops).
     """
     imported = ensure_private_dir(paths.imported)
     name = printable(path.name)
@@ -185,7 +184,7 @@ def import_one(
     except _ChangedWhileRead:
         report.discard()
         return _deferred(store, ImportResult(file=name, moved_to=str(path)))
-    except sqlite3.Error:
+    except DATABASE_ERRORS:
         report.discard()
         raise
     except Exception as exc:  # noqa: BLE001 - any failure reading one file is that file's error
@@ -219,7 +218,7 @@ def _check_unchanged(path: Path, before: Signature) -> None:
 
 
 def _duplicate(
-    store: Store, path: Path, target: Path, result: ImportResult, known: str, at: str
+    store: StorePort, path: Path, target: Path, result: ImportResult, known: str, at: str
 ) -> ImportResult:
     result.duplicate_of = f"{known} (imported {at})"
     shutil.move(path, target)
@@ -231,7 +230,7 @@ def _duplicate(
     return result
 
 
-def _deferred(store: Store, result: ImportResult) -> ImportResult:
+def _deferred(store: StorePort, result: ImportResult) -> ImportResult:
     result.deferred = True
     result.failure = "it changed while it was read (still being written?): left for the next run"
     store.add_event("import_deferred", f"{result.file}: {result.failure}", level="warning")
@@ -239,7 +238,7 @@ def _deferred(store: Store, result: ImportResult) -> ImportResult:
 
 
 def _set_aside(
-    store: Store, paths: AgentPaths, path: Path, result: ImportResult, message: str, stamp: str
+    store: StorePort, paths: AgentPaths, path: Path, result: ImportResult, message: str, stamp: str
 ) -> ImportResult:
     """Move an unusable file to ``inbox/failed/`` with a reason file; an event names it."""
     failed = ensure_private_dir(paths.inbox / "failed")
@@ -261,7 +260,7 @@ def _set_aside(
 
 
 def _import_rows(
-    store: Store,
+    store: StorePort,
     config: Config,
     path: Path,
     source_id: int,
@@ -346,7 +345,7 @@ def _import_rows(
 
 
 def _correction(
-    store: Store, config: Config, new: NewPassage, source: str, row: int, report: _Report
+    store: StorePort, config: Config, new: NewPassage, source: str, row: int, report: _Report
 ) -> Outcome:
     """Hold other data for a passage the CDC holds; the report line says what differs."""
     passage = store.passage(new.emitter, new.id_technique)
@@ -360,7 +359,7 @@ def _correction(
 
 
 def _same_holder_in_store(
-    store: Store,
+    store: StorePort,
     row: RowResult,
     source_id: int,
     other: tuple[str, str],
@@ -383,7 +382,7 @@ def _same_holder_in_store(
 
 
 def _bad_row(
-    store: Store,
+    store: StorePort,
     row: RowResult,
     source_id: int,
     seen: SeenIds,
@@ -441,7 +440,7 @@ def _estimated_rows(path: Path) -> int | None:
     return max(lines - 1, 0)
 
 
-def import_inbox(store: Store, run: RunContext) -> list[ImportResult]:
+def import_inbox(store: StorePort, run: RunContext) -> list[ImportResult]:
     """Import every complete export in the inbox, oldest name first (module docstring).
 
     Entries the inbox does not handle are reported once (event, progress line) and listed
@@ -500,7 +499,7 @@ def _claim(path: Path, claims: Path) -> Path | None:
     return target
 
 
-def _import_claimed(store: Store, run: RunContext, path: Path) -> ImportResult:
+def _import_claimed(store: StorePort, run: RunContext, path: Path) -> ImportResult:
     progress = run.progress
     result = import_one(store, run.config, path, paths=run.paths, now=run.now, meter=run.meter)
     if result.duplicate_of:

@@ -15,7 +15,7 @@ from typing import Final
 from agent.invalid import reasons
 from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
 from agent.rows import NewPassage, Passage
-from agent.store import Store
+from agent.store import StorePort
 from builders.cdc.models import IdentificationTitulaire, PassageRecord
 from builders.exports.plausibility import add_months
 from builders.exports.results import RowResult
@@ -75,7 +75,7 @@ def new_passage(record: PassageRecord, source_id: int | None, row: int) -> NewPa
     )
 
 
-def put_record(store: Store, new: NewPassage) -> tuple[Outcome, PassageStatus | None]:
+def put_record(store: StorePort, new: NewPassage) -> tuple[Outcome, PassageStatus | None]:
     """Insert or refresh one passage from a valid row; returns (outcome, previous status).
 
     A corrected row puts an invalid or rejected passage back to pending (the same data again
@@ -119,7 +119,7 @@ _INVALIDATABLE = frozenset({PassageStatus.PENDING, PassageStatus.INVALID, Passag
 
 
 def put_invalid(
-    store: Store, row: RowResult, source_id: int
+    store: StorePort, row: RowResult, source_id: int
 ) -> tuple[Outcome, PassageStatus | None] | None:
     """Mark the passage of a bad row invalid; None when the row's passage is unknown.
 

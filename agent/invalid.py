@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Final
 
 from agent.rows import Passage
-from agent.store import Store
+from agent.store import StorePort
 from builders.errors import BuildError
 from builders.exports import columns as cols
 from builders.exports.results import RowError
@@ -86,7 +86,7 @@ def reasons(errors: Sequence[RowError]) -> list[str]:
 
 
 def invalid_rows(
-    store: Store, passages: Sequence[Passage], settings: BuildSettings
+    store: StorePort, passages: Sequence[Passage], settings: BuildSettings
 ) -> Iterator[tuple[Passage, dict[str, str] | None]]:
     """Each invalid passage with its row as canonical columns (None when the file is gone).
 

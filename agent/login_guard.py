@@ -16,10 +16,10 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from agent.config import Config
 from agent.rows import LoginPause
-from agent.store import Store
+from agent.store import open_store, store_exists
 from agent.timefmt import human_time
 from portal.errors import LoginFailed
 
@@ -49,7 +49,7 @@ class LoginGuard:
     """Guards the logins of one account (``base_url`` + ``username``) of one data directory.
 
     Args:
-        db: the store's path (read only if it exists; written on a refusal).
+        config: names the store (read only if it exists; written on a refusal).
         base_url: the portal's address.
         username: the portal identifiant.
         password_source: reads the password from the keyring.
@@ -57,7 +57,7 @@ class LoginGuard:
         now: the clock.
     """
 
-    db: Path
+    config: Config
     base_url: str
     username: str
     password_source: Callable[[], str]
@@ -67,9 +67,9 @@ class LoginGuard:
 
     def pause(self) -> LoginPause | None:
         """The pause in force for this account, if any (never creates the store)."""
-        if not self.db.exists():
+        if not store_exists(self.config):
             return None
-        with Store.open(self.db, now=self.now) as store:
+        with open_store(self.config, now=self.now) as store:
             return store.login_pause(self.base_url, self.username)
 
     def paused_message(self, pause: LoginPause) -> str:
@@ -128,7 +128,7 @@ class LoginGuard:
             return exc
         salt, digest = self._submitted
         self._submitted = None
-        with Store.open(self.db, now=self.now) as store:
+        with open_store(self.config, now=self.now) as store:
             pause = store.set_login_pause(
                 self.base_url, self.username, salt=salt, digest=digest, message=exc.message
             )
@@ -144,7 +144,7 @@ class LoginGuard:
         """Lift the pause (a new password stored, or a successful check); False if none."""
         if self.pause() is None:
             return False
-        with Store.open(self.db, now=self.now) as store:
+        with open_store(self.config, now=self.now) as store:
             store.clear_login_pause(self.base_url, self.username)
             store.add_event("login_resumed", f"login no longer paused: {why}")
         return True

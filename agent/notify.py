@@ -28,11 +28,11 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from agent.config import Config
-from agent.lock import AlreadyRunning, instance_lock
+from agent.lock import AlreadyRunning
 from agent.notify_messages import Context, Notification, notification_for, probe_notification
 from agent.notify_settings import SECRET, Destination, Level
-from agent.paths import AgentPaths
-from agent.store import Store
+from agent.store import StorePort, open_store
+from agent.store_lock import agent_lock
 
 if TYPE_CHECKING:
     from portal.credentials import KeyringChoice
@@ -148,7 +148,7 @@ def _utc_stamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
-def ensure_digest(store: Store, config: Config, now: dt.datetime) -> bool:
+def ensure_digest(store: StorePort, config: Config, now: dt.datetime) -> bool:
     """Append a ``deadline_digest`` event once per day, at the first flush after digest_time.
 
     The slot is the latest digest time that has passed (today's, or yesterday's before it),
@@ -180,7 +180,7 @@ def ensure_digest(store: Store, config: Config, now: dt.datetime) -> bool:
 
 
 def flush(
-    store: Store,
+    store: StorePort,
     config: Config,
     *,
     sender: Sender,
@@ -204,7 +204,7 @@ def flush(
 
 
 def _flush_one(
-    store: Store,
+    store: StorePort,
     config: Config,
     destination: Destination,
     note_for: Callable[[int], Notification | None],
@@ -246,7 +246,7 @@ def _flush_one(
 
 
 def _failed(
-    store: Store, key: str, label: str, cursor: int, error: str, report: FlushReport
+    store: StorePort, key: str, label: str, cursor: int, error: str, report: FlushReport
 ) -> None:
     first = not any(c["destination"] == key and c["failures"] for c in store.notify_cursors())
     store.set_notify_cursor(key, cursor, error=error)
@@ -267,17 +267,15 @@ def send_pending(
     sender: Sender | None = None,
     secret: SecretLookup | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-    paths: AgentPaths | None = None,
 ) -> FlushReport:
-    """Append today's digest if due, then flush the outbox; never raises (logs instead).
-
-    ``paths``: the run's layout when a run sends them (else computed from ``config``).
-    """
+    """Append today's digest if due, then flush the outbox; never raises (logs instead)."""
     if not config.notify.urls:
         return FlushReport()
-    paths = paths or AgentPaths.from_config(config)
     try:
-        with instance_lock(paths.data_dir, NOTIFY_LOCK), Store.open(paths.db, now=now) as store:
+        with (
+            agent_lock(config, NOTIFY_LOCK, holder="sending notifications"),
+            open_store(config, now=now) as store,
+        ):
             ensure_digest(store, config, now())
             return flush(
                 store,

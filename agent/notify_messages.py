@@ -19,7 +19,7 @@ from agent.lifecycle import PassageStatus
 from agent.notify_settings import Level, NotifyKind
 from agent.notify_texts import Language, class_hint, class_label, text
 from agent.rows import Event, Passage
-from agent.store import Store, StoreError
+from agent.store import StoreError, StorePort
 
 _EVIDENCE = re.compile(r"\(evidence: ([^,)]+)")
 LIST_LIMIT = 20
@@ -45,7 +45,7 @@ class Context:
     deadline_days: int
 
 
-def notification_for(store: Store, event: Event, ctx: Context) -> Notification | None:
+def notification_for(store: StorePort, event: Event, ctx: Context) -> Notification | None:
     """The notification an event calls for, or None."""
     built = _build(store, event, ctx)
     if built is None:
@@ -58,7 +58,7 @@ def notification_for(store: Store, event: Event, ctx: Context) -> Notification |
 _Built = tuple[NotifyKind, Level, str, list[str]]
 
 
-def _build(store: Store, event: Event, ctx: Context) -> _Built | None:
+def _build(store: StorePort, event: Event, ctx: Context) -> _Built | None:
     lang = ctx.language
     if event.kind == "run_finished" and event.level == "error":
         return _run_failed(store, event, lang)
@@ -89,7 +89,7 @@ def _build(store: Store, event: Event, ctx: Context) -> _Built | None:
     return None
 
 
-def _run_failed(store: Store, event: Event, lang: Language) -> _Built | None:
+def _run_failed(store: StorePort, event: Event, lang: Language) -> _Built | None:
     errors = run_errors(store, event)
     reasons = [e.message for e in errors] or [event.message]
     if errors and all(LOGIN_PAUSED in e.message or e.kind == "login_paused" for e in errors):
@@ -111,7 +111,7 @@ def _run_failed(store: Store, event: Event, lang: Language) -> _Built | None:
     return NotifyKind.RUN_FAILED, Level.CRITICAL, text(lang, "run_failed.title"), lines
 
 
-def _processed(store: Store, batch_id: int, lang: Language) -> _Built | None:
+def _processed(store: StorePort, batch_id: int, lang: Language) -> _Built | None:
     try:
         batch = store.batch(batch_id)
     except StoreError:
@@ -156,7 +156,7 @@ def reject_lines(passages: list[Passage], lang: Language) -> list[str]:
     return lines
 
 
-def _digest(store: Store, ctx: Context) -> _Built | None:
+def _digest(store: StorePort, ctx: Context) -> _Built | None:
     lang, today = ctx.language, ctx.today
     due = store.open_passages_due(today + dt.timedelta(days=ctx.deadline_days))
     if not due:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.config import Config
-from agent.store import DB_NAME, sqlite_path, unavailable
+from agent.store import DB_NAME, StoreError, sqlite_path
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,10 @@ class AgentPaths:
             StoreError: the store is not a SQLite file.
         """
         if self.store_scheme is not None:
-            raise unavailable(self.store_scheme)
+            raise StoreError(
+                f"[store] url names a {self.store_scheme} store, not a SQLite file: "
+                "open it with agent.store.open_store(config)"
+            )
         return self.store_file or self.data_dir / DB_NAME
 
     @property

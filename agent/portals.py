@@ -24,7 +24,7 @@ def default_login_guard(config: Config) -> LoginGuard:
     from portal.credentials import password_provider
 
     return LoginGuard(
-        AgentPaths.from_config(config).db,
+        config,
         config.portal.base_url,
         config.portal.username or "",
         password_provider(config.portal.username, keyring_choice(config)),

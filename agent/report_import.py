@@ -15,7 +15,7 @@ from agent.collect import CollectError, apply_report
 from agent.lifecycle import BatchStatus
 from agent.paths import AgentPaths
 from agent.rows import Batch
-from agent.store import Store
+from agent.store import StorePort
 from builders.cdc.reports import ProcessingReport, parse_report
 from builders.files import ensure_private_dir, file_sha256
 
@@ -53,7 +53,7 @@ def read_report(file: Path) -> ProcessingReport:
 
 
 def import_report(
-    store: Store, paths: AgentPaths, file: Path, report: ProcessingReport
+    store: StorePort, paths: AgentPaths, file: Path, report: ProcessingReport
 ) -> ImportedReport:
     """Keep ``file`` with its batch's documents and apply ``report`` (from :func:`read_report`).
 

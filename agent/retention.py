@@ -18,7 +18,7 @@ from pathlib import Path
 
 from agent.config import RetentionSettings
 from agent.paths import AgentPaths
-from agent.store import Store
+from agent.store import StorePort
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def _prune_empty_dirs(folder: Path) -> None:
 
 
 def apply_retention(
-    store: Store, paths: AgentPaths, settings: RetentionSettings, *, now: dt.datetime
+    store: StorePort, paths: AgentPaths, settings: RetentionSettings, *, now: dt.datetime
 ) -> Purged:
     """Delete what ``settings`` no longer keeps; records one ``retention`` event if any.
 

@@ -53,12 +53,13 @@ from agent.context import RunContext
 from agent.deposit import PortalFactory, RunOptions, Trigger, run_deposit
 from agent.health import HEARTBEAT
 from agent.lifecycle import BatchStatus
-from agent.lock import SERVICE, WORK, AlreadyRunning, waiting_lock
+from agent.lock import SERVICE, WORK, AlreadyRunning
 from agent.login_guard import LoginGuard
 from agent.notify import send_pending
 from agent.paths import AgentPaths
 from agent.retention import apply_retention
-from agent.store import Store
+from agent.store import StorePort, open_store
+from agent.store_lock import agent_lock
 
 if TYPE_CHECKING:
     from agent.status_server import StatusServer
@@ -94,16 +95,16 @@ class Jobs:
         self.idle.set()
         self.paths = AgentPaths.from_config(self.config)
 
-    def _open_store(self) -> Store:
-        return Store.open(self.paths.db, now=self.now)
+    def _open_store(self) -> StorePort:
+        return open_store(self.config, now=self.now)
 
     def _locked_run(self, options: RunOptions, what: str, *, retention: bool = False) -> None:
         if self.stop.is_set():
             return  # queued behind a run that was asked to stop
         self.idle.clear()
         try:
-            with waiting_lock(
-                self.paths.data_dir,
+            with agent_lock(
+                self.config,
                 WORK,
                 holder=f"{SERVICE}, scheduled {what} job",
                 on_wait=lambda other: self.event(
@@ -138,7 +139,7 @@ class Jobs:
         """Between runs: note that the service is alive, send pending notifications."""
         with self._open_store() as store:
             store.set_state(HEARTBEAT, self.now().isoformat(timespec="seconds"))
-        send_pending(self.config, now=self.now, paths=self.paths)
+        send_pending(self.config, now=self.now)
 
     def collect(self) -> None:
         """Collect receipts and reports only."""

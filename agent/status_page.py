@@ -14,7 +14,7 @@ from agent.config import Config
 from agent.lifecycle import BatchStatus, PassageStatus
 from agent.notify_messages import group_rejects
 from agent.rows import Batch, Passage, SourceFile
-from agent.store import Store
+from agent.store import StorePort
 
 #: How many weeks ahead the deadline timeline shows (a deadline is at most 3 months away).
 WEEKS = 14
@@ -53,7 +53,7 @@ def monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def page_data(store: Store, config: Config, now: dt.datetime) -> PageData:
+def page_data(store: StorePort, config: Config, now: dt.datetime) -> PageData:
     """Read the page's data from the store, as of ``now`` (in ``agent.timezone``)."""
     local = now.astimezone(ZoneInfo(config.agent.timezone))
     today = local.date()
@@ -96,7 +96,7 @@ def page_data(store: Store, config: Config, now: dt.datetime) -> PageData:
     )
 
 
-def _invalid_rows(store: Store) -> list[InvalidRow]:
+def _invalid_rows(store: StorePort) -> list[InvalidRow]:
     out = []
     for passage in store.passages(status=PassageStatus.INVALID):
         where = store.passage_source(passage.id)

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from agent.config import Config
-from agent.paths import AgentPaths
 from agent.status_html import render_page
 from agent.status_page import page_data
-from agent.store import Store, StoreError
+from agent.store import StoreError, open_store
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +26,7 @@ log = logging.getLogger(__name__)
 def status_html(config: Config, now: dt.datetime | None = None) -> str:
     """The status page for the store of ``config``, as of ``now`` (default: now)."""
     moment = now or dt.datetime.now(dt.UTC)
-    with Store.open(AgentPaths.from_config(config).db) as store:
+    with open_store(config) as store:
         return render_page(page_data(store, config, moment))
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from agent.invalid import invalid_rows
 from agent.lifecycle import PassageStatus
 from agent.rows import Batch, Passage
-from agent.store import Store, StoreError
+from agent.store import StoreError, StorePort
 from builders.cdc.models import PassageRecord
 from builders.exports.columns import CANONICAL
 from builders.exports.csvout import REJECTS_EXTRA, excel_csv
@@ -51,7 +51,7 @@ def passage_json(passage: Passage) -> dict[str, Any]:
 
 
 def status_view(
-    store: Store, *, today: dt.date, within_days: int, events: int = 10
+    store: StorePort, *, today: dt.date, within_days: int, events: int = 10
 ) -> dict[str, Any]:
     """The overall status."""
     horizon = today + dt.timedelta(days=within_days)
@@ -95,7 +95,7 @@ _WITHDRAWAL_STATUSES = (
 )
 
 
-def withdrawals_view(store: Store) -> list[dict[str, Any]]:
+def withdrawals_view(store: StorePort) -> list[dict[str, Any]]:
     """Withdrawals at the CDC (asked, refused, done) and corrections under way."""
     out = []
     for status in _WITHDRAWAL_STATUSES:
@@ -115,7 +115,7 @@ def withdrawals_view(store: Store) -> list[dict[str, Any]]:
     return out
 
 
-def find_batch(store: Store, ref: str) -> Batch:
+def find_batch(store: StorePort, ref: str) -> Batch:
     """A batch by file name, file name without ``.xml``, or numeric id.
 
     Raises:
@@ -130,7 +130,7 @@ def find_batch(store: Store, ref: str) -> Batch:
     raise StoreError(f"no batch named {ref!r} (see `accrochage status`)")
 
 
-def batch_view(store: Store, batch: Batch) -> dict[str, Any]:
+def batch_view(store: StorePort, batch: Batch) -> dict[str, Any]:
     """One batch in detail."""
     return batch_json(batch) | {
         "counts": store.passage_counts(batch_id=batch.id),
@@ -140,14 +140,14 @@ def batch_view(store: Store, batch: Batch) -> dict[str, Any]:
     }
 
 
-def rejects_view(store: Store) -> list[dict[str, Any]]:
+def rejects_view(store: StorePort) -> list[dict[str, Any]]:
     """Rejected passages, then refused withdrawals, with the CDC message, class and hint."""
     found = store.passages(status=PassageStatus.REJECTED)
     found += store.passages(status=PassageStatus.WITHDRAW_REJECTED)
     return [passage_json(p) for p in found]
 
 
-def invalid_view(store: Store) -> list[dict[str, Any]]:
+def invalid_view(store: StorePort) -> list[dict[str, Any]]:
     """Invalid passages with their reasons and the file and row they came from."""
     out = []
     for passage in store.passages(status=PassageStatus.INVALID):
@@ -220,7 +220,7 @@ def reimport_cells(cells: dict[str, str]) -> dict[str, str]:
 
 
 def write_rejects_csv(
-    store: Store, path: Path, *, invalid: bool = False, settings: BuildSettings | None = None
+    store: StorePort, path: Path, *, invalid: bool = False, settings: BuildSettings | None = None
 ) -> int:
     """Write rejected (and invalid) passages as a re-importable CSV (owner-only: personal data).
 

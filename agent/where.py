@@ -13,6 +13,7 @@ from pathlib import Path
 
 from agent.config import ENV_CONFIG, Config
 from agent.paths import AgentPaths
+from agent.store import store_exists
 from portal.credentials import KeyringChoice
 
 DISTRIBUTION = "accrochage-agent"
@@ -76,16 +77,16 @@ def whereabouts(config_path: Path | None, config: Config) -> Whereabouts:
     )
 
 
-def require_store(config_path: Path | None, config: Config) -> Path:
-    """The store's path, when it exists.
+def require_store(config_path: Path | None, config: Config) -> None:
+    """Check that the store exists.
 
     Raises:
         NoAgentData: there is no store in the data directory; the message names the data
             directory and the config, and what to do.
     """
     paths = AgentPaths.from_config(config)
-    if paths.db.is_file():
-        return paths.db
+    if store_exists(config):
+        return
     if config_path is None:
         hint = f"pass --config or set {ENV_CONFIG}"
     else:

@@ -34,7 +34,7 @@ from agent.lifecycle import (
     batch_outcome,
 )
 from agent.rows import Batch, NewPassage, Passage
-from agent.store import Store
+from agent.store import StorePort
 from builders.cdc.models import PassageRecord
 from builders.cdc.reports import ProcessingReport
 from builders.cdc.versions import SchemaVersion, action_version, spec
@@ -129,7 +129,7 @@ def correction_message(
 
 
 def hold_correction(
-    store: Store, passage: Passage, new: NewPassage, *, settings: BuildSettings
+    store: StorePort, passage: Passage, new: NewPassage, *, settings: BuildSettings
 ) -> str | None:
     """Keep ``new`` as the correction of a passage the CDC holds; its report message.
 
@@ -161,7 +161,7 @@ def hold_correction(
     return correction_message(passage, changes, settings=settings)
 
 
-def _withdraw(store: Store, passage: Passage, *, reason: str | None, kind: str) -> None:
+def _withdraw(store: StorePort, passage: Passage, *, reason: str | None, kind: str) -> None:
     store.request_withdrawal(passage.id, reason=reason)
     then = (
         "then its corrected row"
@@ -177,7 +177,7 @@ def _withdraw(store: Store, passage: Passage, *, reason: str | None, kind: str) 
     )
 
 
-def find_passage(store: Store, id_technique: str, emitter: str | None) -> Passage:
+def find_passage(store: StorePort, id_technique: str, emitter: str | None) -> Passage:
     """The one passage with this idTechnique (and emitter BCR when given).
 
     Raises:
@@ -200,7 +200,7 @@ def _check_schema(settings: BuildSettings) -> None:
 
 
 def request_withdrawals(
-    store: Store,
+    store: StorePort,
     id_techniques: Sequence[str],
     *,
     emitter: str | None,
@@ -234,7 +234,7 @@ def request_withdrawals(
 
 
 def request_corrections(
-    store: Store, id_techniques: Sequence[str], *, emitter: str | None, settings: BuildSettings
+    store: StorePort, id_techniques: Sequence[str], *, emitter: str | None, settings: BuildSettings
 ) -> list[str]:
     """Send the held corrections of these passages: SUPPRESSION first, CREATION after its OK.
 
@@ -260,7 +260,7 @@ def request_corrections(
     return [p.id_technique for p in passages]
 
 
-def adopt_correction(store: Store, passage: Passage) -> None:
+def adopt_correction(store: StorePort, passage: Passage) -> None:
     """The held correction becomes the passage's record, pending (its CREATION comes next)."""
     held = store.correction(passage.id)
     if held is None:  # pragma: no cover - callers check correction_held
@@ -272,7 +272,7 @@ def adopt_correction(store: Store, passage: Passage) -> None:
 
 
 def withdraw_locally(
-    store: Store, id_techniques: Sequence[str], *, emitter: str | None
+    store: StorePort, id_techniques: Sequence[str], *, emitter: str | None
 ) -> list[str]:
     """Never deposit these passages (pending, invalid or rejected: the CDC does not hold them).
 
@@ -299,7 +299,7 @@ def withdraw_locally(
 
 
 def _move_all(
-    store: Store, passages: Sequence[Passage], to: PassageStatus, kind: str, what: str
+    store: StorePort, passages: Sequence[Passage], to: PassageStatus, kind: str, what: str
 ) -> list[str]:
     """Move every passage to ``to`` in one transaction, one event each; their ids."""
     with store.transaction():
@@ -309,7 +309,7 @@ def _move_all(
     return [p.id_technique for p in passages]
 
 
-def redeclare(store: Store, id_techniques: Sequence[str], *, emitter: str | None) -> list[str]:
+def redeclare(store: StorePort, id_techniques: Sequence[str], *, emitter: str | None) -> list[str]:
     """Put withdrawn passages back to pending, to be declared again with their stored record.
 
     Raises:
@@ -335,7 +335,9 @@ def redeclare(store: Store, id_techniques: Sequence[str], *, emitter: str | None
     )
 
 
-def apply_suppression_report(store: Store, batch: Batch, report: ProcessingReport) -> BatchStatus:
+def apply_suppression_report(
+    store: StorePort, batch: Batch, report: ProcessingReport
+) -> BatchStatus:
     """Apply the accusé de traitement of a SUPPRESSION file (inside the caller's transaction)."""
     mine = {p.id_technique: p for p in store.passages(batch_id=batch.id)}
     accepted = rejected = 0
@@ -391,7 +393,7 @@ def apply_suppression_report(store: Store, batch: Batch, report: ProcessingRepor
 
 
 def close_processed(
-    store: Store,
+    store: StorePort,
     batch: Batch,
     report: ProcessingReport,
     accepted: int,

@@ -34,3 +34,21 @@ fi
 if ! command -v xmllint >/dev/null 2>&1; then
     apt_install libxml2-utils || echo "ensure-system-deps: xmllint missing (only the benchmark needs it)" >&2
 fi
+
+# PostgreSQL server binaries: the store's contract tests start a throwaway cluster
+# (initdb + pg_ctl) so that `make test` runs both backends. A machine with only the psql
+# client lacks them: install Debian's postgresql package (its binaries stay in
+# /usr/lib/postgresql/<major>/bin; the tests look there).
+have_pg_server() {
+    command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1 && return 0
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/pg_ctl \
+        >/dev/null 2>&1 && return 0
+    return 1
+}
+
+if ! have_pg_server; then
+    echo "ensure-system-deps: initdb/pg_ctl missing; installing Debian's postgresql" >&2
+    apt_install postgresql
+    # Debian starts a cluster on install; the tests start their own and need no service.
+    as_root service postgresql stop >/dev/null 2>&1 || true
+fi

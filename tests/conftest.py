@@ -1,10 +1,13 @@
-"""Shared fixtures: paths to the independent oracle in ../shared/cdc."""
+"""Shared fixtures: paths to the independent oracle in ../shared/cdc; a throwaway PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.pgcluster import PgCluster, PgUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_CDC = ROOT.parent / "shared" / "cdc"
@@ -16,3 +19,25 @@ def shared_cdc() -> Path:
     if not SHARED_CDC.is_dir():
         pytest.fail(f"oracle folder missing: {SHARED_CDC}")
     return SHARED_CDC
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A PostgreSQL cluster started for this session (stopped at its end, pass or fail).
+
+    Fails (never skips) when PostgreSQL cannot start: ``make test`` runs both store backends.
+    """
+    try:
+        cluster = PgCluster()
+    except PgUnavailable as exc:
+        pytest.fail(f"PostgreSQL for the store tests: {exc}")
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster) -> str:
+    """The URL of a fresh, empty database of the session's cluster (one per test)."""
+    return pg_cluster.new_database()

@@ -14,7 +14,7 @@ from agent.config import Config, ConfigError, find_config, load_config
 from agent.context import Progress, RunContext
 from agent.meter import NO_METER, Meter
 from agent.paths import AgentPaths
-from agent.store import Store
+from agent.store import StorePort, open_store
 from agent.testhooks import crash_checkpoint
 from agent.where import require_store
 
@@ -57,13 +57,14 @@ class AppContext:
         """The data directory's layout."""
         return AgentPaths.from_config(self.config)
 
-    def existing_store(self) -> Store:
+    def existing_store(self) -> StorePort:
         """The existing store: a command that only reads or amends never creates one.
 
         Raises:
             NoAgentData: there is no store; the message says where the command looked.
         """
-        return Store.open(require_store(self.config_path, self.config))
+        require_store(self.config_path, self.config)
+        return open_store(self.config)
 
 
 pass_app = click.make_pass_decorator(AppContext)

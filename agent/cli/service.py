@@ -28,13 +28,21 @@ from agent.cli.output import (
 )
 from agent.cli.render import summary_lines
 from agent.deposit import RunOptions, record_interruption, run_deposit
-from agent.lock import DEPOSIT_NOW, SCHEDULER, SERVICE, WORK, AlreadyRunning, instance_lock
+from agent.lock import DEPOSIT_NOW, SCHEDULER, SERVICE, WORK, AlreadyRunning
 from agent.meter import NO_METER, Meter
 from agent.portals import default_login_guard, default_portal_factory
 from agent.richmeter import RichMeter
+from agent.store_lock import agent_lock
 from agent.timefmt import log_in_timezone
 from agent.where import keyring_choice, whereabouts
 from portal.credentials import CredentialsError, get_password
+
+
+def _standing_by(active: AlreadyRunning) -> None:
+    """Say once that this service waits for another machine's to stop (PostgreSQL store)."""
+    logging.getLogger(__name__).warning(
+        "accrochage run: standing by: %s; taking over when it stops", active
+    )
 
 
 @click.command(name="run")
@@ -56,7 +64,7 @@ def run(app: AppContext) -> None:
             f"{exc.message} (the service stops: a restart cannot fix this)"
         ) from exc
     try:
-        with instance_lock(config.agent.data_dir, SCHEDULER, holder=SERVICE):
+        with agent_lock(config, SCHEDULER, holder=SERVICE, stand_by=_standing_by):
             run_service(
                 config,
                 portal_factory=default_portal_factory(config, guard),
@@ -100,7 +108,7 @@ def deposit_now(app: AppContext, wait: bool, timeout_s: float | None, as_json: b
 
         run = app.run_context(progress=progress, meter=meter)
         try:
-            with instance_lock(run.paths.data_dir, WORK, holder=DEPOSIT_NOW):
+            with agent_lock(run.config, WORK, holder=DEPOSIT_NOW):
                 summary = run_deposit(
                     run,
                     portal_factory=default_portal_factory(config, guard),

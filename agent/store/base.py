@@ -1,7 +1,8 @@
 """The agent's store as a port: what the rest of the agent may ask of it, in its own terms.
 
-Every backend (:mod:`agent.store.sqlite` today) implements :class:`Store`; the contract
-suite ``tests/contract/store/`` runs the same tests against each one. Methods speak of
+Every backend (:mod:`agent.store.sqlite`, :mod:`agent.store.postgres`) implements
+:class:`Store`; the contract suite ``tests/contract/store/`` runs the same tests against each
+one. Methods speak of
 passages, batches, attempts, documents and events, never of tables. Status changes are
 checked against :mod:`agent.lifecycle` inside the transaction that writes them, and a batch
 move ("these passages of batch B go from uploaded to deposited") is one set-based statement,
@@ -15,14 +16,27 @@ a backend keeps it owner-only (a 0600 file, or a database only the agent's role 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+import psycopg
+
 from agent.lifecycle import BatchAction, BatchStatus, PassageStatus
-from agent.rows import Attempt, Batch, Document, Event, NewPassage, Passage, SourceFile
+from agent.rows import (
+    Attempt,
+    Batch,
+    Document,
+    Event,
+    LoginPause,
+    NewPassage,
+    Notice,
+    Passage,
+    SourceFile,
+)
 
 #: Passage statuses that still need a successful deposit (for deadlines).
 OPEN_STATUSES = (
@@ -35,6 +49,10 @@ OPEN_STATUSES = (
 
 class StoreError(Exception):
     """The store cannot be opened or a requested row does not exist."""
+
+
+#: What the backends' drivers raise when the database itself fails (not the caller's input).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
 
 
 class Store(Protocol):
@@ -359,4 +377,63 @@ class Store(Protocol):
 
     def batch_passages(self, batch_id: int, status: PassageStatus) -> list[Passage]:
         """Passages that were in a batch (even if it is no longer their current one)."""
+        ...
+
+    def now(self) -> dt.datetime:
+        """The store's clock (aware)."""
+        ...
+
+    def sync_notices(self, current: Sequence[Notice]) -> list[Notice]:
+        """Keep the notices of the entries the inbox holds now; return the ones not seen before."""
+        ...
+
+    def notices(self) -> list[Notice]:
+        """The inbox entries last seen that are not imported, by name."""
+        ...
+
+    def batch_id_techniques(self, batch_id: int) -> set[str]:
+        """The idTechnique of every passage that was put in this batch (even if moved since)."""
+        ...
+
+    def set_holder_key(self, passage_id: int, key: int) -> None:
+        """Record a valid passage's holder key (``builders.exports.holders``)."""
+        ...
+
+    def same_holder(self, emitter: str, key: int, id_technique: str) -> tuple[str, str] | None:
+        """(idTechnique, status) of a passage of the same holder and certification under
+        another idTechnique (withdrawn ones left out), or None."""
+        ...
+
+    def undeposited_due_count(self, before: dt.date, *, held_class: str) -> int:
+        """Passages due on or before ``before`` that the CDC has not received."""
+        ...
+
+    def mark_late_in_batch(self, batch_id: int, today: dt.date) -> list[Passage]:
+        """Mark late the deposited passages of a batch whose deadline is before ``today``."""
+        ...
+
+    def late_passages(self) -> list[Passage]:
+        """Passages declared after their deadline, oldest declaration first."""
+        ...
+
+    def login_pause(self, base_url: str, username: str) -> LoginPause | None:
+        """The refused password's fingerprint for this account, if logins are paused."""
+        ...
+
+    def set_login_pause(
+        self, base_url: str, username: str, *, salt: bytes, digest: bytes, message: str
+    ) -> LoginPause:
+        """Pause logins of this account with the refused password's fingerprint."""
+        ...
+
+    def clear_login_pause(self, base_url: str, username: str) -> bool:
+        """Lift the pause; False when there was none."""
+        ...
+
+    def files_awaiting_correction(self) -> set[str]:
+        """Where the imported files lie whose invalid rows still wait for a correction."""
+        ...
+
+    def purge_events(self, before: dt.datetime) -> int:
+        """Delete events older than ``before`` (the only deletion the log allows)."""
         ...

@@ -46,7 +46,7 @@ def config(tmp_path: Path) -> Config:
 
 def _guard(config: Config, keyring: Keyring) -> LoginGuard:
     return LoginGuard(
-        AgentPaths.from_config(config).db,
+        config,
         config.portal.base_url,
         "certificateur",
         keyring,

@@ -14,13 +14,16 @@ import secrets
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agent.testhooks import EXIT_STATUS
 from tests.agent.helpers import row, write_export
 from tests.sandbox_server import SandboxHandle, running_sandbox
 
@@ -172,3 +175,34 @@ def uploaded_ids(sandbox: SandboxHandle) -> list[str]:
     for path in sorted((sandbox.data_dir / "deposits").glob("*.xml")):
         found += [m.decode() for m in _ID.findall(path.read_bytes())]
     return found
+
+
+def ours(sandbox: SandboxHandle, prefix: str) -> Counter[str]:
+    """How many times the replica received each idTechnique starting with ``prefix``."""
+    return Counter(i for i in uploaded_ids(sandbox) if i.startswith(prefix))
+
+
+def check_killed_and_restarted(agent: Agent, sandbox: SandboxHandle, crash_at: str) -> None:
+    """Kill ``deposit now`` at a workflow step, run it again: every passage deposited exactly
+    once (in one file, received once), none lost."""
+    prefix = f"CRASH-{crash_at}"
+    agent.drop("export.csv", rows_for(prefix, 3))
+    crashed = agent.run("deposit", "now", "--wait", crash_at=crash_at)
+    assert crashed.returncode == EXIT_STATUS, crashed.stdout + crashed.stderr
+    again = agent.run("deposit", "now", "--wait")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert agent.json("status")["passages"] == {"accepted": 3}
+    assert ours(sandbox, prefix) == {f"{prefix}-{i:03d}": 1 for i in range(3)}
+    [batch] = agent.json("status")["batches"]
+    names = [d["file_name"] for d in sandbox.deposits()]
+    assert names.count(batch["name"]) == 1
+
+
+def wait_until(
+    what: str, done: Callable[[], bool], timeout: float = 150.0, poll: float = 0.1
+) -> None:
+    """Poll ``done`` until true; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(poll)  # poll interval, bounded by the deadline above

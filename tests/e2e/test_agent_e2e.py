@@ -8,21 +8,22 @@ import signal
 import subprocess
 import time
 import zipfile
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from agent.store import Store
-from agent.testhooks import EXIT_STATUS
-from tests.e2e.conftest import ACCROCHAGE, CANARY_PASSWORD, Agent, rows_for, uploaded_ids
+from tests.e2e.conftest import (
+    ACCROCHAGE,
+    CANARY_PASSWORD,
+    Agent,
+    check_killed_and_restarted,
+    ours,
+    rows_for,
+)
 from tests.sandbox_server import SandboxHandle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _ours(sandbox: SandboxHandle, prefix: str) -> Counter[str]:
-    return Counter(i for i in uploaded_ids(sandbox) if i.startswith(prefix))
 
 
 def test_e2e_full_loop_with_correction(agent: Agent, sandbox: SandboxHandle) -> None:
@@ -59,7 +60,7 @@ def test_e2e_full_loop_with_correction(agent: Agent, sandbox: SandboxHandle) -> 
     second = agent.run("deposit", "now", "--wait")
     assert second.returncode == 0, second.stdout + second.stderr
     assert agent.json("status")["passages"] == {"accepted": 5}, second.stdout
-    assert _ours(sandbox, "LOOP") == {f"LOOP-{i:03d}": 1 for i in range(3)} | {
+    assert ours(sandbox, "LOOP") == {f"LOOP-{i:03d}": 1 for i in range(3)} | {
         "LOOP-BAD-000": 2,
         "LOOP-INVALID-000": 1,
     }
@@ -72,17 +73,7 @@ def test_e2e_full_loop_with_correction(agent: Agent, sandbox: SandboxHandle) -> 
 )
 def test_e2e_killed_and_restarted(agent: Agent, sandbox: SandboxHandle, crash_at: str) -> None:
     """Killed at a step then restarted: every passage deposited exactly once, none lost."""
-    prefix = f"CRASH-{crash_at}"
-    agent.drop("export.csv", rows_for(prefix, 3))
-    crashed = agent.run("deposit", "now", "--wait", crash_at=crash_at)
-    assert crashed.returncode == EXIT_STATUS, crashed.stdout + crashed.stderr
-    again = agent.run("deposit", "now", "--wait")
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert agent.json("status")["passages"] == {"accepted": 3}
-    assert _ours(sandbox, prefix) == {f"{prefix}-{i:03d}": 1 for i in range(3)}
-    [batch] = agent.json("status")["batches"]
-    names = [d["file_name"] for d in sandbox.deposits()]
-    assert names.count(batch["name"]) == 1
+    check_killed_and_restarted(agent, sandbox, crash_at)
 
 
 def test_e2e_sigkill_while_upload_in_flight(agent: Agent, sandbox: SandboxHandle) -> None:
@@ -120,7 +111,7 @@ def test_e2e_sigkill_while_upload_in_flight(agent: Agent, sandbox: SandboxHandle
     again = agent.run("deposit", "now", "--wait")
     assert again.returncode == 0, again.stdout + again.stderr
     assert agent.json("status")["passages"] == {"accepted": 2}
-    assert _ours(sandbox, prefix) == {f"{prefix}-{i:03d}": 1 for i in range(2)}
+    assert ours(sandbox, prefix) == {f"{prefix}-{i:03d}": 1 for i in range(2)}
 
 
 def _evidence(agent: Agent) -> list[Path]:
@@ -139,7 +130,7 @@ def test_e2e_lost_confirmation_settled_from_history(agent: Agent, sandbox: Sandb
     second = agent.run("deposit", "now", "--wait")
     assert second.returncode == 0, first.stdout + first.stderr + second.stdout + second.stderr
     assert agent.json("status")["passages"] == {"accepted": 2}
-    assert _ours(sandbox, prefix) == {f"{prefix}-{i:03d}": 1 for i in range(2)}
+    assert ours(sandbox, prefix) == {f"{prefix}-{i:03d}": 1 for i in range(2)}
     assert _evidence(agent), "the failed confirmation must leave evidence"
 
 
@@ -161,7 +152,7 @@ def test_e2e_flaky_portal_eventually_succeeds(agent: Agent, sandbox: SandboxHand
         sandbox.set_faults(error_rate=0.0, session_max_age_s=None)
     assert outcomes[-1] == 0, outcomes
     assert agent.json("status")["passages"] == {"accepted": 2}
-    assert _ours(sandbox, prefix) == {f"{prefix}-{i:03d}": 1 for i in range(2)}
+    assert ours(sandbox, prefix) == {f"{prefix}-{i:03d}": 1 for i in range(2)}
     evidence = _evidence(agent)
     assert evidence, "failed attempts must leave evidence"
     assert all(p.stat().st_mode & 0o077 == 0 for p in evidence)

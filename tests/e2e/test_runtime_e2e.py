@@ -15,8 +15,7 @@ import os
 import shutil
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from agent.lock import DEPOSIT_NOW, WORK, instance_lock
 from agent.rows import Event
 from agent.store import Store
 from tests.e2e.conftest import ACCROCHAGE, CANARY_PASSWORD, Agent, _agent_at, rows_for
+from tests.e2e.conftest import wait_until as _wait_until
 from tests.sandbox_server import SandboxHandle, running_sandbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -40,13 +40,6 @@ def _events(agent: Agent) -> list[Event]:
         return []
     with Store.open(db) as store:
         return store.events(limit=10_000)
-
-
-def _wait_until(what: str, done: Callable[[], bool], timeout: float = 150.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)  # poll interval, bounded by the deadline above
 
 
 def _schedule(agent: Agent, **cron: str) -> None:

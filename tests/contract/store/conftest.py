@@ -16,20 +16,22 @@ import pytest
 from agent.config import AgentSettings, Config, StoreSettings
 from agent.store import StorePort, open_store
 
-BACKENDS = ("sqlite",)
+BACKENDS = ("sqlite", "postgresql")
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 
 
-def _url(backend: str, tmp_path: Path) -> str:
-    if backend == "sqlite":
+def _url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
         return f"sqlite://{tmp_path / 'contract' / 'agent.sqlite3'}"
-    raise AssertionError(f"unknown backend {backend}")  # pragma: no cover
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    raise AssertionError(f"unknown backend {request.param}")  # pragma: no cover
 
 
 @pytest.fixture(params=BACKENDS)
 def store_config(request: pytest.FixtureRequest, tmp_path: Path) -> Config:
     """A config whose ``[store] url`` names a fresh store of one backend."""
-    url = _url(str(request.param), tmp_path)
+    url = _url(request, tmp_path)
     return Config(agent=AgentSettings(data_dir=tmp_path / "data"), store=StoreSettings(url=url))
 
 

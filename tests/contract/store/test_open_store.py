@@ -8,7 +8,7 @@ import pytest
 
 from agent.config import AgentSettings, Config, ConfigError, StoreSettings, load_config
 from agent.paths import AgentPaths
-from agent.store import DB_NAME, StoreError, open_store
+from agent.store import DB_NAME, PostgresStore, StoreError, open_store
 
 
 def _config(tmp_path: Path, url: str | None) -> Config:
@@ -49,9 +49,35 @@ def test_unknown_scheme_is_a_config_error(tmp_path: Path) -> None:
     assert "s3cret" not in str(info.value)
 
 
-def test_postgresql_is_not_available_yet(tmp_path: Path) -> None:
-    config = _config(tmp_path, "postgresql://agent@db/agent")
-    with pytest.raises(StoreError, match="postgresql backend is not available"):
-        open_store(config)
-    with pytest.raises(StoreError, match="postgresql backend is not available"):
+def test_postgresql_url_opens_the_postgresql_store(tmp_path: Path, pg_url: str) -> None:
+    config = _config(tmp_path, pg_url)
+    with pytest.raises(StoreError, match="names a postgresql store, not a SQLite file"):
         _ = AgentPaths.from_config(config).db
+    with open_store(config) as store:
+        assert isinstance(store, PostgresStore)
+        store.add_event("hello", "written through open_store")
+        assert [e.kind for e in store.events()] == ["hello"]
+    assert not (tmp_path / "data" / DB_NAME).exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://agent:s3cret@db.example/agent", "postgresql://agent@db/agent?password=s3cret"],
+)
+def test_a_password_in_the_url_is_refused_and_never_shown(tmp_path: Path, url: str) -> None:
+    with pytest.raises(StoreError, match=r"holds a password: .*~/\.pgpass") as info:
+        open_store(_config(tmp_path, url))
+    assert "s3cret" not in str(info.value)
+
+
+def test_unreachable_server_names_the_url_without_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The password comes from libpq's PGPASSWORD and never appears in the error."""
+    monkeypatch.setenv("PGPASSWORD", "s3cret-from-env")
+    monkeypatch.setenv("PGCONNECT_TIMEOUT", "2")
+    url = f"postgresql://agent@/agent?host={tmp_path}&port=1"  # no server on that socket
+    with pytest.raises(StoreError, match="cannot connect to the store") as info:
+        open_store(_config(tmp_path, url))
+    assert "s3cret" not in str(info.value)
+    assert f"host={tmp_path}" in str(info.value)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.collect import hold_batch, release_held
-from agent.lifecycle import BatchStatus, PassageStatus
+from agent.lifecycle import PassageStatus
 from agent.store import DB_NAME, Store
 from agent.store_schema import MIGRATIONS
 from tests.agent.conftest import add_test_batch, new_passage
+from tests.contract.store.moves import count_move_statements
 
 
 def _statements(store: Store) -> list[str]:
@@ -30,21 +30,7 @@ def _statements(store: Store) -> list[str]:
 def test_batch_moves_do_not_query_per_passage(tmp_path: Path) -> None:
     """add_batch, upload, hold and release of 300 passages: a handful of statements each."""
     with Store.open(tmp_path / DB_NAME) as store:
-        ids = [
-            store.put_passage(new_passage(f"S{index:04d}"), status=PassageStatus.PENDING)
-            for index in range(300)
-        ]
-        seen = _statements(store)
-        batch_id = add_test_batch(store, ids)
-        added = len(seen)
-        store.set_batch_status(batch_id, BatchStatus.UPLOADING)
-        seen.clear()
-        hold_batch(store, store.batch(batch_id), BatchStatus.FILE_REJECTED, "refused")
-        held = len(seen)
-        seen.clear()
-        assert release_held(store, "fp2", lambda _line: None) == 300
-        released = len(seen)
-        assert {p.status for p in store.passages()} == {PassageStatus.PENDING}
+        added, held, released = count_move_statements(store, _statements(store))
     # One passage per statement would be 300+ each; today 6, 8 and 8 (BEGIN/COMMIT, checks,
     # the move, the batch row, the event).
     assert added <= 10, added
@@ -57,7 +43,7 @@ def test_migration_5_counts_the_batches_of_an_existing_store(
 ) -> None:
     """batch_counts starts from the passages already in batches, then follows their moves."""
     path = tmp_path / DB_NAME
-    monkeypatch.setattr("agent.store.sqlite.MIGRATIONS", MIGRATIONS[:4])
+    monkeypatch.setattr(Store, "_MIGRATIONS", MIGRATIONS[:7])
     with Store.open(path) as store:
         ids = [
             store.put_passage(new_passage(f"M{index}"), status=PassageStatus.PENDING)
