@@ -24,6 +24,7 @@ import psycopg
 from agent.config import Config
 from agent.lock import SCHEDULER, WORK, AlreadyRunning, instance_lock, waiting_lock
 from agent.store import StoreError
+from agent.store.password import store_password
 from agent.store.postgres import check_url, safe_url
 
 #: First key of the two-key advisory locks ("accr"); the second is the lock's number.
@@ -38,10 +39,12 @@ def _store_url(config: Config) -> str | None:
     return url if url and url.startswith("postgresql://") else None
 
 
-def _connect(url: str, label: str) -> psycopg.Connection[tuple[object, ...]]:
+def _connect(
+    url: str, label: str, password: str | None = None
+) -> psycopg.Connection[tuple[object, ...]]:
     check_url(url)
-    try:
-        return psycopg.connect(url, autocommit=True, application_name=label[:63])
+    try:  # password None: libpq finds one (~/.pgpass, PGPASSWORD)
+        return psycopg.connect(url, autocommit=True, application_name=label[:63], password=password)
     except psycopg.Error as exc:
         raise StoreError(f"{safe_url(url)}: cannot connect to the store: {exc}") from exc
 
@@ -83,7 +86,7 @@ def store_lock_holder(config: Config, name: str) -> str | None:
     url = _store_url(config)
     if url is None:
         return None
-    with _connect(url, "accrochage: status") as conn:
+    with _connect(url, "accrochage: status", store_password(config, url)) as conn:
         return _holder(conn, name)
 
 
@@ -97,6 +100,7 @@ def store_lock(
     should_stop: Callable[[], bool] = lambda: False,
     poll_s: float = POLL_S,
     sleep: Callable[[float], None] = time.sleep,
+    password: str | None = None,
 ) -> Iterator[None]:
     """Hold the ``name`` advisory lock of the PostgreSQL store at ``url``.
 
@@ -108,7 +112,7 @@ def store_lock(
         StoreError: the store cannot be reached.
     """
     label = f"accrochage: {holder} on {socket.gethostname()} pid {os.getpid()}"
-    conn = _connect(url, label)
+    conn = _connect(url, label, password)
     try:
         told = False
         while not _try(conn, NUMBERS[name]):
@@ -151,7 +155,12 @@ def agent_lock(
     url = _store_url(config)
     if url is not None:
         with store_lock(
-            url, name, holder=holder, on_wait=on_wait or stand_by, should_stop=should_stop
+            url,
+            name,
+            holder=holder,
+            on_wait=on_wait or stand_by,
+            should_stop=should_stop,
+            password=store_password(config, url),
         ):
             yield
     elif on_wait is None:

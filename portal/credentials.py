@@ -207,22 +207,32 @@ def set_password(username: str | None, password: str, choice: KeyringChoice | No
             or the keyring refused it.
     """
     user = _require_username(username)
-    if not password:
-        raise CredentialsError("the password is empty: nothing stored")
     choice = choice or KeyringChoice()
-    _prepare_file_backend(choice)
-    active = choice.open(storing=True)
-    try:
-        active.set_password(SERVICE, user, password)
-    except _BACKEND_ERRORS as exc:
-        raise CredentialsError(
-            f"cannot write to the keyring ({type(active).__name__}): {exc}; {README_HINT}"
-        ) from exc
+    active = keep_secret(user, password, choice)
     # A fresh backend, as the service opens it: never report success it could not read.
     if get_password(user, choice) != password:
         raise CredentialsError(f"stored in {choice.describe()}, but reading it back failed")
     log.info("portal password stored for %s in %s", user, type(active).__name__)
     return choice.describe()
+
+
+def keep_secret(key: str, password: str, choice: KeyringChoice) -> KeyringBackend:
+    """Write ``password`` under ``key`` of the agent's keyring service; the backend used.
+
+    Raises:
+        CredentialsError: an empty password, or a keyring that cannot take it.
+    """
+    if not password:
+        raise CredentialsError("the password is empty: nothing stored")
+    _prepare_file_backend(choice)
+    active = choice.open(storing=True)
+    try:
+        active.set_password(SERVICE, key, password)
+    except _BACKEND_ERRORS as exc:
+        raise CredentialsError(
+            f"cannot write to the keyring ({type(active).__name__}): {exc}; {README_HINT}"
+        ) from exc
+    return active
 
 
 def _prepare_file_backend(choice: KeyringChoice) -> Path | None:

@@ -56,15 +56,24 @@ def credentials() -> None:
 
 
 @credentials.command("set")
+@click.option(
+    "--store",
+    "for_store",
+    is_flag=True,
+    help="Store the password of the PostgreSQL database [store] url names, not the portal's.",
+)
 @pass_app
-def credentials_set(app: AppContext) -> None:
-    """Store the portal password for [portal] username.
+def credentials_set(app: AppContext, for_store: bool) -> None:
+    """Store the portal password for [portal] username (or, with --store, the store's).
 
     Asks for it with a hidden prompt on a terminal; otherwise reads one line from standard
     input (e.g. from a secrets manager: `pass show cdc | accrochage credentials set`).
     """
     from portal.credentials import ready_to_store, set_password
 
+    if for_store:
+        _set_store_password(app)
+        return
     username = app.config.portal.username
     if not username:
         raise click.ClickException("set [portal] username in the config first")
@@ -84,6 +93,21 @@ def credentials_set(app: AppContext) -> None:
         click.echo(f"note: a service started at boot cannot read it: {problem}")
     if default_login_guard(app.config).lift("a new password was stored (credentials set)"):
         click.echo("Logins were paused after a refused password: they resume with this one.")
+
+
+def _set_store_password(app: AppContext) -> None:
+    from agent.store.password import set_store_password, store_key
+
+    url = app.config.store.url or ""
+    if not url.startswith("postgresql://"):
+        raise click.ClickException(
+            "--store: [store] url is not a postgresql:// URL (a SQLite store has no password)"
+        )
+    where = set_store_password(app.config, url, read_secret("Store database password"))
+    click.echo(
+        f"Password of the store {store_key(url).removeprefix('store:')} stored in {where}, "
+        "and read back the way the service reads it."
+    )
 
 
 @credentials.command("check")

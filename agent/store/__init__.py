@@ -20,6 +20,7 @@ from pathlib import Path
 from agent.config import Config
 from agent.store.base import DATABASE_ERRORS, OPEN_STATUSES, StoreError
 from agent.store.base import Store as StorePort
+from agent.store.password import store_password
 from agent.store.postgres import PostgresStore
 from agent.store.sqlite import DB_NAME, SqliteStore
 from agent.store.sqlite import SqliteStore as Store
@@ -90,7 +91,7 @@ def open_store(config: Config, *, now: Callable[[], dt.datetime] = _utcnow) -> S
     url = config.store.url or ""
     scheme = url.partition("://")[0]
     if scheme == "postgresql":
-        return PostgresStore.open(url, now=now)
+        return PostgresStore.open(url, now=now, password=store_password(config, url))
     raise unavailable(scheme)
 
 

@@ -1,9 +1,9 @@
 """The PostgreSQL store: the agent's store (:class:`agent.store.base.Store`) on a server.
 
 ``[store] url = "postgresql://USER@HOST:PORT/DATABASE"`` (any libpq URL). The password is never
-in the URL, hence never in the config file, a log line or an error message: libpq reads it
-from ``PGPASSWORD`` or ``~/.pgpass`` (``PGPASSFILE``), as for ``psql``. A URL carrying one is
-refused.
+in the URL, hence never in the config file, a log line or an error message: it comes from the
+agent's keyring (:mod:`agent.store.password`), else libpq reads it from ``PGPASSWORD`` or
+``~/.pgpass`` (``PGPASSFILE``), as for ``psql``. A URL carrying one is refused.
 
 The methods are :class:`agent.store.sql.SqlStore`'s; this module sets PostgreSQL's dialect:
 ``?`` placeholders become ``%s``; lists of ids are one array parameter (``= ANY(?)``); a
@@ -142,8 +142,17 @@ class PostgresStore(SqlStore):
     _conn: PgConnection
 
     @classmethod
-    def open(cls, url: str, *, now: Callable[[], dt.datetime] = _utcnow) -> PostgresStore:
+    def open(
+        cls,
+        url: str,
+        *,
+        now: Callable[[], dt.datetime] = _utcnow,
+        password: str | None = None,
+    ) -> PostgresStore:
         """Connect to the database at ``url`` and migrate it.
+
+        ``password``: the one kept in the keyring (:mod:`agent.store.password`); None lets
+        libpq find one (``~/.pgpass``, ``PGPASSWORD``).
 
         Raises:
             StoreError: the URL holds a password, or the database cannot be reached or used
@@ -154,7 +163,13 @@ class PostgresStore(SqlStore):
             # No server-side prepared statements: their generic plan, fixed while a long
             # import transaction still shows an empty table to the planner, scans every
             # passage per row (an import of 6,000 rows: 49 s, against 18 s planned each time).
-            raw = psycopg.connect(url, autocommit=True, row_factory=pg_row, prepare_threshold=None)
+            raw = psycopg.connect(
+                url,
+                autocommit=True,
+                row_factory=pg_row,
+                prepare_threshold=None,
+                password=password,  # None: libpq finds one
+            )
         except psycopg.Error as exc:
             raise StoreError(f"{safe_url(url)}: cannot connect to the store: {exc}") from exc
         store = cls(PgConnection(raw), now=now)
