@@ -87,7 +87,6 @@ def _passage_rows(count: int, start: int, status: str, batch: int | None) -> Ite
             "2026-01-15",
             due.isoformat(),
             status,
-            RECORD,
             "0" * 64,
             batch,
             "2026-01-16T10:00:00+00:00",
@@ -102,8 +101,8 @@ def seed(db: Path, passages: int, batches: int) -> list[int]:
     insert = (
         "INSERT INTO passages (id, emitter, id_technique, certificateur, contrat, "
         "certification_type, certification_code, holder, delivery_date, deadline, status, "
-        "record_json, record_sha256, batch_id, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "record_sha256, batch_id, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )
     pending = min(2 * MOVE, passages)
     rest = passages - pending
@@ -148,6 +147,11 @@ def seed(db: Path, passages: int, batches: int) -> list[int]:
             )
             next_id += count
         conn.executemany(insert, _passage_rows(pending, next_id, PassageStatus.PENDING, None))
+        # Every passage keeps its validated record beside it (migration 9).
+        conn.executemany(
+            "INSERT INTO passage_records VALUES (?, ?)",
+            ((pid, RECORD) for pid in range(1, next_id + pending)),
+        )
     conn.close()
     return list(range(next_id, next_id + pending))
 

@@ -44,6 +44,10 @@ DB_NAME = "agent.sqlite3"
 #: Ids passed as one JSON array parameter: a set-based statement whatever their number.
 _IN_IDS = "SELECT value FROM json_each(?)"
 _IDS = f"p.id IN ({_IN_IDS})"
+#: The build's order: one group (declaration + certification) after the other.
+_BUILD_ORDER = (
+    "p.emitter, p.certificateur, p.contrat, p.certification_type, p.certification_code, p.id"
+)
 
 
 def _utcnow() -> dt.datetime:
@@ -395,7 +399,6 @@ class SqliteStore:
                 new.deadline.isoformat() if new.deadline else "",
                 status.value,
                 json.dumps(list(reasons), ensure_ascii=False) if reasons else None,
-                new.record_json or None,
                 new.record_sha256 or None,
                 new.source_file_id,
                 new.source_row,
@@ -405,23 +408,38 @@ class SqliteStore:
                 cur = self._conn.execute(
                     "INSERT INTO passages (certificateur, contrat, certification_type, "
                     "certification_code, holder, delivery_date, deadline, status, reasons, "
-                    "record_json, record_sha256, source_file_id, source_row, updated_at, "
+                    "record_sha256, source_file_id, source_row, updated_at, "
                     "emitter, id_technique, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*values, new.emitter, new.id_technique, self._stamp()),
                 )
-                return int(cur.lastrowid or 0)
+                passage_id = int(cur.lastrowid or 0)
+                self._put_record(passage_id, new.record_json, replace=False)
+                return passage_id
             check_passage(old.status, status, who=new.id_technique)
+            self._count_moves("p.id = ?", [old.id], status)
             self._conn.execute(
                 "UPDATE passages SET certificateur=?, contrat=?, certification_type=?, "
                 "certification_code=?, holder=?, delivery_date=?, deadline=?, status=?, "
-                "reasons=?, record_json=?, record_sha256=?, source_file_id=?, source_row=?, "
+                "reasons=?, record_sha256=?, source_file_id=?, source_row=?, "
                 "updated_at=?, cdc_message=NULL, cdc_class=NULL, hint=NULL, accepted_at=NULL, "
                 "correction_json=NULL, correction_sha256=NULL, correction_fields=NULL, "
                 "withdraw_reason=NULL WHERE id=?",
                 (*values, old.id),
             )
+            self._put_record(old.id, new.record_json, replace=True)
             return old.id
+
+    def _put_record(self, passage_id: int, record_json: str, *, replace: bool) -> None:
+        """Keep a passage's validated record ("" for an invalid one: none is kept)."""
+        if replace and not record_json:
+            self._conn.execute("DELETE FROM passage_records WHERE passage_id = ?", (passage_id,))
+        elif record_json:
+            self._conn.execute(
+                "INSERT INTO passage_records (passage_id, record_json) VALUES (?, ?) "
+                "ON CONFLICT (passage_id) DO UPDATE SET record_json = excluded.record_json",
+                (passage_id, record_json),
+            )
 
     def set_passage_status(
         self,
@@ -445,6 +463,7 @@ class SqliteStore:
                 if status is PassageStatus.WITHDRAWN and old.status is PassageStatus.WITHDRAWING
                 else None
             )
+            self._count_moves("p.id = ?", [passage_id], status)
             self._conn.execute(
                 "UPDATE passages SET status=?, cdc_message=?, cdc_class=?, hint=?, "
                 "reasons=COALESCE(?, reasons), updated_at=?, "
@@ -471,6 +490,7 @@ class SqliteStore:
         with self.transaction():
             old = self.passage_by_id(passage_id)
             check_passage(old.status, PassageStatus.WITHDRAWING, who=old.id_technique)
+            self._count_moves("p.id = ?", [passage_id], PassageStatus.WITHDRAWING)
             self._conn.execute(
                 "UPDATE passages SET status=?, batch_id=NULL, updated_at=?, "
                 "withdraw_reason=COALESCE(?, withdraw_reason) WHERE id=?",
@@ -506,9 +526,10 @@ class SqliteStore:
     def iter_withdrawing(self) -> Iterator[tuple[int, str, str]]:
         """(passage id, idTechnique, record JSON) of passages whose SUPPRESSION is to build."""
         cur = self._conn.execute(
-            "SELECT id, id_technique, record_json FROM passages "
-            "WHERE status = ? AND batch_id IS NULL "
-            "ORDER BY emitter, certificateur, contrat, certification_type, certification_code, id",
+            "SELECT p.id, p.id_technique, r.record_json FROM passages p "  # noqa: S608 - fixed text
+            "JOIN passage_records r ON r.passage_id = p.id "
+            "WHERE p.status = ? AND p.batch_id IS NULL "
+            f"ORDER BY {_BUILD_ORDER}",
             (PassageStatus.WITHDRAWING.value,),
         )
         for row in cur:
@@ -517,9 +538,10 @@ class SqliteStore:
     def iter_pending(self) -> Iterator[tuple[int, str, str]]:
         """(passage id, idTechnique, record JSON) of pending passages, in build-group order."""
         cur = self._conn.execute(
-            "SELECT id, id_technique, record_json FROM passages WHERE status = ? "
-            "ORDER BY emitter, certificateur, contrat, certification_type, certification_code, id",
-            (PassageStatus.PENDING.value,),
+            # In the order of passages_to_build (migration 9): no sort of every pending record.
+            "SELECT p.id, p.id_technique, r.record_json FROM passages p INDEXED BY "  # noqa: S608 - fixed text
+            "passages_to_build JOIN passage_records r ON r.passage_id = p.id "
+            f"WHERE p.status = 'pending' ORDER BY {_BUILD_ORDER}",
         )
         for row in cur:
             yield row[0], row[1], row[2]
@@ -542,7 +564,9 @@ class SqliteStore:
 
     def record_json(self, passage_id: int) -> str | None:
         """The validated record of a passage (personal data: for building and re-export)."""
-        row = self._one("SELECT record_json FROM passages WHERE id = ?", (passage_id,))
+        row = self._one(
+            "SELECT record_json FROM passage_records WHERE passage_id = ?", (passage_id,)
+        )
         return row[0] if row else None
 
     def passage_counts(self, *, batch_id: int | None = None) -> dict[str, int]:
@@ -685,7 +709,9 @@ class SqliteStore:
                 else PassageStatus.BATCHED
             )
             ids = json.dumps(list(passage_ids))
-            self._check_moves(_IDS, [ids], to, len(set(passage_ids)))
+            members = len(set(passage_ids))
+            self._check_moves(_IDS, [ids], to, members)
+            self._count_moves(_IDS, [ids], to)
             self._conn.execute(
                 f"UPDATE passages SET status=?, batch_id=?, updated_at=? WHERE id IN ({_IN_IDS})",  # noqa: S608 - fixed fragments
                 (to.value, batch_id, stamp, ids),
@@ -694,7 +720,35 @@ class SqliteStore:
                 "INSERT INTO passage_batches SELECT value, ? FROM json_each(?)",
                 (batch_id, ids),
             )
+            if members:
+                self._count([(batch_id, to.value, members)])
         return batch_id
+
+    def _count_moves(self, where: str, params: Sequence[Any], to: PassageStatus) -> None:
+        """Keep ``batch_counts`` for a move of the passages ``where`` selects to ``to``.
+
+        Run just before the move, in its transaction: one grouped read of the passages whose
+        status changes, by each batch they were in, then one row per (batch, status) changed,
+        whatever the number of passages. ``where`` filters ``passages p``.
+        """
+        changes = self._all(
+            "SELECT pb.batch_id, p.status, COUNT(*) FROM passages p "  # noqa: S608 - fixed fragments
+            f"JOIN passage_batches pb ON pb.passage_id = p.id WHERE ({where}) AND p.status <> ? "
+            "GROUP BY pb.batch_id, p.status",
+            [*params, to.value],
+        )
+        self._count(
+            [(batch_id, status, -n) for batch_id, status, n in changes]
+            + [(batch_id, to.value, n) for batch_id, _, n in changes]
+        )
+
+    def _count(self, changes: Sequence[tuple[int, str, int]]) -> None:
+        """Add ``n`` to the count of (batch, status), for each (batch_id, status, n)."""
+        self._conn.executemany(
+            "INSERT INTO batch_counts (batch_id, status, n) VALUES (?, ?, ?) "
+            "ON CONFLICT (batch_id, status) DO UPDATE SET n = n + excluded.n",
+            changes,
+        )
 
     def _check_moves(
         self, where: str, params: Sequence[Any], to: PassageStatus, expected: int | None = None
@@ -785,6 +839,7 @@ class SqliteStore:
         ``where`` filters ``passages p``, as in :meth:`_check_moves`.
         """
         stamp = self._stamp()
+        self._count_moves(where, params, to)
         cur = self._conn.execute(
             "UPDATE passages AS p SET status=?, cdc_message=?, cdc_class=?, hint=?, "  # noqa: S608 - fixed fragments
             "reasons=COALESCE(?, reasons), updated_at=?, "
@@ -812,6 +867,11 @@ class SqliteStore:
         class ``only_class``, in one statement; how many moved."""
         check_passage(waiting, PassageStatus.WITHDRAWING, who=f"batch {batch_id}")
         with self.transaction():
+            self._count_moves(
+                "p.batch_id = ? AND p.status = ? AND p.cdc_class = ?",
+                [batch_id, waiting.value, only_class],
+                PassageStatus.WITHDRAWING,
+            )
             cur = self._conn.execute(
                 "UPDATE passages SET status=?, batch_id=NULL, updated_at=? "
                 "WHERE batch_id = ? AND status = ? AND cdc_class = ?",
@@ -846,8 +906,8 @@ class SqliteStore:
     def batch_passage_counts(self) -> dict[int, dict[str, int]]:
         """Per batch, the number of passages that were in it, per current status.
 
-        Read from ``batch_counts``, which triggers keep (migration 5): one row per batch and
-        status, whatever the number of passages.
+        Read from ``batch_counts``, which every move keeps (:meth:`_count_moves`): one row
+        per batch and status, whatever the number of passages.
         """
         out: dict[int, dict[str, int]] = {}
         for row in self._all("SELECT batch_id, status, n FROM batch_counts WHERE n > 0"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -84,3 +85,35 @@ def config_path(tmp_path: Path) -> Path:
     path = tmp_path / "accrochage.toml"
     path.write_text('[agent]\ndata_dir = "data"\ninbox_settle_s = 0\n', encoding="utf-8")
     return path
+
+
+def old_store_passages(path: Path, count: int, batched: int) -> None:
+    """Passages written as a store of the first migrations (before 3) holds them (plain SQL: today's
+    code writes today's schema); the first ``batched`` ones in batch 1."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "INSERT INTO batches (id, name, path, sha256, size, schema_version, id_flux, "
+            "passages, status, fingerprint, created_at, updated_at) "
+            "VALUES (1, 'a.xml', '/x/a.xml', 'f', 10, '1.1.5', 'u', ?, 'built', 'fp1', 't', 't')",
+            (batched,),
+        )
+        for index in range(1, count + 1):
+            conn.execute(
+                "INSERT INTO passages (id, emitter, id_technique, certificateur, contrat, "
+                "certification_type, certification_code, holder, delivery_date, deadline, "
+                "status, record_json, record_sha256, batch_id, created_at, updated_at) "
+                "VALUES (?, '12ABC345', ?, '12ABC345', 'C', 'RS', 'RS5875', 'J.D.', "
+                "'2026-01-15', '2026-04-15', ?, ?, '0', ?, 't', 't')",
+                (
+                    index,
+                    f"M{index}",
+                    "batched" if index <= batched else "pending",
+                    f'{{"record": {index}}}',
+                    1 if index <= batched else None,
+                ),
+            )
+        conn.executemany(
+            "INSERT INTO passage_batches VALUES (?, 1)", [(i,) for i in range(1, batched + 1)]
+        )
+    conn.close()

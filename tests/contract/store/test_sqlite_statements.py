@@ -10,7 +10,7 @@ from agent.collect import hold_batch, release_held
 from agent.lifecycle import BatchStatus, PassageStatus
 from agent.store import DB_NAME, Store
 from agent.store_schema import MIGRATIONS
-from tests.agent.conftest import add_test_batch, new_passage
+from tests.agent.conftest import add_test_batch, new_passage, old_store_passages
 
 
 def _statements(store: Store) -> list[str]:
@@ -52,24 +52,23 @@ def test_batch_moves_do_not_query_per_passage(tmp_path: Path) -> None:
     assert released <= 15, released
 
 
-def test_migration_5_counts_the_batches_of_an_existing_store(
+def test_migrations_5_and_9_keep_an_existing_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """batch_counts starts from the passages already in batches, then follows their moves."""
+    """batch_counts starts from the passages already in batches, then follows their moves;
+    the records move to passage_records (migration 9) and are still read by the build."""
     path = tmp_path / DB_NAME
     monkeypatch.setattr("agent.store.sqlite.MIGRATIONS", MIGRATIONS[:4])
-    with Store.open(path) as store:
-        ids = [
-            store.put_passage(new_passage(f"M{index}"), status=PassageStatus.PENDING)
-            for index in range(4)
-        ]
-        old = add_test_batch(store, ids[:3])
+    Store.open(path).close()
+    old_store_passages(path, 4, 3)
     monkeypatch.undo()
     with Store.open(path) as store:
-        assert store.batch_passage_counts() == {old: {"batched": 3}}
-        store.move_passages(ids[:1], PassageStatus.INVALID)
-        new = add_test_batch(store, ids[3:], "b.xml")
+        assert store.batch_passage_counts() == {1: {"batched": 3}}
+        assert store.record_json(2) == '{"record": 2}'
+        assert list(store.iter_pending()) == [(4, "M4", '{"record": 4}')]
+        store.move_passages([1], PassageStatus.INVALID)
+        new = add_test_batch(store, [4], "b.xml")
         assert store.batch_passage_counts() == {
-            old: {"batched": 2, "invalid": 1},
+            1: {"batched": 2, "invalid": 1},
             new: {"batched": 1},
         }
