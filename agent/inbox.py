@@ -320,11 +320,12 @@ def _import_rows(
                 message=f"warning: {warning.message}",
             )
         seen.add(row.record.declaration.idClientEmetteur, row.record.passage.idTechnique)
-        new = new_passage(row.record, source_id, row.row)
+        new = new_passage(row.record, source_id, row.row, row.holder_key or None)
         outcome, previous = put_record(store, new)
         if outcome is Outcome.CORRECTION:
             outcome = _correction(store, config, new, path.name, row.row, report)
-        if row.holder_key and outcome is not Outcome.KEPT:
+        # A passage written from this row got its holder key with it (put_passage).
+        if row.holder_key and outcome in (Outcome.UNCHANGED, Outcome.CORRECTION):
             found = store.passage(emitter, id_technique)
             if found is not None:
                 store.set_holder_key(found.id, row.holder_key)

@@ -54,8 +54,10 @@ def holder_summary(identification: IdentificationTitulaire) -> str:
     return "?"
 
 
-def new_passage(record: PassageRecord, source_id: int | None, row: int) -> NewPassage:
-    """The store's view of a validated record."""
+def new_passage(
+    record: PassageRecord, source_id: int | None, row: int, holder_key: int | None = None
+) -> NewPassage:
+    """The store's view of a validated record (and of its holder key, when known)."""
     record_json = record.model_dump_json()
     delivery = record.passage.dateDebutValidite
     return NewPassage(
@@ -72,6 +74,7 @@ def new_passage(record: PassageRecord, source_id: int | None, row: int) -> NewPa
         record_sha256=hashlib.sha256(record_json.encode()).hexdigest(),
         source_file_id=source_id,
         source_row=row,
+        holder_key=holder_key,
     )
 
 

@@ -232,7 +232,12 @@ def measure_import(work: Path, records: int) -> tuple[float, float]:
     config = Config(agent=AgentSettings(data_dir=work / "agent"))
     import_schema(SHARED_XSD, config.agent.data_dir)
     config.agent.inbox.mkdir(parents=True)
-    shutil.copy(csv_path, config.agent.inbox / csv_path.name)
+    dropped = config.agent.inbox / csv_path.name
+    shutil.copy(csv_path, dropped)
+    # An export dropped in the inbox a while ago: complete at once, without the settle wait
+    # for a file still being written ([agent] inbox_settle_s), which is not the store's cost.
+    an_hour_ago = time.time() - 3600
+    os.utime(dropped, (an_hour_ago, an_hour_ago))
     now = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
 
     def through_store() -> None:

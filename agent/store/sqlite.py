@@ -384,11 +384,17 @@ class SqliteStore:
     ) -> int:
         """Insert a passage, or replace the record of an existing one (status checked).
 
+        A ``holder_key`` of None keeps the one the passage has.
+
         Returns:
             The passage's row id.
         """
         with self.transaction():
-            old = self.passage(new.emitter, new.id_technique)
+            old = self._one(
+                "SELECT id, status FROM passages WHERE emitter = ? AND id_technique = ?",
+                (new.emitter, new.id_technique),
+            )
+            stamp = self._stamp()
             values = (
                 new.certificateur,
                 new.contrat,
@@ -402,33 +408,36 @@ class SqliteStore:
                 new.record_sha256 or None,
                 new.source_file_id,
                 new.source_row,
-                self._stamp(),
+                new.holder_key,
+                stamp,
             )
             if old is None:
                 cur = self._conn.execute(
                     "INSERT INTO passages (certificateur, contrat, certification_type, "
                     "certification_code, holder, delivery_date, deadline, status, reasons, "
-                    "record_sha256, source_file_id, source_row, updated_at, "
+                    "record_sha256, source_file_id, source_row, holder_key, updated_at, "
                     "emitter, id_technique, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*values, new.emitter, new.id_technique, self._stamp()),
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*values, new.emitter, new.id_technique, stamp),
                 )
                 passage_id = int(cur.lastrowid or 0)
                 self._put_record(passage_id, new.record_json, replace=False)
                 return passage_id
-            check_passage(old.status, status, who=new.id_technique)
-            self._count_moves("p.id = ?", [old.id], status)
+            passage_id = int(old["id"])
+            check_passage(PassageStatus(old["status"]), status, who=new.id_technique)
+            self._count_moves("p.id = ?", [passage_id], status)
             self._conn.execute(
                 "UPDATE passages SET certificateur=?, contrat=?, certification_type=?, "
                 "certification_code=?, holder=?, delivery_date=?, deadline=?, status=?, "
                 "reasons=?, record_sha256=?, source_file_id=?, source_row=?, "
-                "updated_at=?, cdc_message=NULL, cdc_class=NULL, hint=NULL, accepted_at=NULL, "
+                "holder_key=COALESCE(?, holder_key), updated_at=?, cdc_message=NULL, "
+                "cdc_class=NULL, hint=NULL, accepted_at=NULL, "
                 "correction_json=NULL, correction_sha256=NULL, correction_fields=NULL, "
                 "withdraw_reason=NULL WHERE id=?",
-                (*values, old.id),
+                (*values, passage_id),
             )
-            self._put_record(old.id, new.record_json, replace=True)
-            return old.id
+            self._put_record(passage_id, new.record_json, replace=True)
+            return passage_id
 
     def _put_record(self, passage_id: int, record_json: str, *, replace: bool) -> None:
         """Keep a passage's validated record ("" for an invalid one: none is kept)."""
