@@ -54,6 +54,38 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+_INSERT_PASSAGE = (
+    "INSERT INTO passages (certificateur, contrat, certification_type, certification_code, "
+    "holder, delivery_date, deadline, status, reasons, record_sha256, source_file_id, "
+    "source_row, holder_key, updated_at, created_at, emitter, id_technique) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _passage_values(
+    new: NewPassage, status: PassageStatus, reasons: Sequence[str], stamp: str
+) -> tuple[object, ...]:
+    """The values of a passage row that an import writes, in :data:`_INSERT_PASSAGE`'s order
+    (then ``emitter``, ``id_technique``); ``stamp`` is both times (the UPDATE reads one)."""
+    return (
+        new.certificateur,
+        new.contrat,
+        new.certification_type,
+        new.certification_code,
+        new.holder,
+        new.delivery_date.isoformat() if new.delivery_date else "",
+        new.deadline.isoformat() if new.deadline else "",
+        status.value,
+        json.dumps(list(reasons), ensure_ascii=False) if reasons else None,
+        new.record_sha256 or None,
+        new.source_file_id,
+        new.source_row,
+        new.holder_key,
+        stamp,
+        stamp,
+    )
+
+
 def _date(text: str) -> dt.date | None:
     """A stored date; "" is unknown (an invalid row whose date could not be read)."""
     return dt.date.fromisoformat(text) if text else None
@@ -395,31 +427,9 @@ class SqliteStore:
                 (new.emitter, new.id_technique),
             )
             stamp = self._stamp()
-            values = (
-                new.certificateur,
-                new.contrat,
-                new.certification_type,
-                new.certification_code,
-                new.holder,
-                new.delivery_date.isoformat() if new.delivery_date else "",
-                new.deadline.isoformat() if new.deadline else "",
-                status.value,
-                json.dumps(list(reasons), ensure_ascii=False) if reasons else None,
-                new.record_sha256 or None,
-                new.source_file_id,
-                new.source_row,
-                new.holder_key,
-                stamp,
-            )
+            values = _passage_values(new, status, reasons, stamp)
             if old is None:
-                cur = self._conn.execute(
-                    "INSERT INTO passages (certificateur, contrat, certification_type, "
-                    "certification_code, holder, delivery_date, deadline, status, reasons, "
-                    "record_sha256, source_file_id, source_row, holder_key, updated_at, "
-                    "emitter, id_technique, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*values, new.emitter, new.id_technique, stamp),
-                )
+                cur = self._conn.execute(_INSERT_PASSAGE, (*values, new.emitter, new.id_technique))
                 passage_id = int(cur.lastrowid or 0)
                 self._put_record(passage_id, new.record_json, replace=False)
                 return passage_id
@@ -434,10 +444,69 @@ class SqliteStore:
                 "cdc_class=NULL, hint=NULL, accepted_at=NULL, "
                 "correction_json=NULL, correction_sha256=NULL, correction_fields=NULL, "
                 "withdraw_reason=NULL WHERE id=?",
-                (*values, passage_id),
+                (*values[:-1], passage_id),  # created_at stays
             )
             self._put_record(passage_id, new.record_json, replace=True)
             return passage_id
+
+    def add_passages(self, news: Sequence[NewPassage]) -> None:
+        """Insert new pending passages with their records, whatever their number in a few
+        statements (an import's rows whose passage is new: see ``agent.intake.FreshRows``).
+
+        Raises:
+            StoreError: one of them exists already (nothing is inserted).
+        """
+        stamp = self._stamp()
+        try:
+            with self.transaction(), self._savepoint():
+                self._conn.executemany(
+                    _INSERT_PASSAGE,
+                    [
+                        (
+                            *_passage_values(n, PassageStatus.PENDING, (), stamp),
+                            n.emitter,
+                            n.id_technique,
+                        )
+                        for n in news
+                    ],
+                )
+                self._conn.executemany(
+                    "INSERT INTO passage_records (passage_id, record_json) SELECT id, ? "
+                    "FROM passages WHERE emitter = ? AND id_technique = ?",
+                    [(n.record_json, n.emitter, n.id_technique) for n in news if n.record_json],
+                )
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"cannot add {len(news)} new passage(s): {exc}") from exc
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        """Undo what the block wrote if it fails, without ending the outer transaction."""
+        self._conn.execute("SAVEPOINT part")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK TO part")
+            self._conn.execute("RELEASE part")
+            raise
+        self._conn.execute("RELEASE part")
+
+    def passage_keys(self, emitter: str, id_techniques: Sequence[str]) -> set[str]:
+        """Which of these idTechniques of the emitter BCR ``emitter`` have a passage."""
+        rows = self._all(
+            f"SELECT id_technique FROM passages WHERE emitter = ? AND id_technique IN ({_IN_IDS})",  # noqa: S608 - fixed fragments
+            (emitter, json.dumps(list(id_techniques))),
+        )
+        return {r[0] for r in rows}
+
+    def holder_keys_in_use(self, emitter: str, keys: Sequence[int]) -> set[int]:
+        """Which of these holder keys a passage of the emitter BCR ``emitter`` has (withdrawn
+        passages left out, as :meth:`same_holder` leaves them)."""
+        rows = self._all(
+            "SELECT DISTINCT holder_key FROM passages WHERE emitter = ? "  # noqa: S608 - fixed fragments
+            f"AND holder_key IN ({_IN_IDS}) AND status <> 'withdrawn'",
+            (emitter, json.dumps(list(keys))),
+        )
+        return {int(r[0]) for r in rows}
 
     def _put_record(self, passage_id: int, record_json: str, *, replace: bool) -> None:
         """Keep a passage's validated record ("" for an invalid one: none is kept)."""

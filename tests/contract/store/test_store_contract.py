@@ -229,3 +229,38 @@ def test_transaction_rolls_back_every_move(store: StorePort) -> None:
         raise RuntimeError("crash")
     assert _statuses(store, ids) == [P.PENDING] * 2
     assert store.batches() == []
+
+
+def test_add_passages_inserts_new_pending_passages_with_records_and_holder_keys(
+    store: StorePort,
+) -> None:
+    news = [
+        new_passage(f"N{index}", record_json=f'{{"n": {index}}}', holder_key=100 + index)
+        for index in range(3)
+    ]
+    store.add_passages(news)
+    found = [store.passage("12ABC345", f"N{index}") for index in range(3)]
+    assert [p.status if p else None for p in found] == [P.PENDING] * 3
+    assert [store.record_json(p.id) for p in found if p] == ['{"n": 0}', '{"n": 1}', '{"n": 2}']
+    assert [i for i, _, _ in store.iter_pending()] == [p.id for p in found if p]
+    assert store.same_holder("12ABC345", 101, "OTHER") == ("N1", "pending")
+    assert store.passage_counts() == {"pending": 3}
+
+
+def test_add_passages_refuses_an_existing_one_and_inserts_none(store: StorePort) -> None:
+    _pending(store, 1, "E")
+    with pytest.raises(StoreError):
+        store.add_passages([new_passage("NEW1"), new_passage("E00000")])
+    assert store.passage("12ABC345", "NEW1") is None
+    assert store.passage_counts() == {"pending": 1}
+
+
+def test_passage_and_holder_keys_say_which_are_taken(store: StorePort) -> None:
+    store.add_passages([new_passage("K1", holder_key=7), new_passage("K2", holder_key=8)])
+    withdrawn = store.put_passage(new_passage("K3", holder_key=9), status=P.PENDING)
+    store.set_passage_status(withdrawn, P.WITHDRAWN)
+    assert store.passage_keys("12ABC345", ["K1", "K3", "K9"]) == {"K1", "K3"}
+    assert store.passage_keys("99ZZZ999", ["K1"]) == set()
+    # A withdrawn passage's holder is free again, as same_holder sees it.
+    assert store.holder_keys_in_use("12ABC345", [7, 9, 10]) == {7}
+    assert store.holder_keys_in_use("99ZZZ999", [7]) == set()
