@@ -218,7 +218,10 @@ class _Files:
 
     def on_passage(self, file_name: str, id_technique: str) -> None:
         # Records come out in the order they went in, so the first unassigned id is it.
-        self.per_file.setdefault(file_name, []).append(self.ids[id_technique].popleft())
+        waiting = self.ids[id_technique]
+        self.per_file.setdefault(file_name, []).append(waiting.popleft())
+        if not waiting:  # only the passages read but not written yet stay in memory
+            del self.ids[id_technique]
 
     def failed(self, exc: FluxValidationError) -> None:
         self.failures = list(exc.failures)
