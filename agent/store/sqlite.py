@@ -44,6 +44,8 @@ DB_NAME = "agent.sqlite3"
 #: Ids passed as one JSON array parameter: a set-based statement whatever their number.
 _IN_IDS = "SELECT value FROM json_each(?)"
 _IDS = f"p.id IN ({_IN_IDS})"
+#: A stored status -> its enum member (a dict lookup: calling the enum costs 3 µs a row).
+_STATUS: dict[str, PassageStatus] = {status.value: status for status in PassageStatus}
 #: The build's order: one group (declaration + certification) after the other.
 _BUILD_ORDER = (
     "p.emitter, p.certificateur, p.contrat, p.certification_type, p.certification_code, p.id"
@@ -347,7 +349,7 @@ class SqliteStore:
             holder=row["holder"],
             delivery_date=_date(row["delivery_date"]),
             deadline=_date(row["deadline"]),
-            status=PassageStatus(row["status"]),
+            status=_STATUS[row["status"]],
             reasons=tuple(json.loads(row["reasons"] or "[]")),
             batch_id=row["batch_id"],
             cdc_message=row["cdc_message"],
@@ -969,7 +971,7 @@ class SqliteStore:
             "SELECT id_technique, id, status FROM passages WHERE batch_id = ? ORDER BY id",
             (batch_id,),
         )
-        return {r[0]: (r[1], PassageStatus(r[2])) for r in rows}
+        return {r[0]: (r[1], _STATUS[r[2]]) for r in rows}
 
     def corrections_held(self) -> list[Passage]:
         """Accepted passages with a corrected record waiting for their SUPPRESSION."""
