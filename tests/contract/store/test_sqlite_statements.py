@@ -72,3 +72,19 @@ def test_migrations_5_and_9_keep_an_existing_store(
             1: {"batched": 2, "invalid": 1},
             new: {"batched": 1},
         }
+
+
+@pytest.mark.parametrize("read", ["iter_pending", "late_passages"])
+def test_build_and_late_reads_use_an_index_not_a_scan_or_sort(tmp_path: Path, read: str) -> None:
+    """The build's pending passages in group order, and status's late passages, are read
+    from an index (migration 9): neither a scan of every passage nor a sort of them."""
+    with Store.open(tmp_path / DB_NAME) as store:
+        store.put_passage(new_passage("I1"), status=PassageStatus.PENDING)
+        seen = _statements(store)
+        list(getattr(store, read)())
+        [sql] = [s for s in seen if s.startswith("SELECT")]
+        plan = [row[3] for row in store._conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+    assert not [step for step in plan if "TEMP B-TREE" in step], plan
+    scans = [step for step in plan if step.startswith("SCAN")]
+    assert all("INDEX passages_" in step for step in scans), plan
+    assert any("INDEX passages_" in step for step in plan), plan
