@@ -137,6 +137,10 @@ class PostgresStore(SqlStore):
     #: Ids passed as one array parameter: a set-based statement whatever their number.
     _IDS = "p.id = ANY(?::bigint[])"
     _IN_TEXTS = "SELECT unnest(?::text[])"
+    _IN_INTS = "SELECT unnest(?::bigint[])"
+    _INTEGRITY_ERRORS = (psycopg.IntegrityError,)
+    # Statement-level triggers keep batch_counts (migration 8): see PG_MIGRATIONS.
+    _COUNTS_BY_TRIGGERS = True
     _FOR_UPDATE = " FOR UPDATE"
 
     _conn: PgConnection

@@ -13,7 +13,7 @@ import pytest
 from agent.lifecycle import BatchStatus, PassageStatus, TransitionError
 from agent.store import DB_NAME, Store, StoreError
 from agent.store_schema import MIGRATIONS
-from tests.agent.conftest import NOW, add_test_batch, new_passage
+from tests.agent.conftest import NOW, add_test_batch, new_passage, old_store_passages
 
 
 def test_store_open_migrates_once_and_is_owner_only(tmp_path: Path) -> None:
@@ -60,8 +60,9 @@ def test_store_migration_withdrawals_upgrades_an_existing_store(
     path = tmp_path / DB_NAME
     before = next(i for i, (name, _) in enumerate(MIGRATIONS) if name.startswith("withdrawals"))
     monkeypatch.setattr("agent.store.sqlite.MIGRATIONS", MIGRATIONS[:before])
-    with Store.open(path, now=lambda: NOW) as store:
-        pid = store.put_passage(new_passage("OLD1"), status=PassageStatus.PENDING)
+    Store.open(path, now=lambda: NOW).close()
+    old_store_passages(path, 1, 0)
+    pid = 1
     monkeypatch.undo()
     with Store.open(path, now=lambda: NOW) as store:
         batch_id = store.add_batch(
