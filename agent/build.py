@@ -19,13 +19,13 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from agent.collect import hold_batch
 from agent.config import Config
 from agent.lifecycle import BatchAction, BatchStatus, PassageStatus
 from agent.store import StorePort
-from builders.cdc.models import PassageRecord, SuppressionRecord
+from builders.cdc.models import XML_CHARS_CHECKED, PassageRecord, SuppressionRecord
 from builders.cdc.schemas import get_schema
 from builders.cdc.versions import suppression_version
 from builders.files import ensure_private_dir, file_sha256
@@ -63,6 +63,16 @@ def fingerprint(config: Config) -> str:
     xsd_hash = hashlib.sha256(xsd.read_bytes()).hexdigest() if xsd else "built-in-rules-only"
     text = f"{agent_version()}|{config.build.schema_version}|{xsd_hash}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _stored(record_json: str) -> PassageRecord:
+    """A record the import validated and stored: read back without checking its characters
+    again, one by one (the importer refused the rows holding characters XML forbids)."""
+    return PassageRecord.model_validate_json(record_json, context=_STORED)
+
+
+#: Validation context of records read back from the store.
+_STORED: Final = {XML_CHARS_CHECKED: True}
 
 
 def remove_orphans(store: StorePort, folder: Path) -> int:
@@ -108,7 +118,7 @@ def build_pending(store: StorePort, run: RunContext) -> tuple[list[str], list[st
     def records() -> Iterator[PassageRecord]:
         for passage_id, id_technique, record_json in store.iter_pending():
             files.expect(id_technique, passage_id)
-            yield PassageRecord.model_validate_json(record_json)
+            yield _stored(record_json)
 
     def on_passage(file_name: str, id_technique: str) -> None:
         files.on_passage(file_name, id_technique)
@@ -161,7 +171,7 @@ def build_suppressions(store: StorePort, run: RunContext) -> tuple[list[str], li
     def records() -> Iterator[SuppressionRecord]:
         for passage_id, id_technique, record_json in store.iter_withdrawing():
             files.expect(id_technique, passage_id)
-            yield suppression_of(PassageRecord.model_validate_json(record_json))
+            yield suppression_of(_stored(record_json))
 
     settings = config.build.model_copy(
         update={"file_prefix": f"{config.build.file_prefix}-suppression"}
@@ -198,7 +208,10 @@ class _Files:
 
     def on_passage(self, file_name: str, id_technique: str) -> None:
         # Records come out in the order they went in, so the first unassigned id is it.
-        self.per_file.setdefault(file_name, []).append(self.ids[id_technique].popleft())
+        waiting = self.ids[id_technique]
+        self.per_file.setdefault(file_name, []).append(waiting.popleft())
+        if not waiting:  # only the passages read but not written yet stay in memory
+            del self.ids[id_technique]
 
     def failed(self, exc: FluxValidationError) -> None:
         self.failures = list(exc.failures)

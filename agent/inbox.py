@@ -36,12 +36,13 @@ import stat
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent.config import Config
 from agent.inbox_scan import CLAIMS_PREFIX, Signature, scan_inbox, settled, signature
-from agent.intake import Outcome, new_passage, put_invalid, put_record
+from agent.intake import FreshRows, Outcome, new_passage, put_invalid, put_record
 from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
 from agent.meter import NO_METER, Meter
 from agent.paths import AgentPaths
@@ -285,63 +286,106 @@ def _import_rows(
         data_dir=config.agent.data_dir,
     )
     seen = SeenIds()  # (emitter, idTechnique) of this file's rows: a bad row repeating one
-    for row in rows:
-        result.rows += 1
-        meter.advance("import")
-        if row.skipped:
-            result.skipped += 1
-            continue
-        if row.record is None:
-            result.invalid += 1
-            for error in row.errors:
-                value = None if error.value is None else str(error.value)
-                store.add_row_error(source_id, error.row, error.field, value, error.message)
-                report.write(
-                    source=path.name,
-                    row=error.row,
-                    field=error.field,
-                    value=value or "",
-                    message=error.message,
-                )
-            _bad_row(store, row, source_id, seen, result, report)
-            continue
-        emitter = row.record.declaration.idClientEmetteur
-        id_technique = row.record.passage.idTechnique
+    while chunk := list(islice(rows, CHUNK_ROWS)):
+        fresh = FreshRows(store, chunk)
+        for row in chunk:
+            _import_row(
+                store,
+                row,
+                fresh,
+                config=config,
+                path=path,
+                source_id=source_id,
+                seen=seen,
+                result=result,
+                report=report,
+                meter=meter,
+            )
+        fresh.flush()
+
+
+#: Rows read ahead and looked up together (:class:`agent.intake.FreshRows`).
+CHUNK_ROWS = 500
+
+
+def _import_row(
+    store: StorePort,
+    row: RowResult,
+    fresh: FreshRows,
+    *,
+    config: Config,
+    path: Path,
+    source_id: int,
+    seen: SeenIds,
+    result: ImportResult,
+    report: _Report,
+    meter: Meter,
+) -> None:
+    """One row of a file: its passage new, refreshed, invalid or left alone."""
+    result.rows += 1
+    meter.advance("import")
+    if row.skipped:
+        result.skipped += 1
+        return
+    if row.record is None:
+        result.invalid += 1
+        fresh.touch(row.emitter, row.id_technique)
+        fresh.flush()
+        for error in row.errors:
+            value = None if error.value is None else str(error.value)
+            store.add_row_error(source_id, error.row, error.field, value, error.message)
+            report.write(
+                source=path.name,
+                row=error.row,
+                field=error.field,
+                value=value or "",
+                message=error.message,
+            )
+        _bad_row(store, row, source_id, seen, result, report)
+        return
+    emitter = row.record.declaration.idClientEmetteur
+    id_technique = row.record.passage.idTechnique
+    new_for_sure = fresh.fresh(emitter, id_technique, row.holder_key)
+    if not new_for_sure:
+        fresh.flush()
         other = store.same_holder(emitter, row.holder_key, id_technique) if row.holder_key else None
         if other is not None:
             _same_holder_in_store(store, row, source_id, other, result, report)
-            continue
-        result.valid += 1
-        for warning in row.warnings:  # declared, but the operator should look
-            if warning.message.startswith(LATE):
-                continue  # the agent tracks every passage's deadline (status, deadline_check)
-            report.write(
-                source=path.name,
-                row=warning.row,
-                field=warning.field,
-                value=warning.value,
-                message=f"warning: {warning.message}",
-            )
-        seen.add(row.record.declaration.idClientEmetteur, row.record.passage.idTechnique)
-        new = new_passage(row.record, source_id, row.row)
-        outcome, previous = put_record(store, new)
-        if outcome is Outcome.CORRECTION:
-            outcome = _correction(store, config, new, path.name, row.row, report)
-        if row.holder_key and outcome is not Outcome.KEPT:
-            found = store.passage(emitter, id_technique)
-            if found is not None:
-                store.set_holder_key(found.id, row.holder_key)
-        result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
-        if outcome is Outcome.KEPT or (
-            outcome is Outcome.UNCHANGED and previous in PASSAGE_REOPENABLE
-        ):
-            report.write(
-                source=path.name,
-                row=row.row,
-                field="idTechnique",
-                value=row.record.passage.idTechnique,
-                message=_kept_message(previous),
-            )
+            return
+    result.valid += 1
+    for warning in row.warnings:  # declared, but the operator should look
+        if warning.message.startswith(LATE):
+            continue  # the agent tracks every passage's deadline (status, deadline_check)
+        report.write(
+            source=path.name,
+            row=warning.row,
+            field=warning.field,
+            value=warning.value,
+            message=f"warning: {warning.message}",
+        )
+    seen.add(emitter, id_technique)
+    new = new_passage(row.record, source_id, row.row, row.holder_key or None)
+    if new_for_sure:
+        fresh.add(new)
+        result.outcomes[Outcome.NEW] = result.outcomes.get(Outcome.NEW, 0) + 1
+        return
+    outcome, previous = put_record(store, new)
+    if outcome is Outcome.CORRECTION:
+        outcome = _correction(store, config, new, path.name, row.row, report)
+    # A passage written from this row got its holder key with it (put_passage).
+    if row.holder_key and outcome in (Outcome.UNCHANGED, Outcome.CORRECTION):
+        found = store.passage(emitter, id_technique)
+        if found is not None:
+            store.set_holder_key(found.id, row.holder_key)
+    result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
+    if outcome is Outcome.KEPT or (outcome is Outcome.UNCHANGED and previous in PASSAGE_REOPENABLE):
+        report.write(
+            source=path.name,
+            row=row.row,
+            field="idTechnique",
+            value=row.record.passage.idTechnique,
+            message=_kept_message(previous),
+        )
 
 
 def _correction(

@@ -9,6 +9,7 @@ batched, deposited, accepted or withdrawn are never touched by an import.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Final
 
@@ -54,8 +55,10 @@ def holder_summary(identification: IdentificationTitulaire) -> str:
     return "?"
 
 
-def new_passage(record: PassageRecord, source_id: int | None, row: int) -> NewPassage:
-    """The store's view of a validated record."""
+def new_passage(
+    record: PassageRecord, source_id: int | None, row: int, holder_key: int | None = None
+) -> NewPassage:
+    """The store's view of a validated record (and of its holder key, when known)."""
     record_json = record.model_dump_json()
     delivery = record.passage.dateDebutValidite
     return NewPassage(
@@ -72,6 +75,7 @@ def new_passage(record: PassageRecord, source_id: int | None, row: int) -> NewPa
         record_sha256=hashlib.sha256(record_json.encode()).hexdigest(),
         source_file_id=source_id,
         source_row=row,
+        holder_key=holder_key,
     )
 
 
@@ -106,6 +110,57 @@ def put_record(store: StorePort, new: NewPassage) -> tuple[Outcome, PassageStatu
         # plain re-send, which the CDC would refuse as a duplicate.
         return Outcome.CORRECTION, old.status
     return Outcome.KEPT, old.status
+
+
+class FreshRows:
+    """The valid rows of a chunk whose passage is new for sure, inserted together.
+
+    The chunk's keys are looked up once (two queries). A valid row is *fresh* when neither
+    its (emitter, idTechnique) nor its holder key is in the store or was met earlier in the
+    chunk: :func:`put_record` would insert it (``NEW``) and ``same_holder`` would find
+    nothing, so it waits in :meth:`add` and goes in with the others (:meth:`flush`). Every
+    other row is handled row by row after a :meth:`flush`, so what it reads is up to date.
+    """
+
+    def __init__(self, store: StorePort, rows: Sequence[RowResult]) -> None:
+        self._store = store
+        ids: dict[str, list[str]] = {}
+        holders: dict[str, list[int]] = {}
+        for row in rows:
+            if row.record is not None:
+                emitter = row.record.declaration.idClientEmetteur
+                ids.setdefault(emitter, []).append(row.record.passage.idTechnique)
+                if row.holder_key:
+                    holders.setdefault(emitter, []).append(row.holder_key)
+        self._met = {(e, i) for e, found in ids.items() for i in store.passage_keys(e, found)}
+        self._held = {
+            (e, k) for e, found in holders.items() for k in store.holder_keys_in_use(e, found)
+        }
+        self._waiting: list[NewPassage] = []
+
+    def fresh(self, emitter: str, id_technique: str, holder_key: int | None) -> bool:
+        """Whether this valid row's passage is new for sure; its keys count as met after."""
+        key, holder = (emitter, id_technique), (emitter, holder_key or 0)
+        fresh = key not in self._met and (not holder_key or holder not in self._held)
+        self._met.add(key)
+        if holder_key:
+            self._held.add(holder)
+        return fresh
+
+    def touch(self, emitter: str | None, id_technique: str | None) -> None:
+        """A bad row's passage (when known) counts as met: a later row goes row by row."""
+        if emitter is not None and id_technique is not None:
+            self._met.add((emitter, id_technique))
+
+    def add(self, new: NewPassage) -> None:
+        """A fresh row's passage, inserted by the next :meth:`flush`."""
+        self._waiting.append(new)
+
+    def flush(self) -> None:
+        """Insert the fresh rows' passages waiting (one statement for all)."""
+        if self._waiting:
+            self._store.add_passages(self._waiting)
+            self._waiting = []
 
 
 #: Statuses in which the CDC holds the passage's record: other data is a correction.

@@ -162,3 +162,5 @@ class NewPassage:
     record_sha256: str
     source_file_id: int | None
     source_row: int
+    #: ``builders.exports.holders.holder_key`` of a valid row (None: unknown, or kept).
+    holder_key: int | None = None

@@ -3,7 +3,7 @@
 Each migration is a tuple of statements run in one transaction together with the row that
 records it in ``schema_migrations``. Never edit a released migration: add a new one.
 
-Personal data: ``passages.record_json`` holds the validated record (the holder's identity),
+Personal data: ``passage_records.record_json`` holds the validated record (the holder's identity),
 needed to build the XML later; the database file is therefore owner-only (0600). The
 ``holder`` column is a minimal summary (initials and birth year) for display. An ``invalid``
 passage (a bad row whose idTechnique is known) has no record: only its reasons (``reasons``,
@@ -247,6 +247,34 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
                  SELECT batch_id, NEW.status, 1 FROM passage_batches WHERE passage_id = NEW.id
                  ON CONFLICT (batch_id, status) DO UPDATE SET n = n + 1;
                END""",
+        ),
+    ),
+    (
+        "records in their own table, batch_counts kept by the moves, status and build indexes",
+        (
+            # The validated record (about 1 KB of personal data) was the bulk of each passage
+            # row, so every status move rewrote it: a 50,000-passage move wrote some 70 MB.
+            # Kept beside the passage, one row per passage that has a record (not an invalid
+            # one), it is written at import and read by the build only.
+            """CREATE TABLE passage_records (
+                passage_id INTEGER PRIMARY KEY REFERENCES passages(id),
+                record_json TEXT NOT NULL
+            )""",
+            """INSERT INTO passage_records (passage_id, record_json)
+               SELECT id, record_json FROM passages WHERE record_json IS NOT NULL""",
+            "ALTER TABLE passages DROP COLUMN record_json",
+            # status lists the passages declared late: a few, found without a scan.
+            "CREATE INDEX passages_late ON passages(late_at, id) WHERE late_at IS NOT NULL",
+            # The build reads pending passages in group order: read from this index, without
+            # sorting every pending row (and its record); only pending passages are in it.
+            """CREATE INDEX passages_to_build ON passages(
+                emitter, certificateur, contrat, certification_type, certification_code, id
+            ) WHERE status = 'pending'""",
+            # batch_counts is kept by the store's own statements now, a few per move (see
+            # SqliteStore._count_moves): the triggers ran two statements per passage moved,
+            # half the time of a 50,000-passage move.
+            "DROP TRIGGER batch_counts_join",
+            "DROP TRIGGER batch_counts_move",
         ),
     ),
 )

@@ -158,6 +158,20 @@ class Store(Protocol):
         """Insert a passage, or replace the record of an existing one (status checked)."""
         ...
 
+    def add_passages(self, news: Sequence[NewPassage]) -> None:
+        """Insert new pending passages with their records, in a few statements whatever
+        their number; StoreError (nothing inserted) when one of them exists already."""
+        ...
+
+    def passage_keys(self, emitter: str, id_techniques: Sequence[str]) -> set[str]:
+        """Which of these idTechniques of the emitter BCR ``emitter`` have a passage."""
+        ...
+
+    def holder_keys_in_use(self, emitter: str, keys: Sequence[int]) -> set[int]:
+        """Which of these holder keys a passage of the emitter BCR ``emitter`` has
+        (withdrawn passages left out)."""
+        ...
+
     def set_passage_status(
         self,
         passage_id: int,

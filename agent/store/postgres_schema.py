@@ -262,4 +262,26 @@ PG_MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
                FOR EACH STATEMENT EXECUTE FUNCTION batch_counts_move()""",
         ),
     ),
+    (
+        "records in their own table, batch_counts kept by the moves, status and build indexes",
+        (
+            # As SQLite's migration 9: the validated record (about 1 KB of personal data) out
+            # of the passage row, which every status move rewrites (MVCC: a new row version).
+            """CREATE TABLE passage_records (
+                passage_id BIGINT PRIMARY KEY REFERENCES passages(id),
+                record_json TEXT NOT NULL
+            )""",
+            """INSERT INTO passage_records (passage_id, record_json)
+               SELECT id, record_json FROM passages WHERE record_json IS NOT NULL""",
+            "ALTER TABLE passages DROP COLUMN record_json",
+            # Migration 7 created it here already (SQLite's 9 does).
+            "CREATE INDEX IF NOT EXISTS passages_late ON passages(late_at, id) "
+            "WHERE late_at IS NOT NULL",
+            """CREATE INDEX passages_to_build ON passages(
+                emitter, certificateur, contrat, certification_type, certification_code, id
+            ) WHERE status = 'pending'""",
+            # batch_counts stays kept by migration 8's statement-level triggers (PostgresStore
+            # skips the store's own counting; see _COUNTS_BY_TRIGGERS).
+        ),
+    ),
 )

@@ -82,6 +82,44 @@ class Connection(Protocol):
         ...
 
 
+#: A stored status -> its enum member (a dict lookup: calling the enum costs 3 µs a row).
+_STATUS: dict[str, PassageStatus] = {status.value: status for status in PassageStatus}
+#: The build's order: one group (declaration + certification) after the other.
+_BUILD_ORDER = (
+    "p.emitter, p.certificateur, p.contrat, p.certification_type, p.certification_code, p.id"
+)
+_INSERT_PASSAGE = (
+    "INSERT INTO passages (certificateur, contrat, certification_type, certification_code, "
+    "holder, delivery_date, deadline, status, reasons, record_sha256, source_file_id, "
+    "source_row, holder_key, updated_at, created_at, emitter, id_technique) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _passage_values(
+    new: NewPassage, status: PassageStatus, reasons: Sequence[str], stamp: str
+) -> tuple[object, ...]:
+    """The values of a passage row that an import writes, in :data:`_INSERT_PASSAGE`'s order
+    (then ``emitter``, ``id_technique``); ``stamp`` is both times (the UPDATE reads one)."""
+    return (
+        new.certificateur,
+        new.contrat,
+        new.certification_type,
+        new.certification_code,
+        new.holder,
+        new.delivery_date.isoformat() if new.delivery_date else "",
+        new.deadline.isoformat() if new.deadline else "",
+        status.value,
+        json.dumps(list(reasons), ensure_ascii=False) if reasons else None,
+        new.record_sha256 or None,
+        new.source_file_id,
+        new.source_row,
+        new.holder_key,
+        stamp,
+        stamp,
+    )
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -102,6 +140,16 @@ class SqlStore:
     _IDS = ""
     #: Selects the texts of a list passed as one parameter (:meth:`_list`).
     _IN_TEXTS = ""
+    #: Selects the integers of a list passed as one parameter (:meth:`_list`).
+    _IN_INTS = ""
+    #: The errors a broken constraint raises (a unique key: a passage that exists already).
+    _INTEGRITY_ERRORS: tuple[type[Exception], ...] = ()
+    #: Whether the database keeps ``batch_counts`` itself (triggers); if not, every move
+    #: keeps it (:meth:`_count_moves`).
+    _COUNTS_BY_TRIGGERS = False
+    #: The build's read of pending passages (SQLite needs an index hint to read them in
+    #: ``passages_to_build`` order rather than sort them).
+    _PENDING_FROM = "passages p"
     #: Appended to the SELECT a check-then-write reads, to lock the rows it will write.
     _FOR_UPDATE = ""
     #: How the held corrections are looked up (SQLite needs an index hint).
@@ -347,7 +395,7 @@ class SqlStore:
             holder=row["holder"],
             delivery_date=_date(row["delivery_date"]),
             deadline=_date(row["deadline"]),
-            status=PassageStatus(row["status"]),
+            status=_STATUS[row["status"]],
             reasons=tuple(json.loads(row["reasons"] or "[]")),
             batch_id=row["batch_id"],
             cdc_message=row["cdc_message"],
@@ -431,48 +479,111 @@ class SqlStore:
     ) -> int:
         """Insert a passage, or replace the record of an existing one (status checked).
 
+        A ``holder_key`` of None keeps the one the passage has.
+
         Returns:
             The passage's row id.
         """
         with self.transaction():
-            old = self._locked_passage(new.emitter, new.id_technique)
-            values = (
-                new.certificateur,
-                new.contrat,
-                new.certification_type,
-                new.certification_code,
-                new.holder,
-                new.delivery_date.isoformat() if new.delivery_date else "",
-                new.deadline.isoformat() if new.deadline else "",
-                status.value,
-                json.dumps(list(reasons), ensure_ascii=False) if reasons else None,
-                new.record_json or None,
-                new.record_sha256 or None,
-                new.source_file_id,
-                new.source_row,
-                self._stamp(),
+            old = self._one(
+                "SELECT id, status FROM passages WHERE emitter = ? AND id_technique = ?"  # noqa: S608 - fixed fragment
+                f"{self._FOR_UPDATE}",
+                (new.emitter, new.id_technique),
             )
+            values = _passage_values(new, status, reasons, self._stamp())
             if old is None:
                 cur = self._conn.execute(
-                    "INSERT INTO passages (certificateur, contrat, certification_type, "
-                    "certification_code, holder, delivery_date, deadline, status, reasons, "
-                    "record_json, record_sha256, source_file_id, source_row, updated_at, "
-                    "emitter, id_technique, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    (*values, new.emitter, new.id_technique, self._stamp()),
+                    f"{_INSERT_PASSAGE} RETURNING id", (*values, new.emitter, new.id_technique)
                 )
-                return _new_id(cur)
-            check_passage(old.status, status, who=new.id_technique)
+                passage_id = _new_id(cur)
+                self._put_record(passage_id, new.record_json, replace=False)
+                return passage_id
+            passage_id = int(old["id"])
+            check_passage(_STATUS[old["status"]], status, who=new.id_technique)
+            self._count_moves("p.id = ?", [passage_id], status)
             self._conn.execute(
                 "UPDATE passages SET certificateur=?, contrat=?, certification_type=?, "
                 "certification_code=?, holder=?, delivery_date=?, deadline=?, status=?, "
-                "reasons=?, record_json=?, record_sha256=?, source_file_id=?, source_row=?, "
-                "updated_at=?, cdc_message=NULL, cdc_class=NULL, hint=NULL, accepted_at=NULL, "
+                "reasons=?, record_sha256=?, source_file_id=?, source_row=?, "
+                "holder_key=COALESCE(?, holder_key), updated_at=?, cdc_message=NULL, "
+                "cdc_class=NULL, hint=NULL, accepted_at=NULL, "
                 "correction_json=NULL, correction_sha256=NULL, correction_fields=NULL, "
                 "withdraw_reason=NULL WHERE id=?",
-                (*values, old.id),
+                (*values[:-1], passage_id),  # created_at stays
             )
-            return old.id
+            self._put_record(passage_id, new.record_json, replace=True)
+            return passage_id
+
+    def add_passages(self, news: Sequence[NewPassage]) -> None:
+        """Insert new pending passages with their records, whatever their number in a few
+        statements (an import's rows whose passage is new: see ``agent.intake.FreshRows``).
+
+        Raises:
+            StoreError: one of them exists already (nothing is inserted).
+        """
+        stamp = self._stamp()
+        try:
+            with self.transaction(), self._savepoint():
+                self._conn.executemany(
+                    _INSERT_PASSAGE,
+                    [
+                        (
+                            *_passage_values(n, PassageStatus.PENDING, (), stamp),
+                            n.emitter,
+                            n.id_technique,
+                        )
+                        for n in news
+                    ],
+                )
+                self._conn.executemany(
+                    "INSERT INTO passage_records (passage_id, record_json) SELECT id, ? "
+                    "FROM passages WHERE emitter = ? AND id_technique = ?",
+                    [(n.record_json, n.emitter, n.id_technique) for n in news if n.record_json],
+                )
+        except self._INTEGRITY_ERRORS as exc:
+            raise StoreError(f"cannot add {len(news)} new passage(s): {exc}") from exc
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        """Undo what the block wrote if it fails, without ending the outer transaction."""
+        self._conn.execute("SAVEPOINT part")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK TO SAVEPOINT part")
+            self._conn.execute("RELEASE SAVEPOINT part")
+            raise
+        self._conn.execute("RELEASE SAVEPOINT part")
+
+    def passage_keys(self, emitter: str, id_techniques: Sequence[str]) -> set[str]:
+        """Which of these idTechniques of the emitter BCR ``emitter`` have a passage."""
+        rows = self._all(
+            "SELECT id_technique FROM passages WHERE emitter = ? "  # noqa: S608 - fixed fragments
+            f"AND id_technique IN ({self._IN_TEXTS})",
+            (emitter, self._list(id_techniques)),
+        )
+        return {r[0] for r in rows}
+
+    def holder_keys_in_use(self, emitter: str, keys: Sequence[int]) -> set[int]:
+        """Which of these holder keys a passage of the emitter BCR ``emitter`` has (withdrawn
+        passages left out, as :meth:`same_holder` leaves them)."""
+        rows = self._all(
+            "SELECT DISTINCT holder_key FROM passages WHERE emitter = ? "  # noqa: S608 - fixed fragments
+            f"AND holder_key IN ({self._IN_INTS}) AND status <> 'withdrawn'",
+            (emitter, self._list(keys)),
+        )
+        return {int(r[0]) for r in rows}
+
+    def _put_record(self, passage_id: int, record_json: str, *, replace: bool) -> None:
+        """Keep a passage's validated record ("" for an invalid one: none is kept)."""
+        if replace and not record_json:
+            self._conn.execute("DELETE FROM passage_records WHERE passage_id = ?", (passage_id,))
+        elif record_json:
+            self._conn.execute(
+                "INSERT INTO passage_records (passage_id, record_json) VALUES (?, ?) "
+                "ON CONFLICT (passage_id) DO UPDATE SET record_json = excluded.record_json",
+                (passage_id, record_json),
+            )
 
     def set_passage_status(
         self,
@@ -496,6 +607,7 @@ class SqlStore:
                 if status is PassageStatus.WITHDRAWN and old.status is PassageStatus.WITHDRAWING
                 else None
             )
+            self._count_moves("p.id = ?", [passage_id], status)
             self._conn.execute(
                 "UPDATE passages SET status=?, cdc_message=?, cdc_class=?, hint=?, "
                 "reasons=COALESCE(?, reasons), updated_at=?, "
@@ -522,6 +634,7 @@ class SqlStore:
         with self.transaction():
             old = self._locked_passage_by_id(passage_id)
             check_passage(old.status, PassageStatus.WITHDRAWING, who=old.id_technique)
+            self._count_moves("p.id = ?", [passage_id], PassageStatus.WITHDRAWING)
             self._conn.execute(
                 "UPDATE passages SET status=?, batch_id=NULL, updated_at=?, "
                 "withdraw_reason=COALESCE(?, withdraw_reason) WHERE id=?",
@@ -557,9 +670,10 @@ class SqlStore:
     def iter_withdrawing(self) -> Iterator[tuple[int, str, str]]:
         """(passage id, idTechnique, record JSON) of passages whose SUPPRESSION is to build."""
         cur = self._stream(
-            "SELECT id, id_technique, record_json FROM passages "
-            "WHERE status = ? AND batch_id IS NULL "
-            "ORDER BY emitter, certificateur, contrat, certification_type, certification_code, id",
+            "SELECT p.id, p.id_technique, r.record_json FROM passages p "  # noqa: S608 - fixed text
+            "JOIN passage_records r ON r.passage_id = p.id "
+            "WHERE p.status = ? AND p.batch_id IS NULL "
+            f"ORDER BY {_BUILD_ORDER}",
             (PassageStatus.WITHDRAWING.value,),
         )
         for row in cur:
@@ -568,9 +682,11 @@ class SqlStore:
     def iter_pending(self) -> Iterator[tuple[int, str, str]]:
         """(passage id, idTechnique, record JSON) of pending passages, in build-group order."""
         cur = self._stream(
-            "SELECT id, id_technique, record_json FROM passages WHERE status = ? "
-            "ORDER BY emitter, certificateur, contrat, certification_type, certification_code, id",
-            (PassageStatus.PENDING.value,),
+            # In the order of passages_to_build (migration 9): no sort of every pending record.
+            f"SELECT p.id, p.id_technique, r.record_json FROM {self._PENDING_FROM} "  # noqa: S608 - fixed text
+            "JOIN passage_records r ON r.passage_id = p.id "
+            f"WHERE p.status = 'pending' ORDER BY {_BUILD_ORDER}",
+            (),
         )
         for row in cur:
             yield row[0], row[1], row[2]
@@ -597,7 +713,9 @@ class SqlStore:
 
     def record_json(self, passage_id: int) -> str | None:
         """The validated record of a passage (personal data: for building and re-export)."""
-        row = self._one("SELECT record_json FROM passages WHERE id = ?", (passage_id,))
+        row = self._one(
+            "SELECT record_json FROM passage_records WHERE passage_id = ?", (passage_id,)
+        )
         return row[0] if row else None
 
     def passage_counts(self, *, batch_id: int | None = None) -> dict[str, int]:
@@ -740,7 +858,9 @@ class SqlStore:
                 else PassageStatus.BATCHED
             )
             ids = self._list(passage_ids)
-            self._check_moves(self._IDS, [ids], to, len(set(passage_ids)))
+            members = len(set(passage_ids))
+            self._check_moves(self._IDS, [ids], to, members)
+            self._count_moves(self._IDS, [ids], to)
             self._conn.execute(
                 f"UPDATE passages AS p SET status=?, batch_id=?, updated_at=? WHERE {self._IDS}",  # noqa: S608 - fixed fragments
                 (to.value, batch_id, stamp, ids),
@@ -750,7 +870,39 @@ class SqlStore:
                 f"SELECT p.id, ? FROM passages p WHERE {self._IDS}",
                 (batch_id, ids),
             )
+            if members and not self._COUNTS_BY_TRIGGERS:
+                self._count([(batch_id, to.value, members)])
         return batch_id
+
+    def _count_moves(self, where: str, params: Sequence[Any], to: PassageStatus) -> None:
+        """Keep ``batch_counts`` for a move of the passages ``where`` selects to ``to``
+        (nothing to do where triggers keep it).
+
+        Run just before the move, in its transaction: one grouped read of the passages whose
+        status changes, by each batch they were in, then one row per (batch, status) changed,
+        whatever the number of passages. ``where`` filters ``passages p``.
+        """
+        if self._COUNTS_BY_TRIGGERS:
+            return
+        changes = self._all(
+            "SELECT pb.batch_id, p.status, COUNT(*) FROM passages p "  # noqa: S608 - fixed fragments
+            f"JOIN passage_batches pb ON pb.passage_id = p.id WHERE ({where}) AND p.status <> ? "
+            "GROUP BY pb.batch_id, p.status",
+            [*params, to.value],
+        )
+        self._count(
+            [(batch_id, status, -n) for batch_id, status, n in changes]
+            + [(batch_id, to.value, n) for batch_id, _, n in changes]
+        )
+
+    def _count(self, changes: Sequence[tuple[int, str, int]]) -> None:
+        """Add ``n`` to the count of (batch, status), for each (batch_id, status, n)."""
+        if changes:
+            self._conn.executemany(
+                "INSERT INTO batch_counts (batch_id, status, n) VALUES (?, ?, ?) "
+                "ON CONFLICT (batch_id, status) DO UPDATE SET n = batch_counts.n + excluded.n",
+                changes,
+            )
 
     def _check_moves(
         self, where: str, params: Sequence[Any], to: PassageStatus, expected: int | None = None
@@ -770,7 +922,7 @@ class SqlStore:
             f"FROM passages p WHERE {where}{self._FOR_UPDATE}) AS p GROUP BY status",
             params,
         ):
-            check_passage(PassageStatus(row[0]), to, who=row[1])
+            check_passage(_STATUS[row[0]], to, who=row[1])
             found += row[2]
         if expected is not None and found != expected:
             raise StoreError(f"{expected - found} of the {expected} passages do not exist")
@@ -842,6 +994,7 @@ class SqlStore:
         ``where`` filters ``passages p``, as in :meth:`_check_moves`.
         """
         stamp = self._stamp()
+        self._count_moves(where, params, to)
         cur = self._conn.execute(
             "UPDATE passages AS p SET status=?, cdc_message=?, cdc_class=?, hint=?, "  # noqa: S608 - fixed fragments
             "reasons=COALESCE(?, reasons), updated_at=?, "
@@ -869,6 +1022,11 @@ class SqlStore:
         class ``only_class``, in one statement; how many moved."""
         check_passage(waiting, PassageStatus.WITHDRAWING, who=f"batch {batch_id}")
         with self.transaction():
+            self._count_moves(
+                "p.batch_id = ? AND p.status = ? AND p.cdc_class = ?",
+                [batch_id, waiting.value, only_class],
+                PassageStatus.WITHDRAWING,
+            )
             cur = self._conn.execute(
                 "UPDATE passages SET status=?, batch_id=NULL, updated_at=? "
                 "WHERE batch_id = ? AND status = ? AND cdc_class = ?",
@@ -888,7 +1046,7 @@ class SqlStore:
             "SELECT id_technique, id, status FROM passages WHERE batch_id = ? ORDER BY id",
             (batch_id,),
         )
-        return {r[0]: (r[1], PassageStatus(r[2])) for r in rows}
+        return {r[0]: (r[1], _STATUS[r[2]]) for r in rows}
 
     def corrections_held(self) -> list[Passage]:
         """Accepted passages with a corrected record waiting for their SUPPRESSION."""
@@ -903,8 +1061,8 @@ class SqlStore:
     def batch_passage_counts(self) -> dict[int, dict[str, int]]:
         """Per batch, the number of passages that were in it, per current status.
 
-        Read from ``batch_counts``, which triggers keep (migration 5): one row per batch and
-        status, whatever the number of passages.
+        Read from ``batch_counts``, which every move keeps (:meth:`_count_moves`, or
+        PostgreSQL's triggers): one row per batch and status, whatever the number of passages.
         """
         out: dict[int, dict[str, int]] = {}
         for row in self._all("SELECT batch_id, status, n FROM batch_counts WHERE n > 0"):

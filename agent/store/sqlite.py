@@ -5,7 +5,7 @@ SQLite in the data directory by default (WAL mode), owner-only because it holds 
 :mod:`agent.store_schema` are applied on open, each in one transaction with the row that
 records it. The methods are :class:`agent.store.sql.SqlStore`'s; this module sets SQLite's
 dialect: ``BEGIN IMMEDIATE`` (one writer at a time: no row locks needed), lists of ids as one
-JSON array read by ``json_each``.
+JSON array read by ``json_each``, ``batch_counts`` kept by each move's own statements.
 """
 
 from __future__ import annotations
@@ -51,7 +51,12 @@ class SqliteStore(SqlStore):
     _BEGIN = "BEGIN IMMEDIATE"
     #: Ids passed as one JSON array parameter: a set-based statement whatever their number.
     _IN_TEXTS = "SELECT value FROM json_each(?)"
+    _IN_INTS = _IN_TEXTS
     _IDS = f"p.id IN ({_IN_TEXTS})"
+    _INTEGRITY_ERRORS = (sqlite3.IntegrityError,)
+    # The planner would rather sort every pending passage (and its record) than read them in
+    # the order of this index (migration 9).
+    _PENDING_FROM = "passages p INDEXED BY passages_to_build"
     # The planner would rather scan every accepted passage through passages_status.
     _CORRECTIONS_FROM = "passages INDEXED BY passages_correction"
 

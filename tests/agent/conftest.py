@@ -12,6 +12,7 @@ from agent.config import Config
 from agent.lifecycle import BatchAction
 from agent.rows import NewPassage
 from agent.store import DB_NAME, Store, StorePort
+from agent.store.sql import SqlStore
 from portal.fake import FakePortal
 from tests.agent.helpers import make_config
 
@@ -84,3 +85,41 @@ def config_path(tmp_path: Path) -> Path:
     path = tmp_path / "accrochage.toml"
     path.write_text('[agent]\ndata_dir = "data"\ninbox_settle_s = 0\n', encoding="utf-8")
     return path
+
+
+def old_store_passages(store: SqlStore, count: int, batched: int) -> tuple[int, list[int]]:
+    """Passages written as a store before migration 9 holds them, their record in the passage
+    row (plain SQL through the store's connection, as both backends take it: today's code
+    writes today's schema); the first ``batched`` ones in one batch. (batch id, passage ids)."""
+    conn = store._conn  # the test writes an older schema's rows
+    with store.transaction():
+        batch = conn.execute(
+            "INSERT INTO batches (name, path, sha256, size, schema_version, id_flux, "
+            "passages, status, fingerprint, created_at, updated_at) "
+            "VALUES ('a.xml', '/x/a.xml', 'f', 10, '1.1.5', 'u', ?, 'built', 'fp1', 't', 't') "
+            "RETURNING id",
+            (batched,),
+        ).fetchone()
+        assert batch is not None
+        ids: list[int] = []
+        for index in range(1, count + 1):
+            row = conn.execute(
+                "INSERT INTO passages (emitter, id_technique, certificateur, contrat, "
+                "certification_type, certification_code, holder, delivery_date, deadline, "
+                "status, record_json, record_sha256, batch_id, created_at, updated_at) "
+                "VALUES ('12ABC345', ?, '12ABC345', 'C', 'RS', 'RS5875', 'J.D.', "
+                "'2026-01-15', '2026-04-15', ?, ?, '0', ?, 't', 't') RETURNING id",
+                (
+                    f"M{index}",
+                    "batched" if index <= batched else "pending",
+                    f'{{"record": {index}}}',
+                    batch[0] if index <= batched else None,
+                ),
+            ).fetchone()
+            assert row is not None
+            ids.append(int(row[0]))
+        conn.executemany(
+            "INSERT INTO passage_batches (passage_id, batch_id) VALUES (?, ?)",
+            [(i, batch[0]) for i in ids[:batched]],
+        )
+    return int(batch[0]), ids

@@ -207,3 +207,38 @@ def test_same_holder_already_in_store_under_another_id_is_refused(config: Config
         assert sorted(p.id_technique for p in store.passages()) == ["A1", "B1"]
     again = import_rows(config, "c.csv", [row("A1", prenom1="Élodie", mentionValidee="Bien")])
     assert again.outcomes == {"updated": 1}  # the same id is a correction, not a duplicate
+
+
+def test_rows_looked_up_by_chunks_keep_every_row_by_row_outcome(
+    config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New rows go in together (agent.intake.FreshRows), but chunks of 2 rows mixing new
+    rows, an update, a bad row and a stored holder under a new id end as row by row would."""
+    import_rows(config, "a.csv", [row("A1", prenom1="Élodie"), row("B1", prenom1="Zoé")])
+    monkeypatch.setattr("agent.inbox.CHUNK_ROWS", 2)
+    result = import_rows(
+        config,
+        "b.csv",
+        [
+            row("N1", prenom1="Anne"),
+            row("A2", prenom1="Zoé"),  # B1's holder under a new id: refused
+            row("A1", prenom1="Élodie", mentionValidee="Bien"),  # updated
+            row("N2", prenom1="Bruno"),
+            row("B1", prenom1="Zoé", sexe="X"),  # bad row: B1 invalid now
+            row("N3", prenom1="Chloé"),
+            row("N4", prenom1="Chloé"),  # N3's holder in the same file: refused
+        ],
+    )
+    assert (result.valid, result.invalid) == (4, 3)
+    assert result.outcomes == {"new": 3, "updated": 1, "invalidated": 1}
+    assert passage(config, "B1").status is PassageStatus.INVALID
+    with Store.open(AgentPaths.from_config(config).db) as store:
+        found = {p.id_technique: p for p in store.passages()}
+        assert sorted(found) == ["A1", "B1", "N1", "N2", "N3"]
+        assert all(store.record_json(found[i].id) for i in ("A1", "N1", "N2", "N3"))
+        assert store.passage_counts() == {"pending": 4, "invalid": 1}
+    # The new passages got their holder keys: the same holder under another id is refused.
+    again = import_rows(config, "c.csv", [row("X9", prenom1="Bruno")])
+    assert (again.valid, again.invalid) == (0, 1)
+    assert again.error_report is not None
+    assert "under idTechnique N2 (pending)" in Path(again.error_report).read_text("utf-8-sig")

@@ -13,7 +13,7 @@ import pytest
 from agent.lifecycle import BatchStatus, PassageStatus, TransitionError
 from agent.store import DB_NAME, Store, StoreError
 from agent.store_schema import MIGRATIONS
-from tests.agent.conftest import NOW, add_test_batch, new_passage
+from tests.agent.conftest import NOW, add_test_batch, new_passage, old_store_passages
 
 
 def test_store_open_migrates_once_and_is_owner_only(tmp_path: Path) -> None:
@@ -37,7 +37,7 @@ def test_store_migration_2_upgrades_an_existing_store(
 ) -> None:
     """A store made before migration 2 keeps its files, which get 0 unidentified rows."""
     path = tmp_path / DB_NAME
-    monkeypatch.setattr("agent.store.sqlite.MIGRATIONS", MIGRATIONS[:1])
+    monkeypatch.setattr(Store, "_MIGRATIONS", MIGRATIONS[:1])
     with Store.open(path) as store:
         source = store.add_source("f" * 64, "old.csv")
     monkeypatch.undo()
@@ -59,9 +59,9 @@ def test_store_migration_withdrawals_upgrades_an_existing_store(
     """Batches and passages made before SUPPRESSION support are CREATION ones, no correction."""
     path = tmp_path / DB_NAME
     before = next(i for i, (name, _) in enumerate(MIGRATIONS) if name.startswith("withdrawals"))
-    monkeypatch.setattr("agent.store.sqlite.MIGRATIONS", MIGRATIONS[:before])
+    monkeypatch.setattr(Store, "_MIGRATIONS", MIGRATIONS[:before])
     with Store.open(path, now=lambda: NOW) as store:
-        pid = store.put_passage(new_passage("OLD1"), status=PassageStatus.PENDING)
+        _, [pid] = old_store_passages(store, 1, 0)
     monkeypatch.undo()
     with Store.open(path, now=lambda: NOW) as store:
         batch_id = store.add_batch(

@@ -1,4 +1,4 @@
-"""The batch moves whose statements the backend-specific tests count."""
+"""The batch moves whose statements the backend-specific tests count; a migrated store."""
 
 from __future__ import annotations
 
@@ -30,3 +30,18 @@ def count_move_statements(store: StorePort, seen: list[str]) -> tuple[int, int, 
     assert {p.status for p in store.passages()} == {PassageStatus.PENDING}
     assert store.batch_passage_counts() == {batch_id: {"pending": PASSAGES}}
     return added, held, released
+
+
+def check_migrated_store(store: StorePort, old: int, ids: list[int]) -> None:
+    """A store written before migrations 8 and 9 (:func:`old_store_passages`, 4 passages, the
+    first 3 in batch ``old``): batch_counts counts them and follows their moves; the records
+    moved to passage_records are read back by the build."""
+    assert store.batch_passage_counts() == {old: {"batched": 3}}
+    assert store.record_json(ids[1]) == '{"record": 2}'
+    assert list(store.iter_pending()) == [(ids[3], "M4", '{"record": 4}')]
+    store.move_passages(ids[:1], PassageStatus.INVALID)
+    new = add_test_batch(store, ids[3:], "b.xml")
+    assert store.batch_passage_counts() == {
+        old: {"batched": 2, "invalid": 1},
+        new: {"batched": 1},
+    }

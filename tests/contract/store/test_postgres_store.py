@@ -15,8 +15,8 @@ from agent.store import PostgresStore
 from agent.store.postgres import PgConnection
 from agent.store.postgres_schema import PG_MIGRATIONS
 from agent.store.sql import Cursor
-from tests.agent.conftest import add_test_batch, new_passage
-from tests.contract.store.moves import count_move_statements
+from tests.agent.conftest import add_test_batch, new_passage, old_store_passages
+from tests.contract.store.moves import check_migrated_store, count_move_statements
 
 P = PassageStatus
 
@@ -43,23 +43,17 @@ def test_batch_moves_do_not_query_per_passage(pg_url: str, monkeypatch: pytest.M
     assert released <= 15, released
 
 
-def test_migration_8_counts_the_batches_of_an_existing_store(
+def test_migrations_8_and_9_keep_an_existing_store(
     pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """batch_counts starts from the passages already in batches, then follows their moves."""
+    """batch_counts starts from the passages already in batches, then follows their moves;
+    the records move to passage_records (migration 9) and are still read by the build."""
     monkeypatch.setattr(PostgresStore, "_MIGRATIONS", PG_MIGRATIONS[:7])
     with PostgresStore.open(pg_url) as store:
-        ids = [store.put_passage(new_passage(f"M{i}"), status=P.PENDING) for i in range(4)]
-        old = add_test_batch(store, ids[:3])
+        old, ids = old_store_passages(store, 4, 3)
     monkeypatch.undo()
     with PostgresStore.open(pg_url) as store:
-        assert store.batch_passage_counts() == {old: {"batched": 3}}
-        store.move_passages(ids[:1], P.INVALID)
-        new = add_test_batch(store, ids[3:], "b.xml")
-        assert store.batch_passage_counts() == {
-            old: {"batched": 2, "invalid": 1},
-            new: {"batched": 1},
-        }
+        check_migrated_store(store, old, ids)
 
 
 def _wait_until_someone_waits(url: str) -> None:

@@ -176,6 +176,41 @@ def test_batch_passage_counts_follow_passages_that_moved_on(store: StorePort) ->
         assert store.batch_passage_counts()[batch_id] == store.passage_counts(batch_id=batch_id)
 
 
+def _counts_are_exact(store: StorePort) -> None:
+    """batch_passage_counts (kept by the moves) equals a count of the passages themselves."""
+    kept = store.batch_passage_counts()
+    for batch in store.batches():
+        assert kept.get(batch.id, {}) == store.passage_counts(batch_id=batch.id), batch.name
+
+
+def test_batch_passage_counts_stay_exact_through_every_kind_of_move(store: StorePort) -> None:
+    """Each way a passage changes status keeps the per-batch counts exact: set-based moves,
+    one-passage moves, a re-imported row, withdrawals, and a passage in several batches."""
+    ids = _pending(store, 6)
+    first = _batch(store, ids[:4], "first.xml")
+    _counts_are_exact(store)
+    store.move_batch(first, (P.BATCHED,), P.DEPOSITED)
+    store.move_passages(ids[:2], P.ACCEPTED)
+    store.move_passages(ids[:2], P.ACCEPTED)  # the same report twice: nothing counted twice
+    store.set_passage_status(ids[2], P.REJECTED, message="KO", klass="data")
+    store.move_batch(first, (P.DEPOSITED,), P.REJECTED, klass="file")
+    _counts_are_exact(store)
+    store.put_passage(new_passage("T00002", holder="X.Y. 1991"), status=P.PENDING)  # reopened
+    store.put_passage(new_passage("T00003", record_json=""), status=P.INVALID, reasons=["r"])
+    second = _batch(store, [ids[2], *ids[4:]], "second.xml")  # ids[2]: its second batch
+    _counts_are_exact(store)
+    assert store.batch_passage_counts()[first] == {"accepted": 2, "batched": 1, "invalid": 1}
+    store.request_withdrawal(ids[0])
+    suppression = _batch(store, [ids[0]], "s.xml", BatchAction.SUPPRESSION)
+    store.move_passages([ids[0]], P.WITHDRAW_REJECTED, klass="file")
+    assert store.withdraw_batch(suppression, P.WITHDRAW_REJECTED, only_class="file") == 1
+    with pytest.raises(RuntimeError), store.transaction():
+        store.move_batch(second, (P.BATCHED,), P.DEPOSITED)
+        raise RuntimeError("crash")  # a move rolled back is not counted either
+    _counts_are_exact(store)
+    assert store.batch_passage_counts()[second] == {"batched": 3}
+
+
 def test_corrections_held_lists_only_accepted_passages_holding_one(store: StorePort) -> None:
     ids = _pending(store, 3)
     batch_id = _batch(store, ids, "a.xml")
@@ -194,3 +229,38 @@ def test_transaction_rolls_back_every_move(store: StorePort) -> None:
         raise RuntimeError("crash")
     assert _statuses(store, ids) == [P.PENDING] * 2
     assert store.batches() == []
+
+
+def test_add_passages_inserts_new_pending_passages_with_records_and_holder_keys(
+    store: StorePort,
+) -> None:
+    news = [
+        new_passage(f"N{index}", record_json=f'{{"n": {index}}}', holder_key=100 + index)
+        for index in range(3)
+    ]
+    store.add_passages(news)
+    found = [store.passage("12ABC345", f"N{index}") for index in range(3)]
+    assert [p.status if p else None for p in found] == [P.PENDING] * 3
+    assert [store.record_json(p.id) for p in found if p] == ['{"n": 0}', '{"n": 1}', '{"n": 2}']
+    assert [i for i, _, _ in store.iter_pending()] == [p.id for p in found if p]
+    assert store.same_holder("12ABC345", 101, "OTHER") == ("N1", "pending")
+    assert store.passage_counts() == {"pending": 3}
+
+
+def test_add_passages_refuses_an_existing_one_and_inserts_none(store: StorePort) -> None:
+    _pending(store, 1, "E")
+    with pytest.raises(StoreError):
+        store.add_passages([new_passage("NEW1"), new_passage("E00000")])
+    assert store.passage("12ABC345", "NEW1") is None
+    assert store.passage_counts() == {"pending": 1}
+
+
+def test_passage_and_holder_keys_say_which_are_taken(store: StorePort) -> None:
+    store.add_passages([new_passage("K1", holder_key=7), new_passage("K2", holder_key=8)])
+    withdrawn = store.put_passage(new_passage("K3", holder_key=9), status=P.PENDING)
+    store.set_passage_status(withdrawn, P.WITHDRAWN)
+    assert store.passage_keys("12ABC345", ["K1", "K3", "K9"]) == {"K1", "K3"}
+    assert store.passage_keys("99ZZZ999", ["K1"]) == set()
+    # A withdrawn passage's holder is free again, as same_holder sees it.
+    assert store.holder_keys_in_use("12ABC345", [7, 9, 10]) == {7}
+    assert store.holder_keys_in_use("99ZZZ999", [7]) == set()
