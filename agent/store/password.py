@@ -32,8 +32,28 @@ def store_key(url: str) -> str:
     return f"store:{user}@{host}:{port}/{info.get('dbname') or ''}"
 
 
+#: Passwords read from a keyring file, by (URL, file, its mtime and size): the file backend
+#: derives its key (Argon2id, about 0.8 s) on every read, and every store opening asks.
+_FILE_READS: dict[tuple[str, str, int, int], str | None] = {}
+
+
 def store_password(config: Config, url: str) -> str | None:
     """The password kept for the store at ``url``, or None to let libpq find one."""
+    keyring_file = _choice(config).keyring_file
+    try:
+        stat = keyring_file.stat() if keyring_file is not None else None
+    except OSError:
+        stat = None
+    if keyring_file is None or stat is None:
+        return _read(config, url)
+    key = (url, str(keyring_file), stat.st_mtime_ns, stat.st_size)
+    if key not in _FILE_READS:
+        _FILE_READS.clear()  # an older state of the file: never read again
+        _FILE_READS[key] = _read(config, url)
+    return _FILE_READS[key]
+
+
+def _read(config: Config, url: str) -> str | None:
     try:
         active = _choice(config).open()
         value = active.get_password(SERVICE, store_key(url))

@@ -11,10 +11,12 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
+import agent.store.password as password_module
 from agent.cli.main import cli
-from agent.config import load_config
+from agent.config import Config, load_config
 from agent.lock import WORK
 from agent.store import StoreError, open_store
+from agent.store.password import set_store_password, store_password
 from agent.store_lock import agent_lock
 from tests.pgcluster import PgCluster
 
@@ -79,3 +81,30 @@ def test_store_password_refused_for_a_sqlite_store(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert "a SQLite store has no password" in result.output
+
+
+def test_store_password_read_once_per_state_of_the_keyring_file(tmp_path: Path) -> None:
+    """Reads of an unchanged keyring file are not decrypted again; a new password is seen."""
+    config_file = tmp_path / "accrochage.toml"
+    url = "postgresql://role@db.example.org:5432/accrochage"
+    config_file.write_text(
+        f'[agent]\ndata_dir = "{tmp_path / "data"}"\n[store]\nurl = "{url}"\n'
+        '[credentials]\nbackend = "file"\nkey_file = "keyring-key"\n',
+        encoding="utf-8",
+    )
+    config = load_config(config_file)
+    assert store_password(config, url) is None  # no keyring file yet
+    set_store_password(config, url, "first")
+    reads: list[str] = []
+    real = password_module._read
+
+    def counted(config: Config, url: str) -> str | None:
+        reads.append(url)
+        return real(config, url)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(password_module, "_read", counted)
+        assert [store_password(config, url) for _ in range(3)] == ["first"] * 3
+        assert len(reads) <= 1
+        set_store_password(config, url, "second, longer")
+        assert store_password(config, url) == "second, longer"
