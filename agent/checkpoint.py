@@ -13,6 +13,10 @@ The steps, in the order a run meets them:
 - ``after_upload``: the portal confirmed the upload, the agent has not recorded it yet.
 - ``during_report``: the accusé de traitement was downloaded but not applied yet.
 - ``before_notify``: the run ended and logged its events, no notification sent yet.
+
+A run holding its work lock in a PostgreSQL store gets its checkpoint :func:`checked`: at each
+step, the lock must still be held (``agent.store_lock.HeldLock``), else the run stops there,
+before its next upload, as a crash would stop it.
 """
 
 from __future__ import annotations
@@ -33,3 +37,13 @@ CHECKPOINTS = (
 
 def no_checkpoint(_step: str) -> None:
     """The production checkpoint: does nothing."""
+
+
+def checked(check: Callable[[], None], checkpoint: Checkpoint) -> Checkpoint:
+    """``checkpoint``, calling ``check`` first at every step (which raises to stop the run)."""
+
+    def step(name: str) -> None:
+        check()
+        checkpoint(name)
+
+    return step

@@ -46,7 +46,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler  # type: ignore[im
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
-from agent.checkpoint import Checkpoint, no_checkpoint
+from agent.checkpoint import Checkpoint, checked, no_checkpoint
 from agent.collect import FILE_CLASS
 from agent.config import Config
 from agent.context import RunContext
@@ -59,7 +59,7 @@ from agent.notify import send_pending
 from agent.paths import AgentPaths
 from agent.retention import apply_retention
 from agent.store import StorePort, open_store
-from agent.store_lock import agent_lock
+from agent.store_lock import FILE_LOCK, HeldLock, LockLost, agent_lock
 
 if TYPE_CHECKING:
     from agent.status_server import StatusServer
@@ -88,6 +88,12 @@ class Jobs:
     idle: threading.Event = field(default_factory=threading.Event)
     #: The crash checkpoint of every run (a no-op in production).
     checkpoint: Checkpoint = no_checkpoint
+    #: The service's own lock (``agent.store_lock``), checked before each job.
+    service_lock: HeldLock = FILE_LOCK
+    #: Stops the scheduler (set by ``run_service`` once it has one).
+    shutdown: Callable[[], None] = lambda: None
+    #: Why the service lost its lock, once it did.
+    lost: str | None = None
     #: The data directory's layout, computed once for the service.
     paths: AgentPaths = field(init=False)
 
@@ -103,6 +109,8 @@ class Jobs:
             return  # queued behind a run that was asked to stop
         self.idle.clear()
         try:
+            if not self.service_lock_held():
+                return
             with agent_lock(
                 self.config,
                 WORK,
@@ -111,10 +119,14 @@ class Jobs:
                     "job_waiting", f"{what} job waiting: {other}", level="warning"
                 ),
                 should_stop=self.stop.is_set,
-            ):
+            ) as work_lock:
                 # One context per run: the XSD may have been imported since the last one.
+                # At each step the run reaches, its work lock must still be held.
                 run = RunContext.create(
-                    self.config, paths=self.paths, now=self.now, checkpoint=self.checkpoint
+                    self.config,
+                    paths=self.paths,
+                    now=self.now,
+                    checkpoint=checked(work_lock.check, self.checkpoint),
                 )
                 run_deposit(
                     run,
@@ -126,6 +138,13 @@ class Jobs:
                 if retention:
                     with run.open_store() as store:
                         apply_retention(store, run.paths, self.config.retention, now=self.now())
+        except LockLost as exc:
+            self.event(
+                "lock_lost",
+                f"{what} stopped: {exc}; another agent may take over (what this run left "
+                "in doubt, the next run settles from the portal history)",
+                level="error",
+            )
         except AlreadyRunning as exc:
             self.event("job_skipped", f"{what} not run (the service is stopping): {exc}")
         finally:
@@ -135,8 +154,28 @@ class Jobs:
         """Import, build, deposit and collect once; then apply ``[retention]``."""
         self._locked_run(RunOptions(trigger=Trigger.SCHEDULE), "deposit", retention=True)
 
+    def service_lock_held(self) -> bool:
+        """Whether the service still holds its lock; if not, say so and stop the service
+        (its restart stands by while another agent holds the lock, or takes it again)."""
+        try:
+            self.service_lock.check()
+        except LockLost as exc:
+            self.lost = str(exc)
+            self.event(
+                "service_lock_lost",
+                f"the service stops: {exc}; another agent may be active now",
+                level="error",
+            )
+            self.stop.set()
+            self.shutdown()
+            return False
+        return True
+
     def notify(self) -> None:
-        """Between runs: note that the service is alive, send pending notifications."""
+        """Between runs: note that the service is alive (and still holds its lock), send
+        pending notifications."""
+        if not self.service_lock_held():
+            return
         with self._open_store() as store:
             store.set_state(HEARTBEAT, self.now().isoformat(timespec="seconds"))
         send_pending(self.config, now=self.now)
@@ -274,16 +313,27 @@ def run_service(
     portal_factory: PortalFactory,
     login_guard: LoginGuard | None = None,
     checkpoint: Checkpoint = no_checkpoint,
+    service_lock: HeldLock = FILE_LOCK,
 ) -> None:
-    """Run the scheduler in the foreground until SIGTERM/SIGINT (the caller holds the lock).
+    """Run the scheduler in the foreground until SIGTERM/SIGINT (the caller holds
+    ``service_lock``, checked before each job: when it is lost the service stops and this
+    raises ``LockLost``).
 
     On a signal, a running job finishes its current upload (and fetches its accusé de
     réception), collects no report, and the service exits once it has ended. Each job run
     gets its own :class:`~agent.context.RunContext`, with ``checkpoint``.
     """
     stop = threading.Event()
-    jobs = Jobs(config, portal_factory, stop, login_guard=login_guard, checkpoint=checkpoint)
+    jobs = Jobs(
+        config,
+        portal_factory,
+        stop,
+        login_guard=login_guard,
+        checkpoint=checkpoint,
+        service_lock=service_lock,
+    )
     scheduler = build_scheduler(jobs)
+    jobs.shutdown = lambda: scheduler.shutdown(wait=False)
     page = _status_page(jobs)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -308,3 +358,5 @@ def run_service(
         if page is not None:
             page.close()
     jobs.event("service_stopped", "accrochage run: scheduler stopped")
+    if jobs.lost is not None:
+        raise LockLost(jobs.lost)

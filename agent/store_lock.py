@@ -9,6 +9,15 @@ dies: PostgreSQL releases a session lock when its connection closes, a killed pr
 
 The holder is named by its connection's ``application_name`` (what it is, host, pid), read from
 ``pg_stat_activity`` by whoever finds the lock taken: nothing to clean up after a crash.
+
+A session lock also goes when its connection drops while the agent lives on (PostgreSQL
+restarted, a network cut, an idle-connection killer): another machine's agent may then take it.
+The lock a block holds is therefore a :class:`HeldLock` whose :meth:`~HeldLock.check` asks
+PostgreSQL whether this connection still holds it, raising :class:`LockLost` if not. A run
+checks its work lock at each step it reaches (before every upload among them: see
+``agent.checkpoint.checked``); the service checks its own lock before each job and at each
+heartbeat, and stops when it lost it (its restart stands by, or takes the lock again).
+File locks (SQLite store) live as long as the process: their check never fails.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Final
 
 import psycopg
 
@@ -32,6 +42,54 @@ NAMESPACE = 0x61636372
 NUMBERS = {SCHEDULER: 1, WORK: 2, "notify": 3}
 #: How often a standby tries the lock again (s).
 POLL_S = 2.0
+
+
+class LockLost(AlreadyRunning):
+    """The lock this process held is gone (its connection to the store dropped): another
+    agent may hold it now, so this one must not go on with the work the lock guarded."""
+
+
+class HeldLock:
+    """A lock held by this process for the duration of a block; file locks cannot be lost."""
+
+    def check(self) -> None:
+        """Return if the lock is still held.
+
+        Raises:
+            LockLost: it is not (never for a file lock).
+        """
+
+
+#: The lock of a block guarded by a file lock (or no lock at all).
+FILE_LOCK: Final = HeldLock()
+
+
+class AdvisoryLock(HeldLock):
+    """A PostgreSQL session advisory lock, held on its own connection."""
+
+    def __init__(self, conn: psycopg.Connection[tuple[object, ...]], name: str, url: str) -> None:
+        self._conn = conn
+        self._name = name
+        self._url = url
+
+    def check(self) -> None:
+        """Ask PostgreSQL whether this lock's connection still holds it.
+
+        Raises:
+            LockLost: the connection is closed or broken, or the lock is not held on it.
+        """
+        lost = f"the {self._name} lock of the store {safe_url(self._url)} was lost"
+        try:
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM pg_locks WHERE pid = pg_backend_pid() "
+                "AND locktype = 'advisory' AND granted AND classid = %s AND objid = %s "
+                "AND objsubid = 2",
+                (NAMESPACE, NUMBERS[self._name]),
+            ).fetchone()
+        except psycopg.Error as exc:
+            raise LockLost(f"{lost} (its connection failed: {exc})") from exc
+        if not row or not row[0]:
+            raise LockLost(f"{lost} (not held on its connection any more)")
 
 
 def _store_url(config: Config) -> str | None:
@@ -101,8 +159,9 @@ def store_lock(
     poll_s: float = POLL_S,
     sleep: Callable[[float], None] = time.sleep,
     password: str | None = None,
-) -> Iterator[None]:
-    """Hold the ``name`` advisory lock of the PostgreSQL store at ``url``.
+) -> Iterator[AdvisoryLock]:
+    """Hold the ``name`` advisory lock of the PostgreSQL store at ``url`` (the block gets it,
+    to :meth:`~AdvisoryLock.check` it).
 
     Without ``on_wait``, a lock already held raises at once; with it, the call waits (calling
     ``on_wait`` once with who holds it) until the lock comes free or ``should_stop``.
@@ -125,7 +184,7 @@ def store_lock(
                 on_wait(refused)
                 told = True
             sleep(poll_s)
-        yield  # the connection stays open: the lock lives as long as it does
+        yield AdvisoryLock(conn, name, url)  # the lock lives as long as the connection
     finally:
         conn.close()
 
@@ -139,11 +198,12 @@ def agent_lock(
     on_wait: Callable[[AlreadyRunning], None] | None = None,
     stand_by: Callable[[AlreadyRunning], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
-) -> Iterator[None]:
-    """The ``name`` lock of this agent: the data directory's file lock (SQLite store), or the
-    store's advisory lock (PostgreSQL store: it keeps out every agent sharing the store, on
-    this machine or another, whose data directory is shared too, where a file lock would be
-    taken over the network file system or not at all).
+) -> Iterator[HeldLock]:
+    """The ``name`` lock of this agent, which the block gets (to :meth:`~HeldLock.check` it):
+    the data directory's file lock (SQLite store), or the store's advisory lock (PostgreSQL
+    store: it keeps out every agent sharing the store, on this machine or another, whose data
+    directory is shared too, where a file lock would be taken over the network file system or
+    not at all).
 
     Waits (telling ``on_wait`` once) when ``on_wait`` is given; with a PostgreSQL store,
     ``stand_by`` also waits (another machine's service is active), where a SQLite store
@@ -161,13 +221,13 @@ def agent_lock(
             on_wait=on_wait or stand_by,
             should_stop=should_stop,
             password=store_password(config, url),
-        ):
-            yield
+        ) as lock:
+            yield lock
     elif on_wait is None:
         with instance_lock(config.agent.data_dir, name, holder=holder):
-            yield
+            yield FILE_LOCK
     else:
         with waiting_lock(
             config.agent.data_dir, name, holder=holder, on_wait=on_wait, should_stop=should_stop
         ):
-            yield
+            yield FILE_LOCK

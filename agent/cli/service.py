@@ -11,10 +11,12 @@ import datetime as dt
 import logging
 import sys
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import click
 
+from agent.checkpoint import checked
 from agent.cli.app import AppContext, pass_app
 from agent.cli.options import json_option
 from agent.cli.output import (
@@ -64,12 +66,13 @@ def run(app: AppContext) -> None:
             f"{exc.message} (the service stops: a restart cannot fix this)"
         ) from exc
     try:
-        with agent_lock(config, SCHEDULER, holder=SERVICE, stand_by=_standing_by):
+        with agent_lock(config, SCHEDULER, holder=SERVICE, stand_by=_standing_by) as lock:
             run_service(
                 config,
                 portal_factory=default_portal_factory(config, guard),
                 login_guard=guard,
                 checkpoint=app.checkpoint,
+                service_lock=lock,
             )
     except AlreadyRunning as exc:
         raise Locked(str(exc)) from exc
@@ -108,7 +111,9 @@ def deposit_now(app: AppContext, wait: bool, timeout_s: float | None, as_json: b
 
         run = app.run_context(progress=progress, meter=meter)
         try:
-            with agent_lock(run.config, WORK, holder=DEPOSIT_NOW):
+            with agent_lock(run.config, WORK, holder=DEPOSIT_NOW) as lock:
+                # At each step the run reaches, its work lock must still be held.
+                run = replace(run, checkpoint=checked(lock.check, run.checkpoint))
                 summary = run_deposit(
                     run,
                     portal_factory=default_portal_factory(config, guard),

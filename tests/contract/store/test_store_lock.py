@@ -12,13 +12,15 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from agent.config import AgentSettings, Config, StoreSettings
 from agent.health import service_view
 from agent.lock import SCHEDULER, SERVICE, WORK, AlreadyRunning
+from agent.schedule import Jobs
 from agent.store import open_store
-from agent.store_lock import agent_lock
+from agent.store_lock import LockLost, agent_lock
 from tests.conftest import ROOT
 
 WAIT_S = 120  # generous: the machine may be loaded
@@ -116,3 +118,87 @@ def test_status_sees_the_service_of_another_machine(pg_url: str, tmp_path: Path)
             view = service_view(store, machine("b"), now)
             assert (view["running"], view["pid"]) == (True, None)
         assert service_view(store, machine("b"), now)["running"] is False
+
+
+def _drop_connections(url: str, like: str) -> int:
+    """Terminate the store connections whose application_name matches ``like`` (as a
+    PostgreSQL restart or a network cut would end them); how many."""
+    with psycopg.connect(url, autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name LIKE %s AND pid <> pg_backend_pid()",
+            (like,),
+        ).fetchall()
+    return len(rows)
+
+
+def test_a_lock_whose_connection_dropped_is_known_lost(pg_url: str, tmp_path: Path) -> None:
+    """The lock's connection ends under the agent: its check says the lock is lost, and
+    indeed another agent can take it now."""
+
+    def machine(name: str) -> Config:
+        return Config(
+            agent=AgentSettings(data_dir=tmp_path / name), store=StoreSettings(url=pg_url)
+        )
+
+    with agent_lock(machine("a"), WORK, holder="machine a's run") as lock:
+        lock.check()  # held
+        assert _drop_connections(pg_url, "accrochage: machine a's run on %") == 1
+        with pytest.raises(LockLost, match=r"the work lock of the store .* was lost"):
+            lock.check()
+        with agent_lock(machine("b"), WORK, holder="machine b's run") as other:
+            other.check()  # what the lost lock guarded is open to another agent now
+
+
+def test_a_run_that_lost_its_work_lock_stops_at_its_next_step(pg_url: str, tmp_path: Path) -> None:
+    """A scheduled run whose work lock goes (its connection dropped after the import) stops
+    at the next step, before any portal work, and the event log says why; the service's own
+    lock, still held, keeps the service going."""
+    config = Config(
+        agent=AgentSettings(data_dir=tmp_path / "a", inbox_settle_s=0),
+        store=StoreSettings(url=pg_url),
+    )
+    steps: list[str] = []
+
+    def checkpoint(step: str) -> None:
+        steps.append(step)
+        if step == "after_import":
+            assert _drop_connections(pg_url, "%scheduled deposit job%") == 1
+
+    def no_portal() -> object:
+        raise AssertionError("the portal must not be opened by a run without its lock")
+
+    with agent_lock(config, SCHEDULER, holder=SERVICE) as service_lock:
+        jobs = Jobs(
+            config,
+            no_portal,  # type: ignore[arg-type]
+            threading.Event(),
+            checkpoint=checkpoint,
+            service_lock=service_lock,
+        )
+        jobs.deposit()
+        assert steps == ["after_import"]  # the check before "after_build" stopped it
+        assert not jobs.stop.is_set()
+    with open_store(config) as store:
+        events = {e.kind: e.message for e in store.events(limit=50)}
+    assert "lock_lost" in events
+    assert "the work lock of the store" in events["lock_lost"]
+
+
+def test_a_service_that_lost_its_lock_stops(pg_url: str, tmp_path: Path) -> None:
+    """The service's own lock goes: its next heartbeat notices, says so and stops the
+    service, which then raises LockLost (the CLI exits: its restart stands by)."""
+    config = Config(agent=AgentSettings(data_dir=tmp_path / "a"), store=StoreSettings(url=pg_url))
+    stopped: list[bool] = []
+    with agent_lock(config, SCHEDULER, holder=SERVICE) as service_lock:
+        jobs = Jobs(config, None, threading.Event(), service_lock=service_lock)  # type: ignore[arg-type]
+        jobs.shutdown = lambda: stopped.append(True)
+        jobs.notify()
+        assert not jobs.stop.is_set() and not stopped  # held: the heartbeat went on
+        assert _drop_connections(pg_url, "accrochage: the service%") == 1
+        jobs.notify()
+        assert jobs.stop.is_set() and stopped == [True]
+        assert jobs.lost is not None and "the scheduler lock" in jobs.lost
+    with open_store(config) as store:
+        kinds = [e.kind for e in store.events(limit=50)]
+    assert "service_lock_lost" in kinds
