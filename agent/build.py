@@ -1,6 +1,7 @@
 """The build step: pending passages in the store -> validated XML batches on disk.
 
-Files are written by :func:`builders.flux.writer.write_flux_files` straight into the batches
+Files are written by :func:`builders.flux.stored.write_stored_records` (records read back
+from their JSON and rendered, by a process pool when they are many) straight into the batches
 folder, validated against the imported XSD when there is one (the project's own rules were
 applied at import), and recorded with their passages in one transaction per file. A file
 the XSD rejects is recorded as an ``invalid`` batch (never uploaded) and its passages are
@@ -19,20 +20,20 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from agent.collect import hold_batch
 from agent.config import Config
 from agent.lifecycle import BatchAction, BatchStatus, PassageStatus
 from agent.store import StorePort
-from builders.cdc.models import XML_CHARS_CHECKED, PassageRecord, SuppressionRecord
+from builders.cdc.models import SuppressionRecord
 from builders.cdc.schemas import get_schema
 from builders.cdc.versions import suppression_version
 from builders.files import ensure_private_dir, file_sha256
 from builders.flux.splitter import BuiltFile
+from builders.flux.stored import stored_record, write_stored_records
 from builders.flux.suppression import suppression_of, write_suppression_files
 from builders.flux.validate import FileFailure, FluxValidationError
-from builders.flux.writer import write_flux_files
 
 if TYPE_CHECKING:
     from agent.context import RunContext
@@ -63,16 +64,6 @@ def fingerprint(config: Config) -> str:
     xsd_hash = hashlib.sha256(xsd.read_bytes()).hexdigest() if xsd else "built-in-rules-only"
     text = f"{agent_version()}|{config.build.schema_version}|{xsd_hash}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _stored(record_json: str) -> PassageRecord:
-    """A record the import validated and stored: read back without checking its characters
-    again, one by one (the importer refused the rows holding characters XML forbids)."""
-    return PassageRecord.model_validate_json(record_json, context=_STORED)
-
-
-#: Validation context of records read back from the store.
-_STORED: Final = {XML_CHARS_CHECKED: True}
 
 
 def remove_orphans(store: StorePort, folder: Path) -> int:
@@ -115,10 +106,10 @@ def build_pending(store: StorePort, run: RunContext) -> tuple[list[str], list[st
     remove_orphans(store, out_dir)
     files = _Files()
 
-    def records() -> Iterator[PassageRecord]:
+    def records() -> Iterator[str]:
         for passage_id, id_technique, record_json in store.iter_pending():
             files.expect(id_technique, passage_id)
-            yield _stored(record_json)
+            yield record_json
 
     def on_passage(file_name: str, id_technique: str) -> None:
         files.on_passage(file_name, id_technique)
@@ -128,9 +119,10 @@ def build_pending(store: StorePort, run: RunContext) -> tuple[list[str], list[st
     if pending:
         meter.start("build", pending, "passages")
     try:
-        built = write_flux_files(
+        built = write_stored_records(
             records(),
             out_dir,
+            count=pending,
             settings=config.build,
             schema_version=config.build.schema_version,
             now=now,
@@ -171,7 +163,7 @@ def build_suppressions(store: StorePort, run: RunContext) -> tuple[list[str], li
     def records() -> Iterator[SuppressionRecord]:
         for passage_id, id_technique, record_json in store.iter_withdrawing():
             files.expect(id_technique, passage_id)
-            yield suppression_of(_stored(record_json))
+            yield suppression_of(stored_record(record_json))
 
     settings = config.build.model_copy(
         update={"file_prefix": f"{config.build.file_prefix}-suppression"}

@@ -6,8 +6,9 @@ business. A complete file is first *claimed*: renamed into the agent's own folde
 directory is on another file system), so that agents sharing one inbox never read the same
 file. A claimed file left by a crash is imported by the next run.
 
-Each claimed file is read
-row by row with :func:`builders.exports.importer.import_file`. Valid rows become pending passages
+Each claimed file is read row by row (:func:`agent.import_rows.imported_rows`: as
+:func:`builders.exports.importer.import_file` reads it, by a process pool for a large file).
+Valid rows become pending passages
 (or refresh one); a bad row whose idTechnique is known becomes an ``invalid`` passage with its
 reasons (see :mod:`agent.intake`); a bad row without a known idTechnique is only in the
 report (counted as ``unidentified``). The file
@@ -41,8 +42,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent.config import Config
+from agent.import_rows import imported_rows
 from agent.inbox_scan import CLAIMS_PREFIX, Signature, scan_inbox, settled, signature
-from agent.intake import FreshRows, Outcome, new_passage, put_invalid, put_record
+from agent.intake import FreshRows, Outcome, put_invalid, put_record
 from agent.lifecycle import PASSAGE_REOPENABLE, PassageStatus
 from agent.meter import NO_METER, Meter
 from agent.paths import AgentPaths
@@ -52,7 +54,6 @@ from agent.withdrawal import hold_correction
 from builders.cdc.idtech import SeenIds
 from builders.exports.csvout import excel_csv
 from builders.exports.csvsafe import neutralise_row
-from builders.exports.importer import import_file
 from builders.exports.plausibility import LATE
 from builders.exports.results import RowResult
 from builders.exports.table import inspect_table
@@ -276,22 +277,15 @@ def _import_rows(
             "import_warning", f"{path.name}:{notice.row}: {notice.message}", level="warning"
         )
     result.warnings += len(notices)
-    rows = import_file(
-        path,
-        declarant=config.declarant,
-        settings=config.build,
-        schema_version=config.build.schema_version,
-        report=False,
-        today=today,
-        data_dir=config.agent.data_dir,
-    )
+    rows = imported_rows(path, config, today=today, source_id=source_id)
     seen = SeenIds()  # (emitter, idTechnique) of this file's rows: a bad row repeating one
     while chunk := list(islice(rows, CHUNK_ROWS)):
-        fresh = FreshRows(store, chunk)
-        for row in chunk:
+        fresh = FreshRows(store, [new for _, new in chunk if new is not None])
+        for row, new in chunk:
             _import_row(
                 store,
                 row,
+                new,
                 fresh,
                 config=config,
                 path=path,
@@ -311,6 +305,7 @@ CHUNK_ROWS = 500
 def _import_row(
     store: StorePort,
     row: RowResult,
+    new: NewPassage | None,
     fresh: FreshRows,
     *,
     config: Config,
@@ -321,13 +316,14 @@ def _import_row(
     report: _Report,
     meter: Meter,
 ) -> None:
-    """One row of a file: its passage new, refreshed, invalid or left alone."""
+    """One row of a file (``new``: its passage, when the row is valid): its passage new,
+    refreshed, invalid or left alone."""
     result.rows += 1
     meter.advance("import")
     if row.skipped:
         result.skipped += 1
         return
-    if row.record is None:
+    if new is None:
         result.invalid += 1
         fresh.touch(row.emitter, row.id_technique)
         fresh.flush()
@@ -343,14 +339,13 @@ def _import_row(
             )
         _bad_row(store, row, source_id, seen, result, report)
         return
-    emitter = row.record.declaration.idClientEmetteur
-    id_technique = row.record.passage.idTechnique
+    emitter, id_technique = new.emitter, new.id_technique
     new_for_sure = fresh.fresh(emitter, id_technique, row.holder_key)
     if not new_for_sure:
         fresh.flush()
         other = store.same_holder(emitter, row.holder_key, id_technique) if row.holder_key else None
         if other is not None:
-            _same_holder_in_store(store, row, source_id, other, result, report)
+            _same_holder_in_store(store, row.row, id_technique, source_id, other, result, report)
             return
     result.valid += 1
     for warning in row.warnings:  # declared, but the operator should look
@@ -364,7 +359,6 @@ def _import_row(
             message=f"warning: {warning.message}",
         )
     seen.add(emitter, id_technique)
-    new = new_passage(row.record, source_id, row.row, row.holder_key or None)
     if new_for_sure:
         fresh.add(new)
         result.outcomes[Outcome.NEW] = result.outcomes.get(Outcome.NEW, 0) + 1
@@ -383,7 +377,7 @@ def _import_row(
             source=path.name,
             row=row.row,
             field="idTechnique",
-            value=row.record.passage.idTechnique,
+            value=id_technique,
             message=_kept_message(previous),
         )
 
@@ -404,23 +398,22 @@ def _correction(
 
 def _same_holder_in_store(
     store: StorePort,
-    row: RowResult,
+    row: int,
+    id_technique: str,
     source_id: int,
     other: tuple[str, str],
     result: ImportResult,
     report: _Report,
 ) -> None:
     """A valid row whose holder and certification the store has under another idTechnique."""
-    assert row.record is not None  # noqa: S101 - only valid rows get here
     message = (
         f"the same holder and certification are already in the store under idTechnique "
         f"{other[0]} ({other[1]}): one certificate would be declared twice"
     )
-    id_technique = row.record.passage.idTechnique
     result.invalid += 1
-    store.add_row_error(source_id, row.row, "idTechnique", id_technique, message)
+    store.add_row_error(source_id, row, "idTechnique", id_technique, message)
     report.write(
-        source=report.source, row=row.row, field="idTechnique", value=id_technique, message=message
+        source=report.source, row=row, field="idTechnique", value=id_technique, message=message
     )
     result.unidentified += 1
 

@@ -122,16 +122,15 @@ class FreshRows:
     other row is handled row by row after a :meth:`flush`, so what it reads is up to date.
     """
 
-    def __init__(self, store: StorePort, rows: Sequence[RowResult]) -> None:
+    def __init__(self, store: StorePort, news: Sequence[NewPassage]) -> None:
+        """Look up the keys of a chunk's valid rows (``news``: their passages)."""
         self._store = store
         ids: dict[str, list[str]] = {}
         holders: dict[str, list[int]] = {}
-        for row in rows:
-            if row.record is not None:
-                emitter = row.record.declaration.idClientEmetteur
-                ids.setdefault(emitter, []).append(row.record.passage.idTechnique)
-                if row.holder_key:
-                    holders.setdefault(emitter, []).append(row.holder_key)
+        for new in news:
+            ids.setdefault(new.emitter, []).append(new.id_technique)
+            if new.holder_key:
+                holders.setdefault(new.emitter, []).append(new.holder_key)
         self._met = {(e, i) for e, found in ids.items() for i in store.passage_keys(e, found)}
         self._held = {
             (e, k) for e, found in holders.items() for k in store.holder_keys_in_use(e, found)

@@ -32,10 +32,9 @@ def default_login_guard(config: Config) -> LoginGuard:
     )
 
 
-def default_portal_factory(config: Config, guard: LoginGuard) -> PortalFactory:
+def default_portal_factory(config: Config, guard: LoginGuard, paths: AgentPaths) -> PortalFactory:
     """A factory building the Playwright client from ``[portal]``, the password coming from
-    the keyring through ``guard``."""
-    paths = AgentPaths.from_config(config)
+    the keyring through ``guard``, its work files and evidence under ``paths``."""
 
     def make() -> AbstractContextManager[Portal]:
         from portal.browser import PlaywrightPortal

@@ -94,12 +94,13 @@ class Jobs:
     shutdown: Callable[[], None] = lambda: None
     #: Why the service lost its lock, once it did.
     lost: str | None = None
-    #: The data directory's layout, computed once for the service.
-    paths: AgentPaths = field(init=False)
+    #: The data directory's layout, computed once for the service (here when not given).
+    paths: AgentPaths | None = None
 
     def __post_init__(self) -> None:
         self.idle.set()
-        self.paths = AgentPaths.from_config(self.config)
+        if self.paths is None:
+            self.paths = AgentPaths.from_config(self.config)
 
     def _open_store(self) -> StorePort:
         return open_store(self.config, now=self.now)
@@ -314,6 +315,7 @@ def run_service(
     login_guard: LoginGuard | None = None,
     checkpoint: Checkpoint = no_checkpoint,
     service_lock: HeldLock = FILE_LOCK,
+    paths: AgentPaths | None = None,
 ) -> None:
     """Run the scheduler in the foreground until SIGTERM/SIGINT (the caller holds
     ``service_lock``, checked before each job: when it is lost the service stops and this
@@ -331,6 +333,7 @@ def run_service(
         login_guard=login_guard,
         checkpoint=checkpoint,
         service_lock=service_lock,
+        paths=paths,
     )
     scheduler = build_scheduler(jobs)
     jobs.shutdown = lambda: scheduler.shutdown(wait=False)

@@ -66,10 +66,12 @@ def run(app: AppContext) -> None:
             f"{exc.message} (the service stops: a restart cannot fix this)"
         ) from exc
     try:
+        paths = app.paths()  # computed once for the service's life
         with agent_lock(config, SCHEDULER, holder=SERVICE, stand_by=_standing_by) as lock:
             run_service(
                 config,
-                portal_factory=default_portal_factory(config, guard),
+                portal_factory=default_portal_factory(config, guard, paths),
+                paths=paths,
                 login_guard=guard,
                 checkpoint=app.checkpoint,
                 service_lock=lock,
@@ -116,7 +118,7 @@ def deposit_now(app: AppContext, wait: bool, timeout_s: float | None, as_json: b
                 run = replace(run, checkpoint=checked(lock.check, run.checkpoint))
                 summary = run_deposit(
                     run,
-                    portal_factory=default_portal_factory(config, guard),
+                    portal_factory=default_portal_factory(config, guard, run.paths),
                     options=options,
                     login_guard=guard,
                 )

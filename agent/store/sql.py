@@ -535,13 +535,17 @@ class SqlStore:
                         for n in news
                     ],
                 )
-                self._conn.executemany(
-                    "INSERT INTO passage_records (passage_id, record_json) SELECT id, ? "
-                    "FROM passages WHERE emitter = ? AND id_technique = ?",
-                    [(n.record_json, n.emitter, n.id_technique) for n in news if n.record_json],
-                )
+                self._add_records(news)
         except self._INTEGRITY_ERRORS as exc:
             raise StoreError(f"cannot add {len(news)} new passage(s): {exc}") from exc
+
+    def _add_records(self, news: Sequence[NewPassage]) -> None:
+        """The records of the passages ``add_passages`` just inserted (each found by its key)."""
+        self._conn.executemany(
+            "INSERT INTO passage_records (passage_id, record_json) SELECT id, ? "
+            "FROM passages WHERE emitter = ? AND id_technique = ?",
+            [(n.record_json, n.emitter, n.id_technique) for n in news if n.record_json],
+        )
 
     @contextmanager
     def _savepoint(self) -> Iterator[None]:

@@ -14,9 +14,10 @@ import datetime as dt
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from agent.rows import NewPassage
 from agent.store.base import StoreError
 from agent.store.sql import SqlStore, _utcnow
 from agent.store_schema import MIGRATIONS
@@ -61,6 +62,33 @@ class SqliteStore(SqlStore):
     _CORRECTIONS_FROM = "passages INDEXED BY passages_correction"
 
     _conn: sqlite3.Connection
+
+    def _add_records(self, news: Sequence[NewPassage]) -> None:
+        """The records of the passages ``add_passages`` just inserted, by their ids.
+
+        SQLite gives rows inserted one after the other, by one writer, consecutive ids ending
+        at ``last_insert_rowid()``: no lookup per record. The first and last ids are checked
+        against their passages' keys; should they not match, each record is found by its key.
+        """
+        if not news:
+            return
+        row = self._one("SELECT last_insert_rowid()")
+        last = int(row[0]) if row else 0
+        first = last - len(news) + 1
+        ends = self._all(
+            "SELECT id, emitter, id_technique FROM passages WHERE id IN (?, ?)", (first, last)
+        )
+        expected = {
+            (first, news[0].emitter, news[0].id_technique),
+            (last, news[-1].emitter, news[-1].id_technique),
+        }
+        if {(r[0], r[1], r[2]) for r in ends} != expected:  # pragma: no cover - see above
+            super()._add_records(news)
+            return
+        self._conn.executemany(
+            "INSERT INTO passage_records (passage_id, record_json) VALUES (?, ?)",
+            [(first + i, n.record_json) for i, n in enumerate(news) if n.record_json],
+        )
 
     @classmethod
     def open(cls, path: Path, *, now: Callable[[], dt.datetime] = _utcnow) -> SqliteStore:

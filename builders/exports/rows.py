@@ -38,6 +38,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, replace
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -111,6 +112,71 @@ _SHARED_SIZE: Final = 4096
 _UNIQUE: Final = frozenset({"idTechnique", "idDossier", "nir"})
 
 
+@dataclass(frozen=True)
+class Mapped:
+    """One row as :meth:`RowMapper.map_unchecked` maps it, before the checks across rows.
+
+    Attributes:
+        result: the row's result on its own.
+        seen: (idClientEmetteur, idTechnique) of a row whose record validated (the key an
+            earlier row must not have used); None for the others.
+        id_cell: the row's trimmed idTechnique cell ("" when the file has no such column).
+        id_error: for a row whose record validated, its result should a check reject it
+            (one error on idTechnique, which ``RowChecks`` writes).
+    """
+
+    result: RowResult
+    seen: tuple[str, str] | None = None
+    id_cell: str = ""
+    id_error: RowResult | None = None
+
+
+class RowChecks:
+    """The checks of a row against the earlier rows of its file, in file order.
+
+    A row whose record validated is rejected when an earlier one had its idTechnique (for its
+    emitter); a valid row, when an earlier valid row declares the same holder and
+    certification under another idTechnique (``builders.exports.holders``).
+    """
+
+    def __init__(self, source: str, *, derived_ids: bool) -> None:
+        """Checks for the rows of ``source``; ``derived_ids``: its ids are derived."""
+        self.source = source
+        self._derived = derived_ids
+        self._seen = idtech.SeenIds()
+        self._holders = HolderIndex()
+
+    def apply(self, mapped: Mapped) -> RowResult:
+        """The row's final result (the next row of the file)."""
+        result = mapped.result
+        if mapped.seen is not None and not self._seen.add(*mapped.seen):
+            why = (
+                "the same certificate (code, holder, dateDebutValidite) is on an earlier row"
+                if self._derived
+                else "an earlier row of this file has the same idTechnique"
+            )
+            return _rejected(mapped, mapped.id_cell, why)
+        if result.skipped or result.errors or result.id_technique is None:
+            return result
+        earlier = self._holders.add(
+            result.holder_key or 0, result.id_technique, self.source, result.row
+        )
+        if earlier is None:
+            return result
+        return _rejected(mapped, result.id_technique, duplicate_message(*earlier, self.source))
+
+
+def _rejected(mapped: Mapped, value: str, message: str) -> RowResult:
+    """``mapped``'s row rejected by a check: its result with that error on idTechnique."""
+    rejected = mapped.id_error
+    if rejected is None:  # pragma: no cover - only rows whose record validated are checked
+        raise ValueError("a row rejected by a check must carry its id_error")
+    if rejected.errors and rejected.errors[0].field == "row":
+        return rejected  # the row as a whole is no candidate (``rowshape``): said so already
+    error = RowError(rejected.source, rejected.row, "idTechnique", value, message)
+    return replace(rejected, errors=(error,))
+
+
 def paris_today() -> dt.date:
     """Today in France, the day the CDC's deadlines are counted in."""
     return dt.datetime.now(_PARIS).date()
@@ -181,8 +247,7 @@ class RowMapper:
         # Exports without NIR or dossier columns always declare a titulaire.
         self._only_branch = "titulaire" if _OTHER_BRANCHES.isdisjoint(self._index) else None
         self._context = {rules.SCHEMA_VERSION_KEY: schema_version, XML_CHARS_CHECKED: True}
-        self._seen = idtech.SeenIds() if check_reuse else None
-        self._holders = HolderIndex() if check_reuse else None
+        self._checks = RowChecks(source, derived_ids=self._derive_id) if check_reuse else None
         self._today = today or paris_today()
         self._communes = communes
         self._birth_field = "dateNaissance" if "dateNaissance" in self._index else "anneeNaissance"
@@ -203,8 +268,13 @@ class RowMapper:
             return self._formulas(number, cells, errors, failed)
         return cells, joined
 
+    @property
+    def derives_ids(self) -> bool:
+        """Whether the file has no idTechnique column (each row's id is derived)."""
+        return self._derive_id
+
     def map_row(self, number: int, cells: Sequence[str]) -> RowResult:
-        """Validate one row.
+        """Validate one row (and, with ``check_reuse``, check it against the earlier rows).
 
         Args:
             number: the spreadsheet row number.
@@ -213,11 +283,22 @@ class RowMapper:
         Returns:
             The row's result: a record, or every error found, or skipped.
         """
+        if self._checks is None:
+            return self._map(number, cells, checkable=False).result
+        return self._checks.apply(self._map(number, cells, checkable=True))
+
+    def map_unchecked(self, number: int, cells: Sequence[str]) -> Mapped:
+        """Validate one row on its own, with what :class:`RowChecks` needs to check it
+        against the earlier rows of its file (in another process than this one, maybe)."""
+        return self._map(number, cells, checkable=True)
+
+    def _map(self, number: int, cells: Sequence[str], *, checkable: bool) -> Mapped:
+        """``map_row`` without the checks across rows; ``checkable``: with what they need."""
         errors: list[RowError] = []
         failed: set[str] = set()
         cells, joined = self._padded(number, cells, errors, failed)
         if "row" in failed:  # not a candidate at all (``_formulas``)
-            return self._bad(number, cells, {}, errors)
+            return Mapped(self._bad(number, cells, {}, errors))
         values: dict[str, Any] = {
             name: cell for name, index in self._text if (cell := cells[index].strip())
         }
@@ -242,7 +323,7 @@ class RowMapper:
         if rules.bad_xml_char(joined) is not None:
             self._xml_errors(number, cells, values, errors, failed)
         if values.get("admis") is False:
-            return RowResult(self.source, number, None, (), skipped=True)
+            return Mapped(RowResult(self.source, number, None, (), skipped=True))
         if "admis" in self._index and "admis" not in values and "admis" not in failed:
             errors.append(self._error(number, "admis", "", "empty: write oui (admitted) or non"))
         present = values.keys() | failed
@@ -268,27 +349,25 @@ class RowMapper:
                     failed=failed,
                 )
             )
-            return self._bad(number, cells, values, errors)
+            return Mapped(self._bad(number, cells, values, errors))
         if errors:
-            return self._bad(number, cells, values, errors)
-        seen = self._seen
-        if seen is not None and not seen.add(
-            record.declaration.idClientEmetteur, record.passage.idTechnique
-        ):
-            why = (
-                "the same certificate (code, holder, dateDebutValidite) is on an earlier row"
-                if self._derive_id
-                else "an earlier row of this file has the same idTechnique"
-            )
-            value = self._raw(cells, "idTechnique")
-            error = self._error(number, "idTechnique", value, why)
-            return self._bad(number, cells, values, [error])
-        return self._plausible(number, cells, values, record)
+            return Mapped(self._bad(number, cells, values, errors))
+        result = self._plausible(number, cells, values, record)
+        if not checkable:
+            return Mapped(result)
+        # What the checks across rows need: the record's key, and this row's result should
+        # they reject it (an error on idTechnique, put in by ``RowChecks``).
+        return Mapped(
+            result,
+            (record.declaration.idClientEmetteur, record.passage.idTechnique),
+            self._raw(cells, "idTechnique"),
+            self._bad(number, cells, values, [self._error(number, "idTechnique", "", "")]),
+        )
 
     def _plausible(
         self, number: int, cells: Sequence[str], values: Mapping[str, Any], record: PassageRecord
     ) -> RowResult:
-        """A valid record's result once plausibility and the same-holder check have run."""
+        """A valid record's result once plausibility has run."""
         errors: list[RowError] = []
         warnings: list[RowError] = []
         found = plausibility.findings(
@@ -299,16 +378,9 @@ class RowMapper:
                 number, finding.field, self._raw(cells, finding.field), finding.message
             )
             (warnings if finding.warning else errors).append(error)
-        key = holder_key(record)
-        if not errors and self._holders is not None:
-            earlier = self._holders.add(key, record.passage.idTechnique, self.source, number)
-            if earlier is not None:
-                message = duplicate_message(*earlier, self.source)
-                errors.append(
-                    self._error(number, "idTechnique", record.passage.idTechnique, message)
-                )
         if errors:
             return self._bad(number, cells, values, errors)
+        key = holder_key(record)
         return RowResult(
             self.source,
             number,

@@ -17,7 +17,7 @@ import multiprocessing
 import os
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_for
 from concurrent.futures.process import BrokenProcessPool, _ExecutorManagerThread
@@ -29,6 +29,8 @@ _T = TypeVar("_T")
 
 #: "fork" (while single-threaded) or "spawn" (never fork: a fork server; tests use both).
 START = "fork"
+#: Tasks handed to ``in_order``'s pool and not yet taken back, per process.
+WINDOW_PER_WORKER = 4
 
 
 def forking() -> bool:
@@ -117,3 +119,37 @@ class Pool:
 
     def _died(self) -> BuildError:
         return BuildError(f"the {self.what} process died (a pool process ended abruptly)")
+
+
+def in_order(
+    task: Callable[..., _T],
+    chunks: Iterable[Any],
+    *,
+    workers: int,
+    what: str,
+    first: tuple[Any, ...] = (),
+) -> Iterator[_T]:
+    """``task(*first, chunk)`` for each of ``chunks``, run by a pool of ``workers`` processes,
+    the results in the chunks' order.
+
+    At most ``WINDOW_PER_WORKER`` tasks per process are outstanding: the chunks are read as
+    the results are taken, so memory stays flat whatever their number. Closing the iterator
+    early (or an error) kills the pool's processes.
+
+    Raises:
+        BuildError: a pool process died. A task's own exception is raised as it is.
+    """
+    window = WINDOW_PER_WORKER * workers
+    pool = Pool(workers, window=window, what=what)
+    pending: deque[Future[_T]] = deque()
+    try:
+        for chunk in chunks:
+            pending.append(pool.submit(task, *first, chunk))
+            while pending and (len(pending) >= window or pending[0].done()):
+                yield pool.result(pending.popleft())
+        while pending:
+            yield pool.result(pending.popleft())
+    except BaseException:
+        pool.close(kill=True)  # an error, or the caller closed the iterator early
+        raise
+    pool.close(kill=False)

@@ -27,9 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
-from collections import deque
 from collections.abc import Generator, Iterable, Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -42,7 +40,7 @@ from builders.exports.results import RowError
 from builders.exports.rows import RowMapper
 from builders.exports.sheet import RawRow
 from builders.flux.blocks import Block, Keys, PartsRow, shared_keys, to_blocks
-from builders.flux.parallel import Pool
+from builders.flux.parallel import in_order
 from builders.settings import BuildSettings, Declarant
 
 #: Files at least this large are imported by a process pool.
@@ -50,8 +48,6 @@ POOL_BYTES: Final = 4_000_000
 #: Processes of the pool, and rows per block (one block per task).
 WORKERS: Final = 2
 BLOCK: Final = 200
-#: Blocks handed to the pool and not yet taken back, per process.
-WINDOW_PER_WORKER: Final = 4
 
 
 def rendered_blocks(
@@ -74,7 +70,7 @@ def rendered_blocks(
             process died.
     """
     with open_rows(path, settings, report=report) as (spec, rows):
-        task = _Task(spec, declarant, schema_version, today, data_dir)
+        task = MapTask(spec, declarant, schema_version, today, data_dir)
         workers = min(WORKERS, os.cpu_count() or 1)
         if workers > 1 and _size(path) >= POOL_BYTES:
             yield from _from_pool(task, rows, workers)
@@ -92,7 +88,7 @@ def _size(path: Path) -> int:
 
 
 @dataclass(frozen=True)
-class _Task:
+class MapTask:
     """What a pool process needs to map and render the rows of one file."""
 
     spec: MapperSpec
@@ -112,26 +108,16 @@ class _Task:
         )
 
 
-def _from_pool(task: _Task, rows: Iterator[RawRow], workers: int) -> Iterator[Block]:
+def _from_pool(task: MapTask, rows: Iterator[RawRow], workers: int) -> Iterator[Block]:
     """The blocks of ``rows`` rendered by a pool, in file order, a bounded window at a time."""
-    window = WINDOW_PER_WORKER * workers
-    pool = Pool(workers, window=window, what="import")
-    pending: deque[Future[Block]] = deque()
     keys: Keys = ({}, {})
-    try:
-        for chunk in _chunks(rows, BLOCK):
-            pending.append(pool.submit(render_chunk, task, chunk))
-            while pending and (len(pending) >= window or pending[0].done()):
-                yield shared_keys(pool.result(pending.popleft()), keys)
-        while pending:
-            yield shared_keys(pool.result(pending.popleft()), keys)
-    except BaseException:
-        pool.close(kill=True)  # an error, or the caller closed the generator early
-        raise
-    pool.close(kill=False)
+    chunks = packed_chunks(rows, BLOCK)
+    for block in in_order(render_chunk, chunks, workers=workers, what="import", first=(task,)):
+        yield shared_keys(block, keys)
 
 
-def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[Packed]:
+def packed_chunks(rows: Iterable[RawRow], size: int) -> Iterator[Packed]:
+    """``rows`` in chunks of ``size``, each ``packed`` for a pool process."""
     iterator = iter(rows)
     while chunk := list(itertools.islice(iterator, size)):
         yield packed(chunk)
@@ -164,10 +150,10 @@ def unpacked(rows: Packed) -> list[RawRow]:
 
 
 #: The row mapper of the file a pool process works on (built on its first chunk).
-_mapper: tuple[_Task, RowMapper] | None = None
+_mapper: tuple[MapTask, RowMapper] | None = None
 
 
-def render_chunk(task: _Task, chunk: Packed) -> Block:
+def render_chunk(task: MapTask, chunk: Packed) -> Block:
     """One task of the import pool: the rows of ``task``'s file in ``chunk``, mapped and
     rendered."""
     global _mapper  # noqa: PLW0603 - one mapper per process, kept between its tasks

@@ -202,7 +202,7 @@ def write_fragments(
         xsd=xsd,
     )
     try:
-        for run in _runs(fragments):
+        for run in runs_of(fragments):
             writer.add_run(run)
     except BaseException:
         writer.abort()
@@ -210,7 +210,7 @@ def write_fragments(
     return writer.finish()
 
 
-def _runs(fragments: Iterable[Fragment], size: int = 1024) -> Iterator[Run]:
+def runs_of(fragments: Iterable[Fragment], size: int = 1024) -> Iterator[Run]:
     """Consecutive fragments of one group, in runs of at most ``size`` (fewer, larger writes)."""
     run: list[Fragment] = []
     for fragment in fragments:

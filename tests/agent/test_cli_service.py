@@ -46,7 +46,7 @@ def test_cli_deposit_now_json_with_fake_portal(
 ) -> None:
     """deposit now --json prints the run summary; progress goes to stderr."""
     monkeypatch.setattr(
-        cli_service, "default_portal_factory", lambda _config, _guard: factory(fake)
+        cli_service, "default_portal_factory", lambda _config, _guard, _paths: factory(fake)
     )
     write_export(inbox(load_config(config_path)) / "a.csv", [row("A1"), row("B2", sexe="?")])
     result = CliRunner().invoke(cli, ["--config", str(config_path), "deposit", "now", "--json"])

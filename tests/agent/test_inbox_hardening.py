@@ -19,21 +19,23 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+import agent.import_rows as import_rows_module
 import agent.inbox as inbox_module
 from agent import inbox_scan
 from agent.cli import cli
 from agent.config import AgentSettings, Config
 from agent.context import RunContext
+from agent.import_rows import ImportedRow
 from agent.inbox import ImportResult, import_inbox
 from agent.inbox_scan import Clock
 from agent.paths import AgentPaths
 from agent.store import Store
 from builders.exports.columns import CANONICAL
-from builders.exports.importer import RowResult
 from tests.agent.helpers import inbox, make_config, row, write_export
 from tests.unit.builders_input.test_xlsx_hostile import HOSTILE, hostile_export
 
@@ -263,16 +265,16 @@ def test_inbox_file_changed_while_read_is_rolled_back(
     """Rows appended while the file is read: nothing kept, the file waits; next run: all rows."""
     config = make_config(tmp_path)
     write_export(inbox(config) / "export.csv", [row("C1"), row("C2")])
-    real = inbox_module.import_file
+    real = import_rows_module.imported_rows
 
-    def appending(path: Path, **kwargs: object) -> Iterator[RowResult]:
-        for number, result in enumerate(real(path, **kwargs)):  # type: ignore[arg-type]
+    def appending(path: Path, *args: Any, **kwargs: Any) -> Iterator[ImportedRow]:
+        for number, result in enumerate(real(path, *args, **kwargs)):
             if number == 0:
                 with path.open("a", encoding="utf-8") as handle:
                     handle.write(";".join(row("C3").get(k, "") for k in CANONICAL) + "\n")
             yield result
 
-    monkeypatch.setattr(inbox_module, "import_file", appending)
+    monkeypatch.setattr(inbox_module, "imported_rows", appending)
     [result] = run_import(config)
     assert result.deferred and result.valid == 0 and pending_ids(config) == set()
     assert ("import_deferred", f"export.csv: {result.failure}") in events(config)

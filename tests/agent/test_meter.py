@@ -103,7 +103,7 @@ def test_meter_silent_when_not_a_terminal(tmp_path: Path, monkeypatch: pytest.Mo
     config_path.write_text('[agent]\ndata_dir = "data"\n', encoding="utf-8")
     fake = FakePortal(clock=lambda: NOW)
     monkeypatch.setattr(
-        cli_service, "default_portal_factory", lambda _config, _guard: factory(fake)
+        cli_service, "default_portal_factory", lambda _config, _guard, _paths: factory(fake)
     )
     write_export(tmp_path / "data" / "inbox" / "a.csv", [row("A1")])
     result = CliRunner().invoke(cli, ["--config", str(config_path), "deposit", "now"])

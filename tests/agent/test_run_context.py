@@ -190,7 +190,7 @@ def test_deposit_now_builds_one_context(
     config_path.write_text('[agent]\ndata_dir = "data"\ninbox_settle_s = 0\n', encoding="utf-8")
     write_export(tmp_path / "data" / "inbox" / "a.csv", [row("A1")])
     fake = FakePortal(clock=lambda: NOW)
-    monkeypatch.setattr(cli_service, "default_portal_factory", lambda _c, _g: factory(fake))
+    monkeypatch.setattr(cli_service, "default_portal_factory", lambda _c, _g, _p: factory(fake))
     created: list[RunContext] = []
     original = RunContext.create.__func__  # type: ignore[attr-defined]
 
@@ -201,4 +201,4 @@ def test_deposit_now_builds_one_context(
     monkeypatch.setattr(RunContext, "create", classmethod(counting_create))
     result = CliRunner().invoke(cli, ["--config", str(config_path), "deposit", "now", "--json"])
     assert result.exit_code == 0, result.output
-    assert fake.uploads and len(created) == 1 and calls["fingerprint"] == 1
+    assert fake.uploads and len(created) == 1 and calls == {"paths": 1, "fingerprint": 1}

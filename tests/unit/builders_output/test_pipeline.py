@@ -50,7 +50,7 @@ def pools(monkeypatch):
             started[-1][1][:] = sorted(set(started[-1][1]) | set(self.pids()))
             return future
 
-    monkeypatch.setattr(pipeline, "Pool", Recorded)
+    monkeypatch.setattr(parallel, "Pool", Recorded)
     return started
 
 
@@ -153,10 +153,10 @@ def test_pool_reads_a_bounded_window_ahead(tmp_path, monkeypatch):
             yield row
 
     with open_rows(export, BuildSettings()) as (spec, data):
-        task = pipeline._Task(spec, Declarant(), "1.1.5", None, None)
+        task = pipeline.MapTask(spec, Declarant(), "1.1.5", None, None)
         blocks = pipeline._from_pool(task, counted(data), 2)
         assert len(next(blocks).rows) == 10
-        window = pipeline.WINDOW_PER_WORKER * 2
+        window = parallel.WINDOW_PER_WORKER * 2
         assert 10 <= len(read) <= window * 10 + 10
         assert sum(len(block.rows) for block in blocks) == 190  # and the rest all come through
     assert len(read) == 200

@@ -1,0 +1,114 @@
+"""Records kept as JSON (the agent's store) to validated flux files, rendered by a process pool
+when there are many.
+
+``write_stored_records`` is ``builders.flux.writer.write_flux_files`` for records an import
+validated and stored as ``PassageRecord`` JSON: each is read back (``model_validate_json``:
+the models' rules run again, the characters XML forbids were refused at import) and rendered.
+That is most of the work of building many passages, so from ``POOL_RECORDS`` records on a
+machine with more than one CPU it is shared by a pool of processes (``builders.flux.parallel``):
+this process reads the records and hands chunks of them to the pool, a bounded window at a time
+(memory stays flat), and writes the rendered runs that come back, in the records' order, while
+the validation pool checks the files being written.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Final
+
+from builders.cdc.models import XML_CHARS_CHECKED, PassageRecord
+from builders.cdc.versions import SchemaVersion, spec
+from builders.flux.parallel import in_order
+from builders.flux.splitter import BuiltFile, Clock, IdFactory, PassageCallback, Run
+from builders.flux.writer import FluxWriter, fragment_for, runs_of, utc_now, uuid4_str
+from builders.settings import BuildSettings
+
+#: From this many records on, a pool renders them.
+POOL_RECORDS: Final = 5000
+#: Processes of the pool, and records per task.
+WORKERS: Final = 2
+CHUNK: Final = 200
+#: Validation context of stored records (their characters were checked at import).
+_STORED: Final = {XML_CHARS_CHECKED: True}
+#: Separates the records of a chunk sent to the pool (JSON escapes every control character).
+_SEPARATOR: Final = "\x1e"
+
+
+def stored_record(record_json: str) -> PassageRecord:
+    """A record an import validated and stored, read back (its rules checked again)."""
+    return PassageRecord.model_validate_json(record_json, context=_STORED)
+
+
+def write_stored_records(
+    records: Iterable[str],
+    out_dir: Path,
+    *,
+    count: int,
+    settings: BuildSettings,
+    schema_version: SchemaVersion,
+    now: Clock = utc_now,
+    new_id: IdFactory = uuid4_str,
+    on_passage: PassageCallback | None = None,
+    xsd: Path | None = None,
+) -> list[BuiltFile]:
+    """CREATION flux files for stored ``records`` (``count`` of them); see the module
+    docstring and ``write_flux_files``, whose rules (order, validation, errors) apply.
+
+    Raises:
+        ValueError: a record cannot be written in the schema version; nothing is published.
+        FluxValidationError: some files failed ``xsd``.
+    """
+    writer = FluxWriter(
+        out_dir,
+        settings=settings,
+        schema_version=schema_version,
+        action="CREATION" if spec(schema_version).has_action else None,
+        now=now,
+        new_id=new_id,
+        on_passage=on_passage,
+        xsd=xsd,
+    )
+    workers = min(WORKERS, os.cpu_count() or 1)
+    try:
+        if workers > 1 and count >= POOL_RECORDS:
+            runs = _pooled(records, schema_version, workers)
+        else:
+            runs = runs_of(fragment_for(stored_record(text), schema_version) for text in records)
+        for run in runs:
+            writer.add_run(run)
+    except BaseException:
+        writer.abort()
+        raise
+    return writer.finish()
+
+
+def _pooled(records: Iterable[str], version: SchemaVersion, workers: int) -> Iterator[Run]:
+    """The runs of ``records`` rendered by a pool, in order, a bounded window at a time."""
+    chunks = _chunks(records)
+    for runs in in_order(render_stored, chunks, workers=workers, what="build", first=(version,)):
+        yield from runs
+
+
+def _chunks(records: Iterable[str]) -> Iterator[str | list[str]]:
+    """Chunks of ``CHUNK`` records, each one joined string (cheap to send) when possible."""
+    chunk: list[str] = []
+    for text in records:
+        chunk.append(text)
+        if len(chunk) == CHUNK:
+            yield _joined(chunk)
+            chunk = []
+    if chunk:
+        yield _joined(chunk)
+
+
+def _joined(chunk: list[str]) -> str | list[str]:
+    joined = _SEPARATOR.join(chunk)
+    return chunk if joined.count(_SEPARATOR) != len(chunk) - 1 else joined
+
+
+def render_stored(version: SchemaVersion, chunk: str | list[str]) -> list[Run]:
+    """One task of the build pool: the chunk's records read back and rendered, as runs."""
+    texts = chunk.split(_SEPARATOR) if isinstance(chunk, str) else chunk
+    return list(runs_of(fragment_for(stored_record(text), version) for text in texts))

@@ -1,0 +1,94 @@
+"""The agent's import of a large export by a process pool gives what one process gives."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from agent import import_rows
+from agent.config import Config
+from agent.import_rows import imported_rows
+from agent.intake import new_passage
+from builders.exports.importer import import_file
+from builders.flux import parallel
+from tests.agent.helpers import make_config, row, write_export
+
+TODAY = dt.date(2026, 11, 30)
+
+
+def _messy(path: Path) -> Path:
+    """Valid rows around every case the checks across rows decide, spread over chunks."""
+    rows = [row(f"V{n:03d}") for n in range(40)]
+    rows[3] = row("V001", prenom1="Autre")  # V001 reused by a valid row
+    rows[7] = row("D7", prenom1=rows[5]["prenom1"])  # V005's holder under another id
+    rows[11] = row("B11", sexe="X")  # a bad row
+    rows[12] = row("B11", prenom1="Bis")  # its id again: a bad row's id is not taken
+    rows[15] = row("S15", admis="non")  # skipped
+    rows[20] = row("V019", sexe="X")  # an id already used, on a bad row
+    rows[25] = row("F25", dateDebutValidite="01/01/2099")  # plausibility: in the future
+    rows[26] = row("F25", prenom1="Ter")  # that id again
+    rows[33] = row("V030", prenom1=rows[30]["prenom1"])  # exactly V030's row again
+    return write_export(path, rows)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return make_config(tmp_path)
+
+
+def test_the_pool_gives_what_one_process_gives(
+    config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _messy(tmp_path / "export.csv")
+    alone = list(imported_rows(path, config, today=TODAY, source_id=7))
+    monkeypatch.setattr(import_rows, "POOL_BYTES", 0)
+    monkeypatch.setattr(import_rows, "BLOCK", 3)  # many chunks, each crossing a process
+    monkeypatch.setattr(import_rows.os, "cpu_count", lambda: 2)
+    used: list[int] = []
+    real_pool = parallel.Pool
+
+    def counting_pool(workers: int, **kwargs: object) -> object:
+        used.append(workers)
+        return real_pool(workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "Pool", counting_pool)
+    pooled = list(imported_rows(path, config, today=TODAY, source_id=7))
+    assert used == [2]
+    assert pooled == alone
+    assert sum(1 for _, new in pooled if new is not None) == 32
+
+
+def test_rows_are_those_of_import_file_with_their_passages(config: Config, tmp_path: Path) -> None:
+    """Each result is import_file's (record dropped for the valid ones, which come with the
+    passage the store keeps for them), in file order."""
+    path = _messy(tmp_path / "export.csv")
+    expected = list(
+        import_file(
+            path,
+            declarant=config.declarant,
+            settings=config.build,
+            report=False,
+            today=TODAY,
+            data_dir=config.agent.data_dir,
+        )
+    )
+    got = list(imported_rows(path, config, today=TODAY, source_id=7))
+    assert len(got) == len(expected) == 40
+    for (result, new), reference in zip(got, expected, strict=True):
+        if reference.record is None:
+            assert (result, new) == (reference, None)
+        else:
+            assert result == dataclasses.replace(reference, record=None)
+            assert new == new_passage(reference.record, 7, reference.row, reference.holder_key)
+    rejected = {r.row: [(e.field, e.message) for e in r.errors] for r, _ in got if r.errors}
+    reused = [("idTechnique", "an earlier row of this file has the same idTechnique")]
+    assert rejected[5] == rejected[28] == rejected[35] == reused
+    [(field, message)] = rejected[9]
+    assert field == "idTechnique" and "the same holder and certification are on row 7" in message
+    assert [field for field, _ in rejected[13]] == [field for field, _ in rejected[22]] == ["sexe"]
+    assert [field for field, _ in rejected[27]] == ["dateDebutValidite"]
+    assert sorted(rejected) == [5, 9, 13, 22, 27, 28, 35]
+    assert [r.row for r, _ in got if r.skipped] == [17]
