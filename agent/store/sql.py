@@ -88,11 +88,29 @@ _STATUS: dict[str, PassageStatus] = {status.value: status for status in PassageS
 _BUILD_ORDER = (
     "p.emitter, p.certificateur, p.contrat, p.certification_type, p.certification_code, p.id"
 )
+#: The columns an import writes in a new passage, in ``_passage_values``'s order.
+_INSERT_COLUMNS = (
+    "certificateur",
+    "contrat",
+    "certification_type",
+    "certification_code",
+    "holder",
+    "delivery_date",
+    "deadline",
+    "status",
+    "reasons",
+    "record_sha256",
+    "source_file_id",
+    "source_row",
+    "holder_key",
+    "updated_at",
+    "created_at",
+    "emitter",
+    "id_technique",
+)
 _INSERT_PASSAGE = (
-    "INSERT INTO passages (certificateur, contrat, certification_type, certification_code, "
-    "holder, delivery_date, deadline, status, reasons, record_sha256, source_file_id, "
-    "source_row, holder_key, updated_at, created_at, emitter, id_technique) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO passages ({', '.join(_INSERT_COLUMNS)}) "  # noqa: S608 - constant names
+    f"VALUES ({', '.join('?' for _ in _INSERT_COLUMNS)})"
 )
 
 
