@@ -39,9 +39,13 @@ def config(tmp_path: Path) -> Config:
     return make_config(tmp_path)
 
 
+@pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_the_pool_gives_what_one_process_gives(
-    config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start: str
 ) -> None:
+    """Forked pool processes, and those of a fork server (the service's scheduler runs other
+    threads: forking is then never done)."""
+    monkeypatch.setattr(parallel, "START", start)
     path = _messy(tmp_path / "export.csv")
     alone = list(imported_rows(path, config, today=TODAY, source_id=7))
     monkeypatch.setattr(import_rows, "POOL_BYTES", 0)
@@ -57,6 +61,7 @@ def test_the_pool_gives_what_one_process_gives(
     monkeypatch.setattr(parallel, "Pool", counting_pool)
     pooled = list(imported_rows(path, config, today=TODAY, source_id=7))
     assert used == [2]
+    assert parallel.forking() is (start == "fork")
     assert pooled == alone
     assert sum(1 for _, new in pooled if new is not None) == 32
 

@@ -53,9 +53,11 @@ def _write(
     return {file.name: file.path.read_bytes() for file in built}
 
 
+@pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_the_pool_writes_the_files_one_process_writes(
-    tmp_path: Path, xsd115: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, xsd115: Path, monkeypatch: pytest.MonkeyPatch, start: str
 ) -> None:
+    monkeypatch.setattr(parallel, "START", start)
     texts = [record.model_dump_json() for record in _records()]
     alone = _write(texts, tmp_path / "alone", xsd115)
     monkeypatch.setattr(stored, "POOL_RECORDS", 1)
