@@ -26,11 +26,10 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg.rows import RowMaker
 
-from agent.lifecycle import PassageStatus
 from agent.rows import NewPassage
 from agent.store.base import StoreError
 from agent.store.postgres_schema import PG_MIGRATIONS
-from agent.store.sql import _INSERT_COLUMNS, Cursor, SqlStore, _passage_values, _utcnow
+from agent.store.sql import _INSERT_COLUMNS, Cursor, SqlStore, _utcnow
 
 #: Advisory lock keys of the store's migrations and event writes.
 MIGRATION_LOCK = 0x61636372_0001
@@ -222,37 +221,26 @@ class PostgresStore(SqlStore):
     def _list(self, values: Sequence[Any]) -> Any:
         return list(values)
 
-    def add_passages(self, news: Sequence[NewPassage]) -> None:
-        """:meth:`SqlStore.add_passages` in two set-based statements, the rows passed as
-        arrays (``unnest``): a statement per row would be planned per row (no prepared
-        statements, see :meth:`open`), which cost about 75 µs each on the server.
+    # New passages and their records go in as arrays (``unnest``), two statements whatever
+    # their number: a statement per row would be planned per row (no prepared statements, see
+    # :meth:`open`), which cost about 75 µs each on the server.
+    def _insert_passages(self, rows: Sequence[tuple[object, ...]]) -> None:
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        self._conn.execute_binary(_INSERT_PASSAGES, columns)
 
-        Raises:
-            StoreError: one of them exists already (nothing is inserted).
-        """
-        if not news:
-            return
-        stamp = self._stamp()
-        rows = [
-            (*_passage_values(n, PassageStatus.PENDING, (), stamp), n.emitter, n.id_technique)
-            for n in news
-        ]
+    def _add_records(self, news: Sequence[NewPassage]) -> None:
         stored = [n for n in news if n.record_json]
-        try:
-            with self.transaction(), self._savepoint():
-                columns = [list(column) for column in zip(*rows, strict=True)]
-                self._conn.execute_binary(_INSERT_PASSAGES, columns)
-                self._conn.execute_binary(
-                    _INSERT_RECORDS,
-                    (
-                        [n.emitter for n in stored],
-                        [n.id_technique for n in stored],
-                        [n.record_json for n in stored],
-                    ),
-                )
-        except self._INTEGRITY_ERRORS as exc:
-            raise StoreError(f"cannot add {len(news)} new passage(s): {exc}") from exc
-        self._added += len(news)
+        self._conn.execute_binary(
+            _INSERT_RECORDS,
+            (
+                [n.emitter for n in stored],
+                [n.id_technique for n in stored],
+                [n.record_json for n in stored],
+            ),
+        )
+
+    def _added_passages(self, count: int) -> None:
+        self._added += count
         if self._added > max(ANALYZE_MIN_ROWS, self._analyzed):
             self._analyze()
 

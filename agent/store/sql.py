@@ -539,23 +539,27 @@ class SqlStore:
         Raises:
             StoreError: one of them exists already (nothing is inserted).
         """
+        if not news:
+            return
         stamp = self._stamp()
+        rows = [
+            (*_passage_values(n, PassageStatus.PENDING, (), stamp), n.emitter, n.id_technique)
+            for n in news
+        ]
         try:
             with self.transaction(), self._savepoint():
-                self._conn.executemany(
-                    _INSERT_PASSAGE,
-                    [
-                        (
-                            *_passage_values(n, PassageStatus.PENDING, (), stamp),
-                            n.emitter,
-                            n.id_technique,
-                        )
-                        for n in news
-                    ],
-                )
+                self._insert_passages(rows)
                 self._add_records(news)
         except self._INTEGRITY_ERRORS as exc:
             raise StoreError(f"cannot add {len(news)} new passage(s): {exc}") from exc
+        self._added_passages(len(news))
+
+    def _insert_passages(self, rows: Sequence[tuple[object, ...]]) -> None:
+        """Insert passage rows (values in ``_INSERT_COLUMNS``' order)."""
+        self._conn.executemany(_INSERT_PASSAGE, rows)
+
+    def _added_passages(self, count: int) -> None:
+        """``add_passages`` committed ``count`` more passages (a dialect may act on it)."""
 
     def _add_records(self, news: Sequence[NewPassage]) -> None:
         """The records of the passages ``add_passages`` just inserted (each found by its key)."""

@@ -70,8 +70,6 @@ class SqliteStore(SqlStore):
         at ``last_insert_rowid()``: no lookup per record. The first and last ids are checked
         against their passages' keys; should they not match, each record is found by its key.
         """
-        if not news:
-            return
         row = self._one("SELECT last_insert_rowid()")
         last = int(row[0]) if row else 0
         first = last - len(news) + 1
