@@ -17,25 +17,26 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 from agent.config import Config
 from agent.intake import new_passage
 from agent.rows import NewPassage
+from builders.exports.headers import Notice
 from builders.exports.importer import open_rows
 from builders.exports.results import RowResult
-from builders.exports.rows import Mapped, RowChecks, RowMapper
+from builders.exports.rows import Mapped, RowChecks, derives_ids
 from builders.flux.parallel import in_order
 from builders.flux.pipeline import (
     BLOCK,
-    POOL_BYTES,
-    WORKERS,
     MapTask,
     Packed,
     packed_chunks,
+    pool_workers,
+    process_mapper,
     unpacked,
 )
 
@@ -45,25 +46,27 @@ ImportedRow = tuple[RowResult, NewPassage | None]
 _Light = tuple[Mapped, NewPassage | None]
 
 
+@contextmanager
 def imported_rows(
     path: Path, config: Config, *, today: dt.date, source_id: int
-) -> Iterator[ImportedRow]:
-    """Every non-blank data row of ``path`` in file order (see the module docstring).
+) -> Iterator[tuple[list[Notice], Iterator[ImportedRow]]]:
+    """Open ``path``: its notices (header row, columns ignored, hidden rows:
+    ``builders.exports.table``) and every non-blank data row in file order (see the module
+    docstring).
 
     Valid rows come with their passage and without their record (``RowResult.record`` is
     None: the passage holds it as JSON); every other row comes as ``import_file`` gives it.
 
     Raises:
-        BuildError: the file cannot be used at all (raised on the first ``next``).
+        BuildError: the file cannot be used at all.
     """
-    with open_rows(path, config.build, report=False) as (spec, rows):
+    with open_rows(path, config.build, report=False) as (spec, rows, notices):
         task = MapTask(
             spec, config.declarant, config.build.schema_version, today, config.agent.data_dir
         )
-        checks = RowChecks(spec.source, derived_ids="idTechnique" not in spec.columns)
-        workers = min(WORKERS, os.cpu_count() or 1)
+        workers = pool_workers(path)
         mapped: Iterable[_Light]
-        if workers > 1 and _size(path) >= POOL_BYTES:
+        if workers:
             chunks = packed_chunks(rows, BLOCK)
             first = (task, source_id)
             done = in_order(map_chunk, chunks, workers=workers, what="import", first=first)
@@ -71,16 +74,17 @@ def imported_rows(
         else:
             mapper = task.mapper()
             mapped = (_light(mapper.map_unchecked(n, cells), source_id) for n, cells in rows)
-        for row, new in mapped:
-            result = checks.apply(row)
-            yield result, new if result is row.result else None
+        yield (
+            notices,
+            _checked(mapped, RowChecks(spec.source, derived_ids=derives_ids(spec.columns))),
+        )
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0  # open_rows reports the unusable file
+def _checked(mapped: Iterable[_Light], checks: RowChecks) -> Iterator[ImportedRow]:
+    """The rows checked against the earlier ones, in file order."""
+    for row, new in mapped:
+        result = checks.apply(row)
+        yield result, new if result is row.result else None
 
 
 def _light(mapped: Mapped, source_id: int) -> _Light:
@@ -92,14 +96,7 @@ def _light(mapped: Mapped, source_id: int) -> _Light:
     return replace(mapped, result=replace(result, record=None)), new
 
 
-#: The row mapper of the file a pool process works on (built on its first chunk).
-_mapper: tuple[MapTask, RowMapper] | None = None
-
-
 def map_chunk(task: MapTask, source_id: int, chunk: Packed) -> list[_Light]:
     """One task of the import pool: the rows of ``chunk`` mapped, valid ones as store rows."""
-    global _mapper  # noqa: PLW0603 - one mapper per process, kept between its tasks
-    if _mapper is None or _mapper[0] != task:
-        _mapper = (task, task.mapper())
-    mapper = _mapper[1]
+    mapper = process_mapper(task)
     return [_light(mapper.map_unchecked(n, cells), source_id) for n, cells in unpacked(chunk)]

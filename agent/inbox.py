@@ -56,7 +56,6 @@ from builders.exports.csvout import excel_csv
 from builders.exports.csvsafe import neutralise_row
 from builders.exports.plausibility import LATE
 from builders.exports.results import RowResult
-from builders.exports.table import inspect_table
 from builders.files import ensure_private_dir, file_sha256
 from builders.flux.splitter import PARIS
 from builders.safenames import printable
@@ -271,31 +270,30 @@ def _import_rows(
     today: dt.date,
     meter: Meter,
 ) -> None:
-    _, notices = inspect_table(path, config.build)
-    for notice in notices:  # the header row used, columns ignored, hidden rows...
-        store.add_event(
-            "import_warning", f"{path.name}:{notice.row}: {notice.message}", level="warning"
-        )
-    result.warnings += len(notices)
-    rows = imported_rows(path, config, today=today, source_id=source_id)
-    seen = SeenIds()  # (emitter, idTechnique) of this file's rows: a bad row repeating one
-    while chunk := list(islice(rows, CHUNK_ROWS)):
-        fresh = FreshRows(store, [new for _, new in chunk if new is not None])
-        for row, new in chunk:
-            _import_row(
-                store,
-                row,
-                new,
-                fresh,
-                config=config,
-                path=path,
-                source_id=source_id,
-                seen=seen,
-                result=result,
-                report=report,
-                meter=meter,
+    with imported_rows(path, config, today=today, source_id=source_id) as (notices, rows):
+        for notice in notices:  # the header row used, columns ignored, hidden rows...
+            store.add_event(
+                "import_warning", f"{path.name}:{notice.row}: {notice.message}", level="warning"
             )
-        fresh.flush()
+        result.warnings += len(notices)
+        seen = SeenIds()  # (emitter, idTechnique) of this file's rows: a bad row repeating one
+        while chunk := list(islice(rows, CHUNK_ROWS)):
+            fresh = FreshRows(store, [new for _, new in chunk if new is not None])
+            for row, new in chunk:
+                _import_row(
+                    store,
+                    row,
+                    new,
+                    fresh,
+                    config=config,
+                    path=path,
+                    source_id=source_id,
+                    seen=seen,
+                    result=result,
+                    report=report,
+                    meter=meter,
+                )
+            fresh.flush()
 
 
 #: Rows read ahead and looked up together (:class:`agent.intake.FreshRows`).

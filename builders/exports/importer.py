@@ -21,6 +21,7 @@ from pathlib import Path
 
 from builders.cdc.versions import SchemaVersion
 from builders.exports.cog import Communes
+from builders.exports.headers import Notice
 from builders.exports.results import RowResult
 from builders.exports.rows import RowMapper
 from builders.exports.sheet import RawRow
@@ -63,7 +64,7 @@ def import_file(
         BuildError: the file cannot be used at all (raised on the first ``next``).
     """
     version = schema_version or settings.schema_version
-    with open_rows(path, settings, report=report) as (spec, rows):
+    with open_rows(path, settings, report=report) as (spec, rows, _):
         mapper = spec.mapper(declarant, version, today=today, data_dir=data_dir)
         for number, cells in rows:
             yield mapper.map_row(number, cells)
@@ -106,22 +107,22 @@ class MapperSpec:
 @contextmanager
 def open_rows(
     path: Path, settings: BuildSettings, *, report: bool = True
-) -> Iterator[tuple[MapperSpec, Iterator[RawRow]]]:
-    """Open an export: how to map its rows, and its data rows (streamed, in file order).
-
-    ``report`` logs the file's notices (header row, columns ignored, hidden rows:
-    ``builders.exports.table``) as warnings. The label row `accrochage template --xlsx`
-    writes under the header is left out.
+) -> Iterator[tuple[MapperSpec, Iterator[RawRow], list[Notice]]]:
+    """Open an export: how to map its rows, its data rows (streamed, in file order) and its
+    notices (header row, columns ignored, hidden rows: ``builders.exports.table``), which
+    ``report`` also logs as warnings. The label row `accrochage template --xlsx` writes under
+    the header is left out.
 
     Raises:
         BuildError: the file cannot be used at all.
     """
     with open_table(path, settings) as table:
+        notices = table.notices()
         if report:
-            for notice in table.notices():
+            for notice in notices:
                 logger.warning("%s:%d: %s", notice.source, notice.row, notice.message)
         spec = MapperSpec(table.sheet.source, table.headers, dict(table.columns))
-        yield spec, _data_rows(table.rows, spec)
+        yield spec, _data_rows(table.rows, spec), notices
 
 
 def _data_rows(rows: Iterator[RawRow], spec: MapperSpec) -> Iterator[RawRow]:

@@ -177,6 +177,11 @@ def _rejected(mapped: Mapped, value: str, message: str) -> RowResult:
     return replace(rejected, errors=(error,))
 
 
+def derives_ids(columns: Mapping[str, str]) -> bool:
+    """Whether rows mapped with ``columns`` have their idTechnique derived (no such column)."""
+    return "idTechnique" not in columns
+
+
 def paris_today() -> dt.date:
     """Today in France, the day the CDC's deadlines are counted in."""
     return dt.datetime.now(_PARIS).date()
@@ -223,7 +228,7 @@ class RowMapper:
             if name in cols.CONVERTERS
         )
         self._width = len(headers)
-        self._derive_id = "idTechnique" not in columns
+        self._derive_id = derives_ids(columns)
         self._infer_language = "presenceNiveauLangueEuro" not in columns
         self._infer_digital = "presenceNiveauNumeriqueEuro" not in columns
         self._defaults = {
@@ -267,11 +272,6 @@ class RowMapper:
         if FORMULA_MARK in joined:  # rare: a formula without a stored value (XLSX)
             return self._formulas(number, cells, errors, failed)
         return cells, joined
-
-    @property
-    def derives_ids(self) -> bool:
-        """Whether the file has no idTechnique column (each row's id is derived)."""
-        return self._derive_id
 
     def map_row(self, number: int, cells: Sequence[str]) -> RowResult:
         """Validate one row (and, with ``check_reuse``, check it against the earlier rows).

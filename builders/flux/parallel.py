@@ -29,7 +29,7 @@ _T = TypeVar("_T")
 
 #: "fork" (while single-threaded) or "spawn" (never fork: a fork server; tests use both).
 START = "fork"
-#: Tasks handed to ``in_order``'s pool and not yet taken back, per process.
+#: Tasks handed to a pool and not yet taken back, per process (``Pool``'s default window).
 WINDOW_PER_WORKER = 4
 
 
@@ -70,7 +70,7 @@ class Pool:
             mp_context=multiprocessing.get_context(method),
             initializer=gc.freeze if method == "fork" else None,
         )
-        self._window = window or 4 * workers
+        self._window = window or WINDOW_PER_WORKER * workers
         self._outstanding: deque[Future[Any]] = deque()
         self.what = what
         self.method = method

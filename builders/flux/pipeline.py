@@ -69,10 +69,10 @@ def rendered_blocks(
         BuildError: the file cannot be used at all (raised on the first ``next``), or a pool
             process died.
     """
-    with open_rows(path, settings, report=report) as (spec, rows):
+    with open_rows(path, settings, report=report) as (spec, rows, _):
         task = MapTask(spec, declarant, schema_version, today, data_dir)
-        workers = min(WORKERS, os.cpu_count() or 1)
-        if workers > 1 and _size(path) >= POOL_BYTES:
+        workers = pool_workers(path)
+        if workers:
             yield from _from_pool(task, rows, workers)
         else:
             keys: Keys = ({}, {})
@@ -80,11 +80,15 @@ def rendered_blocks(
                 yield shared_keys(block, keys)
 
 
-def _size(path: Path) -> int:
+def pool_workers(path: Path) -> int:
+    """How many pool processes share the rows of ``path``: 0 (none: this process maps them)
+    for a file under ``POOL_BYTES`` or on a machine with one CPU."""
+    workers = min(WORKERS, os.cpu_count() or 1)
     try:
-        return path.stat().st_size
+        large = path.stat().st_size >= POOL_BYTES
     except OSError:
-        return 0  # open_rows reports the unusable file
+        large = False  # open_rows reports the unusable file
+    return workers if workers > 1 and large else 0
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,8 @@ class MapTask:
     data_dir: Path | None
 
     def mapper(self) -> RowMapper:
-        # The build's spool checks reused ids and holders, whichever process mapped the row.
+        # The caller checks reused ids and holders across rows, whichever process mapped
+        # them (the build's spool, the agent's RowChecks).
         return self.spec.mapper(
             self.declarant,
             self.version,
@@ -153,15 +158,21 @@ def unpacked(rows: Packed) -> list[RawRow]:
 _mapper: tuple[MapTask, RowMapper] | None = None
 
 
+def process_mapper(task: MapTask) -> RowMapper:
+    """``task``'s row mapper, built once per pool process and kept between its tasks (its
+    caches of converted cells fill up as it goes)."""
+    global _mapper  # noqa: PLW0603 - one mapper per process, kept between its tasks
+    if _mapper is None or _mapper[0] != task:
+        _mapper = (task, task.mapper())
+    return _mapper[1]
+
+
 def render_chunk(task: MapTask, chunk: Packed) -> Block:
     """One task of the import pool: the rows of ``task``'s file in ``chunk``, mapped and
     rendered."""
-    global _mapper  # noqa: PLW0603 - one mapper per process, kept between its tasks
     try:
-        if _mapper is None or _mapper[0] != task:
-            _mapper = (task, task.mapper())
         rows = unpacked(chunk)
-        parts = _rendered_parts(_mapper[1], rows, task.version)
+        parts = _rendered_parts(process_mapper(task), rows, task.version)
         return next(to_blocks(parts, len(rows)))
     except BuildError:
         raise

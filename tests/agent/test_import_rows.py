@@ -10,10 +10,10 @@ import pytest
 
 from agent import import_rows
 from agent.config import Config
-from agent.import_rows import imported_rows
+from agent.import_rows import ImportedRow, imported_rows
 from agent.intake import new_passage
 from builders.exports.importer import import_file
-from builders.flux import parallel
+from builders.flux import parallel, pipeline
 from tests.agent.helpers import make_config, row, write_export
 
 TODAY = dt.date(2026, 11, 30)
@@ -34,6 +34,11 @@ def _messy(path: Path) -> Path:
     return write_export(path, rows)
 
 
+def _all_rows(path: Path, config: Config) -> list[ImportedRow]:
+    with imported_rows(path, config, today=TODAY, source_id=7) as (_, rows):
+        return list(rows)
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     return make_config(tmp_path)
@@ -47,10 +52,10 @@ def test_the_pool_gives_what_one_process_gives(
     threads: forking is then never done)."""
     monkeypatch.setattr(parallel, "START", start)
     path = _messy(tmp_path / "export.csv")
-    alone = list(imported_rows(path, config, today=TODAY, source_id=7))
-    monkeypatch.setattr(import_rows, "POOL_BYTES", 0)
+    alone = _all_rows(path, config)
+    monkeypatch.setattr(pipeline, "POOL_BYTES", 0)
     monkeypatch.setattr(import_rows, "BLOCK", 3)  # many chunks, each crossing a process
-    monkeypatch.setattr(import_rows.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
     used: list[int] = []
     real_pool = parallel.Pool
 
@@ -59,7 +64,7 @@ def test_the_pool_gives_what_one_process_gives(
         return real_pool(workers, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(parallel, "Pool", counting_pool)
-    pooled = list(imported_rows(path, config, today=TODAY, source_id=7))
+    pooled = _all_rows(path, config)
     assert used == [2]
     assert parallel.forking() is (start == "fork")
     assert pooled == alone
@@ -80,7 +85,7 @@ def test_rows_are_those_of_import_file_with_their_passages(config: Config, tmp_p
             data_dir=config.agent.data_dir,
         )
     )
-    got = list(imported_rows(path, config, today=TODAY, source_id=7))
+    got = _all_rows(path, config)
     assert len(got) == len(expected) == 40
     for (result, new), reference in zip(got, expected, strict=True):
         if reference.record is None:

@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from agent.inbox_scan import Clock
 from agent.paths import AgentPaths
 from agent.store import Store
 from builders.exports.columns import CANONICAL
+from builders.exports.headers import Notice
 from tests.agent.helpers import inbox, make_config, row, write_export
 from tests.unit.builders_input.test_xlsx_hostile import HOSTILE, hostile_export
 
@@ -267,12 +269,19 @@ def test_inbox_file_changed_while_read_is_rolled_back(
     write_export(inbox(config) / "export.csv", [row("C1"), row("C2")])
     real = import_rows_module.imported_rows
 
-    def appending(path: Path, *args: Any, **kwargs: Any) -> Iterator[ImportedRow]:
-        for number, result in enumerate(real(path, *args, **kwargs)):
+    def rows_appending(path: Path, rows: Iterator[ImportedRow]) -> Iterator[ImportedRow]:
+        for number, result in enumerate(rows):
             if number == 0:
                 with path.open("a", encoding="utf-8") as handle:
                     handle.write(";".join(row("C3").get(k, "") for k in CANONICAL) + "\n")
             yield result
+
+    @contextmanager
+    def appending(
+        path: Path, *args: Any, **kwargs: Any
+    ) -> Iterator[tuple[list[Notice], Iterator[ImportedRow]]]:
+        with real(path, *args, **kwargs) as (notices, rows):
+            yield notices, rows_appending(path, rows)
 
     monkeypatch.setattr(inbox_module, "imported_rows", appending)
     [result] = run_import(config)

@@ -152,7 +152,7 @@ def test_pool_reads_a_bounded_window_ahead(tmp_path, monkeypatch):
             read.append(row[0])
             yield row
 
-    with open_rows(export, BuildSettings()) as (spec, data):
+    with open_rows(export, BuildSettings()) as (spec, data, _):
         task = pipeline.MapTask(spec, Declarant(), "1.1.5", None, None)
         blocks = pipeline._from_pool(task, counted(data), 2)
         assert len(next(blocks).rows) == 10
