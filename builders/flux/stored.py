@@ -22,7 +22,7 @@ from builders.cdc.models import XML_CHARS_CHECKED, PassageRecord
 from builders.cdc.versions import SchemaVersion, spec
 from builders.flux.parallel import in_order
 from builders.flux.splitter import BuiltFile, Clock, IdFactory, PassageCallback, Run
-from builders.flux.writer import FluxWriter, fragment_for, runs_of, utc_now, uuid4_str
+from builders.flux.writer import fragment_for, runs_of, utc_now, uuid4_str, write_runs
 from builders.settings import BuildSettings
 
 #: From this many records on, a pool renders them.
@@ -60,7 +60,14 @@ def write_stored_records(
         ValueError: a record cannot be written in the schema version; nothing is published.
         FluxValidationError: some files failed ``xsd``.
     """
-    writer = FluxWriter(
+    workers = min(WORKERS, os.cpu_count() or 1)
+    runs: Iterable[Run]
+    if workers > 1 and count >= POOL_RECORDS:
+        runs = _pooled(records, schema_version, workers)
+    else:
+        runs = runs_of(fragment_for(stored_record(text), schema_version) for text in records)
+    return write_runs(
+        runs,
         out_dir,
         settings=settings,
         schema_version=schema_version,
@@ -70,18 +77,6 @@ def write_stored_records(
         on_passage=on_passage,
         xsd=xsd,
     )
-    workers = min(WORKERS, os.cpu_count() or 1)
-    try:
-        if workers > 1 and count >= POOL_RECORDS:
-            runs = _pooled(records, schema_version, workers)
-        else:
-            runs = runs_of(fragment_for(stored_record(text), schema_version) for text in records)
-        for run in runs:
-            writer.add_run(run)
-    except BaseException:
-        writer.abort()
-        raise
-    return writer.finish()
 
 
 def _pooled(records: Iterable[str], version: SchemaVersion, workers: int) -> Iterator[Run]:

@@ -191,6 +191,38 @@ def write_fragments(
         FluxValidationError: some files failed ``xsd`` (moved aside; others are published).
         BuildError: a single passage is larger than ``max_file_bytes``.
     """
+    return write_runs(
+        runs_of(fragments),
+        out_dir,
+        settings=settings,
+        schema_version=schema_version,
+        action=action,
+        now=now,
+        new_id=new_id,
+        on_passage=on_passage,
+        xsd=xsd,
+    )
+
+
+def write_runs(
+    runs: Iterable[Run],
+    out_dir: Path,
+    *,
+    settings: BuildSettings,
+    schema_version: SchemaVersion,
+    action: str | None,
+    now: Clock = utc_now,
+    new_id: IdFactory = uuid4_str,
+    on_passage: PassageCallback | None = None,
+    xsd: Path | None = None,
+) -> list[BuiltFile]:
+    """``write_fragments`` for fragments already in runs (an error while ``runs`` are produced
+    publishes nothing, as a writing error does).
+
+    Raises:
+        FluxValidationError: some files failed ``xsd`` (moved aside; others are published).
+        BuildError: a single passage is larger than ``max_file_bytes``.
+    """
     writer = FluxWriter(
         out_dir,
         settings=settings,
@@ -202,7 +234,7 @@ def write_fragments(
         xsd=xsd,
     )
     try:
-        for run in runs_of(fragments):
+        for run in runs:
             writer.add_run(run)
     except BaseException:
         writer.abort()
