@@ -19,7 +19,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from agent.config import Config
-from agent.where import config_label, keyring_choice
+from agent.keyrings import keyring_choice
+from agent.where import config_label
 from builders.cdc.schemas import get_schema
 from portal.errors import PortalError
 

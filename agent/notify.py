@@ -88,7 +88,7 @@ SecretLookup = Callable[[str], str]
 
 def config_secrets(config: Config) -> SecretLookup:
     """Secrets looked up in the keyring this config names."""
-    from agent.where import keyring_choice
+    from agent.keyrings import keyring_choice
 
     choice = keyring_choice(config)
     return lambda name: keyring_secret(name, choice)

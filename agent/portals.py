@@ -13,9 +13,9 @@ from contextlib import AbstractContextManager
 
 from agent.config import Config
 from agent.deposit import PortalFactory
+from agent.keyrings import keyring_choice
 from agent.login_guard import LoginGuard
 from agent.paths import AgentPaths
-from agent.where import keyring_choice
 from portal.base import Portal
 
 

@@ -12,9 +12,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from agent.config import ENV_CONFIG, Config
+from agent.keyrings import keyring_choice
 from agent.paths import AgentPaths
 from agent.store import store_exists
-from portal.credentials import KeyringChoice
 
 DISTRIBUTION = "accrochage-agent"
 
@@ -34,11 +34,6 @@ def agent_version() -> str:
 def config_label(config_path: Path | None) -> str:
     """The config file in use, or "built-in defaults"."""
     return str(config_path) if config_path is not None else "built-in defaults"
-
-
-def keyring_choice(config: Config) -> KeyringChoice:
-    """The keyring ``[credentials]`` names, for this config's data directory."""
-    return KeyringChoice(config.credentials, config.agent.data_dir)
 
 
 @dataclass(frozen=True)

@@ -69,8 +69,8 @@ def notify_secret(app: AppContext, name: str) -> None:
 
     Asks for it with a hidden prompt on a terminal; otherwise reads one line from standard input.
     """
+    from agent.keyrings import keyring_choice
     from agent.notify import SECRET_USER_PREFIX
-    from agent.where import keyring_choice
     from portal.credentials import set_password
 
     secret = read_secret(f"Secret {name}")

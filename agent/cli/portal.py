@@ -13,8 +13,8 @@ import click
 from agent.cli.app import AppContext, pass_app
 from agent.cli.output import EXIT_FAILED, exit_with
 from agent.config import Config
+from agent.keyrings import keyring_choice
 from agent.portals import default_login_guard
-from agent.where import keyring_choice
 from portal.errors import LoginFailed
 from portal.reach import require_reachable
 

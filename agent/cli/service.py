@@ -30,13 +30,14 @@ from agent.cli.output import (
 )
 from agent.cli.render import summary_lines
 from agent.deposit import RunOptions, record_interruption, run_deposit
+from agent.keyrings import keyring_choice
 from agent.lock import DEPOSIT_NOW, SCHEDULER, SERVICE, WORK, AlreadyRunning
 from agent.meter import NO_METER, Meter
 from agent.portals import default_login_guard, default_portal_factory
 from agent.richmeter import RichMeter
 from agent.store_lock import agent_lock
 from agent.timefmt import log_in_timezone
-from agent.where import keyring_choice, whereabouts
+from agent.where import whereabouts
 from portal.credentials import CredentialsError, get_password
 
 

@@ -13,14 +13,10 @@ import logging
 from psycopg.conninfo import conninfo_to_dict
 
 from agent.config import Config
-from portal.credentials import SERVICE, CredentialsError, KeyringChoice, keep_secret
+from agent.keyrings import keyring_choice
+from portal.credentials import SERVICE, CredentialsError, keep_secret
 
 log = logging.getLogger(__name__)
-
-
-def _choice(config: Config) -> KeyringChoice:
-    """The keyring ``[credentials]`` names (as :func:`agent.where.keyring_choice`)."""
-    return KeyringChoice(config.credentials, config.agent.data_dir)
 
 
 def store_key(url: str) -> str:
@@ -39,7 +35,7 @@ _FILE_READS: dict[tuple[str, str, int, int], str | None] = {}
 
 def store_password(config: Config, url: str) -> str | None:
     """The password kept for the store at ``url``, or None to let libpq find one."""
-    keyring_file = _choice(config).keyring_file
+    keyring_file = keyring_choice(config).keyring_file
     try:
         stat = keyring_file.stat() if keyring_file is not None else None
     except OSError:
@@ -55,7 +51,7 @@ def store_password(config: Config, url: str) -> str | None:
 
 def _read(config: Config, url: str) -> str | None:
     try:
-        active = _choice(config).open()
+        active = keyring_choice(config).open()
         value = active.get_password(SERVICE, store_key(url))
     except CredentialsError:
         return None  # no usable keyring here: libpq's own sources only
@@ -71,7 +67,7 @@ def set_store_password(config: Config, url: str, password: str) -> str:
     Raises:
         CredentialsError: an empty password, or a keyring that refused or lost it.
     """
-    choice = _choice(config)
+    choice = keyring_choice(config)
     keep_secret(store_key(url), password, choice)
     if store_password(config, url) != password:
         raise CredentialsError(f"stored in {choice.describe()}, but reading it back failed")
