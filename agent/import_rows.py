@@ -74,10 +74,8 @@ def imported_rows(
         else:
             mapper = task.mapper()
             mapped = (_light(mapper.map_unchecked(n, cells), source_id) for n, cells in rows)
-        yield (
-            notices,
-            _checked(mapped, RowChecks(spec.source, derived_ids=derives_ids(spec.columns))),
-        )
+        checks = RowChecks(spec.source, derived_ids=derives_ids(spec.columns))
+        yield notices(), _checked(mapped, checks)
 
 
 def _checked(mapped: Iterable[_Light], checks: RowChecks) -> Iterator[ImportedRow]:

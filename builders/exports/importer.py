@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,9 +107,10 @@ class MapperSpec:
 @contextmanager
 def open_rows(
     path: Path, settings: BuildSettings, *, report: bool = True
-) -> Iterator[tuple[MapperSpec, Iterator[RawRow], list[Notice]]]:
-    """Open an export: how to map its rows, its data rows (streamed, in file order) and its
-    notices (header row, columns ignored, hidden rows: ``builders.exports.table``), which
+) -> Iterator[tuple[MapperSpec, Iterator[RawRow], Callable[[], list[Notice]]]]:
+    """Open an export: how to map its rows, its data rows (streamed, in file order) and what
+    gives its notices (header row, columns ignored, hidden rows: ``builders.exports.table``;
+    a workbook's hidden rows are looked for only when asked, inside the ``with`` block), which
     ``report`` also logs as warnings. The label row `accrochage template --xlsx` writes under
     the header is left out.
 
@@ -117,12 +118,11 @@ def open_rows(
         BuildError: the file cannot be used at all.
     """
     with open_table(path, settings) as table:
-        notices = table.notices()
         if report:
-            for notice in notices:
+            for notice in table.notices():
                 logger.warning("%s:%d: %s", notice.source, notice.row, notice.message)
         spec = MapperSpec(table.sheet.source, table.headers, dict(table.columns))
-        yield spec, _data_rows(table.rows, spec), notices
+        yield spec, _data_rows(table.rows, spec), table.notices
 
 
 def _data_rows(rows: Iterator[RawRow], spec: MapperSpec) -> Iterator[RawRow]:
