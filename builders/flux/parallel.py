@@ -31,6 +31,15 @@ _T = TypeVar("_T")
 START = "fork"
 #: Tasks handed to a pool and not yet taken back, per process (``Pool``'s default window).
 WINDOW_PER_WORKER = 4
+#: Processes of a pool sharing a large piece of work (``pool_size``).
+WORKERS = 2
+
+
+def pool_size(large: bool) -> int:
+    """How many processes should share a piece of work: ``WORKERS`` (at most one per CPU)
+    when it is ``large`` and the machine has more than one CPU, else 0 (do it here)."""
+    workers = min(WORKERS, os.cpu_count() or 1)
+    return workers if large and workers > 1 else 0
 
 
 def forking() -> bool:

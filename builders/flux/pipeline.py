@@ -10,7 +10,7 @@ r"""Import and render an export's rows, in a process pool when the file is large
 - a valid row's rendered passage is in the run of its group.
 
 Validating and rendering rows is most of a build's work. For a file of at least ``POOL_BYTES``
-on a machine with more than one CPU, it is shared by a pool of ``WORKERS`` processes
+on a machine with more than one CPU, it is shared by a pool of processes
 (``builders.flux.parallel.Pool``): this process reads the file and hands each chunk of
 ``BLOCK`` rows (their cells) to the pool, at most ``Pool``'s window of chunks at a time, so
 memory stays flat whatever the file's size; the workers validate and render them, and this
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,13 +39,12 @@ from builders.exports.results import RowError
 from builders.exports.rows import RowMapper
 from builders.exports.sheet import RawRow
 from builders.flux.blocks import Block, Keys, PartsRow, shared_keys, to_blocks
-from builders.flux.parallel import in_order
+from builders.flux.parallel import in_order, pool_size
 from builders.settings import BuildSettings, Declarant
 
 #: Files at least this large are imported by a process pool.
 POOL_BYTES: Final = 4_000_000
-#: Processes of the pool, and rows per block (one block per task).
-WORKERS: Final = 2
+#: Rows per block (one block per task of the pool).
 BLOCK: Final = 200
 
 
@@ -83,12 +81,11 @@ def rendered_blocks(
 def pool_workers(path: Path) -> int:
     """How many pool processes share the rows of ``path``: 0 (none: this process maps them)
     for a file under ``POOL_BYTES`` or on a machine with one CPU."""
-    workers = min(WORKERS, os.cpu_count() or 1)
     try:
         large = path.stat().st_size >= POOL_BYTES
     except OSError:
         large = False  # open_rows reports the unusable file
-    return workers if workers > 1 and large else 0
+    return pool_size(large)
 
 
 @dataclass(frozen=True)

@@ -13,22 +13,20 @@ the validation pool checks the files being written.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Final
 
 from builders.cdc.models import XML_CHARS_CHECKED, PassageRecord
 from builders.cdc.versions import SchemaVersion, spec
-from builders.flux.parallel import in_order
+from builders.flux.parallel import in_order, pool_size
 from builders.flux.splitter import BuiltFile, Clock, IdFactory, PassageCallback, Run
 from builders.flux.writer import fragment_for, runs_of, utc_now, uuid4_str, write_runs
 from builders.settings import BuildSettings
 
 #: From this many records on, a pool renders them.
 POOL_RECORDS: Final = 5000
-#: Processes of the pool, and records per task.
-WORKERS: Final = 2
+#: Records per task of the pool.
 CHUNK: Final = 200
 #: Validation context of stored records (their characters were checked at import).
 _STORED: Final = {XML_CHARS_CHECKED: True}
@@ -60,9 +58,9 @@ def write_stored_records(
         ValueError: a record cannot be written in the schema version; nothing is published.
         FluxValidationError: some files failed ``xsd``.
     """
-    workers = min(WORKERS, os.cpu_count() or 1)
+    workers = pool_size(count >= POOL_RECORDS)
     runs: Iterable[Run]
-    if workers > 1 and count >= POOL_RECORDS:
+    if workers:
         runs = _pooled(records, schema_version, workers)
     else:
         runs = runs_of(fragment_for(stored_record(text), schema_version) for text in records)

@@ -55,7 +55,7 @@ def test_the_pool_gives_what_one_process_gives(
     alone = _all_rows(path, config)
     monkeypatch.setattr(pipeline, "POOL_BYTES", 0)
     monkeypatch.setattr(import_rows, "BLOCK", 3)  # many chunks, each crossing a process
-    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     used: list[int] = []
     real_pool = parallel.Pool
 

@@ -62,7 +62,7 @@ def test_the_pool_writes_the_files_one_process_writes(
     alone = _write(texts, tmp_path / "alone", xsd115)
     monkeypatch.setattr(stored, "POOL_RECORDS", 1)
     monkeypatch.setattr(stored, "CHUNK", 4)  # chunks across groups and files
-    monkeypatch.setattr(stored.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     pools: list[int] = []
     real_pool = parallel.Pool
 
@@ -94,7 +94,7 @@ def test_a_record_the_version_cannot_hold_fails_the_pooled_build(
     texts = [r.model_dump_json() for r in [*records[:9], bad, *records[10:]]]
     monkeypatch.setattr(stored, "POOL_RECORDS", 1)
     monkeypatch.setattr(stored, "CHUNK", 4)
-    monkeypatch.setattr(stored.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     with pytest.raises(ValueError, match=r"identifiantNational requires schema 1\.1\.5"):
         _write(texts, tmp_path / "out", None, version="1.1.2")
     assert list((tmp_path / "out").iterdir()) == []
