@@ -19,7 +19,6 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 from agent.config import Config
@@ -91,7 +90,21 @@ def _light(mapped: Mapped, source_id: int) -> _Light:
     if result.record is None:
         return mapped, None
     new = new_passage(result.record, source_id, result.row, result.holder_key or None)
-    return replace(mapped, result=replace(result, record=None)), new
+    # Built field by field: ``dataclasses.replace`` cost a third of this, for every row.
+    light = RowResult(
+        result.source,
+        result.row,
+        None,
+        result.errors,
+        skipped=result.skipped,
+        id_technique=result.id_technique,
+        emitter=result.emitter,
+        certification_code=result.certification_code,
+        delivery_date=result.delivery_date,
+        warnings=result.warnings,
+        holder_key=result.holder_key,
+    )
+    return Mapped(light, mapped.seen, mapped.id_cell, mapped.id_error), new
 
 
 def map_chunk(task: MapTask, source_id: int, chunk: Packed) -> list[_Light]:

@@ -171,8 +171,6 @@ def _rejected(mapped: Mapped, value: str, message: str) -> RowResult:
     rejected = mapped.id_error
     if rejected is None:  # pragma: no cover - only rows whose record validated are checked
         raise ValueError("a row rejected by a check must carry its id_error")
-    if rejected.errors and rejected.errors[0].field == "row":
-        return rejected  # the row as a whole is no candidate (``rowshape``): said so already
     error = RowError(rejected.source, rejected.row, "idTechnique", value, message)
     return replace(rejected, errors=(error,))
 
@@ -361,7 +359,7 @@ class RowMapper:
             result,
             (record.declaration.idClientEmetteur, record.passage.idTechnique),
             self._raw(cells, "idTechnique"),
-            self._bad(number, cells, values, [self._error(number, "idTechnique", "", "")]),
+            self._rejectable(number, cells, values),
         )
 
     def _plausible(
@@ -393,6 +391,23 @@ class RowMapper:
             delivery_date=record.passage.dateDebutValidite,
             warnings=tuple(warnings),
             holder_key=key,
+        )
+
+    def _rejectable(
+        self, number: int, cells: Sequence[str], values: Mapping[str, Any]
+    ) -> RowResult:
+        """A valid row's result should a check across rows reject it: one error on
+        idTechnique, whose value and message ``RowChecks`` writes. Not ``_bad``: the row is a
+        candidate (its record validated), so it is not asked whether it is a totals row (a
+        holder named Somme in a sparse export is not one), which also costs a third of the
+        mapping of a row."""
+        return bad_row(
+            self.source,
+            number,
+            [self._error(number, "idTechnique", "", "")],
+            values,
+            id_cell=None if self._derive_id else self._raw(cells, "idTechnique"),
+            code_cell=self._raw(cells, "code"),
         )
 
     def _bad(

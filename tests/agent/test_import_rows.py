@@ -102,3 +102,25 @@ def test_rows_are_those_of_import_file_with_their_passages(config: Config, tmp_p
     assert [field for field, _ in rejected[27]] == ["dateDebutValidite"]
     assert sorted(rejected) == [5, 9, 13, 22, 27, 28, 35]
     assert [r.row for r, _ in got if r.skipped] == [17]
+
+
+def test_a_valid_row_rejected_by_a_check_gets_the_check_message(
+    config: Config, tmp_path: Path
+) -> None:
+    """A holder named Somme in a sparse export is a candidate, not a totals row: when a check
+    across rows rejects its row, the message is the check's."""
+    first = row("S1", nomNaissance="Somme")
+    rows = [first, {**first, "idTechnique": "S2"}]
+    path = write_export(tmp_path / "export.csv", rows)
+    # Notes columns the certifier leaves empty: the rows fill fewer than half their cells.
+    lines = path.read_text(encoding="utf-8").splitlines()
+    extra = ";".join(f"Note {n}" for n in range(60))
+    path.write_text(
+        f"{lines[0]};{extra}\n" + "".join(f"{line}{';' * 60}\n" for line in lines[1:]),
+        encoding="utf-8",
+    )
+    got = _all_rows(path, config)
+    [(field, message)] = [(e.field, e.message) for e in got[1][0].errors]
+    assert field == "idTechnique"
+    assert "the same holder and certification are on row 2" in message
+    assert got[0][1] is not None and got[1][1] is None
