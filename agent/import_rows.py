@@ -104,7 +104,7 @@ def _light(mapped: Mapped, source_id: int) -> _Light:
         warnings=result.warnings,
         holder_key=result.holder_key,
     )
-    return Mapped(light, mapped.seen, mapped.id_cell, mapped.id_error), new
+    return Mapped(light, mapped.seen, mapped.id_cell, mapped.code_cell, mapped.delivery), new
 
 
 def map_chunk(task: MapTask, source_id: int, chunk: Packed) -> list[_Light]:

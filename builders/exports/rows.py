@@ -38,7 +38,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -121,14 +121,17 @@ class Mapped:
         seen: (idClientEmetteur, idTechnique) of a row whose record validated (the key an
             earlier row must not have used); None for the others.
         id_cell: the row's trimmed idTechnique cell ("" when the file has no such column).
-        id_error: for a row whose record validated, its result should a check reject it
-            (one error on idTechnique, which ``RowChecks`` writes).
+        code_cell, delivery: for a row whose record validated, its trimmed ``code`` cell and
+            its dateDebutValidite, which its result says should a check reject it.
+
+    Small on purpose: a pool process sends one for every row of an import.
     """
 
     result: RowResult
     seen: tuple[str, str] | None = None
     id_cell: str = ""
-    id_error: RowResult | None = None
+    code_cell: str = ""
+    delivery: dt.date | None = None
 
 
 class RowChecks:
@@ -167,12 +170,22 @@ class RowChecks:
 
 
 def _rejected(mapped: Mapped, value: str, message: str) -> RowResult:
-    """``mapped``'s row rejected by a check: its result with that error on idTechnique."""
-    rejected = mapped.id_error
-    if rejected is None:  # pragma: no cover - only rows whose record validated are checked
-        raise ValueError("a row rejected by a check must carry its id_error")
-    error = RowError(rejected.source, rejected.row, "idTechnique", value, message)
-    return replace(rejected, errors=(error,))
+    """``mapped``'s row (its record validated) rejected by a check: a bad row with that error
+    on idTechnique, as ``bad_row`` gives it (no idTechnique: the error is on it)."""
+    result, seen = mapped.result, mapped.seen
+    if seen is None:  # pragma: no cover - only rows whose record validated are checked
+        raise ValueError("a row rejected by a check must be one whose record validated")
+    error = RowError(result.source, result.row, "idTechnique", value, message)
+    return RowResult(
+        result.source,
+        result.row,
+        None,
+        (error,),
+        skipped=False,
+        emitter=seen[0],
+        certification_code=mapped.code_cell or None,
+        delivery_date=mapped.delivery,
+    )
 
 
 def derives_ids(columns: Mapping[str, str]) -> bool:
@@ -353,13 +366,16 @@ class RowMapper:
         result = self._plausible(number, cells, values, record)
         if not checkable:
             return Mapped(result)
-        # What the checks across rows need: the record's key, and this row's result should
-        # they reject it (an error on idTechnique, put in by ``RowChecks``).
+        # What the checks across rows need: the record's key, and what this row's result
+        # says should they reject it (``_rejected``). Not ``_bad``'s result: the row is a
+        # candidate (its record validated), so it is not asked whether it is a totals row (a
+        # holder named Somme in a sparse export is not one).
         return Mapped(
             result,
             (record.declaration.idClientEmetteur, record.passage.idTechnique),
             self._raw(cells, "idTechnique"),
-            self._rejectable(number, cells, values),
+            self._raw(cells, "code"),
+            record.passage.dateDebutValidite,
         )
 
     def _plausible(
@@ -391,23 +407,6 @@ class RowMapper:
             delivery_date=record.passage.dateDebutValidite,
             warnings=tuple(warnings),
             holder_key=key,
-        )
-
-    def _rejectable(
-        self, number: int, cells: Sequence[str], values: Mapping[str, Any]
-    ) -> RowResult:
-        """A valid row's result should a check across rows reject it: one error on
-        idTechnique, whose value and message ``RowChecks`` writes. Not ``_bad``: the row is a
-        candidate (its record validated), so it is not asked whether it is a totals row (a
-        holder named Somme in a sparse export is not one), which also costs a third of the
-        mapping of a row."""
-        return bad_row(
-            self.source,
-            number,
-            [self._error(number, "idTechnique", "", "")],
-            values,
-            id_cell=None if self._derive_id else self._raw(cells, "idTechnique"),
-            code_cell=self._raw(cells, "code"),
         )
 
     def _bad(
