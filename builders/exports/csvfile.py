@@ -25,6 +25,7 @@ from builders.errors import BuildError
 from builders.exports.sheet import (
     HEADER_ROWS,
     Candidate,
+    LineRows,
     Locate,
     RawRow,
     Sheet,
@@ -171,19 +172,20 @@ def is_plain(path: Path) -> bool:
     return True
 
 
-def _plain_rows(lines: Iterator[str], delimiter: str, first: int, source: str) -> Iterator[RawRow]:
-    """``_csv_rows`` of a plain file (see ``is_plain``).
+def _plain_rows(lines: Iterator[str], delimiter: str, first: int, source: str) -> LineRows:
+    """``_csv_rows`` of a plain file (see ``is_plain``), as ``LineRows``.
 
     The lines come from a file opened with ``newline=""``: a line ends at LF, CR or CRLF, as a
-    csv record does.
+    csv record does (so no line holds one).
     """
     limit = csv.field_size_limit()
-    for number, text in _plain_lines(lines, delimiter, first):
-        cells = text.split(delimiter)
-        if len(text) > limit and max(map(len, cells)) > limit:
+
+    def check(number: int, text: str) -> None:
+        if len(text) > limit and max(map(len, text.split(delimiter))) > limit:
             message = f"field larger than field limit ({limit})"  # the csv module's words
             raise BuildError(f"{source}: row {number}: unreadable CSV ({message})")
-        yield number, cells
+
+    return LineRows(_plain_lines(lines, delimiter, first), delimiter, check)
 
 
 def _plain_lines(lines: Iterator[str], delimiter: str, first: int) -> Iterator[tuple[int, str]]:

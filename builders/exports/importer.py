@@ -24,7 +24,7 @@ from builders.exports.cog import Communes
 from builders.exports.headers import Notice
 from builders.exports.results import RowResult
 from builders.exports.rows import RowMapper
-from builders.exports.sheet import RawRow
+from builders.exports.sheet import RawRow, first_rows, unread
 from builders.exports.table import open_table
 from builders.exports.template_xlsx import is_label_row
 from builders.settings import BuildSettings, Declarant
@@ -126,8 +126,9 @@ def open_rows(
 
 
 def _data_rows(rows: Iterator[RawRow], spec: MapperSpec) -> Iterator[RawRow]:
-    for number, cells in rows:
-        if not is_label_row(spec.columns, cells, spec.headers):
-            yield number, cells
-        yield from rows  # the French labels of `accrochage template --xlsx`: first row only
-        return
+    """``rows`` without the French labels `accrochage template --xlsx` writes on the first
+    row (the same iterator, when it is ``LineRows``: its lines stay unsplit for the pool)."""
+    first = first_rows(rows, 1)
+    if first and is_label_row(spec.columns, first[0][1], spec.headers):
+        return rows
+    return unread(rows, first)

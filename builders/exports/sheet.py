@@ -11,7 +11,8 @@ one, the first non-blank row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Final
@@ -34,6 +35,58 @@ def formula_cell(formula: str) -> str:
 def formula_of(cell: str) -> str | None:
     """The formula (``=SUM(A2:A9)``) of a ``formula_cell``, else None."""
     return "=" + cell[len(FORMULA_MARK) :] if cell.startswith(FORMULA_MARK) else None
+
+
+class LineRows(Iterator[RawRow]):
+    """The data rows of a text file in which each line is one row, its cells the line split on
+    ``delimiter`` (a plain CSV: ``builders.exports.csvfile.is_plain``).
+
+    Iterated, it gives rows as any sheet does. :meth:`take_lines` gives the next rows unsplit,
+    which a pool process splits itself (``builders.flux.pipeline.packed_chunks``): splitting
+    and packing every cell here, to have them joined again for the trip, cost this process
+    more than reading the file.
+    """
+
+    def __init__(
+        self, lines: Iterator[tuple[int, str]], delimiter: str, check: Callable[[int, str], None]
+    ) -> None:
+        """Rows from ``lines`` (row number, line without its end; blank lines left out);
+        ``check(number, line)`` raises ``BuildError`` for a line that cannot be a row."""
+        self.delimiter = delimiter
+        self._lines = lines
+        self._check = check
+        self._back: list[tuple[int, str]] = []
+
+    def __next__(self) -> RawRow:
+        """The next row, split."""
+        number, text = self._back.pop() if self._back else next(self._lines)
+        self._check(number, text)
+        return number, text.split(self.delimiter)
+
+    def take_lines(self, count: int) -> tuple[list[int], list[str]]:
+        """The next ``count`` rows at most, unsplit: their numbers and lines."""
+        taken = [self._back.pop() for _ in range(min(count, len(self._back)))]
+        taken += itertools.islice(self._lines, count - len(taken))
+        for number, text in taken:
+            self._check(number, text)
+        return [number for number, _ in taken], [text for _, text in taken]
+
+    def unread(self, rows: Sequence[RawRow]) -> None:
+        """Give ``rows`` (read from this iterator, in order) back: they come next again."""
+        self._back += [(number, self.delimiter.join(cells)) for number, cells in rows][::-1]
+
+
+def unread(rows: Iterator[RawRow], taken: Sequence[RawRow]) -> Iterator[RawRow]:
+    """``rows`` with ``taken`` (just read from it) first again; still ``LineRows`` when it was."""
+    if isinstance(rows, LineRows):
+        rows.unread(taken)
+        return rows
+    return itertools.chain(taken, rows)
+
+
+def first_rows(rows: Iterable[RawRow], count: int) -> list[RawRow]:
+    """The first ``count`` rows of ``rows`` (read from it)."""
+    return list(itertools.islice(rows, count))
 
 
 #: The header is looked for in this many first rows.

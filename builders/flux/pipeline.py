@@ -37,7 +37,7 @@ from builders.errors import BuildError
 from builders.exports.importer import MapperSpec, open_rows
 from builders.exports.results import RowError
 from builders.exports.rows import RowMapper
-from builders.exports.sheet import RawRow
+from builders.exports.sheet import LineRows, RawRow
 from builders.flux.blocks import Block, Keys, PartsRow, shared_keys, to_blocks
 from builders.flux.parallel import in_order, pool_size
 from builders.settings import BuildSettings, Declarant
@@ -119,16 +119,23 @@ def _from_pool(task: MapTask, rows: Iterator[RawRow], workers: int) -> Iterator[
 
 
 def packed_chunks(rows: Iterable[RawRow], size: int) -> Iterator[Packed]:
-    """``rows`` in chunks of ``size``, each ``packed`` for a pool process."""
+    """``rows`` in chunks of ``size``, each ``packed`` for a pool process; the lines of
+    ``LineRows`` (a plain CSV) as they are, for the pool process to split."""
+    if isinstance(rows, LineRows):
+        while (lines := rows.take_lines(size))[0]:
+            numbers, texts = lines
+            yield numbers, "\n".join(texts), rows.delimiter
+        return
     iterator = iter(rows)
     while chunk := list(itertools.islice(iterator, size)):
         yield packed(chunk)
 
 
-#: Rows as they travel to a pool process: row numbers and the rows' cells joined with
-#: ``_CELL`` and ``_ROW`` (one string pickles many times faster than thousands of cells), or
-#: the rows themselves when a cell holds one of those separators.
-Packed = tuple[list[int], str] | list[RawRow]
+#: Rows as they travel to a pool process (one string pickles many times faster than
+#: thousands of cells): row numbers and the rows' cells joined with ``_CELL`` and ``_ROW``;
+#: or row numbers, the lines of ``LineRows`` joined with a line feed (which no line holds) and
+#: the delimiter that splits them; or the rows themselves when a cell holds a separator.
+Packed = tuple[list[int], str] | tuple[list[int], str, str] | list[RawRow]
 #: C0 control characters, which no XML text (so no XLSX cell) can hold.
 _CELL, _ROW = "\x1f", "\x1e"
 
@@ -147,6 +154,10 @@ def unpacked(rows: Packed) -> list[RawRow]:
     """The rows ``packed`` was given."""
     if isinstance(rows, list):
         return rows
+    if len(rows) == 3:
+        numbers, text, delimiter = rows
+        lines = text.split("\n")
+        return list(zip(numbers, [line.split(delimiter) for line in lines], strict=True))
     numbers, text = rows
     return list(zip(numbers, [row.split(_CELL) for row in text.split(_ROW)], strict=True))
 
