@@ -156,25 +156,24 @@ def apply_report(store: StorePort, batch: Batch, report: ProcessingReport) -> Ba
     """
     if batch.status in (BatchStatus.BUILT, BatchStatus.INVALID):
         raise CollectError(f"{batch.name}: this file was never deposited by the agent")
-    problems = report_problems(
-        report,
-        file_name=batch.name,
-        id_flux=batch.id_flux,
-        held=store.batch_id_techniques(batch.id),
-    )
-    if problems:
-        raise ReportMismatch(
-            f"{batch.name}: the accusé de traitement does not belong to this file: "
-            + "; ".join(problems)
-        )
     with store.transaction():
+        # Every passage the file holds (for the check), read once with those still in it.
+        held = store.batch_roster(batch.id)
+        problems = report_problems(
+            report, file_name=batch.name, id_flux=batch.id_flux, held=held.keys()
+        )
+        if problems:  # nothing written yet: the transaction ends with nothing applied
+            raise ReportMismatch(
+                f"{batch.name}: the accusé de traitement does not belong to this file: "
+                + "; ".join(problems)
+            )
         if batch.status is BatchStatus.UPLOADING:
             _mark_uploaded(store, batch, "confirmed by its accusé de traitement")
         if report.file_rejected:
             return _apply_file_rejected(store, batch, report)
         if is_suppression(batch):
             return apply_suppression_report(store, batch, report)
-        mine = store.batch_members(batch.id)
+        mine = {key: (p.id, p.status) for key, p in held.items() if p.current}
         # Each passage's move, grouped so that each group is one set-based statement.
         moves: dict[int, tuple[PassageStatus, str | None, str | None, str | None]] = {}
         for outcome in report.passages:
