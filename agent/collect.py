@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from agent.checkpoint import Checkpoint, no_checkpoint
@@ -144,6 +145,13 @@ def reconcile_uploading(store: StorePort, portal: Portal, progress: Progress) ->
     return settled
 
 
+#: Statuses of a batch's passages its report may settle (again: applying it is idempotent).
+_AWAITING_REPORT: Final = frozenset(
+    {PassageStatus.DEPOSITED, PassageStatus.ACCEPTED, PassageStatus.REJECTED}
+)
+_ACCEPTED: Final = PassageStatus.ACCEPTED
+
+
 def apply_report(store: StorePort, batch: Batch, report: ProcessingReport) -> BatchStatus:
     """Apply one accusé de traitement to ``batch`` and its passages, in one transaction.
 
@@ -178,11 +186,7 @@ def apply_report(store: StorePort, batch: Batch, report: ProcessingReport) -> Ba
         moves: dict[int, tuple[PassageStatus, str | None, str | None, str | None]] = {}
         for outcome in report.passages:
             passage_id, status = mine.get(outcome.id_technique, (0, None))
-            if status not in (
-                PassageStatus.DEPOSITED,
-                PassageStatus.ACCEPTED,
-                PassageStatus.REJECTED,
-            ):
+            if status not in _AWAITING_REPORT:
                 store.add_event(
                     "report_unmatched",
                     f"{batch.name}: report names idTechnique {outcome.id_technique}, "
@@ -195,7 +199,7 @@ def apply_report(store: StorePort, batch: Batch, report: ProcessingReport) -> Ba
                 passage_id, batch.id
             )
             if outcome.ok or duplicate_of_ours:
-                moves[passage_id] = (PassageStatus.ACCEPTED, outcome.message, None, None)
+                moves[passage_id] = (_ACCEPTED, outcome.message, None, None)
             else:
                 klass = str(outcome.klass) if outcome.klass else None
                 moves[passage_id] = (PassageStatus.REJECTED, outcome.message, klass, outcome.hint)
