@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from agent.checkpoint import Checkpoint, no_checkpoint
@@ -144,6 +145,13 @@ def reconcile_uploading(store: StorePort, portal: Portal, progress: Progress) ->
     return settled
 
 
+#: Statuses of a batch's passages its report may settle (again: applying it is idempotent).
+_AWAITING_REPORT: Final = frozenset(
+    {PassageStatus.DEPOSITED, PassageStatus.ACCEPTED, PassageStatus.REJECTED}
+)
+_ACCEPTED: Final = PassageStatus.ACCEPTED
+
+
 def apply_report(store: StorePort, batch: Batch, report: ProcessingReport) -> BatchStatus:
     """Apply one accusé de traitement to ``batch`` and its passages, in one transaction.
 
@@ -156,34 +164,29 @@ def apply_report(store: StorePort, batch: Batch, report: ProcessingReport) -> Ba
     """
     if batch.status in (BatchStatus.BUILT, BatchStatus.INVALID):
         raise CollectError(f"{batch.name}: this file was never deposited by the agent")
-    problems = report_problems(
-        report,
-        file_name=batch.name,
-        id_flux=batch.id_flux,
-        held=store.batch_id_techniques(batch.id),
-    )
-    if problems:
-        raise ReportMismatch(
-            f"{batch.name}: the accusé de traitement does not belong to this file: "
-            + "; ".join(problems)
-        )
     with store.transaction():
+        # Every passage the file holds (for the check), read once with those still in it.
+        held = store.batch_roster(batch.id)
+        problems = report_problems(
+            report, file_name=batch.name, id_flux=batch.id_flux, held=held.keys()
+        )
+        if problems:  # nothing written yet: the transaction ends with nothing applied
+            raise ReportMismatch(
+                f"{batch.name}: the accusé de traitement does not belong to this file: "
+                + "; ".join(problems)
+            )
         if batch.status is BatchStatus.UPLOADING:
             _mark_uploaded(store, batch, "confirmed by its accusé de traitement")
         if report.file_rejected:
             return _apply_file_rejected(store, batch, report)
         if is_suppression(batch):
             return apply_suppression_report(store, batch, report)
-        mine = store.batch_members(batch.id)
+        mine = {key: (p.id, p.status) for key, p in held.items() if p.current}
         # Each passage's move, grouped so that each group is one set-based statement.
         moves: dict[int, tuple[PassageStatus, str | None, str | None, str | None]] = {}
         for outcome in report.passages:
             passage_id, status = mine.get(outcome.id_technique, (0, None))
-            if status not in (
-                PassageStatus.DEPOSITED,
-                PassageStatus.ACCEPTED,
-                PassageStatus.REJECTED,
-            ):
+            if status not in _AWAITING_REPORT:
                 store.add_event(
                     "report_unmatched",
                     f"{batch.name}: report names idTechnique {outcome.id_technique}, "
@@ -196,7 +199,7 @@ def apply_report(store: StorePort, batch: Batch, report: ProcessingReport) -> Ba
                 passage_id, batch.id
             )
             if outcome.ok or duplicate_of_ours:
-                moves[passage_id] = (PassageStatus.ACCEPTED, outcome.message, None, None)
+                moves[passage_id] = (_ACCEPTED, outcome.message, None, None)
             else:
                 klass = str(outcome.klass) if outcome.klass else None
                 moves[passage_id] = (PassageStatus.REJECTED, outcome.message, klass, outcome.hint)

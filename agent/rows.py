@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from agent.lifecycle import BatchStatus, PassageStatus
 
@@ -139,6 +140,15 @@ class Event:
     batch_id: int | None
     passage_id: int | None
     message: str
+
+
+class BatchPassage(NamedTuple):
+    """A passage that was put in a batch: its id, its status, and whether that batch is still
+    its current one (it may have moved to a later batch since)."""
+
+    id: int
+    status: PassageStatus
+    current: bool
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from agent.lifecycle import BatchAction, BatchStatus, PassageStatus
 from agent.rows import (
     Attempt,
     Batch,
+    BatchPassage,
     Document,
     Event,
     LoginPause,
@@ -285,8 +286,9 @@ class Store(Protocol):
         class ``only_class``, in one statement; how many moved."""
         ...
 
-    def batch_members(self, batch_id: int) -> dict[str, tuple[int, PassageStatus]]:
-        """idTechnique -> (passage id, status) of the passages whose current batch this is."""
+    def batch_roster(self, batch_id: int) -> dict[str, BatchPassage]:
+        """idTechnique -> the passage, for every passage that was put in this batch (even if
+        it moved to a later batch since: ``current`` False), in one read."""
         ...
 
     def corrections_held(self) -> list[Passage]:
@@ -403,10 +405,6 @@ class Store(Protocol):
 
     def notices(self) -> list[Notice]:
         """The inbox entries last seen that are not imported, by name."""
-        ...
-
-    def batch_id_techniques(self, batch_id: int) -> set[str]:
-        """The idTechnique of every passage that was put in this batch (even if moved since)."""
         ...
 
     def set_holder_key(self, passage_id: int, key: int) -> None:

@@ -30,6 +30,7 @@ from agent.lifecycle import (
 from agent.rows import (
     Attempt,
     Batch,
+    BatchPassage,
     Document,
     Event,
     LoginPause,
@@ -434,15 +435,6 @@ class SqlStore:
             "SELECT * FROM passages WHERE emitter = ? AND id_technique = ?", (emitter, id_technique)
         )
         return self._passage(row) if row else None
-
-    def batch_id_techniques(self, batch_id: int) -> set[str]:
-        """The idTechnique of every passage that was put in this batch (even if moved since)."""
-        rows = self._all(
-            "SELECT p.id_technique FROM passages p JOIN passage_batches pb "
-            "ON pb.passage_id = p.id WHERE pb.batch_id = ?",
-            (batch_id,),
-        )
-        return {r[0] for r in rows}
 
     def passages_with_id_technique(self, id_technique: str) -> list[Passage]:
         """Every passage with this idTechnique (one per emitter BCR)."""
@@ -1066,13 +1058,15 @@ class SqlStore:
             )
         return cur.rowcount
 
-    def batch_members(self, batch_id: int) -> dict[str, tuple[int, PassageStatus]]:
-        """idTechnique -> (passage id, status) of the passages whose current batch this is."""
+    def batch_roster(self, batch_id: int) -> dict[str, BatchPassage]:
+        """idTechnique -> the passage, for every passage that was put in this batch (even if
+        it moved to a later batch since: ``current`` False), in one read."""
         rows = self._all(
-            "SELECT id_technique, id, status FROM passages WHERE batch_id = ? ORDER BY id",
+            "SELECT p.id_technique, p.id, p.status, p.batch_id FROM passage_batches pb "
+            "JOIN passages p ON p.id = pb.passage_id WHERE pb.batch_id = ? ORDER BY p.id",
             (batch_id,),
         )
-        return {r[0]: (r[1], _STATUS[r[2]]) for r in rows}
+        return {r[0]: BatchPassage(r[1], _STATUS[r[2]], r[3] == batch_id) for r in rows}
 
     def corrections_held(self) -> list[Passage]:
         """Accepted passages with a corrected record waiting for their SUPPRESSION."""

@@ -54,9 +54,9 @@ def test_add_batch_moves_every_passage_and_remembers_membership(store: StorePort
     assert _statuses(store, ids) == [P.BATCHED] * 20 + [P.PENDING] * 10
     assert store.batch(batch_id).passages == 20
     assert all(store.passage_by_id(pid).batch_id == batch_id for pid in ids[:20])
-    members = store.batch_members(batch_id)
-    assert sorted(pid for pid, _ in members.values()) == ids[:20]
-    assert {status for _, status in members.values()} == {P.BATCHED}
+    members = store.batch_roster(batch_id)
+    assert sorted(p.id for p in members.values()) == ids[:20]
+    assert {(p.status, p.current) for p in members.values()} == {(P.BATCHED, True)}
     assert store.passage_counts(batch_id=batch_id) == {"batched": 20}
 
 
@@ -102,8 +102,8 @@ def test_move_batch_moves_only_waiting_passages_of_that_batch(store: StorePort) 
     assert _statuses(store, ids) == [P.INVALID] + [P.REJECTED] * 3 + [P.BATCHED] * 2
     held = store.passage_by_id(ids[1])
     assert (held.cdc_message, held.cdc_class, held.hint) == ("refused", "file", "fix it")
-    assert store.batch_members(two) == {
-        f"T{index:05d}": (ids[index], P.BATCHED) for index in (4, 5)
+    assert store.batch_roster(two) == {
+        f"T{index:05d}": (ids[index], P.BATCHED, True) for index in (4, 5)
     }
 
 

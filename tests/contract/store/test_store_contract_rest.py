@@ -133,7 +133,14 @@ def test_late_passages_and_uploaded_before(store: StorePort) -> None:
     second = _batch(store, ids, "second.xml")
     assert store.was_uploaded_before(ids[0], second)
     assert not store.was_uploaded_before(ids[0], first)
-    assert store.batch_id_techniques(first) == {"L1", "L9"}
+    assert store.batch_roster(first) == {
+        "L1": (ids[0], P.BATCHED, False),
+        "L9": (ids[1], P.BATCHED, False),
+    }
+    assert {key: p.current for key, p in store.batch_roster(second).items()} == {
+        "L1": True,
+        "L9": True,
+    }
 
 
 def test_batches_by_status_and_name_and_checked_moves(store: StorePort) -> None:
