@@ -181,12 +181,12 @@ def apply_report(store: StorePort, batch: Batch, report: ProcessingReport) -> Ba
             return _apply_file_rejected(store, batch, report)
         if is_suppression(batch):
             return apply_suppression_report(store, batch, report)
-        mine = {key: (p.id, p.status) for key, p in held.items() if p.current}
         # Each passage's move, grouped so that each group is one set-based statement.
         moves: dict[int, tuple[PassageStatus, str | None, str | None, str | None]] = {}
         for outcome in report.passages:
-            passage_id, status = mine.get(outcome.id_technique, (0, None))
-            if status not in _AWAITING_REPORT:
+            entry = held.get(outcome.id_technique)
+            # Only the passages this batch still holds (a re-imported one moved on).
+            if entry is None or not entry.current or entry.status not in _AWAITING_REPORT:
                 store.add_event(
                     "report_unmatched",
                     f"{batch.name}: report names idTechnique {outcome.id_technique}, "
@@ -195,6 +195,7 @@ def apply_report(store: StorePort, batch: Batch, report: ProcessingReport) -> Ba
                     batch_id=batch.id,
                 )
                 continue
+            passage_id = entry.id
             duplicate_of_ours = outcome.klass is KoClass.DUPLICATE and store.was_uploaded_before(
                 passage_id, batch.id
             )
@@ -213,8 +214,10 @@ def apply_report(store: StorePort, batch: Batch, report: ProcessingReport) -> Ba
         named = {o.id_technique for o in report.passages}
         missing = [
             id_technique
-            for id_technique, (_, status) in mine.items()
-            if status is PassageStatus.DEPOSITED and id_technique not in named
+            for id_technique, entry in held.items()
+            if entry.current
+            and entry.status is PassageStatus.DEPOSITED
+            and id_technique not in named
         ]
         if missing:
             store.add_event(
