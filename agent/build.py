@@ -106,7 +106,7 @@ def build_pending(store: StorePort, run: RunContext) -> tuple[list[str], list[st
     remove_orphans(store, out_dir)
     files = _Files()
 
-    def records() -> Iterator[str]:
+    def records() -> Iterator[bytes]:
         for passage_id, id_technique, record_json in store.iter_pending():
             files.expect(id_technique, passage_id)
             yield record_json

@@ -204,8 +204,9 @@ class Store(Protocol):
         """(passage id, idTechnique, record JSON) of passages whose SUPPRESSION is to build."""
         ...
 
-    def iter_pending(self) -> Iterator[tuple[int, str, str]]:
-        """(passage id, idTechnique, record JSON) of pending passages, in build-group order."""
+    def iter_pending(self) -> Iterator[tuple[int, str, bytes]]:
+        """(passage id, idTechnique, record JSON in UTF-8) of pending passages, in build-group
+        order."""
         ...
 
     def passages(

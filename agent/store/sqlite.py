@@ -58,6 +58,8 @@ class SqliteStore(SqlStore):
     # The planner would rather sort every pending passage (and its record) than read them in
     # the order of this index (migration 9).
     _PENDING_FROM = "passages p INDEXED BY passages_to_build"
+    # The record's UTF-8 bytes as stored, without decoding them to text.
+    _RECORD_BYTES = "CAST(r.record_json AS BLOB)"
     # The planner would rather scan every accepted passage through passages_status.
     _CORRECTIONS_FROM = "passages INDEXED BY passages_correction"
 

@@ -31,16 +31,16 @@ CHUNK: Final = 200
 #: Validation context of stored records (their characters were checked at import).
 _STORED: Final = {XML_CHARS_CHECKED: True}
 #: Separates the records of a chunk sent to the pool (JSON escapes every control character).
-_SEPARATOR: Final = "\x1e"
+_SEPARATOR: Final = b"\x1e"
 
 
-def stored_record(record_json: str) -> PassageRecord:
+def stored_record(record_json: str | bytes) -> PassageRecord:
     """A record an import validated and stored, read back (its rules checked again)."""
     return PassageRecord.model_validate_json(record_json, context=_STORED)
 
 
 def write_stored_records(
-    records: Iterable[str],
+    records: Iterable[bytes],
     out_dir: Path,
     *,
     count: int,
@@ -77,16 +77,16 @@ def write_stored_records(
     )
 
 
-def _pooled(records: Iterable[str], version: SchemaVersion, workers: int) -> Iterator[Run]:
+def _pooled(records: Iterable[bytes], version: SchemaVersion, workers: int) -> Iterator[Run]:
     """The runs of ``records`` rendered by a pool, in order, a bounded window at a time."""
     chunks = _chunks(records)
     for runs in in_order(render_stored, chunks, workers=workers, what="build", first=(version,)):
         yield from runs
 
 
-def _chunks(records: Iterable[str]) -> Iterator[str | list[str]]:
+def _chunks(records: Iterable[bytes]) -> Iterator[bytes | list[bytes]]:
     """Chunks of ``CHUNK`` records, each one joined string (cheap to send) when possible."""
-    chunk: list[str] = []
+    chunk: list[bytes] = []
     for text in records:
         chunk.append(text)
         if len(chunk) == CHUNK:
@@ -96,12 +96,12 @@ def _chunks(records: Iterable[str]) -> Iterator[str | list[str]]:
         yield _joined(chunk)
 
 
-def _joined(chunk: list[str]) -> str | list[str]:
+def _joined(chunk: list[bytes]) -> bytes | list[bytes]:
     joined = _SEPARATOR.join(chunk)
     return chunk if joined.count(_SEPARATOR) != len(chunk) - 1 else joined
 
 
-def render_stored(version: SchemaVersion, chunk: str | list[str]) -> list[Run]:
+def render_stored(version: SchemaVersion, chunk: bytes | list[bytes]) -> list[Run]:
     """One task of the build pool: the chunk's records read back and rendered, as runs."""
-    texts = chunk.split(_SEPARATOR) if isinstance(chunk, str) else chunk
+    texts = chunk.split(_SEPARATOR) if isinstance(chunk, bytes) else chunk
     return list(runs_of(fragment_for(stored_record(text), version) for text in texts))

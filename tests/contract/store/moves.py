@@ -38,7 +38,7 @@ def check_migrated_store(store: StorePort, old: int, ids: list[int]) -> None:
     moved to passage_records are read back by the build."""
     assert store.batch_passage_counts() == {old: {"batched": 3}}
     assert store.record_json(ids[1]) == '{"record": 2}'
-    assert list(store.iter_pending()) == [(ids[3], "M4", '{"record": 4}')]
+    assert list(store.iter_pending()) == [(ids[3], "M4", b'{"record": 4}')]
     store.move_passages(ids[:1], PassageStatus.INVALID)
     new = add_test_batch(store, ids[3:], "b.xml")
     assert store.batch_passage_counts() == {

@@ -247,6 +247,14 @@ def test_add_passages_inserts_new_pending_passages_with_records_and_holder_keys(
     assert store.passage_counts() == {"pending": 3}
 
 
+def test_pending_records_come_back_as_their_utf8_bytes(store: StorePort) -> None:
+    """The build reads records as bytes, whatever the backend keeps them as."""
+    text = '{"nomNaissance": "Éloïse Ñúñez", "ville": "Besançon", "autre": "中"}'
+    store.add_passages([new_passage("U1", record_json=text)])
+    [(_, id_technique, record)] = list(store.iter_pending())
+    assert (id_technique, record) == ("U1", text.encode("utf-8"))
+
+
 def test_add_passages_refuses_an_existing_one_and_inserts_none(store: StorePort) -> None:
     _pending(store, 1, "E")
     with pytest.raises(StoreError):

@@ -33,7 +33,7 @@ def _records() -> list[PassageRecord]:
 
 
 def _write(
-    texts: list[str], folder: Path, xsd: Path | None, *, version: str = "1.1.5"
+    texts: list[bytes], folder: Path, xsd: Path | None, *, version: str = "1.1.5"
 ) -> dict[str, bytes]:
     written: list[tuple[str, str]] = []
     built = write_stored_records(
@@ -58,7 +58,7 @@ def test_the_pool_writes_the_files_one_process_writes(
     tmp_path: Path, xsd115: Path, monkeypatch: pytest.MonkeyPatch, start: str
 ) -> None:
     monkeypatch.setattr(parallel, "START", start)
-    texts = [record.model_dump_json() for record in _records()]
+    texts = [record.model_dump_json().encode() for record in _records()]
     alone = _write(texts, tmp_path / "alone", xsd115)
     monkeypatch.setattr(stored, "POOL_RECORDS", 1)
     monkeypatch.setattr(stored, "CHUNK", 4)  # chunks across groups and files
@@ -91,7 +91,7 @@ def test_a_record_the_version_cannot_hold_fails_the_pooled_build(
     bad = records[9].model_copy(
         update={"passage": records[9].passage.model_copy(update={"identificationTitulaire": nir})}
     )
-    texts = [r.model_dump_json() for r in [*records[:9], bad, *records[10:]]]
+    texts = [r.model_dump_json().encode() for r in [*records[:9], bad, *records[10:]]]
     monkeypatch.setattr(stored, "POOL_RECORDS", 1)
     monkeypatch.setattr(stored, "CHUNK", 4)
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
