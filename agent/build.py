@@ -218,6 +218,24 @@ def _record_files(
     action: BatchAction,
 ) -> tuple[list[str], list[str]]:
     what = "SUPPRESSION of " if action is BatchAction.SUPPRESSION else ""
+    # One transaction for every file of the build: one commit (and one WAL checkpoint) instead
+    # of two per file; a crash before it ends leaves no batch recorded, and the next build
+    # deletes the unrecorded files and builds their passages again (remove_orphans).
+    with store.transaction():
+        return _record_in_transaction(
+            store, files, schema_version, fingerprint_value, progress, action, what
+        )
+
+
+def _record_in_transaction(
+    store: StorePort,
+    files: _Files,
+    schema_version: str,
+    fingerprint_value: str,
+    progress: Progress,
+    action: BatchAction,
+    what: str,
+) -> tuple[list[str], list[str]]:
     ready: list[str] = []
     for file in files.built:
         store.add_batch(
