@@ -222,60 +222,46 @@ def _record_files(
     # of two per file; a crash before it ends leaves no batch recorded, and the next build
     # deletes the unrecorded files and builds their passages again (remove_orphans).
     with store.transaction():
-        return _record_in_transaction(
-            store, files, schema_version, fingerprint_value, progress, action, what
-        )
-
-
-def _record_in_transaction(
-    store: StorePort,
-    files: _Files,
-    schema_version: str,
-    fingerprint_value: str,
-    progress: Progress,
-    action: BatchAction,
-    what: str,
-) -> tuple[list[str], list[str]]:
-    ready: list[str] = []
-    for file in files.built:
-        store.add_batch(
-            name=file.name,
-            path=str(file.path),
-            sha256=file.sha256,
-            size=file.size,
-            schema_version=file.schema_version,
-            id_flux=file.id_flux,
-            fingerprint=fingerprint_value,
-            passage_ids=files.per_file.get(file.name, []),
-            action=action,
-        )
-        store.add_event(
-            "built", f"{file.name}: {what}{file.passages} passage(s), {file.size} bytes"
-        )
-        progress(f"built {file.name} ({what}{file.passages} passages)")
-        ready.append(file.name)
-    invalid: list[str] = []
-    for failure in files.failures:
-        aside = _unique_aside(store, failure.moved_to)
-        batch_id = store.add_batch(
-            name=aside.name,  # "<name>.invalid[.N]": the deposit name stays free for a rebuild
-            path=str(aside),
-            sha256=file_sha256(aside),
-            size=aside.stat().st_size,
-            schema_version=schema_version,
-            id_flux="",
-            fingerprint=fingerprint_value,
-            passage_ids=files.per_file.get(failure.name, []),
-            action=action,
-        )
-        first = failure.errors[0] if failure.errors else None
-        hold_batch(
-            store,
-            store.batch(batch_id),
-            BatchStatus.INVALID,
-            f"the built file fails the imported XSD ({len(failure.errors)} error(s); "
-            f"first: {first})",
-        )
-        progress(f"NOT deposited: {failure.name} fails the imported XSD ({first})")
-        invalid.append(failure.name)
-    return ready, invalid
+        ready: list[str] = []
+        for file in files.built:
+            store.add_batch(
+                name=file.name,
+                path=str(file.path),
+                sha256=file.sha256,
+                size=file.size,
+                schema_version=file.schema_version,
+                id_flux=file.id_flux,
+                fingerprint=fingerprint_value,
+                passage_ids=files.per_file.get(file.name, []),
+                action=action,
+            )
+            store.add_event(
+                "built", f"{file.name}: {what}{file.passages} passage(s), {file.size} bytes"
+            )
+            progress(f"built {file.name} ({what}{file.passages} passages)")
+            ready.append(file.name)
+        invalid: list[str] = []
+        for failure in files.failures:
+            aside = _unique_aside(store, failure.moved_to)
+            batch_id = store.add_batch(
+                name=aside.name,  # "<name>.invalid[.N]": the deposit name stays free for a rebuild
+                path=str(aside),
+                sha256=file_sha256(aside),
+                size=aside.stat().st_size,
+                schema_version=schema_version,
+                id_flux="",
+                fingerprint=fingerprint_value,
+                passage_ids=files.per_file.get(failure.name, []),
+                action=action,
+            )
+            first = failure.errors[0] if failure.errors else None
+            hold_batch(
+                store,
+                store.batch(batch_id),
+                BatchStatus.INVALID,
+                f"the built file fails the imported XSD ({len(failure.errors)} error(s); "
+                f"first: {first})",
+            )
+            progress(f"NOT deposited: {failure.name} fails the imported XSD ({first})")
+            invalid.append(failure.name)
+        return ready, invalid
