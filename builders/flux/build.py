@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from builders.cdc.schemas import get_schema
-from builders.cdc.versions import SchemaVersion, spec
+from builders.cdc.versions import SchemaVersion
 from builders.exports.headers import Notice
 from builders.exports.holders import HolderIndex, duplicate_message
 from builders.exports.plausibility import DEADLINE_MONTHS, LATE
@@ -34,7 +34,7 @@ from builders.flux.pipeline import rendered_blocks
 from builders.flux.splitter import PARIS, BuiltFile, CertKey, Clock, FileKey, IdFactory
 from builders.flux.spool import Spool
 from builders.flux.validate import FileFailure, FluxValidationError
-from builders.flux.writer import FluxWriter, utc_now, uuid4_str
+from builders.flux.writer import FluxWriter, creation_action, utc_now, uuid4_str
 from builders.settings import BuildSettings, Declarant
 
 logger = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ def build(
         out_dir,
         settings=settings,
         schema_version=version,
-        action="CREATION" if spec(version).has_action else None,
+        action=creation_action(version),
         now=now,
         new_id=new_id,
         xsd=xsd,

@@ -18,10 +18,17 @@ from pathlib import Path
 from typing import Final
 
 from builders.cdc.models import XML_CHARS_CHECKED, PassageRecord
-from builders.cdc.versions import SchemaVersion, spec
+from builders.cdc.versions import SchemaVersion
 from builders.flux.parallel import in_order, pool_size
 from builders.flux.splitter import BuiltFile, Clock, IdFactory, PassageCallback, Run
-from builders.flux.writer import fragment_for, runs_of, utc_now, uuid4_str, write_runs
+from builders.flux.writer import (
+    creation_action,
+    fragment_for,
+    runs_of,
+    utc_now,
+    uuid4_str,
+    write_runs,
+)
 from builders.settings import BuildSettings
 
 #: From this many records on, a pool renders them.
@@ -69,7 +76,7 @@ def write_stored_records(
         out_dir,
         settings=settings,
         schema_version=schema_version,
-        action="CREATION" if spec(schema_version).has_action else None,
+        action=creation_action(schema_version),
         now=now,
         new_id=new_id,
         on_passage=on_passage,

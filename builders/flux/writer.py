@@ -258,6 +258,11 @@ def runs_of(fragments: Iterable[Fragment], size: int = 1024) -> Iterator[Run]:
         yield Run.of(run)
 
 
+def creation_action(version: SchemaVersion) -> str | None:
+    """The ``cpf:action`` of a CREATION file in ``version`` (None: the version has none)."""
+    return "CREATION" if spec(version).has_action else None
+
+
 def write_flux_files(
     records: Iterable[PassageRecord],
     out_dir: Path,
@@ -277,7 +282,7 @@ def write_flux_files(
         FluxValidationError: some files failed ``xsd``.
     """
     version: SchemaVersion = schema_version or settings.schema_version
-    action = "CREATION" if spec(version).has_action else None
+    action = creation_action(version)
 
     def fragments() -> Iterator[Fragment]:
         for record in records:
