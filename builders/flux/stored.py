@@ -70,7 +70,7 @@ def write_stored_records(
     if workers:
         runs = _pooled(records, schema_version, workers)
     else:
-        runs = runs_of(fragment_for(stored_record(text), schema_version) for text in records)
+        runs = _rendered(records, schema_version)
     return write_runs(
         runs,
         out_dir,
@@ -111,4 +111,9 @@ def _joined(chunk: list[bytes]) -> bytes | list[bytes]:
 def render_stored(version: SchemaVersion, chunk: bytes | list[bytes]) -> list[Run]:
     """One task of the build pool: the chunk's records read back and rendered, as runs."""
     texts = chunk.split(_SEPARATOR) if isinstance(chunk, bytes) else chunk
-    return list(runs_of(fragment_for(stored_record(text), version) for text in texts))
+    return list(_rendered(texts, version))
+
+
+def _rendered(records: Iterable[bytes], version: SchemaVersion) -> Iterator[Run]:
+    """``records`` read back and rendered, in runs."""
+    return runs_of(fragment_for(stored_record(text), version) for text in records)

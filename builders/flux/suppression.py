@@ -13,7 +13,7 @@ from pathlib import Path
 from builders.cdc.models import PassageRecord, SuppressionRecord
 from builders.cdc.versions import suppression_version
 from builders.flux.splitter import BuiltFile, Clock, Fragment, IdFactory, PassageCallback
-from builders.flux.writer import suppression_fragment, utc_now, uuid4_str, write_fragments
+from builders.flux.writer import runs_of, suppression_fragment, utc_now, uuid4_str, write_runs
 from builders.settings import BuildSettings
 
 
@@ -47,8 +47,8 @@ def write_suppression_files(
         for record in records:
             yield suppression_fragment(record)
 
-    return write_fragments(
-        fragments(),
+    return write_runs(
+        runs_of(fragments()),
         out_dir,
         settings=settings,
         schema_version=suppression_version(),

@@ -28,7 +28,7 @@ after all files were processed; its ``built`` attribute lists the files that pas
 only once this function returns normally.
 
 Memory stays flat: each passage is rendered to a small bytes fragment and written at once.
-``write_fragments`` is the same writer for already-rendered fragments, and ``FluxWriter`` its
+``write_runs`` is the same writer for already-rendered fragments, and ``FluxWriter`` its
 incremental form (the build writes its first group while still importing).
 """
 
@@ -106,7 +106,7 @@ def suppression_fragment(record: SuppressionRecord) -> Fragment:
 
 
 class FluxWriter:
-    """Incremental form of ``write_fragments``: ``add_run`` runs of passages, then ``finish`` or
+    """Incremental form of ``write_runs``: ``add_run`` runs of passages, then ``finish`` or
     ``abort``.
 
     Finished files are handed to the validator at once (large ones are validated in a background
@@ -173,37 +173,6 @@ class FluxWriter:
             part.unlink(missing_ok=True)
 
 
-def write_fragments(
-    fragments: Iterable[Fragment],
-    out_dir: Path,
-    *,
-    settings: BuildSettings,
-    schema_version: SchemaVersion,
-    action: str | None,
-    now: Clock = utc_now,
-    new_id: IdFactory = uuid4_str,
-    on_passage: PassageCallback | None = None,
-    xsd: Path | None = None,
-) -> list[BuiltFile]:
-    """Write rendered fragments into validated flux files; see the module docstring.
-
-    Raises:
-        FluxValidationError: some files failed ``xsd`` (moved aside; others are published).
-        BuildError: a single passage is larger than ``max_file_bytes``.
-    """
-    return write_runs(
-        runs_of(fragments),
-        out_dir,
-        settings=settings,
-        schema_version=schema_version,
-        action=action,
-        now=now,
-        new_id=new_id,
-        on_passage=on_passage,
-        xsd=xsd,
-    )
-
-
 def write_runs(
     runs: Iterable[Run],
     out_dir: Path,
@@ -216,8 +185,9 @@ def write_runs(
     on_passage: PassageCallback | None = None,
     xsd: Path | None = None,
 ) -> list[BuiltFile]:
-    """``write_fragments`` for fragments already in runs (an error while ``runs`` are produced
-    publishes nothing, as a writing error does).
+    """Write rendered fragments, in runs (``runs_of``), into validated flux files; see the
+    module docstring (an error while ``runs`` are produced publishes nothing, as a writing
+    error does).
 
     Raises:
         FluxValidationError: some files failed ``xsd`` (moved aside; others are published).
@@ -288,8 +258,8 @@ def write_flux_files(
         for record in records:
             yield fragment_for(record, version)
 
-    return write_fragments(
-        fragments(),
+    return write_runs(
+        runs_of(fragments()),
         out_dir,
         settings=settings,
         schema_version=version,
