@@ -3,7 +3,8 @@
 Files are written by :func:`builders.flux.stored.write_stored_records` (records read back
 from their JSON and rendered, by a process pool when they are many) straight into the batches
 folder, validated against the imported XSD when there is one (the project's own rules were
-applied at import), and recorded with their passages in one transaction per file. A file
+applied at import), and recorded with their passages, every file of a build in one
+transaction (a crash before it ends records none; the next build deletes the files). A file
 the XSD rejects is recorded as an ``invalid`` batch (never uploaded) and its passages are
 held until the cause is fixed (:func:`agent.collect.release_held`).
 

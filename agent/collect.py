@@ -149,7 +149,6 @@ def reconcile_uploading(store: StorePort, portal: Portal, progress: Progress) ->
 _AWAITING_REPORT: Final = frozenset(
     {PassageStatus.DEPOSITED, PassageStatus.ACCEPTED, PassageStatus.REJECTED}
 )
-_ACCEPTED: Final = PassageStatus.ACCEPTED
 
 
 def apply_report(store: StorePort, batch: Batch, report: ProcessingReport) -> BatchStatus:
@@ -200,7 +199,7 @@ def apply_report(store: StorePort, batch: Batch, report: ProcessingReport) -> Ba
                 passage_id, batch.id
             )
             if outcome.ok or duplicate_of_ours:
-                moves[passage_id] = (_ACCEPTED, outcome.message, None, None)
+                moves[passage_id] = (PassageStatus.ACCEPTED, outcome.message, None, None)
             else:
                 klass = str(outcome.klass) if outcome.klass else None
                 moves[passage_id] = (PassageStatus.REJECTED, outcome.message, klass, outcome.hint)

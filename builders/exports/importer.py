@@ -13,6 +13,7 @@ The row-result types and the errors of a bad row are in ``builders.exports.resul
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from builders.exports.cog import Communes
 from builders.exports.headers import Notice
 from builders.exports.results import RowResult
 from builders.exports.rows import RowMapper
-from builders.exports.sheet import RawRow, first_rows, unread
+from builders.exports.sheet import RawRow, unread
 from builders.exports.table import open_table
 from builders.exports.template_xlsx import is_label_row
 from builders.settings import BuildSettings, Declarant
@@ -128,7 +129,7 @@ def open_rows(
 def _data_rows(rows: Iterator[RawRow], spec: MapperSpec) -> Iterator[RawRow]:
     """``rows`` without the French labels `accrochage template --xlsx` writes on the first
     row (the same iterator, when it is ``LineRows``: its lines stay unsplit for the pool)."""
-    first = first_rows(rows, 1)
+    first = list(itertools.islice(rows, 1))
     if first and is_label_row(spec.columns, first[0][1], spec.headers):
         return rows
     return unread(rows, first)

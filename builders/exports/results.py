@@ -64,6 +64,24 @@ class RowResult:
     warnings: tuple[RowError, ...] = ()
     holder_key: int | None = None
 
+    def without_record(self) -> RowResult:
+        """This result without its record (the rest kept), for a process that sends the
+        record on in another form. Built field by field: ``dataclasses.replace`` is several
+        times slower, and the agent's import pool does this for every valid row."""
+        return RowResult(
+            self.source,
+            self.row,
+            None,
+            self.errors,
+            skipped=self.skipped,
+            id_technique=self.id_technique,
+            emitter=self.emitter,
+            certification_code=self.certification_code,
+            delivery_date=self.delivery_date,
+            warnings=self.warnings,
+            holder_key=self.holder_key,
+        )
+
 
 DECLARANT_KEYS: Final = {
     "idClientEmetteur": "id_client_emetteur",

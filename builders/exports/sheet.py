@@ -12,7 +12,7 @@ one, the first non-blank row.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Final
@@ -82,11 +82,6 @@ def unread(rows: Iterator[RawRow], taken: Sequence[RawRow]) -> Iterator[RawRow]:
         rows.unread(taken)
         return rows
     return itertools.chain(taken, rows)
-
-
-def first_rows(rows: Iterable[RawRow], count: int) -> list[RawRow]:
-    """The first ``count`` rows of ``rows`` (read from it)."""
-    return list(itertools.islice(rows, count))
 
 
 #: The header is looked for in this many first rows.

@@ -17,6 +17,7 @@ rows hidden in the spreadsheet) is a :class:`~builders.exports.headers.Notice` i
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from builders.exports.headers import (
     suggest,
 )
 from builders.exports.outcome import outcome_column
-from builders.exports.sheet import Locate, RawRow, Sheet, first_rows, unread
+from builders.exports.sheet import Locate, RawRow, Sheet, unread
 from builders.safenames import printable
 from builders.settings import BuildSettings
 
@@ -202,7 +203,7 @@ def _check_outcome(
     source: str, sheet: Sheet, match: Match, rows: Iterator[RawRow]
 ) -> Iterator[RawRow]:
     """``rows`` unchanged, unless a column looks like the jury outcome (then raise)."""
-    sample = first_rows(rows, SAMPLE_ROWS)
+    sample = list(itertools.islice(rows, SAMPLE_ROWS))
     indexes = [sheet.headers.index(header) for header in match.unknown]
     cells = [[row[i] if i < len(row) else "" for i in indexes] for _, row in sample]
     found = outcome_column(match.unknown, cells)
