@@ -41,3 +41,21 @@ def pg_cluster() -> Iterator[PgCluster]:
 def pg_url(pg_cluster: PgCluster) -> str:
     """The URL of a fresh, empty database of the session's cluster (one per test)."""
     return pg_cluster.new_database()
+
+
+@pytest.fixture
+def pools_started(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Two CPUs, as far as process pools know; the process count of each pool started
+    (``builders.flux.parallel.Pool``), in order."""
+    from builders.flux import parallel
+
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    started: list[int] = []
+    real_pool = parallel.Pool
+
+    def counting_pool(workers: int, **kwargs: object) -> object:
+        started.append(workers)
+        return real_pool(workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "Pool", counting_pool)
+    return started

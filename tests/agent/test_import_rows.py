@@ -46,7 +46,11 @@ def config(tmp_path: Path) -> Config:
 
 @pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_the_pool_gives_what_one_process_gives(
-    config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start: str
+    config: Config,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    start: str,
+    pools_started: list[int],
 ) -> None:
     """Forked pool processes, and those of a fork server (the service's scheduler runs other
     threads: forking is then never done)."""
@@ -55,17 +59,8 @@ def test_the_pool_gives_what_one_process_gives(
     alone = _all_rows(path, config)
     monkeypatch.setattr(pipeline, "POOL_BYTES", 0)
     monkeypatch.setattr(import_rows, "BLOCK", 3)  # many chunks, each crossing a process
-    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
-    used: list[int] = []
-    real_pool = parallel.Pool
-
-    def counting_pool(workers: int, **kwargs: object) -> object:
-        used.append(workers)
-        return real_pool(workers, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(parallel, "Pool", counting_pool)
     pooled = _all_rows(path, config)
-    assert used == [2]
+    assert pools_started == [2]
     assert parallel.forking() is (start == "fork")
     assert pooled == alone
     assert sum(1 for _, new in pooled if new is not None) == 32

@@ -55,24 +55,19 @@ def _write(
 
 @pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_the_pool_writes_the_files_one_process_writes(
-    tmp_path: Path, xsd115: Path, monkeypatch: pytest.MonkeyPatch, start: str
+    tmp_path: Path,
+    xsd115: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    start: str,
+    pools_started: list[int],
 ) -> None:
     monkeypatch.setattr(parallel, "START", start)
     texts = [record.model_dump_json().encode() for record in _records()]
     alone = _write(texts, tmp_path / "alone", xsd115)
     monkeypatch.setattr(stored, "POOL_RECORDS", 1)
     monkeypatch.setattr(stored, "CHUNK", 4)  # chunks across groups and files
-    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
-    pools: list[int] = []
-    real_pool = parallel.Pool
-
-    def counting_pool(workers: int, **kwargs: object) -> object:
-        pools.append(workers)
-        return real_pool(workers, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(parallel, "Pool", counting_pool)
     pooled = _write(texts, tmp_path / "pooled", xsd115)
-    assert pools == [2]
+    assert pools_started == [2]
     assert pooled == alone
     assert len(alone) == 2  # one file per declaration
     schema = etree.XMLSchema(etree.parse(str(xsd115)))
